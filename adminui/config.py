@@ -1,0 +1,213 @@
+"""Where to connect: the config file, its profiles, and the URL a command ends up using.
+
+Lookup order for the file: `--config PATH`, then `$ADMINUI_CONFIG`, then the platform config dir.
+`--url` bypasses the file. Passwords never live here (see passwords.py); a profile URL that holds
+one is refused, so a secret can't sit in a file that gets copied around.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from adminui.errors import SetupError
+
+APP_NAME = "adminui"
+CONFIG_ENV = "ADMINUI_CONFIG"
+URL_PROFILE = "(--url)"
+
+_PROFILE_KEYS = {
+    "url",
+    "read_only",
+    "statement_timeout_ms",
+    "connect_timeout",
+    "sslmode",
+    "prepare_threshold",
+}
+_TOP_KEYS = {"operator", "default_profile", "profiles"}
+
+
+def default_config_path() -> Path:
+    """The platform's config location, e.g. ~/.config/adminui/config.toml on Linux."""
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def data_dir() -> Path:
+    """The platform's data location (demo database, backups)."""
+    return platformdirs.user_data_path(APP_NAME)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One database the operator can connect to, and how."""
+
+    name: str
+    url: URL
+    read_only: bool = False
+    statement_timeout_ms: int | None = None
+    connect_timeout: int = 10
+    sslmode: str | None = None
+    # None: psycopg's automatic prepared statements off (needed behind a transaction pooler).
+    prepare_threshold: int | None = 5
+
+    @property
+    def dialect(self) -> str:
+        """'postgresql' or 'sqlite'."""
+        return self.url.get_backend_name()
+
+    @property
+    def shown_url(self) -> str:
+        """The URL with any password masked, for screens, logs and messages."""
+        return self.url.render_as_string(hide_password=True)
+
+    @property
+    def where(self) -> str:
+        """host:port/database (or the file), for messages; never the password."""
+        if self.dialect == "sqlite":
+            return f"the SQLite file {self.url.database}"
+        return f"{self.url.host or 'localhost'}:{self.url.port or 5432}/{self.url.database or ''}"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The parsed config file (or the empty config that `--url` and `demo` use)."""
+
+    path: Path | None = None
+    operator: str = field(default_factory=getpass.getuser)
+    default_profile: str | None = None
+    profiles: dict[str, Profile] = field(default_factory=dict)
+
+    def profile(self, name: str | None) -> Profile:
+        """The named profile, else the default one, else the only one."""
+        chosen = name or self.default_profile
+        if chosen is None and len(self.profiles) == 1:
+            chosen = next(iter(self.profiles))
+        if chosen is None:
+            raise SetupError(
+                f"No profile chosen and {self.path} sets no default_profile; "
+                "pass --profile NAME or set default_profile."
+            )
+        if chosen not in self.profiles:
+            known = ", ".join(sorted(self.profiles)) or "none"
+            raise SetupError(
+                f"Profile '{chosen}' is not in {self.path} (profiles there: {known}); "
+                "check the name or add a [profiles.NAME] table."
+            )
+        return self.profiles[chosen]
+
+
+def normalize_url(raw: str, where: str) -> URL:
+    """Parse a database URL; rewrite the postgres:// forms Supabase hands out to psycopg 3."""
+    if raw.startswith("postgres://"):
+        raw = "postgresql://" + raw.removeprefix("postgres://")
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        # The text may hold a password: never echo it.
+        raise SetupError(
+            f"{where} is not a database URL; expected postgresql://USER@HOST:PORT/DB "
+            "or sqlite:///PATH."
+        ) from None
+    if url.drivername in ("postgresql", "postgresql+psycopg2", "postgresql+psycopg"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() not in ("postgresql", "sqlite"):
+        raise SetupError(
+            f"{where} names a {url.get_backend_name()} database; only PostgreSQL "
+            "and SQLite are supported."
+        )
+    return url
+
+
+def url_profile(raw: str) -> Profile:
+    """A profile made from `--url`, for scripts and first tries."""
+    return Profile(name=URL_PROFILE, url=normalize_url(raw, "--url"))
+
+
+def find_config_path(explicit: str | None) -> Path:
+    """The config file to read, by the documented order; a missing file is a SetupError."""
+    if explicit:
+        path, source = Path(explicit).expanduser(), "--config"
+    elif os.environ.get(CONFIG_ENV):
+        path, source = Path(os.environ[CONFIG_ENV]).expanduser(), f"${CONFIG_ENV}"
+    else:
+        path, source = default_config_path(), "the default location"
+    if not path.is_file():
+        raise SetupError(
+            f"No config file at {path} ({source}); copy config.example.toml there, "
+            "pass --url URL, or run 'adminui demo' to try the app on a demo database."
+        )
+    return path
+
+
+def load_config(explicit: str | None = None) -> Config:
+    """Read and check the config file chosen by `find_config_path`."""
+    path = find_config_path(explicit)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise SetupError(f"{path} is not valid TOML ({error}); fix the line it names.") from None
+    except OSError as error:
+        raise SetupError(f"Can't read {path}: {error.strerror}.") from None
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], path: Path) -> Config:
+    """Turn the TOML table into a Config, refusing unknown keys and wrong types by name."""
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise SetupError(f"{path}: unknown key {sorted(unknown)[0]!r}; see config.example.toml.")
+    operator = _typed(data, "operator", str, path, getpass.getuser())
+    default_profile = _typed(data, "default_profile", str, path, None)
+    tables = _typed(data, "profiles", dict, path, {})
+    profiles = {name: _parse_profile(name, table, path) for name, table in tables.items()}
+    if default_profile is not None and default_profile not in profiles:
+        raise SetupError(f"{path}: default_profile '{default_profile}' has no [profiles.*] table.")
+    return Config(path, operator, default_profile, profiles)
+
+
+def _parse_profile(name: str, table: Any, path: Path) -> Profile:
+    where = f"{path}: [profiles.{name}]"
+    if not isinstance(table, dict):
+        raise SetupError(f"{where} must be a table.")
+    unknown = set(table) - _PROFILE_KEYS
+    if unknown:
+        raise SetupError(f"{where}: unknown key {sorted(unknown)[0]!r}; see config.example.toml.")
+    if "url" not in table:
+        raise SetupError(f"{where} has no url.")
+    url = normalize_url(_typed(table, "url", str, where, ""), f"{where} url")
+    if url.password is not None:
+        raise SetupError(
+            f"{where} url holds a password; remove it from the file and run "
+            f"'adminui password set {name}' (or set ADMINUI_PASSWORD)."
+        )
+    threshold = table.get("prepare_threshold", 5)
+    if threshold == "none":
+        threshold = None
+    elif not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
+        raise SetupError(f'{where}: prepare_threshold must be a whole number or "none".')
+    return Profile(
+        name=name,
+        url=url,
+        read_only=_typed(table, "read_only", bool, where, False),
+        statement_timeout_ms=_typed(table, "statement_timeout_ms", int, where, None),
+        connect_timeout=_typed(table, "connect_timeout", int, where, 10),
+        sslmode=_typed(table, "sslmode", str, where, None),
+        prepare_threshold=threshold,
+    )
+
+
+def _typed(table: dict[str, Any], key: str, kind: type, where: object, default: Any) -> Any:
+    value = table.get(key, default)
+    if value is default:
+        return value
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise SetupError(f"{where}: {key} must be a {kind.__name__}, not {value!r}.")
+    return value

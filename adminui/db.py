@@ -1,0 +1,293 @@
+"""Engines, transactions, read-only mode and timeouts: the only module that talks to a driver.
+
+Every statement comes from the registry by name and runs inside a transaction this module opens:
+`db.read()` is read-only on the database's side too (PostgreSQL `BEGIN READ ONLY`, SQLite
+`PRAGMA query_only`), so a mislabelled write fails instead of writing; `db.write()` is the one
+way to change data and is refused up front on a read-only profile. Session state is set per
+transaction, never per session, so a transaction pooler can't leak it to other clients.
+Driver errors become one-sentence AdminErrors here, naming host and port, never the password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Engine, RowMapping, create_engine, event
+from sqlalchemy import exc as sa_exc
+
+from adminui.config import Profile
+from adminui.errors import DatabaseError, ReadOnlyError, SetupError
+from adminui.queries import Registry, Statement
+
+# Transaction control, not queries: these belong to the driver plumbing, so they live here.
+_PG_STATEMENT_TIMEOUT = "SELECT set_config('statement_timeout', %s, true)"
+_SQLITE_SETUP = ("PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000")
+_SQLITE_QUERY_ONLY = "PRAGMA query_only = ON"
+# CURRENT_TIMESTAMP's form: the SQLite schema keeps every time as UTC text in it.
+SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
+
+
+class ConnectionLostError(DatabaseError):
+    """The connection broke during a statement; nothing of an open transaction was kept."""
+
+
+class Transaction:
+    """One open transaction: runs vetted statements by name with bound parameters."""
+
+    def __init__(self, db: Database, conn: Connection, *, writable: bool) -> None:
+        self._db = db
+        self._conn = conn
+        self.writable = writable
+
+    def rows(self, name: str, **params: Any) -> list[RowMapping]:
+        """All rows of a statement, as mappings keyed by column name."""
+        return self._execute(name, params).mappings().all()
+
+    def one(self, name: str, **params: Any) -> RowMapping | None:
+        """The first row of a statement, or None."""
+        return self._execute(name, params).mappings().first()
+
+    def run(self, name: str, **params: Any) -> int:
+        """Run a statement for its effect; the number of rows it touched."""
+        return self._execute(name, params).rowcount
+
+    def run_many(self, name: str, params: Sequence[Mapping[str, Any]]) -> None:
+        """Run one statement for many parameter sets (executemany)."""
+        if params:
+            self._execute(name, list(params))
+
+    def _execute(self, name: str, params: Mapping[str, Any] | list[Mapping[str, Any]]) -> Any:
+        statement = self._db.statement(name)
+        if statement.mode == "write" and not self.writable:
+            raise ReadOnlyError(f"'{name}' writes; it can only run inside db.write().")
+        for one in params if isinstance(params, list) else [params]:
+            if set(one) != statement.params:
+                raise TypeError(
+                    f"{statement.source}: '{name}' takes {sorted(statement.params)}, "
+                    f"was given {sorted(one)}"
+                )
+        if self._db.dialect == "sqlite":
+            params = (
+                [_sqlite_values(p) for p in params]
+                if isinstance(params, list)
+                else (_sqlite_values(params))
+            )
+        with self._db.translate_errors(statement):
+            return self._conn.execute(statement.clause, params)
+
+
+def _sqlite_values(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Bind values the way the SQLite schema stores them (see adminui/schema/sqlite.sql)."""
+    return {key: _sqlite_value(value) for key, value in params.items()}
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.strftime(SQLITE_TIMESTAMP)
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    return value
+
+
+class Database:
+    """A connection pool for one profile, handing out read-only and write transactions."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        password: str | None = None,
+        registry: Registry | None = None,
+        *,
+        create: bool = False,
+        enforce_foreign_keys: bool = True,
+    ) -> None:
+        self.profile = profile
+        self.registry = registry or Registry.load()
+        self.dialect = profile.dialect
+        self.read_only = profile.read_only
+        url = profile.url.set(password=password) if password is not None else profile.url
+        self._password = password
+        if self.dialect == "sqlite":
+            path = profile.url.database
+            if path and path != ":memory:" and not create and not Path(path).is_file():
+                raise SetupError(
+                    f"No SQLite file at {path}; check the path, or run 'adminui demo' "
+                    "to build the demo database."
+                )
+            self._read_engine = self._sqlite_engine(url, "BEGIN", enforce_foreign_keys, True)
+            self._write_engine = self._sqlite_engine(
+                url, "BEGIN IMMEDIATE", enforce_foreign_keys, False
+            )
+        else:
+            connect_args: dict[str, Any] = {
+                "connect_timeout": profile.connect_timeout,
+                "prepare_threshold": profile.prepare_threshold,
+                "application_name": "adminui",
+            }
+            if profile.sslmode:
+                connect_args["sslmode"] = profile.sslmode
+            engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+            self._write_engine = engine
+            self._read_engine = engine.execution_options(postgresql_readonly=True)
+
+    @staticmethod
+    def _sqlite_engine(url: Any, begin: str, foreign_keys: bool, query_only: bool) -> Engine:
+        engine = create_engine(url)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy's begin event, not the sqlite3 module, decide where transactions start.
+            dbapi_conn.isolation_level = None
+            for pragma in _SQLITE_SETUP if foreign_keys else _SQLITE_SETUP[1:]:
+                dbapi_conn.execute(pragma)
+            if query_only:
+                dbapi_conn.execute(_SQLITE_QUERY_ONLY)
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql(begin)
+
+        return engine
+
+    def statement(self, name: str) -> Statement:
+        """The vetted statement called `name`, in this database's dialect."""
+        return self.registry.get(name, self.dialect)  # type: ignore[arg-type]
+
+    def check(self) -> None:
+        """Connect once, so a wrong host, port or password is told before any screen opens."""
+        with self.translate_errors(None), self._read_engine.connect():
+            pass
+
+    @contextmanager
+    def read(self) -> Iterator[Transaction]:
+        """A read-only transaction (consistent for the statements run inside it)."""
+        with self._transaction(self._read_engine, writable=False) as tx:
+            yield tx
+
+    @contextmanager
+    def write(self) -> Iterator[Transaction]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        if self.read_only:
+            raise ReadOnlyError(
+                f"Profile '{self.profile.name}' is read-only; this change was not made."
+            )
+        with self._transaction(self._write_engine, writable=True) as tx:
+            yield tx
+
+    def rows(self, name: str, **params: Any) -> list[RowMapping]:
+        """Shortcut: one read statement in its own read-only transaction."""
+        with self.read() as tx:
+            return tx.rows(name, **params)
+
+    def one(self, name: str, **params: Any) -> RowMapping | None:
+        """Shortcut: the first row of one read statement."""
+        with self.read() as tx:
+            return tx.one(name, **params)
+
+    @contextmanager
+    def _transaction(self, engine: Engine, *, writable: bool) -> Iterator[Transaction]:
+        with self.translate_errors(None), engine.connect() as conn, conn.begin():
+            timeout = self.profile.statement_timeout_ms
+            if self.dialect == "postgresql" and timeout:
+                conn.exec_driver_sql(_PG_STATEMENT_TIMEOUT, (str(timeout),))
+            yield Transaction(self, conn, writable=writable)
+
+    def run_script(self, script: str) -> None:
+        """Run a trusted DDL script (the reference schema) as one unit; demo and tests only."""
+        if self.read_only:
+            raise ReadOnlyError(f"Profile '{self.profile.name}' is read-only.")
+        with self.translate_errors(None), self._write_engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            if self.dialect == "sqlite":
+                raw.executescript(script)  # type: ignore[union-attr]
+            else:
+                with raw.transaction():  # type: ignore[union-attr]
+                    raw.execute(script)  # type: ignore[union-attr]
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self._read_engine.dispose()
+        self._write_engine.dispose()
+
+    @contextmanager
+    def translate_errors(self, statement: Statement | None) -> Iterator[None]:
+        """Turn driver errors into one clear sentence (host and port, never the password)."""
+        try:
+            yield
+        except sa_exc.DBAPIError as error:
+            raise self._describe(error, statement) from None
+
+    def _describe(self, error: sa_exc.DBAPIError, statement: Statement | None) -> Exception:
+        detail = _first_line(str(error.orig))
+        if self._password:
+            detail = detail.replace(self._password, "***")
+        if error.connection_invalidated or _is_connect_failure(error):
+            if statement is None:
+                return SetupError(_connect_advice(self.profile, detail))
+            return ConnectionLostError(
+                f"Lost the connection to {self.profile.where} while running {statement.name}; "
+                "nothing was changed by it. Retry when the database is back."
+            )
+        what = f"'{statement.name}' ({statement.source})" if statement else "the transaction"
+        if _sqlstate(error) == "57014":
+            return DatabaseError(
+                f"{what} was stopped: it ran past statement_timeout_ms "
+                f"({self.profile.statement_timeout_ms} ms) or was cancelled."
+            )
+        return DatabaseError(f"The database refused {what}: {detail}")
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else "no detail given"
+
+
+def _sqlstate(error: sa_exc.DBAPIError) -> str | None:
+    return getattr(error.orig, "sqlstate", None)
+
+
+def _is_connect_failure(error: sa_exc.DBAPIError) -> bool:
+    state = _sqlstate(error)
+    # Class 08 is "connection exception"; 28 is "invalid authorization"; 3D000 a missing database.
+    if state and (state.startswith(("08", "28")) or state == "3D000"):
+        return True
+    text = str(error.orig).lower()
+    return isinstance(error, sa_exc.OperationalError) and any(
+        part in text
+        for part in ("connection", "could not translate", "timeout expired", "unable to open")
+    )
+
+
+def _connect_advice(profile: Profile, detail: str) -> str:
+    where = profile.where
+    lower = detail.lower()
+    user = profile.url.username or "the user"
+    if profile.dialect == "sqlite":
+        return f"Can't open {where}: {detail}."
+    if "refused" in lower:
+        return (
+            f"Nothing accepted a connection at {where}: is the server running, and are host "
+            "and port right?"
+        )
+    if "password authentication failed" in lower or "no password supplied" in lower:
+        return (
+            f"{where} refused the password for {user}: set it with "
+            f"'adminui password set {profile.name}' or ADMINUI_PASSWORD."
+        )
+    if "does not exist" in lower:
+        return f"{where}: {detail}; check the database and user names in the URL."
+    if "timeout expired" in lower:
+        return (
+            f"No answer from {where} within {profile.connect_timeout} s: check the host, "
+            "the network and any firewall."
+        )
+    if "translate host name" in lower or "name or service not known" in lower:
+        return f"The host of {where} was not found: check the host name in the URL."
+    return f"Could not connect to {where}: {detail}."

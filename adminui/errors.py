@@ -1,0 +1,41 @@
+"""The errors a person may see: each carries one clear sentence and the exit code the CLI uses.
+
+Layers raise these; the TUI shows `str(error)` and the CLI prints it and exits with `exit_code`.
+Anything else that escapes is a bug, not a message for the operator.
+"""
+
+
+class AdminError(Exception):
+    """Base of every error meant for the operator's eyes."""
+
+    exit_code = 1
+
+
+class SetupError(AdminError):
+    """Config, profile, keyring or connection trouble: nothing could be asked of the database."""
+
+    exit_code = 2
+
+
+class QueryFileError(SetupError):
+    """A file in queries/ breaks the query-file contract (named with file and line)."""
+
+
+class InputError(AdminError):
+    """Input refused before anything ran; names the field."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+class NotFoundError(AdminError):
+    """The thing asked for does not exist."""
+
+
+class ReadOnlyError(AdminError):
+    """A write asked of a read-only profile."""
+
+
+class DatabaseError(AdminError):
+    """The database refused or failed a statement; the message says which and why, in short."""

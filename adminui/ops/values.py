@@ -1,0 +1,52 @@
+"""Turning driver values into Python values the same way on both dialects.
+
+PostgreSQL hands back datetimes, Decimals, UUIDs and booleans; the SQLite schema stores the same
+things as UTC text, NUMERIC, text and 0/1. Ops convert every column through these helpers so a
+screen never sees which database it came from.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+CENT = Decimal("0.01")
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """An aware UTC datetime from a timestamptz or SQLite UTC text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def as_money(value: Any) -> Decimal | None:
+    """Exact dollars and cents; SQLite's NUMERIC may hand back an int or a float."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        value = repr(value)  # the shortest text that reads back as this float: 0.1 -> "0.1"
+    return Decimal(value).quantize(CENT)
+
+
+def as_id(value: Any) -> str:
+    """A UUID as its canonical lower-case text."""
+    return str(value).lower()
+
+
+def as_bool(value: Any) -> bool | None:
+    """A boolean from PostgreSQL's bool or SQLite's 0/1."""
+    return None if value is None else bool(value)
+
+
+def first_line(text: str | None, width: int = 120) -> str:
+    """The first non-blank line of a (possibly long, multi-line) message, cut to width."""
+    if not text:
+        return ""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= width else line[: width - 1] + "…"

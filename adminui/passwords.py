@@ -1,0 +1,72 @@
+"""Where a profile's password comes from: $ADMINUI_PASSWORD, then the keyring, then a prompt.
+
+The keyring entry is service "adminui", user = the profile name (`adminui password set PROFILE`).
+Headless Linux often has no usable keyring backend; that is said in one line and the lookup goes
+on to the prompt, never a traceback.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Callable
+
+import keyring
+from keyring.errors import KeyringError, PasswordDeleteError
+
+from adminui.config import URL_PROFILE, Profile
+from adminui.errors import SetupError
+
+PASSWORD_ENV = "ADMINUI_PASSWORD"
+SERVICE = "adminui"
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def find_password(
+    profile: Profile, *, interactive: bool, notify: Callable[[str], None] = _say
+) -> str | None:
+    """The password to connect with, or None to connect without one (trust, .pgpass, SQLite)."""
+    if profile.dialect == "sqlite":
+        return None
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    if profile.url.password is not None:  # only --url may carry one
+        return str(profile.url.password)
+    if profile.name != URL_PROFILE:
+        try:
+            stored = keyring.get_password(SERVICE, profile.name)
+        except KeyringError as error:
+            notify(f"No usable keyring ({type(error).__name__}); asking for the password instead.")
+        else:
+            if stored is not None:
+                return stored
+    if interactive:
+        return getpass.getpass(f"Password for {profile.url.username or 'user'}@{profile.where}: ")
+    return None
+
+
+def store_password(profile_name: str, password: str) -> None:
+    """Save a profile's password in the keyring."""
+    try:
+        keyring.set_password(SERVICE, profile_name, password)
+    except KeyringError as error:
+        raise SetupError(
+            f"The keyring refused to store the password ({type(error).__name__}: {error}); "
+            f"install a keyring backend or set {PASSWORD_ENV} instead."
+        ) from None
+
+
+def delete_password(profile_name: str) -> None:
+    """Remove a profile's password from the keyring."""
+    try:
+        keyring.delete_password(SERVICE, profile_name)
+    except PasswordDeleteError:
+        raise SetupError(f"No password is stored for profile '{profile_name}'.") from None
+    except KeyringError as error:
+        raise SetupError(
+            f"The keyring refused to delete the password ({type(error).__name__}: {error})."
+        ) from None

@@ -1,0 +1,189 @@
+"""Real databases for every test: a throwaway PostgreSQL cluster and SQLite files.
+
+The cluster is started once per session with the system's initdb / pg_ctl, as an unprivileged
+user (initdb refuses root), listening on loopback only at a free port, with password auth so
+refused logins can be tested; it is removed afterwards. Each test that asks for `db` gets a fresh
+copy of the fixture data (a PostgreSQL database cloned from a template, or a copied SQLite file).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import keyring
+import pytest
+from keyrings.alt.file import PlaintextKeyring
+
+from adminui.config import Profile, normalize_url
+from adminui.db import Database
+from adminui.demo import build_demo
+
+FIXTURE_USERS = 60
+FIXTURE_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+PG_PASSWORD = "fixture-only-password"
+DIALECTS = ("postgresql", "sqlite")
+
+
+def _pg_bindir() -> Path:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not candidates:
+        pytest.fail("PostgreSQL server binaries (initdb) not found; .ci/run installs them.")
+    return candidates[-1].parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class PgServer:
+    """A running throwaway cluster."""
+
+    host: str
+    port: int
+    bindir: Path
+    datadir: Path
+
+    def url(self, database: str = "postgres", *, password: bool = True) -> str:
+        secret = f":{PG_PASSWORD}" if password else ""
+        return f"postgresql+psycopg://postgres{secret}@{self.host}:{self.port}/{database}"
+
+
+def _run_as_owner(args: list[str], owner: str | None) -> None:
+    subprocess.run(args, check=True, capture_output=True, user=owner)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    bindir = _pg_bindir()
+    owner = None
+    root = Path(tempfile.mkdtemp(prefix="adminui-pg-"))
+    if os.geteuid() == 0:
+        try:
+            owner = "postgres"
+            entry = pwd.getpwnam(owner)
+        except KeyError:
+            pytest.fail("Running as root needs the 'postgres' OS user for initdb.")
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+    datadir, pwfile = root / "data", root / "pwfile"
+    pwfile.write_text(PG_PASSWORD)
+    if owner:
+        shutil.chown(pwfile, owner)
+    port = _free_port()
+    _run_as_owner(
+        [str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "-A", "scram-sha-256",
+         f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
+        owner,
+    )
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
+    )
+    _run_as_owner(
+        [str(bindir / "pg_ctl"), "-D", str(datadir), "-l", str(root / "log"), "-w", "-o", options,
+         "start"],
+        owner,
+    )
+    server = PgServer("127.0.0.1", port, bindir, datadir)
+    try:
+        yield server
+    finally:
+        subprocess.run(
+            [str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
+            capture_output=True, user=owner,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def pg_profile(server: PgServer, database: str, **options: object) -> Profile:
+    """A profile for one database of the test cluster (password not in the URL)."""
+    url = normalize_url(server.url(database, password=False), "test")
+    return Profile(name="test", url=url, **options)  # type: ignore[arg-type]
+
+
+def sqlite_profile(path: Path, **options: object) -> Profile:
+    """A profile for a SQLite file."""
+    return Profile(name="test", url=normalize_url(f"sqlite:///{path}", "test"), **options)  # type: ignore[arg-type]
+
+
+def _admin_command(server: PgServer, sql: str) -> None:
+    """CREATE / DROP DATABASE can't run in a transaction: use the server's own psql."""
+    env = {**os.environ, "PGPASSWORD": PG_PASSWORD}
+    subprocess.run(
+        [str(server.bindir / "psql"), "-h", server.host, "-p", str(server.port), "-U", "postgres",
+         "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql],
+        check=True, capture_output=True, env=env,
+    )
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PgServer) -> str:
+    """A database holding the reference schema and the fixture data, used as a template."""
+    name = "adminui_fixture"
+    _admin_command(pg_server, f"CREATE DATABASE {name}")
+    db = Database(pg_profile(pg_server, name), PG_PASSWORD)
+    build_demo(db, FIXTURE_USERS, now=FIXTURE_NOW, orphans=False)
+    db.dispose()
+    return name
+
+
+@pytest.fixture
+def pg_db(pg_server: PgServer, pg_template: str) -> Iterator[Database]:
+    """A fresh PostgreSQL database with the fixture data."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    _admin_command(pg_server, f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    db = Database(pg_profile(pg_server, name), PG_PASSWORD)
+    yield db
+    db.dispose()
+    _admin_command(pg_server, f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file holding the reference schema and the fixture data."""
+    path = tmp_path_factory.mktemp("sqlite") / "fixture.sqlite"
+    db = Database(sqlite_profile(path), create=True)
+    build_demo(db, FIXTURE_USERS, now=FIXTURE_NOW, orphans=False)
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    """A fresh SQLite copy of the fixture data."""
+    path = tmp_path / "test.sqlite"
+    shutil.copy(sqlite_template, path)
+    db = Database(sqlite_profile(path))
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(params=DIALECTS)
+def db(request: pytest.FixtureRequest) -> Database:
+    """The fixture data on each dialect in turn."""
+    return request.getfixturevalue(f"{'pg' if request.param == 'postgresql' else 'sqlite'}_db")
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's config, keyring, data dir or password variable."""
+    for kind in ("CONFIG", "DATA", "STATE", "CACHE"):
+        monkeypatch.setenv(f"XDG_{kind}_HOME", str(tmp_path / f"xdg-{kind.lower()}"))
+    monkeypatch.delenv("ADMINUI_PASSWORD", raising=False)
+    monkeypatch.delenv("ADMINUI_CONFIG", raising=False)
+    keyring.set_keyring(PlaintextKeyring())
