@@ -23,39 +23,22 @@ from adminui.schema import schema_sql
 DEFAULT_USERS = 2000
 SEED = 2026
 
-FIRST = (
-    "Ada Alan Grace Linus Barbara Ken Dennis Margaret Edsger Donald Frances Radia John "
-    "Katherine Tim Guido Yukihiro Anders Bjarne Sophie Hedy Annie Jean Lynn Mary Niklaus "
-    "Leslie Shafi Sanjay Priya Mei Kenji Olga Lars Ines Tomás Zoë Amara Kwame Chen"
-).split()
-LAST = (
-    "Lovelace Turing Hopper Torvalds Liskov Thompson Ritchie Hamilton Dijkstra Knuth Allen "
-    "Perlman Backus Johnson Berners-Lee Rossum Matsumoto Hejlsberg Stroustrup Wilson Lamarr "
-    "Easley Sammet Conway Shaw Wirth Lamport Goldwasser Ghemawat Patel Wang Sato Ivanova "
-    "Nilsson García Muñoz Okafor Mensah Li"
-).split()
-DOMAINS = (
-    "gmail.com",
-    "outlook.com",
-    "proton.me",
-    "fastmail.com",
-    "icloud.com",
-    "hey.com",
-    "example.org",
-    "startup.io",
-    "university.edu",
-)
-TIMEZONES = (
-    "UTC",
-    "America/New_York",
-    "America/Los_Angeles",
-    "Europe/Berlin",
-    "Europe/London",
-    "Asia/Tokyo",
-    "Asia/Kolkata",
-    "Australia/Sydney",
-    "America/Sao_Paulo",
-)
+# fmt: off
+FIRST = ("Ada", "Alan", "Grace", "Linus", "Barbara", "Ken", "Dennis", "Margaret", "Edsger",
+         "Donald", "Frances", "Radia", "John", "Katherine", "Tim", "Guido", "Yukihiro", "Anders",
+         "Bjarne", "Sophie", "Hedy", "Annie", "Jean", "Lynn", "Mary", "Niklaus", "Leslie",
+         "Shafi", "Sanjay", "Priya", "Mei", "Kenji", "Olga", "Lars", "Ines", "Tomás", "Zoë",
+         "Amara", "Kwame", "Chen")
+LAST = ("Lovelace", "Turing", "Hopper", "Torvalds", "Liskov", "Thompson", "Ritchie", "Hamilton",
+        "Dijkstra", "Knuth", "Allen", "Perlman", "Backus", "Johnson", "Berners-Lee", "Rossum",
+        "Matsumoto", "Hejlsberg", "Stroustrup", "Wilson", "Lamarr", "Easley", "Sammet", "Conway",
+        "Shaw", "Wirth", "Lamport", "Goldwasser", "Ghemawat", "Patel", "Wang", "Sato", "Ivanova",
+        "Nilsson", "García", "Muñoz", "Okafor", "Mensah", "Li")
+DOMAINS = ("gmail.com", "outlook.com", "proton.me", "fastmail.com", "icloud.com", "hey.com",
+           "example.org", "startup.io", "university.edu")
+TIMEZONES = ("UTC", "America/New_York", "America/Los_Angeles", "Europe/Berlin", "Europe/London",
+             "Asia/Tokyo", "Asia/Kolkata", "Australia/Sydney", "America/Sao_Paulo")
+# fmt: on
 TOPICS = (
     "a CLI that summarises pull requests",
     "recipe planner from fridge photos",

@@ -86,8 +86,20 @@ def pg_server() -> Iterator[PgServer]:
         shutil.chown(pwfile, owner)
     port = _free_port()
     _run_as_owner(
-        [str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "-A", "scram-sha-256",
-         f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            "postgres",
+            "-A",
+            "scram-sha-256",
+            f"--pwfile={pwfile}",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ],
         owner,
     )
     options = (
@@ -95,8 +107,17 @@ def pg_server() -> Iterator[PgServer]:
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
     )
     _run_as_owner(
-        [str(bindir / "pg_ctl"), "-D", str(datadir), "-l", str(root / "log"), "-w", "-o", options,
-         "start"],
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(datadir),
+            "-l",
+            str(root / "log"),
+            "-w",
+            "-o",
+            options,
+            "start",
+        ],
         owner,
     )
     server = PgServer("127.0.0.1", port, bindir, datadir)
@@ -105,7 +126,8 @@ def pg_server() -> Iterator[PgServer]:
     finally:
         subprocess.run(
             [str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
-            capture_output=True, user=owner,
+            capture_output=True,
+            user=owner,
         )
         shutil.rmtree(root, ignore_errors=True)
 
@@ -125,9 +147,24 @@ def _admin_command(server: PgServer, sql: str) -> None:
     """CREATE / DROP DATABASE can't run in a transaction: use the server's own psql."""
     env = {**os.environ, "PGPASSWORD": PG_PASSWORD}
     subprocess.run(
-        [str(server.bindir / "psql"), "-h", server.host, "-p", str(server.port), "-U", "postgres",
-         "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql],
-        check=True, capture_output=True, env=env,
+        [
+            str(server.bindir / "psql"),
+            "-h",
+            server.host,
+            "-p",
+            str(server.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qc",
+            sql,
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
     )
 
 

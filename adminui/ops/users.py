@@ -1,4 +1,4 @@
-"""User lookup: find users by email, name, id prefix or payment reference; one user's whole usage."""
+"""User lookup: find users by email, name, id prefix or payment reference; one user's usage."""
 
 from __future__ import annotations
 

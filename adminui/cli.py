@@ -1,0 +1,256 @@
+"""The `adminui` command: the app when run bare, and the same operations as scriptable commands.
+
+Exit codes: 0 done; 1 refused, not found or bad input; 2 config, keyring or connection trouble
+(nothing was asked of the database). Every error is one sentence on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from adminui import __version__
+from adminui.config import Profile, data_dir, default_config_path, load_config, url_profile
+from adminui.db import Database
+from adminui.errors import AdminError, InputError
+from adminui.output import FORMATS, render_record, render_rows
+from adminui.passwords import PASSWORD_ENV, delete_password, find_password, store_password
+
+USER_COLUMNS = (
+    "email",
+    "name",
+    "free_expansions_remaining",
+    "paid_credits_remaining",
+    "total",
+    "created_at",
+    "id",
+)
+EXECUTION_COLUMNS = (
+    "started_at",
+    "status",
+    "format_chosen",
+    "error_step",
+    "tokens_used",
+    "duration_seconds",
+    "error",
+    "id",
+)
+RECEIPT_COLUMNS = (
+    "created_at",
+    "amount_usd",
+    "credits_purchased",
+    "bmc_reference",
+    "status",
+    "verified_by",
+    "id",
+)
+CREDENTIAL_COLUMNS = ("provider", "is_active", "validation_status", "updated_at")
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, nested: bool) -> None:
+    """--config/--profile/--url on every command; a nested parser must not reset them."""
+    default = argparse.SUPPRESS if nested else None
+    group = parser.add_argument_group("connection")
+    group.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help=f"config file (default: $ADMINUI_CONFIG, then {default_config_path()})",
+    )
+    group.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=default,
+        help="profile of the config file to use (default: default_profile)",
+    )
+    group.add_argument(
+        "--url",
+        metavar="URL",
+        default=default,
+        help="SQLAlchemy database URL; bypasses the config file",
+    )
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line."""
+    parser = argparse.ArgumentParser(
+        prog="adminui",
+        description="Look after a SaaS product's database: users, credits, executions, "
+        "payments, orphan rows. Run without a command to open the app.",
+        epilog=f"Passwords come from ${PASSWORD_ENV}, then the keyring "
+        "('adminui password set PROFILE'), then a prompt.",
+    )
+    parser.add_argument("--version", action="version", version=f"adminui {__version__}")
+    _add_global_options(parser, nested=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(parent: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = parent.add_parser(name, help=help_text, description=help_text)
+        _add_global_options(sub, nested=True)
+        return sub
+
+    demo = command(commands, "demo", "build the SQLite demo database and open the app on it")
+    demo.add_argument(
+        "--path",
+        metavar="FILE",
+        help=f"where the demo database lives (default: {data_dir() / 'demo.sqlite'})",
+    )
+    demo.add_argument(
+        "--users",
+        type=int,
+        metavar="N",
+        help="how many users to make (default 2000); rebuilds the file",
+    )
+    demo.add_argument(
+        "--rebuild", action="store_true", help="build the file again even if it exists"
+    )
+    demo.add_argument("--no-open", action="store_true", help="only build; don't open the app")
+    demo.set_defaults(handler=cmd_demo)
+
+    users = command(commands, "users", "find users and show one user's usage")
+    users_commands = users.add_subparsers(dest="action", metavar="ACTION", required=True)
+    find = command(users_commands, "find", "users whose email, name, id or BMC reference match")
+    find.add_argument("text", help="part of an email or name, an id prefix, or a BMC reference")
+    find.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    _add_format(find)
+    find.set_defaults(handler=cmd_users_find)
+    show = command(users_commands, "show", "one user's profile, credits and activity")
+    show.add_argument("user", metavar="EMAIL|ID", help="the user's email or id")
+    _add_format(show)
+    show.set_defaults(handler=cmd_users_show)
+
+    password = command(commands, "password", "store or remove a profile's password in the keyring")
+    password_commands = password.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, text in (
+        ("set", "store the password (asked for, or read from stdin)"),
+        ("delete", "remove the stored password"),
+    ):
+        sub = command(password_commands, action, text)
+        sub.add_argument("profile_name", metavar="PROFILE")
+        sub.set_defaults(handler=cmd_password)
+    return parser
+
+
+def open_database(args: argparse.Namespace) -> Database:
+    """Connect as the global options say, and check the connection before any work."""
+    profile: Profile = (
+        url_profile(args.url) if args.url else load_config(args.config).profile(args.profile)
+    )
+    password = find_password(profile, interactive=sys.stdin.isatty())
+    db = Database(profile, password)
+    db.check()
+    return db
+
+
+def _print(text: str) -> None:
+    print(text)
+
+
+def cmd_users_find(args: argparse.Namespace) -> int:
+    from adminui.ops import users
+
+    found = users.find_users(open_database(args), args.text, limit=args.limit)
+    rows = [dataclasses.asdict(row) for row in found.rows]
+    _print(render_rows(rows, USER_COLUMNS, args.format))
+    if args.format == "table":
+        print(found.describe(), file=sys.stderr)
+    return 0
+
+
+def cmd_users_show(args: argparse.Namespace) -> int:
+    from adminui.ops import users
+
+    db = open_database(args)
+    detail = dataclasses.asdict(users.get_user_detail(db, users.resolve_user(db, args.user)))
+    _print(render_record(detail, args.format))
+    if args.format == "table":
+        for title, key, columns in (
+            ("Latest executions", "recent_executions", EXECUTION_COLUMNS),
+            ("Receipts", "receipts", RECEIPT_COLUMNS),
+            ("Credentials", "credentials", CREDENTIAL_COLUMNS),
+        ):
+            _print(f"\n{title}: {len(detail[key]) or 'none'}")
+            if detail[key]:
+                _print(render_rows(detail[key], columns, "table"))
+    return 0
+
+
+def cmd_password(args: argparse.Namespace) -> int:
+    name = args.profile_name
+    if args.action == "delete":
+        delete_password(name)
+        print(f"Removed the stored password of profile '{name}'.", file=sys.stderr)
+        return 0
+    if sys.stdin.isatty():
+        secret = getpass.getpass(f"Password for profile '{name}': ")
+    else:
+        secret = sys.stdin.readline().rstrip("\r\n")
+    if not secret:
+        raise InputError("password", "empty; nothing was stored")
+    store_password(name, secret)
+    print(f"Stored the password of profile '{name}' in the keyring.", file=sys.stderr)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from adminui.demo import DEFAULT_USERS, build_demo
+
+    path = Path(args.path).expanduser() if args.path else data_dir() / "demo.sqlite"
+    users = args.users if args.users is not None else DEFAULT_USERS
+    if not 1 <= users <= 1_000_000:
+        raise InputError("--users", "must be between 1 and 1,000,000")
+    profile = url_profile(f"sqlite:///{path}")
+    if args.rebuild or args.users is not None or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        building = path.with_name(path.name + ".building")
+        building.unlink(missing_ok=True)
+        # Orphan rows need foreign keys off while they are planted.
+        db = Database(url_profile(f"sqlite:///{building}"), create=True, enforce_foreign_keys=False)
+        summary = build_demo(db, users)
+        db.dispose()
+        os.replace(building, path)  # never leave a half-built demo at the real path
+        print(
+            f"Built {path}: {summary.users} users, {summary.executions} executions, "
+            f"{summary.receipts} receipts, {summary.orphans} orphan rows.",
+            file=sys.stderr,
+        )
+    else:
+        print(f"Using the demo at {path} (--rebuild makes it again).", file=sys.stderr)
+    if args.no_open:
+        return 0
+    db = Database(profile)
+    db.check()
+    return run_app(db)
+
+
+def run_app(db: Database) -> int:
+    """Open the TUI on a connected database."""
+    from adminui.tui.app import AdminApp
+
+    AdminApp(db).run()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `adminui` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command is None:
+            return run_app(open_database(args))
+        return args.handler(args)
+    except AdminError as error:
+        print(f"adminui: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("adminui: interrupted; nothing more was done.", file=sys.stderr)
+        return 130

@@ -1,0 +1,86 @@
+"""Printing results for the CLI: tables with tabulate, CSV, or JSON, from plain dicts.
+
+JSON keeps types exact: times are ISO 8601 strings, money is a string with two places (a JSON
+number would become a float in most readers), missing values are null.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from tabulate import tabulate
+
+FORMATS = ("table", "csv", "json")
+# Terminal control characters in database text are shown escaped, so a stored value can't move
+# the cursor or recolour the operator's terminal.
+_CONTROL = {i: f"\\x{i:02x}" for i in (*range(32), 127)} | {10: "\\n", 9: "\\t", 13: "\\r"}
+
+
+def json_value(value: Any) -> Any:
+    """A value as JSON should carry it."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {key: json_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(item) for item in value]
+    return value
+
+
+def text_value(value: Any) -> str:
+    """A value as a table cell or CSV field shows it."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).translate(_CONTROL)
+
+
+def render_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str) -> str:
+    """Many rows in the chosen format; `columns` picks and orders the keys shown."""
+    if fmt == "json":
+        return json.dumps([json_value({c: row[c] for c in columns}) for row in rows], indent=2)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_csv_value(row[c]) for c in columns])
+        return buffer.getvalue().rstrip("\n")
+    table = [[text_value(row[c]) for c in columns] for row in rows]
+    return tabulate(table, headers=list(columns), tablefmt="simple", disable_numparse=True)
+
+
+def render_record(record: Mapping[str, Any], fmt: str) -> str:
+    """One object: JSON object, a one-row CSV, or a two-column table of its scalar fields."""
+    if fmt == "json":
+        return json.dumps(json_value(record), indent=2)
+    scalars = {k: v for k, v in record.items() if not isinstance(v, list | tuple)}
+    if fmt == "csv":
+        return render_rows([scalars], list(scalars), "csv")
+    return tabulate(
+        [[key, text_value(value)] for key, value in scalars.items()],
+        tablefmt="plain",
+        disable_numparse=True,
+    )
+
+
+def _csv_value(value: Any) -> str:
+    """CSV keeps text as stored (its quoting carries newlines); times in ISO 8601."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

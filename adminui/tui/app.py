@@ -1,0 +1,48 @@
+"""The adminui application: holds the database and opens the job screens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from adminui.db import Database
+from adminui.tui.user_detail import UserDetailScreen
+from adminui.tui.user_lookup import UserLookupScreen
+
+
+class AdminApp(App[None]):
+    """One database, one operator; the user lookup is the home screen."""
+
+    TITLE = "adminui"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", tooltip="Leave adminui")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+        profile = db.profile
+        mode = " · read-only" if db.read_only else ""
+        self.sub_title = f"{profile.name} · {profile.shown_url}{mode}"
+
+    def get_default_screen(self) -> Screen:
+        """Open on the user lookup, so the first paint already shows users."""
+        return UserLookupScreen()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette lists every job screen."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "User lookup", "Find a user by email, name, id or reference", self.action_user_lookup
+        )
+
+    def action_user_lookup(self) -> None:
+        """Back to the home screen, whatever is open."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def open_user(self, user_id: str) -> None:
+        """Show one user's detail screen."""
+        self.push_screen(UserDetailScreen(user_id))

@@ -1,0 +1,30 @@
+"""Turning values into table cells and text that show database content literally.
+
+Database text goes through `Text(...)`, never markup, so an error message holding `[bold]` or an
+email holding `[red]` shows as typed; Rich strips terminal control codes from it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from rich.text import Text
+
+
+def cell(value: object, *, justify: str = "left") -> Text:
+    """A literal table cell; numbers right-aligned, times in UTC to the minute, None blank."""
+    if value is None:
+        return Text("")
+    if isinstance(value, datetime):
+        return Text(value.strftime("%Y-%m-%d %H:%M"))
+    if isinstance(value, bool):
+        return Text("yes" if value else "no")
+    if isinstance(value, int | Decimal):
+        return Text(f"{value:,}", justify="right")
+    return Text(str(value), justify=justify)  # type: ignore[arg-type]
+
+
+def when(value: datetime | None) -> str:
+    """A time for a label: 'YYYY-MM-DD HH:MM UTC', or a dash."""
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"

@@ -1,0 +1,145 @@
+"""The home screen: the newest users at once, and a search that updates as you type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.worker import get_current_worker
+
+from adminui.errors import AdminError
+from adminui.ops import users
+from adminui.tui.cells import cell
+
+if TYPE_CHECKING:
+    from adminui.tui.app import AdminApp
+
+
+class UserLookupScreen(Screen[None]):
+    """Search users by email, name, id prefix or BMC reference; Enter opens one."""
+
+    CSS_PATH = "user_lookup.tcss"
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", tooltip="Type to search users"),
+        Binding("down", "focus_results", "Results", show=False),
+        Binding("escape", "clear", "Clear", tooltip="Clear the search"),
+    ]
+    DEBOUNCE_SECONDS = 0.15
+    # Least important last: at 80 columns it is the one cut short.
+    COLUMNS = ("Email", "Credits", "Created (UTC)", "Name")
+
+    @dataclass
+    class Loaded(Message):
+        """A search (or the recent list) finished; `generation` says which request it answers."""
+
+        generation: int
+        found: users.UserList | None
+        note: str
+        error: str | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._generation = 0
+        self._debounce: Timer | None = None
+
+    @property
+    def admin(self) -> AdminApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="Search email, name, user id or BMC reference", id="search")
+        yield Static("Loading the newest users…", id="status")
+        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#results", DataTable)
+        for label in self.COLUMNS:
+            table.add_column(label, key=label)
+        self.search(self._next_generation(), "")
+
+    def _next_generation(self) -> int:
+        self._generation += 1
+        return self._generation
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Search once typing pauses; every keystroke makes earlier requests stale."""
+        generation = self._next_generation()
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(
+            self.DEBOUNCE_SECONDS, lambda: self.search(generation, event.value)
+        )
+
+    def on_input_submitted(self) -> None:
+        """Enter in the search box moves to the results."""
+        self.action_focus_results()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="user-search")
+    def search(self, generation: int, text: str) -> None:
+        """Run the search (or the recent list) off the UI thread."""
+        db = self.admin.db
+        try:
+            if len(text.strip()) < users.MIN_SEARCH:
+                found = users.recent_users(db)
+                hint = " Type 2 or more characters to search." if text.strip() else ""
+                message = self.Loaded(generation, found, f"Newest {found.describe()}.{hint}")
+            else:
+                found = users.find_users(db, text)
+                message = self.Loaded(generation, found, f"{found.describe()} match.")
+        except AdminError as error:
+            message = self.Loaded(generation, None, "", str(error))
+        if not get_current_worker().is_cancelled:
+            self.post_message(message)
+
+    def on_user_lookup_screen_loaded(self, message: Loaded) -> None:
+        """Show results, unless a newer request has been made since."""
+        if message.generation != self._generation:
+            return
+        status = self.query_one("#status", Static)
+        if message.error is not None:
+            status.update(message.error)
+            status.add_class("error")
+            return
+        status.remove_class("error")
+        assert message.found is not None
+        status.update(message.note if message.found.rows else "No user matches.")
+        table = self.query_one("#results", DataTable)
+        table.clear()
+        for row in message.found.rows:
+            table.add_row(
+                cell(row.email),
+                cell(row.total if row.free_expansions_remaining is not None else None),
+                cell(row.created_at),
+                cell(row.name),
+                key=row.id,
+            )
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row opens that user."""
+        if event.row_key.value is not None:
+            self.admin.open_user(event.row_key.value)
+
+    def action_focus_search(self) -> None:
+        """Put the cursor in the search box."""
+        self.query_one("#search", Input).focus()
+
+    def action_focus_results(self) -> None:
+        """Move into the result list."""
+        table = self.query_one("#results", DataTable)
+        if table.row_count:
+            table.focus()
+
+    def action_clear(self) -> None:
+        """Empty the search box (and so show the newest users again)."""
+        search = self.query_one("#search", Input)
+        search.value = ""
+        search.focus()
