@@ -9,18 +9,21 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import getpass
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from adminui import __version__
-from adminui.config import Profile, data_dir, default_config_path, load_config, url_profile
-from adminui.db import Database
+from adminui import __version__, connect
+from adminui.config import default_config_path
+from adminui.demo import DEFAULT_USERS
 from adminui.errors import AdminError, InputError
+from adminui.ops import users
 from adminui.output import FORMATS, render_record, render_rows
-from adminui.passwords import PASSWORD_ENV, delete_password, find_password, store_password
+from adminui.passwords import PASSWORD_ENV, delete_password, store_password
+
+if TYPE_CHECKING:
+    from adminui.db import Database
 
 USER_COLUMNS = (
     "email",
@@ -103,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--path",
         metavar="FILE",
-        help=f"where the demo database lives (default: {data_dir() / 'demo.sqlite'})",
+        help=f"where the demo database lives (default: {connect.default_demo_path()})",
     )
     demo.add_argument(
         "--users",
@@ -142,46 +145,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def open_database(args: argparse.Namespace) -> Database:
-    """Connect as the global options say, and check the connection before any work."""
-    profile: Profile = (
-        url_profile(args.url) if args.url else load_config(args.config).profile(args.profile)
+    """Connect as the global options say (asking for a password only at a terminal)."""
+    return connect.open_database(
+        config=args.config, profile=args.profile, url=args.url, interactive=sys.stdin.isatty()
     )
-    password = find_password(profile, interactive=sys.stdin.isatty())
-    db = Database(profile, password)
-    db.check()
-    return db
-
-
-def _print(text: str) -> None:
-    print(text)
 
 
 def cmd_users_find(args: argparse.Namespace) -> int:
-    from adminui.ops import users
-
     found = users.find_users(open_database(args), args.text, limit=args.limit)
     rows = [dataclasses.asdict(row) for row in found.rows]
-    _print(render_rows(rows, USER_COLUMNS, args.format))
+    print(render_rows(rows, USER_COLUMNS, args.format))
     if args.format == "table":
         print(found.describe(), file=sys.stderr)
     return 0
 
 
 def cmd_users_show(args: argparse.Namespace) -> int:
-    from adminui.ops import users
-
     db = open_database(args)
     detail = dataclasses.asdict(users.get_user_detail(db, users.resolve_user(db, args.user)))
-    _print(render_record(detail, args.format))
+    print(render_record(detail, args.format))
     if args.format == "table":
         for title, key, columns in (
             ("Latest executions", "recent_executions", EXECUTION_COLUMNS),
             ("Receipts", "receipts", RECEIPT_COLUMNS),
             ("Credentials", "credentials", CREDENTIAL_COLUMNS),
         ):
-            _print(f"\n{title}: {len(detail[key]) or 'none'}")
+            print(f"\n{title}: {len(detail[key]) or 'none'}")
             if detail[key]:
-                _print(render_rows(detail[key], columns, "table"))
+                print(render_rows(detail[key], columns, "table"))
     return 0
 
 
@@ -203,22 +194,10 @@ def cmd_password(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from adminui.demo import DEFAULT_USERS, build_demo
-
-    path = Path(args.path).expanduser() if args.path else data_dir() / "demo.sqlite"
-    users = args.users if args.users is not None else DEFAULT_USERS
-    if not 1 <= users <= 1_000_000:
-        raise InputError("--users", "must be between 1 and 1,000,000")
-    profile = url_profile(f"sqlite:///{path}")
+    path = Path(args.path).expanduser() if args.path else connect.default_demo_path()
     if args.rebuild or args.users is not None or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        building = path.with_name(path.name + ".building")
-        building.unlink(missing_ok=True)
-        # Orphan rows need foreign keys off while they are planted.
-        db = Database(url_profile(f"sqlite:///{building}"), create=True, enforce_foreign_keys=False)
-        summary = build_demo(db, users)
-        db.dispose()
-        os.replace(building, path)  # never leave a half-built demo at the real path
+        users = args.users if args.users is not None else DEFAULT_USERS
+        summary = connect.build_demo_file(path, users)
         print(
             f"Built {path}: {summary.users} users, {summary.executions} executions, "
             f"{summary.receipts} receipts, {summary.orphans} orphan rows.",
@@ -228,9 +207,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"Using the demo at {path} (--rebuild makes it again).", file=sys.stderr)
     if args.no_open:
         return 0
-    db = Database(profile)
-    db.check()
-    return run_app(db)
+    return run_app(connect.open_demo(path))
 
 
 def run_app(db: Database) -> int:

@@ -45,15 +45,15 @@ class Transaction:
         self._conn = conn
         self.writable = writable
 
-    def rows(self, name: str, **params: Any) -> list[RowMapping]:
+    def rows(self, name: str, /, **params: Any) -> list[RowMapping]:
         """All rows of a statement, as mappings keyed by column name."""
         return self._execute(name, params).mappings().all()
 
-    def one(self, name: str, **params: Any) -> RowMapping | None:
+    def one(self, name: str, /, **params: Any) -> RowMapping | None:
         """The first row of a statement, or None."""
         return self._execute(name, params).mappings().first()
 
-    def run(self, name: str, **params: Any) -> int:
+    def run(self, name: str, /, **params: Any) -> int:
         """Run a statement for its effect; the number of rows it touched."""
         return self._execute(name, params).rowcount
 
@@ -182,12 +182,12 @@ class Database:
         with self._transaction(self._write_engine, writable=True) as tx:
             yield tx
 
-    def rows(self, name: str, **params: Any) -> list[RowMapping]:
+    def rows(self, name: str, /, **params: Any) -> list[RowMapping]:
         """Shortcut: one read statement in its own read-only transaction."""
         with self.read() as tx:
             return tx.rows(name, **params)
 
-    def one(self, name: str, **params: Any) -> RowMapping | None:
+    def one(self, name: str, /, **params: Any) -> RowMapping | None:
         """Shortcut: the first row of one read statement."""
         with self.read() as tx:
             return tx.one(name, **params)

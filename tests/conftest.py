@@ -8,6 +8,7 @@ copy of the fixture data (a PostgreSQL database cloned from a template, or a cop
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pwd
 import shutil
@@ -23,10 +24,12 @@ from pathlib import Path
 import keyring
 import pytest
 from keyrings.alt.file import PlaintextKeyring
+from sqlalchemy import Engine, create_engine, text
 
 from adminui.config import Profile, normalize_url
 from adminui.db import Database
 from adminui.demo import build_demo
+from adminui.queries import Registry
 
 FIXTURE_USERS = 60
 FIXTURE_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -224,3 +227,28 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("ADMINUI_PASSWORD", raising=False)
     monkeypatch.delenv("ADMINUI_CONFIG", raising=False)
     keyring.set_keyring(PlaintextKeyring())
+
+
+def raw_engine(db: Database) -> Engine:
+    """A plain SQLAlchemy engine on the same database, for tests to look behind the app."""
+    url = db.profile.url
+    if db.dialect == "postgresql":
+        url = url.set(password=PG_PASSWORD)
+    return create_engine(url)
+
+
+def scalar(db: Database, sql: str, **params: object) -> object:
+    """One value read straight from the database (an independent check of what ops return)."""
+    engine = raw_engine(db)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql), params).scalar()
+    finally:
+        engine.dispose()
+
+
+def with_registry(db: Database, registry: Registry, **options: object) -> Database:
+    """The same database opened with other vetted statements or profile options."""
+    profile = dataclasses.replace(db.profile, **options)  # type: ignore[arg-type]
+    password = PG_PASSWORD if db.dialect == "postgresql" else None
+    return Database(profile, password, registry)

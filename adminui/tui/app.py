@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from adminui.db import Database
 from adminui.tui.user_detail import UserDetailScreen
 from adminui.tui.user_lookup import UserLookupScreen
+
+if TYPE_CHECKING:
+    from adminui.db import Database
 
 
 class AdminApp(App[None]):

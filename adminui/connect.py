@@ -1,0 +1,57 @@
+"""Getting from command-line choices to a connected Database, for the CLI and the app alike.
+
+Resolves the profile (`--url`, or the config file's profile), finds its password, connects once
+so a wrong host or password is told before any screen opens, and builds the demo file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from adminui.config import data_dir, load_config, url_profile
+from adminui.db import Database
+from adminui.demo import DemoSummary, build_demo
+from adminui.errors import InputError
+from adminui.passwords import find_password
+
+MAX_DEMO_USERS = 1_000_000
+
+
+def open_database(
+    *, config: str | None, profile: str | None, url: str | None, interactive: bool
+) -> Database:
+    """Connect as the global options say and check the connection before any work."""
+    chosen = url_profile(url) if url else load_config(config).profile(profile)
+    db = Database(chosen, find_password(chosen, interactive=interactive))
+    db.check()
+    return db
+
+
+def default_demo_path() -> Path:
+    """Where `adminui demo` keeps its database unless told otherwise."""
+    return data_dir() / "demo.sqlite"
+
+
+def build_demo_file(path: Path, users: int) -> DemoSummary:
+    """Build a demo database at `path`, replacing any old one only once the new one is whole."""
+    if not 1 <= users <= MAX_DEMO_USERS:
+        raise InputError("--users", f"must be between 1 and {MAX_DEMO_USERS:,}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    building = path.with_name(path.name + ".building")
+    building.unlink(missing_ok=True)
+    # Orphan rows can only be planted with foreign keys off.
+    db = Database(url_profile(f"sqlite:///{building}"), create=True, enforce_foreign_keys=False)
+    try:
+        summary = build_demo(db, users)
+    finally:
+        db.dispose()
+    os.replace(building, path)
+    return summary
+
+
+def open_demo(path: Path) -> Database:
+    """Connect to a demo file."""
+    db = Database(url_profile(f"sqlite:///{path}"))
+    db.check()
+    return db

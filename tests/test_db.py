@@ -1,0 +1,115 @@
+"""The database layer: read-only transactions, write refusal, errors in one clear sentence."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from adminui.config import Profile, normalize_url, url_profile
+from adminui.db import Database
+from adminui.errors import DatabaseError, ReadOnlyError, SetupError
+from adminui.queries import Registry, default_query_dir
+from tests.conftest import PG_PASSWORD, PgServer, scalar, with_registry
+
+SNEAKY = """\
+-- name: sneaky_delete
+-- Claims to read, but deletes.
+-- mode: read
+-- params: none
+DELETE FROM payment_receipts;
+
+-- name: slow_read
+-- Sleeps on PostgreSQL.
+-- mode: read
+-- params: seconds
+SELECT pg_sleep(:seconds);
+"""
+
+
+@pytest.fixture
+def sneaky_registry(tmp_path: Path) -> Registry:
+    queries = tmp_path / "queries"
+    shutil.copytree(default_query_dir(), queries)
+    (queries / "zz_sneaky.sql").write_text(SNEAKY)
+    return Registry.load(queries)
+
+
+def test_a_read_statement_that_writes_fails_and_writes_nothing(
+    db: Database, sneaky_registry: Registry
+) -> None:
+    before = scalar(db, "SELECT COUNT(*) FROM payment_receipts")
+    assert before
+    sneaky = with_registry(db, sneaky_registry)
+    with pytest.raises(DatabaseError, match="refused 'sneaky_delete'"):
+        sneaky.rows("sneaky_delete")
+    sneaky.dispose()
+    assert scalar(db, "SELECT COUNT(*) FROM payment_receipts") == before
+
+
+def test_a_write_statement_is_refused_inside_a_read_transaction(db: Database) -> None:
+    user_id = scalar(db, "SELECT user_id FROM usage_tracking LIMIT 1")
+    with pytest.raises(ReadOnlyError), db.read() as tx:
+        tx.run("delete_usage", user_id=str(user_id))
+    assert scalar(db, "SELECT COUNT(*) FROM usage_tracking WHERE user_id = :u", u=str(user_id))
+
+
+def test_a_read_only_profile_refuses_every_write_before_the_database(db: Database) -> None:
+    read_only = with_registry(db, db.registry, read_only=True)
+    with pytest.raises(ReadOnlyError, match="read-only"), read_only.write():
+        pass
+    assert read_only.rows("recent_users", limit=1)
+    read_only.dispose()
+
+
+def test_a_failed_write_transaction_rolls_back_everything(db: Database) -> None:
+    user_id = str(scalar(db, "SELECT user_id FROM usage_tracking LIMIT 1"))
+    with pytest.raises(RuntimeError), db.write() as tx:
+        assert tx.run("delete_usage", user_id=user_id) == 1
+        raise RuntimeError("operator pulled the plug")
+    assert scalar(db, "SELECT COUNT(*) FROM usage_tracking WHERE user_id = :u", u=user_id) == 1
+
+
+def test_wrong_params_are_a_programming_error(db: Database) -> None:
+    with pytest.raises(TypeError, match="'recent_users' takes \\['limit'\\], was given \\[\\]"):
+        db.rows("recent_users")
+
+
+def test_statement_timeout_is_one_clear_sentence(pg_db: Database, sneaky_registry: Registry):
+    slow = with_registry(pg_db, sneaky_registry, statement_timeout_ms=100)
+    with pytest.raises(DatabaseError, match="ran past statement_timeout_ms \\(100 ms\\)"):
+        slow.rows("slow_read", seconds=5)
+    slow.dispose()
+
+
+def _connect_error(profile_url: str, password: str | None) -> str:
+    db = Database(Profile("prod", normalize_url(profile_url, "test"), connect_timeout=3), password)
+    with pytest.raises(SetupError) as caught:
+        db.check()
+    return str(caught.value)
+
+
+def test_nothing_listening_names_host_and_port(pg_server: PgServer) -> None:
+    message = _connect_error("postgresql://postgres@127.0.0.1:1/app", "hunter2-canary")
+    assert message.startswith("Nothing accepted a connection at 127.0.0.1:1/app")
+    assert "hunter2-canary" not in message
+
+
+def test_a_wrong_password_says_how_to_set_it(pg_server: PgServer) -> None:
+    url = pg_server.url("postgres", password=False)
+    message = _connect_error(url, "hunter2-canary")
+    assert f"127.0.0.1:{pg_server.port}/postgres refused the password for postgres" in message
+    assert "adminui password set prod" in message
+    assert "hunter2-canary" not in message
+
+
+def test_a_missing_database_is_named(pg_server: PgServer) -> None:
+    message = _connect_error(pg_server.url("no_such_db", password=False), PG_PASSWORD)
+    assert 'database "no_such_db" does not exist' in message
+
+
+def test_a_missing_sqlite_file_is_not_created(tmp_path: Path) -> None:
+    with pytest.raises(SetupError, match=r"No SQLite file at .*absent\.sqlite"):
+        Database(url_profile(f"sqlite:///{tmp_path / 'absent.sqlite'}"))
+    assert not (tmp_path / "absent.sqlite").exists()

@@ -1,0 +1,148 @@
+"""Every vetted statement runs on both dialects, with parameters like the app's."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from adminui.db import Database
+from adminui.queries import Registry
+from tests.conftest import scalar
+
+NOW = datetime(2026, 6, 2, 9, 30, tzinfo=UTC)
+
+
+def _any(db: Database, sql: str) -> str:
+    value = scalar(db, sql)
+    assert value is not None, sql
+    return str(value)
+
+
+def _user(db: Database) -> str:
+    return _any(db, "SELECT user_id FROM payment_receipts ORDER BY created_at LIMIT 1")
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+# Each statement's example parameters, built from the fixture data of the database at hand.
+EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
+    "recent_users": lambda db: {"limit": 5},
+    "find_users": lambda db: {"pattern": "%a%", "id_low": None, "id_high": None, "limit": 5},
+    "user_ids_by_email": lambda db: {"email": _any(db, "SELECT email FROM users LIMIT 1")},
+    "user_ids_by_email_ci": lambda db: {
+        "email_lower": _any(db, "SELECT lower(email) FROM users LIMIT 1")
+    },
+    "get_user": lambda db: {"user_id": _user(db)},
+    "user_content_counts": lambda db: {"user_id": _user(db)},
+    "user_execution_summary": lambda db: {"user_id": _user(db)},
+    "user_recent_executions": lambda db: {
+        "user_id": _any(db, "SELECT user_id FROM executions LIMIT 1"),
+        "limit": 10,
+    },
+    "user_receipts": lambda db: {"user_id": _user(db)},
+    "user_credentials": lambda db: {"user_id": _any(db, "SELECT user_id FROM credentials LIMIT 1")},
+    "insert_user": lambda db: {
+        "id": _new_id(),
+        "email": "new.person@example.com",
+        "name": "New Person",
+        "timezone": "UTC",
+        "created_at": NOW,
+    },
+    "set_usage": lambda db: {
+        "user_id": _user(db),
+        "free": 1,
+        "paid": 2,
+        "used": 3,
+        "free_used": 4,
+        "paid_used": 0,
+    },
+    "delete_usage": lambda db: {"user_id": _user(db)},
+    "insert_idea": lambda db: {
+        "id": _new_id(),
+        "user_id": _user(db),
+        "title": "An idea",
+        "description": None,
+        "status": "pending",
+        "priority_score": 50,
+        "created_at": NOW,
+    },
+    "insert_execution": lambda db: {
+        "id": _new_id(),
+        "user_id": _user(db),
+        "selected_idea_id": None,
+        "judge_score": 70,
+        "format_chosen": "image",
+        "status": "failed",
+        "error_message": "boom\nat line 1",
+        "error_step": "generation",
+        "tokens_used": 10,
+        "duration_seconds": 3,
+        "started_at": NOW,
+        "completed_at": NOW,
+    },
+    "insert_output": lambda db: {
+        "id": _new_id(),
+        "execution_id": _any(db, "SELECT id FROM executions LIMIT 1"),
+        "user_id": _user(db),
+        "idea_id": None,
+        "format": "image",
+        "content": '{"k": 1}',
+        "published": False,
+        "publication_url": None,
+        "created_at": NOW,
+    },
+    "insert_blog_post": lambda db: {
+        "id": _new_id(),
+        "output_id": None,
+        "user_id": _user(db),
+        "title": "T",
+        "slug": "a-new-slug",
+        "markdown_content": "# T",
+        "html_content": "<h1>T</h1>",
+        "created_at": NOW,
+    },
+    "insert_credential": lambda db: {
+        "id": _new_id(),
+        "user_id": _any(
+            db, "SELECT id FROM users WHERE id NOT IN (SELECT user_id FROM credentials) LIMIT 1"
+        ),
+        "provider": "github",
+        "encrypted_value": "placeholder",
+        "is_active": True,
+        "validation_status": "valid",
+        "created_at": NOW,
+    },
+    "insert_receipt": lambda db: {
+        "id": _new_id(),
+        "user_id": _user(db),
+        "amount_usd": Decimal("0.10"),
+        "credits_purchased": 1,
+        "bmc_reference": "BMC-T1",
+        "notes": None,
+        "verified_by": "tester",
+        "status": "verified",
+        "created_at": NOW,
+        "verified_at": NOW,
+    },
+}
+
+
+def test_every_vetted_statement_has_an_example() -> None:
+    assert set(EXAMPLES) == set(Registry.load().names())
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_the_statement_runs(db: Database, name: str) -> None:
+    params = EXAMPLES[name](db)
+    if db.statement(name).mode == "read":
+        assert db.rows(name, **params), f"{name} returned no rows on fixture data"
+    else:
+        with db.write() as tx:
+            assert tx.run(name, **params) == 1
