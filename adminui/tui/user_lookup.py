@@ -94,7 +94,7 @@ class UserLookupScreen(Screen[None]):
                 message = self.Loaded(generation, found, f"Newest {found.describe()}.{hint}")
             else:
                 found = users.find_users(db, text)
-                message = self.Loaded(generation, found, f"{found.describe()} match.")
+                message = self.Loaded(generation, found, f"{found.describe()} found.")
         except AdminError as error:
             message = self.Loaded(generation, None, "", str(error))
         if not get_current_worker().is_cancelled:

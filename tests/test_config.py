@@ -1,0 +1,143 @@
+"""Config lookup, profiles and passwords: each mistake is one sentence naming what and where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backends.fail import Keyring as FailKeyring
+
+from adminui import connect
+from adminui.config import load_config, url_profile
+from adminui.errors import SetupError
+from adminui.passwords import delete_password, find_password, store_password
+
+GOOD = """
+operator = "jordan"
+default_profile = "demo"
+
+[profiles.demo]
+url = "sqlite:///demo.sqlite"
+
+[profiles.prod]
+url = "postgres://postgres@db.example.supabase.co:6543/postgres"
+read_only = true
+statement_timeout_ms = 15000
+sslmode = "require"
+prepare_threshold = "none"
+"""
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_config_file_gives_profiles(tmp_path: Path) -> None:
+    config = load_config(str(write_config(tmp_path, GOOD)))
+    assert config.operator == "jordan"
+    assert config.profile(None).name == "demo"
+    prod = config.profile("prod")
+    assert prod.url.drivername == "postgresql+psycopg"  # Supabase's postgres:// rewritten
+    assert (prod.read_only, prod.statement_timeout_ms, prod.sslmode) == (True, 15000, "require")
+    assert prod.prepare_threshold is None
+    assert prod.where == "db.example.supabase.co:6543/postgres"
+
+
+def test_lookup_order_is_flag_then_environment_then_platform_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flag = write_config(tmp_path, GOOD)
+    env = tmp_path / "env.toml"
+    env.write_text(GOOD.replace('operator = "jordan"', 'operator = "from-env"'))
+    platform = Path(tmp_path / "xdg-config" / "adminui" / "config.toml")
+    platform.parent.mkdir(parents=True)
+    platform.write_text(GOOD.replace('operator = "jordan"', 'operator = "from-platform"'))
+    assert load_config(None).operator == "from-platform"
+    monkeypatch.setenv("ADMINUI_CONFIG", str(env))
+    assert load_config(None).operator == "from-env"
+    assert load_config(str(flag)).operator == "jordan"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("operator = ", r"is not valid TOML .*; fix the line it names"),
+        ('colour = "blue"', r"unknown key 'colour'; see config.example.toml"),
+        ("[profiles.x]\nread_only = true", r"\[profiles.x\] has no url"),
+        ('[profiles.x]\nurl = "mysql://h/db"', r"names a mysql database; only PostgreSQL"),
+        ('[profiles.x]\nurl = "postgresql://u:s3cret@h/db"', r"url holds a password; remove it"),
+        ('[profiles.x]\nurl = "sqlite:///a"\nread_only = "yes"', r"read_only must be a bool"),
+        ('[profiles.x]\nurl = "sqlite:///a"\nprepare_threshold = "off"', r"prepare_threshold"),
+        ('default_profile = "y"\n[profiles.x]\nurl = "sqlite:///a"', r"default_profile 'y' has no"),
+    ],
+)
+def test_a_malformed_config_is_named(tmp_path: Path, text: str, expected: str) -> None:
+    path = write_config(tmp_path, text)
+    with pytest.raises(SetupError, match=expected) as caught:
+        load_config(str(path))
+    assert str(path) in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+
+
+def test_a_missing_config_says_how_to_start(tmp_path: Path) -> None:
+    with pytest.raises(SetupError, match=r"No config file at .*adminui demo"):
+        load_config(str(tmp_path / "nope.toml"))
+
+
+def test_an_unknown_profile_lists_the_known_ones(tmp_path: Path) -> None:
+    config = load_config(str(write_config(tmp_path, GOOD)))
+    with pytest.raises(SetupError, match=r"Profile 'staging' is not in .* \(profiles there: demo"):
+        config.profile("staging")
+
+
+def test_a_url_is_shown_with_its_password_masked() -> None:
+    profile = url_profile("postgresql://admin:s3cret@db.example.com:5432/app")
+    assert profile.shown_url == "postgresql+psycopg://admin:***@db.example.com:5432/app"
+
+
+def test_a_bad_url_is_not_echoed() -> None:
+    with pytest.raises(SetupError) as caught:
+        url_profile("not a url with s3cret")
+    assert "s3cret" not in str(caught.value)
+
+
+def test_password_order_environment_then_keyring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prod = load_config(str(write_config(tmp_path, GOOD))).profile("prod")
+    assert find_password(prod, interactive=False) is None
+    store_password("prod", "from-keyring")
+    assert find_password(prod, interactive=False) == "from-keyring"
+    monkeypatch.setenv("ADMINUI_PASSWORD", "from-env")
+    assert find_password(prod, interactive=False) == "from-env"
+    monkeypatch.delenv("ADMINUI_PASSWORD")
+    delete_password("prod")
+    assert find_password(prod, interactive=False) is None
+    with pytest.raises(SetupError, match="No password is stored for profile 'prod'"):
+        delete_password("prod")
+
+
+def test_no_keyring_backend_is_one_line_and_not_fatal(tmp_path: Path) -> None:
+    keyring.set_keyring(FailKeyring())
+    prod = load_config(str(write_config(tmp_path, GOOD))).profile("prod")
+    said: list[str] = []
+    assert find_password(prod, interactive=False, notify=said.append) is None
+    assert said == ["No usable keyring (NoKeyringError); asking for the password instead."]
+    with pytest.raises(SetupError, match="install a keyring backend or set ADMINUI_PASSWORD"):
+        store_password("prod", "x")
+
+
+def test_open_database_uses_the_profile_and_its_keyring_password(
+    tmp_path: Path, pg_server, pg_template: str
+) -> None:
+    url = pg_server.url(pg_template, password=False).replace("+psycopg", "")
+    path = write_config(tmp_path, f'[profiles.local]\nurl = "{url}"\n')
+    with pytest.raises(SetupError, match="refused the password"):
+        connect.open_database(config=str(path), profile=None, url=None, interactive=False)
+    store_password("local", "fixture-only-password")
+    db = connect.open_database(config=str(path), profile="local", url=None, interactive=False)
+    assert db.rows("recent_users", limit=1)
+    db.dispose()
