@@ -187,8 +187,12 @@ class _Generator:
         rng = self.rng
         first, last = rng.choice(FIRST), rng.choice(LAST)
         email = f"{first}.{last}{n}@{rng.choice(DOMAINS)}".lower().replace(" ", "")
-        # More recent sign-ups are more frequent: skew towards now.
+        # More recent sign-ups are more frequent: skew towards now. One in twenty is an early
+        # adopter who signed up over a year ago and paid soon after, so payments span 12+ months.
+        early = n % 20 == 0
         created = self.before(self.now, 540 * rng.random() ** 1.6)
+        if early:
+            created = self.now - timedelta(days=400 + rng.randint(0, 30))
         user = {
             "id": self.uid(),
             "email": email,
@@ -205,7 +209,8 @@ class _Generator:
                 used += 1
                 free_used += 1 if free_used < 5 else 0
         paid_used = used - free_used
-        bought = sum(self.receipt(user) for _ in range(self.receipt_count()))
+        bought = self.receipt(user, created + timedelta(days=2)) if early else 0
+        bought += sum(self.receipt(user) for _ in range(self.receipt_count()))
         paid_used = min(paid_used, bought)
         self.rows.usage.append(
             {
@@ -286,7 +291,8 @@ class _Generator:
         }
         self.rows.executions.append(execution)
         if status in ("completed", "partial"):
-            for output_format in {fmt, rng.choice(FORMATS)} if status == "completed" else {fmt}:
+            formats = (fmt, rng.choice(FORMATS)) if status == "completed" else (fmt,)
+            for output_format in dict.fromkeys(formats):  # unique, in a fixed order
                 self.output(execution, idea, output_format)
         return status
 
@@ -329,11 +335,12 @@ class _Generator:
         roll = self.rng.random()
         return 0 if roll < 0.72 else 1 if roll < 0.88 else 2 if roll < 0.96 else 4
 
-    def receipt(self, user: dict[str, Any]) -> int:
-        """Adds one receipt; the credits it granted (0 unless verified)."""
+    def receipt(self, user: dict[str, Any], at: datetime | None = None) -> int:
+        """Adds one receipt (at a random time since sign-up unless given); the credits it
+        granted (0 unless verified)."""
         rng = self.rng
         credits, amount = rng.choice(PACKS)
-        created = max(self.since(user["created_at"]), self.before(self.now, 420))
+        created = at or max(self.since(user["created_at"]), self.before(self.now, 420))
         roll = rng.random()
         status = "verified" if roll < 0.88 else "pending" if roll < 0.95 else "refunded"
         self.references += 1

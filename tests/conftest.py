@@ -252,3 +252,16 @@ def with_registry(db: Database, registry: Registry, **options: object) -> Databa
     profile = dataclasses.replace(db.profile, **options)  # type: ignore[arg-type]
     password = PG_PASSWORD if db.dialect == "postgresql" else None
     return Database(profile, password, registry)
+
+
+def needle(db: Database) -> str:
+    """A search text that matches a few fixture users: the newest user's last name."""
+    return (
+        str(
+            scalar(
+                db, "SELECT name FROM users WHERE name IS NOT NULL ORDER BY created_at DESC LIMIT 1"
+            )
+        )
+        .split()[-1]
+        .lower()
+    )

@@ -13,7 +13,7 @@ import pytest
 from adminui.cli import USER_COLUMNS, main
 from adminui.db import Database
 from adminui.ops import users
-from tests.conftest import PG_PASSWORD, PgServer, scalar
+from tests.conftest import PG_PASSWORD, PgServer, needle, scalar
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -30,9 +30,9 @@ def url(db: Database) -> str:
 
 
 def test_find_as_json_is_the_ops_result(db: Database, url: str, capsys) -> None:
-    code, out, _ = run(capsys, "users", "find", "lovelace", "--url", url, "--format", "json")
+    code, out, _ = run(capsys, "users", "find", needle(db), "--url", url, "--format", "json")
     assert code == 0
-    expected = users.find_users(db, "lovelace")
+    expected = users.find_users(db, needle(db))
     got = json.loads(out)
     assert [row["email"] for row in got] == [row.email for row in expected.rows]
     assert set(got[0]) == set(USER_COLUMNS)
@@ -47,10 +47,10 @@ def test_find_as_csv_has_a_header_and_every_row(db: Database, url: str, capsys) 
 
 
 def test_find_as_a_table_names_the_columns_and_counts(db: Database, url: str, capsys) -> None:
-    code, out, err = run(capsys, "users", "find", "lovelace", "--url", url)
+    code, out, err = run(capsys, "users", "find", needle(db), "--url", url)
     lines = out.splitlines()
     assert code == 0 and lines[0].split()[:2] == ["email", "name"]
-    found = users.find_users(db, "lovelace")
+    found = users.find_users(db, needle(db))
     assert len(lines) == 2 + len(found.rows)
     assert err.strip() == found.describe()
 

@@ -18,6 +18,7 @@ from adminui.ops import users
 from adminui.tui.app import AdminApp
 from adminui.tui.user_detail import UserDetailScreen
 from adminui.tui.user_lookup import UserLookupScreen
+from tests.conftest import needle
 
 
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10) -> None:
@@ -59,8 +60,8 @@ async def test_typing_searches_and_a_short_text_gives_a_hint(db: Database) -> No
     app = AdminApp(db)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: len(table_emails(app)) > 0)
-        await pilot.press(*"lovelace")
-        found = users.find_users(db, "lovelace")
+        await pilot.press(*needle(db))
+        found = users.find_users(db, needle(db))
         expected = [row.email for row in found.rows]
         await wait_until(pilot, lambda: table_emails(app) == expected)
         assert status(app) == f"{found.describe()} found." and expected
@@ -75,8 +76,8 @@ async def test_typing_searches_and_a_short_text_gives_a_hint(db: Database) -> No
 async def test_a_stale_result_never_overwrites_a_newer_one(db: Database) -> None:
     app = AdminApp(db)
     async with app.run_test() as pilot:
-        await pilot.press(*"lovelace")
-        expected = [row.email for row in users.find_users(db, "lovelace").rows]
+        await pilot.press(*needle(db))
+        expected = [row.email for row in users.find_users(db, needle(db)).rows]
         await wait_until(pilot, lambda: table_emails(app) == expected)
         screen = app.screen
         assert isinstance(screen, UserLookupScreen)
@@ -90,8 +91,8 @@ async def test_a_stale_result_never_overwrites_a_newer_one(db: Database) -> None
 async def test_open_a_user_and_go_back(db: Database) -> None:
     app = AdminApp(db)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press(*"lovelace")
-        first = users.find_users(db, "lovelace").rows[0]
+        await pilot.press(*needle(db))
+        first = users.find_users(db, needle(db)).rows[0]
         await wait_until(pilot, lambda: table_emails(app)[:1] == [first.email])
         await pilot.press("down", "enter")
         assert isinstance(app.screen, UserDetailScreen)
@@ -105,7 +106,7 @@ async def test_open_a_user_and_go_back(db: Database) -> None:
         assert receipts.row_count == max(1, len(detail.receipts))
         await pilot.press("escape")
         assert isinstance(app.screen, UserLookupScreen)
-        assert app.screen.query_one("#search", Input).value == "lovelace"
+        assert app.screen.query_one("#search", Input).value == needle(db)
 
 
 async def test_database_text_is_shown_literally(db: Database) -> None:
