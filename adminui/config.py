@@ -118,6 +118,8 @@ def normalize_url(raw: str, where: str) -> URL:
         ) from None
     if url.drivername in ("postgresql", "postgresql+psycopg2", "postgresql+psycopg"):
         url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() == "sqlite" and url.database and url.database.startswith("~"):
+        url = url.set(database=str(Path(url.database).expanduser()))
     if url.get_backend_name() not in ("postgresql", "sqlite"):
         raise SetupError(
             f"{where} names a {url.get_backend_name()} database; only PostgreSQL "

@@ -141,3 +141,16 @@ def test_open_database_uses_the_profile_and_its_keyring_password(
     db = connect.open_database(config=str(path), profile="local", url=None, interactive=False)
     assert db.rows("recent_users", limit=1)
     db.dispose()
+
+
+def test_the_example_config_loads_and_documents_every_key() -> None:
+    from adminui.config import _PROFILE_KEYS, _TOP_KEYS
+
+    example = Path(__file__).parent.parent / "config.example.toml"
+    config = load_config(str(example))
+    assert config.profiles["demo"].url.database == str(
+        Path("~/.local/share/adminui/demo.sqlite").expanduser()
+    )
+    text = example.read_text()
+    for key in _PROFILE_KEYS | _TOP_KEYS:
+        assert f"{key} " in text or f"[{key}." in text, f"config.example.toml lacks {key}"
