@@ -9,15 +9,9 @@ copy of the fixture data (a PostgreSQL database cloned from a template, or a cop
 from __future__ import annotations
 
 import dataclasses
-import os
-import pwd
 import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,109 +24,20 @@ from adminui.config import Profile, normalize_url
 from adminui.db import Database
 from adminui.demo import build_demo
 from adminui.queries import Registry
+from tests.pg_cluster import PG_PASSWORD, ClusterError, PgServer, start_cluster
 
 FIXTURE_USERS = 60
 FIXTURE_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-PG_PASSWORD = "fixture-only-password"
 DIALECTS = ("postgresql", "sqlite")
-
-
-def _pg_bindir() -> Path:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).resolve().parent
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not candidates:
-        pytest.fail("PostgreSQL server binaries (initdb) not found; .ci/run installs them.")
-    return candidates[-1].parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass(frozen=True)
-class PgServer:
-    """A running throwaway cluster."""
-
-    host: str
-    port: int
-    bindir: Path
-    datadir: Path
-
-    def url(self, database: str = "postgres", *, password: bool = True) -> str:
-        secret = f":{PG_PASSWORD}" if password else ""
-        return f"postgresql+psycopg://postgres{secret}@{self.host}:{self.port}/{database}"
-
-
-def _run_as_owner(args: list[str], owner: str | None) -> None:
-    subprocess.run(args, check=True, capture_output=True, user=owner)
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
-    bindir = _pg_bindir()
-    owner = None
-    root = Path(tempfile.mkdtemp(prefix="adminui-pg-"))
-    if os.geteuid() == 0:
-        try:
-            owner = "postgres"
-            entry = pwd.getpwnam(owner)
-        except KeyError:
-            pytest.fail("Running as root needs the 'postgres' OS user for initdb.")
-        os.chown(root, entry.pw_uid, entry.pw_gid)
-    datadir, pwfile = root / "data", root / "pwfile"
-    pwfile.write_text(PG_PASSWORD)
-    if owner:
-        shutil.chown(pwfile, owner)
-    port = _free_port()
-    _run_as_owner(
-        [
-            str(bindir / "initdb"),
-            "-D",
-            str(datadir),
-            "-U",
-            "postgres",
-            "-A",
-            "scram-sha-256",
-            f"--pwfile={pwfile}",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-            "--no-sync",
-        ],
-        owner,
-    )
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root} "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
-    )
-    _run_as_owner(
-        [
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(datadir),
-            "-l",
-            str(root / "log"),
-            "-w",
-            "-o",
-            options,
-            "start",
-        ],
-        owner,
-    )
-    server = PgServer("127.0.0.1", port, bindir, datadir)
     try:
-        yield server
-    finally:
-        subprocess.run(
-            [str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
-            capture_output=True,
-            user=owner,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+        with start_cluster() as server:
+            yield server
+    except ClusterError as error:
+        pytest.fail(str(error))
 
 
 def pg_profile(server: PgServer, database: str, **options: object) -> Profile:
@@ -146,36 +51,11 @@ def sqlite_profile(path: Path, **options: object) -> Profile:
     return Profile(name="test", url=normalize_url(f"sqlite:///{path}", "test"), **options)  # type: ignore[arg-type]
 
 
-def _admin_command(server: PgServer, sql: str) -> None:
-    """CREATE / DROP DATABASE can't run in a transaction: use the server's own psql."""
-    env = {**os.environ, "PGPASSWORD": PG_PASSWORD}
-    subprocess.run(
-        [
-            str(server.bindir / "psql"),
-            "-h",
-            server.host,
-            "-p",
-            str(server.port),
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-qc",
-            sql,
-        ],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
-
-
 @pytest.fixture(scope="session")
 def pg_template(pg_server: PgServer) -> str:
     """A database holding the reference schema and the fixture data, used as a template."""
     name = "adminui_fixture"
-    _admin_command(pg_server, f"CREATE DATABASE {name}")
+    pg_server.psql(f"CREATE DATABASE {name}")
     db = Database(pg_profile(pg_server, name), PG_PASSWORD)
     build_demo(db, FIXTURE_USERS, now=FIXTURE_NOW, orphans=False)
     db.dispose()
@@ -186,11 +66,11 @@ def pg_template(pg_server: PgServer) -> str:
 def pg_db(pg_server: PgServer, pg_template: str) -> Iterator[Database]:
     """A fresh PostgreSQL database with the fixture data."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    _admin_command(pg_server, f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    pg_server.psql(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
     db = Database(pg_profile(pg_server, name), PG_PASSWORD)
     yield db
     db.dispose()
-    _admin_command(pg_server, f"DROP DATABASE {name} WITH (FORCE)")
+    pg_server.psql(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")
