@@ -15,22 +15,32 @@ LIMIT :limit;
 
 -- name: find_users
 -- Users whose email, name or payment reference contains the pattern, or whose id falls in the
--- prefix range, newest first. The pattern is lower-cased and LIKE-escaped by the caller.
+-- prefix range, newest first. The pattern is lower-cased and LIKE-escaped by the caller. Each
+-- branch of the UNION can use its own index (pg_trgm GIN indexes where the database has them,
+-- the primary key for the id range); credits are joined only for the rows returned.
 -- mode: read
 -- params: pattern, id_low, id_high, limit
 SELECT u.id, u.email, u.name, u.created_at,
        ut.free_expansions_remaining, ut.paid_credits_remaining,
        COALESCE(ut.free_expansions_remaining, 0) + COALESCE(ut.paid_credits_remaining, 0)
          AS total
-FROM users u
+FROM (
+  SELECT m.id, m.email, m.name, m.created_at
+  FROM users m
+  WHERE m.id IN (
+    SELECT h.id FROM users h
+    WHERE lower(h.email) LIKE :pattern ESCAPE '\' OR lower(h.name) LIKE :pattern ESCAPE '\'
+    UNION
+    SELECT h.id FROM users h WHERE h.id >= :id_low AND h.id <= :id_high
+    UNION
+    SELECT pr.user_id FROM payment_receipts pr
+    WHERE lower(pr.bmc_reference) LIKE :pattern ESCAPE '\'
+  )
+  ORDER BY m.created_at DESC, m.id DESC
+  LIMIT :limit
+) u
 LEFT JOIN usage_tracking ut ON ut.user_id = u.id
-WHERE lower(u.email) LIKE :pattern ESCAPE '\'
-   OR lower(u.name) LIKE :pattern ESCAPE '\'
-   OR (u.id >= :id_low AND u.id <= :id_high)
-   OR u.id IN (SELECT pr.user_id FROM payment_receipts pr
-               WHERE lower(pr.bmc_reference) LIKE :pattern ESCAPE '\')
-ORDER BY u.created_at DESC, u.id DESC
-LIMIT :limit;
+ORDER BY u.created_at DESC, u.id DESC;
 
 -- name: user_ids_by_email
 -- The id of the user with exactly this email (uses the email index).

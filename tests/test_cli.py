@@ -100,12 +100,12 @@ def test_an_unknown_user_exits_1_with_a_sentence(url: str, capsys) -> None:
 
 def test_a_too_short_search_exits_1(url: str, capsys) -> None:
     code, _, err = run(capsys, "users", "find", "a", "--url", url)
-    assert code == 1 and err == "adminui: search: type at least 2 characters\n"
+    assert code == 1 and err == "adminui: search: type at least 3 characters\n"
 
 
 def test_an_unreachable_database_exits_2_without_a_traceback(capsys) -> None:
     code, out, err = run(
-        capsys, "users", "find", "ab", "--url", "postgresql://admin:s3cret@127.0.0.1:1/app"
+        capsys, "users", "find", "abc", "--url", "postgresql://admin:s3cret@127.0.0.1:1/app"
     )
     assert (code, out) == (2, "")
     assert err.startswith("adminui: Nothing accepted a connection at 127.0.0.1:1/app")
@@ -113,7 +113,7 @@ def test_an_unreachable_database_exits_2_without_a_traceback(capsys) -> None:
 
 
 def test_a_missing_config_exits_2(tmp_path: Path, capsys) -> None:
-    code, _, err = run(capsys, "--config", str(tmp_path / "none.toml"), "users", "find", "ab")
+    code, _, err = run(capsys, "--config", str(tmp_path / "none.toml"), "users", "find", "abc")
     assert code == 2 and "No config file at" in err
 
 

@@ -66,7 +66,7 @@ async def test_typing_searches_and_a_short_text_gives_a_hint(db: Database) -> No
         await wait_until(pilot, lambda: table_emails(app) == expected)
         assert status(app) == f"{found.describe()} found." and expected
         await pilot.press("ctrl+a", "ctrl+k", "l")  # select all, delete, one character
-        await wait_until(pilot, lambda: "Type 2 or more characters" in status(app))
+        await wait_until(pilot, lambda: "Type 3 or more characters" in status(app))
         assert table_emails(app) == [row.email for row in users.recent_users(db).rows]
         await pilot.press(*"zzzz-no-such")
         await wait_until(pilot, lambda: status(app) == "No user matches.")

@@ -12,7 +12,7 @@ from adminui.db import Database
 from adminui.errors import InputError, NotFoundError
 from adminui.ops.values import as_bool, as_datetime, as_id, as_money, first_line
 
-MIN_SEARCH = 2
+MIN_SEARCH = 3  # pg_trgm indexes need 3 characters; shorter matches are noise anyway
 MAX_SEARCH = 1000
 DEFAULT_LIMIT = 100
 ID_PREFIX_MIN = 4

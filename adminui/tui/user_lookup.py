@@ -90,7 +90,11 @@ class UserLookupScreen(Screen[None]):
         try:
             if len(text.strip()) < users.MIN_SEARCH:
                 found = users.recent_users(db)
-                hint = " Type 2 or more characters to search." if text.strip() else ""
+                hint = (
+                    f" Type {users.MIN_SEARCH} or more characters to search."
+                    if text.strip()
+                    else ""
+                )
                 message = self.Loaded(generation, found, f"Newest {found.describe()}.{hint}")
             else:
                 found = users.find_users(db, text)
