@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adminui import __version__, connect
-from adminui.config import default_config_path
+from adminui.config import default_config_path, load_config
 from adminui.demo import DEFAULT_USERS
 from adminui.errors import AdminError, InputError
 from adminui.ops import users
@@ -178,6 +178,7 @@ def cmd_users_show(args: argparse.Namespace) -> int:
 
 def cmd_password(args: argparse.Namespace) -> int:
     name = args.profile_name
+    load_config(args.config).profile(name)  # a mistyped profile name is refused, not stored
     if args.action == "delete":
         delete_password(name)
         print(f"Removed the stored password of profile '{name}'.", file=sys.stderr)
@@ -228,6 +229,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AdminError as error:
         print(f"adminui: {error}", file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:  # output piped into `head`: the reader is gone, nothing to say
+        sys.stderr.close()
+        return 0
+    except OSError as error:
+        print(f"adminui: {error.strerror or error}: {error.filename or ''}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("adminui: interrupted; nothing more was done.", file=sys.stderr)
         return 130

@@ -110,14 +110,17 @@ def normalize_url(raw: str, where: str) -> URL:
         raw = "postgresql://" + raw.removeprefix("postgres://")
     try:
         url = make_url(raw)
-    except ArgumentError:
+        url.port  # noqa: B018 - a port that is not a number fails here, not at connect time
+    except (ArgumentError, ValueError):
         # The text may hold a password: never echo it.
         raise SetupError(
             f"{where} is not a database URL; expected postgresql://USER@HOST:PORT/DB "
             "or sqlite:///PATH."
         ) from None
-    if url.drivername in ("postgresql", "postgresql+psycopg2", "postgresql+psycopg"):
+    if url.get_backend_name() == "postgresql":  # always psycopg 3, whatever driver was named
         url = url.set(drivername="postgresql+psycopg")
+    elif url.get_backend_name() == "sqlite":
+        url = url.set(drivername="sqlite")
     if url.get_backend_name() == "sqlite" and url.database and url.database.startswith("~"):
         url = url.set(database=str(Path(url.database).expanduser()))
     if url.get_backend_name() not in ("postgresql", "sqlite"):

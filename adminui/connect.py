@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from adminui.config import data_dir, load_config, url_profile
+from sqlalchemy.engine import URL
+
+from adminui.config import Profile, data_dir, load_config, url_profile
 from adminui.db import Database
 from adminui.demo import DemoSummary, build_demo
 from adminui.errors import InputError
@@ -28,6 +30,11 @@ def open_database(
     return db
 
 
+def sqlite_profile(path: Path) -> Profile:
+    """A profile for a SQLite file (any characters in its path)."""
+    return Profile(name="demo", url=URL.create("sqlite", database=str(path)))
+
+
 def default_demo_path() -> Path:
     """Where `adminui demo` keeps its database unless told otherwise."""
     return data_dir() / "demo.sqlite"
@@ -41,7 +48,7 @@ def build_demo_file(path: Path, users: int) -> DemoSummary:
     building = path.with_name(path.name + ".building")
     building.unlink(missing_ok=True)
     # Orphan rows can only be planted with foreign keys off.
-    db = Database(url_profile(f"sqlite:///{building}"), create=True, enforce_foreign_keys=False)
+    db = Database(sqlite_profile(building), create=True, enforce_foreign_keys=False)
     try:
         summary = build_demo(db, users)
     finally:
@@ -52,6 +59,6 @@ def build_demo_file(path: Path, users: int) -> DemoSummary:
 
 def open_demo(path: Path) -> Database:
     """Connect to a demo file."""
-    db = Database(url_profile(f"sqlite:///{path}"))
+    db = Database(sqlite_profile(path))
     db.check()
     return db

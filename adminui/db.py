@@ -25,8 +25,7 @@ from adminui.config import Profile
 from adminui.errors import DatabaseError, ReadOnlyError, SetupError
 from adminui.queries import Registry, Statement
 
-# Transaction control, not queries: these belong to the driver plumbing, so they live here.
-_PG_STATEMENT_TIMEOUT = "SELECT set_config('statement_timeout', %s, true)"
+# Connection settings of the SQLite driver (PRAGMAs, not queries), applied on connect.
 _SQLITE_SETUP = ("PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000")
 _SQLITE_QUERY_ONLY = "PRAGMA query_only = ON"
 # CURRENT_TIMESTAMP's form: the SQLite schema keeps every time as UTC text in it.
@@ -72,6 +71,9 @@ class Transaction:
                     f"{statement.source}: '{name}' takes {sorted(statement.params)}, "
                     f"was given {sorted(one)}"
                 )
+            naive = [k for k, v in one.items() if isinstance(v, datetime) and v.tzinfo is None]
+            if naive:
+                raise TypeError(f"'{name}': {naive[0]} is a naive datetime; pass UTC-aware times")
         if self._db.dialect == "sqlite":
             params = (
                 [_sqlite_values(p) for p in params]
@@ -82,16 +84,18 @@ class Transaction:
             return self._conn.execute(statement.clause, params)
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_values(params: Mapping[str, Any]) -> dict[str, Any]:
     """Bind values the way the SQLite schema stores them (see adminui/schema/sqlite.sql)."""
     return {key: _sqlite_value(value) for key, value in params.items()}
 
 
 def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.strftime(SQLITE_TIMESTAMP)
+    if isinstance(value, datetime):  # aware: _execute refuses naive ones
+        return value.astimezone(UTC).strftime(SQLITE_TIMESTAMP)
     if isinstance(value, Decimal | UUID):
         return str(value)
     return value
@@ -146,6 +150,8 @@ class Database:
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             # Let SQLAlchemy's begin event, not the sqlite3 module, decide where transactions start.
             dbapi_conn.isolation_level = None
+            # SQLite's own lower() folds ASCII only; use Python's, as PostgreSQL folds Unicode.
+            dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
             for pragma in _SQLITE_SETUP if foreign_keys else _SQLITE_SETUP[1:]:
                 dbapi_conn.execute(pragma)
             if query_only:
@@ -195,10 +201,11 @@ class Database:
     @contextmanager
     def _transaction(self, engine: Engine, *, writable: bool) -> Iterator[Transaction]:
         with self.translate_errors(None), engine.connect() as conn, conn.begin():
+            tx = Transaction(self, conn, writable=writable)
             timeout = self.profile.statement_timeout_ms
             if self.dialect == "postgresql" and timeout:
-                conn.exec_driver_sql(_PG_STATEMENT_TIMEOUT, (str(timeout),))
-            yield Transaction(self, conn, writable=writable)
+                tx.one("set_statement_timeout", ms=str(timeout))
+            yield tx
 
     def run_script(self, script: str) -> None:
         """Run a trusted DDL script (the reference schema) as one unit; demo and tests only."""

@@ -19,7 +19,11 @@ from tabulate import tabulate
 FORMATS = ("table", "csv", "json")
 # Terminal control characters in database text are shown escaped, so a stored value can't move
 # the cursor or recolour the operator's terminal.
-_CONTROL = {i: f"\\x{i:02x}" for i in (*range(32), 127)} | {10: "\\n", 9: "\\t", 13: "\\r"}
+_CONTROL = {i: f"\\x{i:02x}" for i in (*range(32), *range(127, 160))} | {
+    10: "\\n",
+    9: "\\t",
+    13: "\\r",
+}
 
 
 def json_value(value: Any) -> Any:

@@ -101,6 +101,8 @@ def parse_file(path: Path) -> list[Statement]:
         block = blocks[-1]
         if block.in_header and line.startswith("--"):
             if key := _HEADER_KEY.match(line):
+                if getattr(block, key["key"]) is not None:
+                    raise QueryFileError(f"{where}: a second '-- {key['key']}:' line")
                 setattr(block, key["key"], key["value"])
             elif not block.doc and line.lstrip("-").strip():
                 block.doc = line.lstrip("-").strip()
@@ -123,6 +125,8 @@ def _to_statement(path: Path, block: _Block) -> Statement:
     if block.params is None:
         raise QueryFileError(f"{where}: '{block.name}' has no '-- params:' line (use 'none')")
     declared = set() if block.params == "none" else {p.strip() for p in block.params.split(",")}
+    if "" in declared:
+        raise QueryFileError(f"{where}: '{block.name}' has an empty name in its params line")
     sql = "\n".join(block.body).strip()
     if not sql:
         raise QueryFileError(f"{where}: '{block.name}' has no SQL")

@@ -146,13 +146,13 @@ ANALYZE;
 
 
 def searches(conn: psycopg.Connection) -> dict[str, list[str]]:
-    """What an operator types, keystroke by keystroke (from 2 characters on)."""
+    """What an operator types, keystroke by keystroke (from the minimum length on)."""
     some_id = str(conn.execute("SELECT id FROM users ORDER BY email LIMIT 1").fetchone()[0])
     email = conn.execute("SELECT email FROM users ORDER BY id LIMIT 1").fetchone()[0]
     reference = conn.execute("SELECT bmc_reference FROM payment_receipts LIMIT 1").fetchone()[0]
 
     def typed(text: str) -> list[str]:
-        return [text[:n] for n in range(2, len(text) + 1)]
+        return [text[:n] for n in range(users.MIN_SEARCH, len(text) + 1)]
 
     return {
         "name 'lovelace'": typed("lovelace"),

@@ -1,16 +1,16 @@
 -- User lookup: support staff finding one user and everything about their usage.
 
 -- name: recent_users
--- The newest users with their credits, for the lookup screen before anything is typed.
+-- The newest users with their credits (NULL without a usage_tracking row), for the lookup
+-- screen before anything is typed.
 -- mode: read
 -- params: limit
 SELECT u.id, u.email, u.name, u.created_at,
        ut.free_expansions_remaining, ut.paid_credits_remaining,
-       COALESCE(ut.free_expansions_remaining, 0) + COALESCE(ut.paid_credits_remaining, 0)
-         AS total
+       ut.free_expansions_remaining + ut.paid_credits_remaining AS total
 FROM users u
 LEFT JOIN usage_tracking ut ON ut.user_id = u.id
-ORDER BY u.created_at DESC, u.id DESC
+ORDER BY u.created_at DESC NULLS LAST, u.id DESC
 LIMIT :limit;
 
 -- name: find_users
@@ -22,8 +22,7 @@ LIMIT :limit;
 -- params: pattern, id_low, id_high, limit
 SELECT u.id, u.email, u.name, u.created_at,
        ut.free_expansions_remaining, ut.paid_credits_remaining,
-       COALESCE(ut.free_expansions_remaining, 0) + COALESCE(ut.paid_credits_remaining, 0)
-         AS total
+       ut.free_expansions_remaining + ut.paid_credits_remaining AS total
 FROM (
   SELECT m.id, m.email, m.name, m.created_at
   FROM users m
@@ -36,11 +35,11 @@ FROM (
     SELECT pr.user_id FROM payment_receipts pr
     WHERE lower(pr.bmc_reference) LIKE :pattern ESCAPE '\'
   )
-  ORDER BY m.created_at DESC, m.id DESC
+  ORDER BY m.created_at DESC NULLS LAST, m.id DESC
   LIMIT :limit
 ) u
 LEFT JOIN usage_tracking ut ON ut.user_id = u.id
-ORDER BY u.created_at DESC, u.id DESC;
+ORDER BY u.created_at DESC NULLS LAST, u.id DESC;
 
 -- name: user_ids_by_email
 -- The id of the user with exactly this email (uses the email index).
@@ -52,7 +51,7 @@ SELECT u.id FROM users u WHERE u.email = :email;
 -- Ids of users whose email equals the lower-cased text, ignoring case (a full scan; the fallback).
 -- mode: read
 -- params: email_lower
-SELECT u.id FROM users u WHERE lower(u.email) = :email_lower ORDER BY u.created_at DESC;
+SELECT u.id FROM users u WHERE lower(u.email) = :email_lower ORDER BY u.created_at DESC NULLS LAST;
 
 -- name: get_user
 -- One user's profile and credit balances; has_usage_tracking is false when the row is missing.

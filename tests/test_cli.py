@@ -84,6 +84,27 @@ def test_show_as_a_table_has_every_section(db: Database, url: str, capsys) -> No
         assert section in out
 
 
+def test_show_as_csv_is_one_row_of_the_profile_fields(db: Database, url: str, capsys) -> None:
+    user = users.recent_users(db, 1).rows[0]
+    code, out, _ = run(capsys, "users", "show", user.id, "--url", url, "--format", "csv")
+    header, row = list(csv.reader(io.StringIO(out)))
+    assert code == 0 and header[:3] == ["id", "email", "name"]
+    assert dict(zip(header, row, strict=True))["email"] == user.email
+    assert "receipts" not in header  # lists have no place in one CSV row; use JSON
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--url", "postgresql://a@h:notaport/db"], "--url is not a database URL"),
+        (["--url", "mysql://a@h/db"], "names a mysql database"),
+    ],
+)
+def test_bad_urls_exit_2_with_a_sentence(capsys, argv: list[str], expected: str) -> None:
+    code, _, err = run(capsys, "users", "find", "abc", *argv)
+    assert code == 2 and expected in err and "Traceback" not in err
+
+
 def test_money_in_json_is_an_exact_string(db: Database, url: str, capsys) -> None:
     user_id = str(scalar(db, "SELECT user_id FROM payment_receipts LIMIT 1"))
     _, out, _ = run(capsys, "users", "show", user_id, "--url", url, "--format", "json")
@@ -158,7 +179,12 @@ def test_demo_refuses_a_silly_size(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "d.sqlite").exists()
 
 
-def test_password_set_and_delete_through_the_keyring(capsys, monkeypatch) -> None:
+def test_password_set_and_delete_through_the_keyring(capsys, monkeypatch, tmp_path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[profiles.prod]\nurl = "postgresql://admin@db.example.com/app"\n')
+    monkeypatch.setenv("ADMINUI_CONFIG", str(config))
+    code, _, err = run(capsys, "password", "set", "prdo")
+    assert code == 2 and "Profile 'prdo' is not in" in err
     monkeypatch.setattr("sys.stdin", io.StringIO("correct horse\n"))
     code, out, err = run(capsys, "password", "set", "prod")
     assert code == 0 and out == "" and "correct horse" not in err

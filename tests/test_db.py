@@ -113,3 +113,17 @@ def test_a_missing_sqlite_file_is_not_created(tmp_path: Path) -> None:
     with pytest.raises(SetupError, match=r"No SQLite file at .*absent\.sqlite"):
         Database(url_profile(f"sqlite:///{tmp_path / 'absent.sqlite'}"))
     assert not (tmp_path / "absent.sqlite").exists()
+
+
+def test_naive_times_are_refused_before_they_reach_either_database(db: Database) -> None:
+    from datetime import datetime
+
+    with pytest.raises(TypeError, match="created_at is a naive datetime"), db.write() as tx:
+        tx.run(
+            "insert_user",
+            id="00000000-0000-4000-8000-000000000099",
+            email="n@example.com",
+            name=None,
+            timezone="UTC",
+            created_at=datetime(2026, 1, 1),
+        )

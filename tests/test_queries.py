@@ -59,6 +59,11 @@ def test_a_good_file_loads_with_its_header(tmp_path: Path) -> None:
         (GOOD.replace("-- Things by name.\n", ""), r"has no line saying what it does"),
         ("SELECT 1;\n" + GOOD, r"jobs.sql:1: SQL before the first '-- name:' header"),
         (GOOD.replace("find_thing", "Find-Thing"), r"'Find-Thing' is not a valid statement name"),
+        (
+            GOOD.replace("-- mode: read", "-- mode: read\n-- mode: write"),
+            r"jobs.sql:4: a second '-- mode:' line",
+        ),
+        (GOOD.replace("-- params: name, limit", "-- params: name, , limit"), r"an empty name"),
     ],
     ids=[
         "duplicate",
@@ -71,6 +76,8 @@ def test_a_good_file_loads_with_its_header(tmp_path: Path) -> None:
         "no-doc",
         "sql-before-header",
         "bad-name",
+        "two-modes",
+        "empty-param",
     ],
 )
 def test_the_loader_refuses_a_malformed_file(tmp_path: Path, text: str, expected: str) -> None:

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.text import Text
+from sqlalchemy import text
+from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import ColumnKey
@@ -18,7 +20,7 @@ from adminui.ops import users
 from adminui.tui.app import AdminApp
 from adminui.tui.user_detail import UserDetailScreen
 from adminui.tui.user_lookup import UserLookupScreen
-from tests.conftest import needle
+from tests.conftest import needle, raw_engine
 
 
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10) -> None:
@@ -130,11 +132,31 @@ async def test_database_text_is_shown_literally(db: Database) -> None:
         assert "[bold red]Eve[/]" in shown(app.screen.query_one("#profile", Static))
 
 
-async def test_the_command_palette_lists_the_screens(db: Database) -> None:
+async def test_the_command_palette_opens_the_screens(db: Database) -> None:
     app = AdminApp(db)
-    async with app.run_test():
-        titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert "User lookup" in titles
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: len(table_emails(app)) > 0)
+        await pilot.press("down", "enter")
+        assert isinstance(app.screen, UserDetailScreen)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"user lookup")
+        palette = app.screen.query_one(CommandList)
+        await wait_until(pilot, lambda: palette.option_count > 0)
+        assert "User lookup" in str(palette.get_option_at_index(0).prompt)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, UserLookupScreen))
+
+
+async def test_a_database_error_is_shown_in_one_sentence(sqlite_db: Database) -> None:
+    engine = raw_engine(sqlite_db)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE users RENAME TO users_gone"))
+    engine.dispose()
+    app = AdminApp(sqlite_db)
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: "refused" in status(app))
+        assert status(app).startswith("The database refused 'recent_users'")
+        assert "no such table: users" in status(app)
 
 
 async def test_it_fits_small_and_large_terminals(db: Database) -> None:

@@ -20,6 +20,7 @@ SPECIAL = [
     ("under_score@example.com", "Under Score"),
     ("plain.person@example.com", "Zoë 🚀 Rocket"),
     ("back\\slash@example.com", None),
+    ("elodie.durand@example.com", "Élodie Durand"),
 ]
 
 
@@ -91,6 +92,8 @@ def oracle(db: Database, needle: str) -> list[str]:
         "k\\s",
         "🚀 rocket",
         "zoë",
+        "ÉLODIE",
+        "élodie",
         "bmc-unique-77",
         "lovelace",
         "EXAMPLE.COM",

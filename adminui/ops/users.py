@@ -30,7 +30,7 @@ class UserRow:
     name: str | None
     free_expansions_remaining: int | None
     paid_credits_remaining: int | None
-    total: int
+    total: int | None
     created_at: datetime | None
 
 

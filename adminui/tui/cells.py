@@ -11,8 +11,10 @@ from decimal import Decimal
 
 from rich.text import Text
 
+from adminui.errors import AdminError
 
-def cell(value: object, *, justify: str = "left") -> Text:
+
+def cell(value: object) -> Text:
     """A literal table cell; numbers right-aligned, times in UTC to the minute, None blank."""
     if value is None:
         return Text("")
@@ -22,9 +24,16 @@ def cell(value: object, *, justify: str = "left") -> Text:
         return Text("yes" if value else "no")
     if isinstance(value, int | Decimal):
         return Text(f"{value:,}", justify="right")
-    return Text(str(value), justify=justify)  # type: ignore[arg-type]
+    return Text(str(value))
 
 
 def when(value: datetime | None) -> str:
     """A time for a label: 'YYYY-MM-DD HH:MM UTC', or a dash."""
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def failure(error: Exception) -> str:
+    """One sentence for the operator: an AdminError says its own; anything else is named."""
+    if isinstance(error, AdminError):
+        return str(error)
+    return f"Unexpected {type(error).__name__}: {error}. Nothing was changed; try again."

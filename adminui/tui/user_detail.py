@@ -16,9 +16,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 from textual.worker import get_current_worker
 
-from adminui.errors import AdminError
 from adminui.ops import users
-from adminui.tui.cells import cell, when
+from adminui.tui.cells import cell, failure, when
 
 if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
@@ -102,8 +101,8 @@ class UserDetailScreen(Screen[None]):
         """Read the detail off the UI thread."""
         try:
             message = self.Loaded(users.get_user_detail(self.admin.db, self.user_id))
-        except AdminError as error:
-            message = self.Loaded(None, str(error))
+        except Exception as error:  # shown on screen; a worker must never die silently
+            message = self.Loaded(None, failure(error))
         if not get_current_worker().is_cancelled:
             self.post_message(message)
 
@@ -111,7 +110,9 @@ class UserDetailScreen(Screen[None]):
         """Fill every panel and table from one consistent read."""
         self.query_one("#detail").loading = False
         if message.error is not None or message.detail is None:
-            self.notify(message.error or "The user could not be read.", severity="error")
+            self.notify(
+                message.error or "The user could not be read.", severity="error", markup=False
+            )
             return
         d = message.detail
         self.sub_title = d.email

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,9 +15,8 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
-from adminui.errors import AdminError
 from adminui.ops import users
-from adminui.tui.cells import cell
+from adminui.tui.cells import cell, failure
 
 if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
@@ -73,6 +73,8 @@ class UserLookupScreen(Screen[None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         """Search once typing pauses; every keystroke makes earlier requests stale."""
         generation = self._next_generation()
+        if len(event.value.strip()) >= users.MIN_SEARCH:
+            self.query_one("#status", Static).update("Searching…")
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(
@@ -99,8 +101,8 @@ class UserLookupScreen(Screen[None]):
             else:
                 found = users.find_users(db, text)
                 message = self.Loaded(generation, found, f"{found.describe()} found.")
-        except AdminError as error:
-            message = self.Loaded(generation, None, "", str(error))
+        except Exception as error:  # shown on screen; a worker must never die silently
+            message = self.Loaded(generation, None, "", failure(error))
         if not get_current_worker().is_cancelled:
             self.post_message(message)
 
@@ -110,7 +112,7 @@ class UserLookupScreen(Screen[None]):
             return
         status = self.query_one("#status", Static)
         if message.error is not None:
-            status.update(message.error)
+            status.update(Text(message.error))
             status.add_class("error")
             return
         status.remove_class("error")
@@ -121,7 +123,7 @@ class UserLookupScreen(Screen[None]):
         for row in message.found.rows:
             table.add_row(
                 cell(row.email),
-                cell(row.total if row.free_expansions_remaining is not None else None),
+                cell(row.total),
                 cell(row.created_at),
                 cell(row.name),
                 key=row.id,
