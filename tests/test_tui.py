@@ -111,6 +111,16 @@ async def test_open_a_user_and_go_back(db: Database) -> None:
         assert app.screen.query_one("#search", Input).value == needle(db)
 
 
+async def test_enter_opens_the_only_match(db: Database) -> None:
+    only = users.recent_users(db, 1).rows[0]
+    app = AdminApp(db)
+    async with app.run_test() as pilot:
+        await pilot.press(*only.email)
+        await wait_until(pilot, lambda: table_emails(app) == [only.email])
+        await pilot.press("enter")
+        assert isinstance(app.screen, UserDetailScreen) and app.screen.user_id == only.id
+
+
 async def test_database_text_is_shown_literally(db: Database) -> None:
     with db.write() as tx:
         tx.run(

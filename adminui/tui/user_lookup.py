@@ -47,6 +47,7 @@ class UserLookupScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._generation = 0
+        self._shown = 0  # the generation the table shows: equal to _generation when up to date
         self._debounce: Timer | None = None
 
     @property
@@ -82,7 +83,13 @@ class UserLookupScreen(Screen[None]):
         )
 
     def on_input_submitted(self) -> None:
-        """Enter in the search box moves to the results."""
+        """Enter in the search box opens the only match, or moves into the results."""
+        table = self.query_one("#results", DataTable)
+        if table.row_count == 1 and self._shown == self._generation:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            if key is not None:
+                self.admin.open_user(key)
+                return
         self.action_focus_results()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="user-search")
@@ -120,6 +127,7 @@ class UserLookupScreen(Screen[None]):
         status.update(message.note if message.found.rows else "No user matches.")
         table = self.query_one("#results", DataTable)
         table.clear()
+        self._shown = message.generation
         for row in message.found.rows:
             table.add_row(
                 cell(row.email),
