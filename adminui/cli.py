@@ -23,7 +23,7 @@ from adminui.output import FORMATS, render_record, render_rows
 from adminui.passwords import PASSWORD_ENV, delete_password, store_password
 
 if TYPE_CHECKING:
-    from adminui.db import Database
+    from adminui.connect import Session
 
 USER_COLUMNS = (
     "email",
@@ -144,15 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def open_database(args: argparse.Namespace) -> Database:
+def open_session(args: argparse.Namespace) -> Session:
     """Connect as the global options say (asking for a password only at a terminal)."""
-    return connect.open_database(
+    return connect.open_session(
         config=args.config, profile=args.profile, url=args.url, interactive=sys.stdin.isatty()
     )
 
 
 def cmd_users_find(args: argparse.Namespace) -> int:
-    found = users.find_users(open_database(args), args.text, limit=args.limit)
+    found = users.find_users(open_session(args).db, args.text, limit=args.limit)
     rows = [dataclasses.asdict(row) for row in found.rows]
     print(render_rows(rows, USER_COLUMNS, args.format))
     if args.format == "table":
@@ -161,7 +161,7 @@ def cmd_users_find(args: argparse.Namespace) -> int:
 
 
 def cmd_users_show(args: argparse.Namespace) -> int:
-    db = open_database(args)
+    db = open_session(args).db
     detail = dataclasses.asdict(users.get_user_detail(db, users.resolve_user(db, args.user)))
     print(render_record(detail, args.format))
     if args.format == "table":
@@ -211,11 +211,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_app(connect.open_demo(path))
 
 
-def run_app(db: Database) -> int:
+def run_app(session: Session) -> int:
     """Open the TUI on a connected database."""
     from adminui.tui.app import AdminApp
 
-    AdminApp(db).run()
+    AdminApp(session.db, session.config).run()
     return 0
 
 
@@ -224,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command is None:
-            return run_app(open_database(args))
+            return run_app(open_session(args))
         return args.handler(args)
     except AdminError as error:
         print(f"adminui: {error}", file=sys.stderr)

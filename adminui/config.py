@@ -32,7 +32,8 @@ _PROFILE_KEYS = {
     "sslmode",
     "prepare_threshold",
 }
-_TOP_KEYS = {"operator", "default_profile", "profiles"}
+_TOP_KEYS = {"operator", "default_profile", "max_grant_credits", "profiles"}
+DEFAULT_MAX_GRANT_CREDITS = 10_000
 
 
 def default_config_path() -> Path:
@@ -84,6 +85,7 @@ class Config:
     operator: str = field(default_factory=getpass.getuser)
     default_profile: str | None = None
     profiles: dict[str, Profile] = field(default_factory=dict)
+    max_grant_credits: int = DEFAULT_MAX_GRANT_CREDITS
 
     def profile(self, name: str | None) -> Profile:
         """The named profile, else the default one, else the only one."""
@@ -175,7 +177,12 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     profiles = {name: _parse_profile(name, table, path) for name, table in tables.items()}
     if default_profile is not None and default_profile not in profiles:
         raise SetupError(f"{path}: default_profile '{default_profile}' has no [profiles.*] table.")
-    return Config(path, operator, default_profile, profiles)
+    max_grant = _typed(data, "max_grant_credits", int, path, DEFAULT_MAX_GRANT_CREDITS)
+    if max_grant < 1:
+        raise SetupError(f"{path}: max_grant_credits must be at least 1.")
+    if not operator.strip():
+        raise SetupError(f"{path}: operator must not be empty (it is written as verified_by).")
+    return Config(path, operator, default_profile, profiles, max_grant)
 
 
 def _parse_profile(name: str, table: Any, path: Path) -> Profile:

@@ -7,11 +7,12 @@ so a wrong host or password is told before any screen opens, and builds the demo
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from adminui.config import Profile, data_dir, load_config, url_profile
+from adminui.config import Config, Profile, data_dir, load_config, url_profile
 from adminui.db import Database
 from adminui.demo import DemoSummary, build_demo
 from adminui.errors import InputError
@@ -20,14 +21,24 @@ from adminui.passwords import find_password
 MAX_DEMO_USERS = 1_000_000
 
 
-def open_database(
+@dataclass(frozen=True)
+class Session:
+    """A connected database and the settings that go with it (operator, grant limit)."""
+
+    db: Database
+    config: Config
+
+
+def open_session(
     *, config: str | None, profile: str | None, url: str | None, interactive: bool
-) -> Database:
-    """Connect as the global options say and check the connection before any work."""
-    chosen = url_profile(url) if url else load_config(config).profile(profile)
+) -> Session:
+    """Connect as the global options say and check the connection before any work. With
+    `--url` the config file is not read: the operator is the OS user."""
+    settings = Config() if url else load_config(config)
+    chosen = url_profile(url) if url else settings.profile(profile)
     db = Database(chosen, find_password(chosen, interactive=interactive))
     db.check()
-    return db
+    return Session(db, settings)
 
 
 def sqlite_profile(path: Path) -> Profile:
@@ -57,8 +68,8 @@ def build_demo_file(path: Path, users: int) -> DemoSummary:
     return summary
 
 
-def open_demo(path: Path) -> Database:
-    """Connect to a demo file."""
+def open_demo(path: Path) -> Session:
+    """Connect to a demo file (the operator is the OS user)."""
     db = Database(sqlite_profile(path))
     db.check()
-    return db
+    return Session(db, Config())

@@ -52,7 +52,7 @@ def main() -> None:
         subprocess.run(
             [adminui, "demo", "--path", str(demo), "--no-open"], check=True, capture_output=True
         )
-        db = connect.open_demo(demo)
+        db = connect.open_demo(demo).db
         newest = users.recent_users(db, 1).rows[0].email
         db.dispose()
         bare, bare_line = time_paint(

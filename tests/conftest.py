@@ -106,6 +106,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch.setenv(f"XDG_{kind}_HOME", str(tmp_path / f"xdg-{kind.lower()}"))
     monkeypatch.delenv("ADMINUI_PASSWORD", raising=False)
     monkeypatch.delenv("ADMINUI_CONFIG", raising=False)
+    monkeypatch.delenv("ADMINUI_AUDIT_LOG", raising=False)
     keyring.set_keyring(PlaintextKeyring())
 
 

@@ -136,9 +136,9 @@ def test_open_database_uses_the_profile_and_its_keyring_password(
     url = pg_server.url(pg_template, password=False).replace("+psycopg", "")
     path = write_config(tmp_path, f'[profiles.local]\nurl = "{url}"\n')
     with pytest.raises(SetupError, match="refused the password"):
-        connect.open_database(config=str(path), profile=None, url=None, interactive=False)
+        connect.open_session(config=str(path), profile=None, url=None, interactive=False)
     store_password("local", "fixture-only-password")
-    db = connect.open_database(config=str(path), profile="local", url=None, interactive=False)
+    db = connect.open_session(config=str(path), profile="local", url=None, interactive=False).db
     assert db.rows("recent_users", limit=1)
     db.dispose()
 

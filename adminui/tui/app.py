@@ -9,6 +9,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from adminui.config import Config
 from adminui.tui.user_detail import UserDetailScreen
 from adminui.tui.user_lookup import UserLookupScreen
 
@@ -23,9 +24,10 @@ class AdminApp(App[None]):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", tooltip="Leave adminui")]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, config: Config | None = None) -> None:
         super().__init__()
         self.db = db
+        self.config = config or Config()
         profile = db.profile
         mode = " · read-only" if db.read_only else ""
         self.sub_title = f"{profile.name} · {profile.shown_url}{mode}"

@@ -1,0 +1,488 @@
+"""Credit grants: preview and grant paid credits with a verified receipt, verify pending receipts,
+refund receipts. Each write is one transaction that locks before it checks, reads back what it
+wrote, and leaves an audit line.
+
+Input is validated here, once, with errors that name the field: money is Decimal end to end
+("5.00", never a float), credits are whole numbers within the configured maximum, references are
+compared trimmed and case-insensitively.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from adminui import audit
+from adminui.db import Database, Transaction
+from adminui.errors import InputError, NotFoundError
+from adminui.ops.values import as_datetime, as_id, as_money
+
+MAX_AMOUNT = Decimal("99999999.99")  # NUMERIC(10, 2)
+MAX_REFERENCE = 200
+MAX_NOTES = 2000
+MAX_REASON = 500
+_AMOUNT = re.compile(r"^\d{1,8}(\.\d{1,2})?$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class GrantInput:
+    """A validated grant: what the operator asked for."""
+
+    credits: int
+    amount_usd: Decimal
+    reference: str
+    notes: str | None
+    override_reason: str | None
+
+    @property
+    def reference_key(self) -> str:
+        """The reference as duplicates are compared: trimmed, lower-case."""
+        return normalize_reference(self.reference)
+
+
+@dataclass(frozen=True)
+class ReceiptInfo:
+    """A receipt as the grant, verify and refund screens show it."""
+
+    id: str
+    user_id: str
+    email: str | None
+    amount_usd: Decimal | None
+    credits_purchased: int
+    bmc_reference: str | None
+    status: str
+    created_at: datetime | None
+    notes: str | None = None
+    verified_by: str | None = None
+    verified_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Balance:
+    """A user's credits; `exists` is False when the usage_tracking row is missing (the
+    balance is then the schema's defaults, which a grant creates)."""
+
+    free: int
+    paid: int
+    exists: bool
+
+    @property
+    def total(self) -> int:
+        return self.free + self.paid
+
+
+@dataclass(frozen=True)
+class GrantPreview:
+    """What a grant would do, before anything is written."""
+
+    user_id: str
+    email: str
+    name: str | None
+    grant: GrantInput
+    before: Balance
+    after: Balance
+    duplicates: tuple[ReceiptInfo, ...]
+
+    @property
+    def needs_override(self) -> bool:
+        """The reference is already on a receipt: refused unless overridden with a reason."""
+        return bool(self.duplicates)
+
+
+@dataclass(frozen=True)
+class GrantResult:
+    """The receipt written and the totals read back from the database."""
+
+    receipt_id: str
+    user_id: str
+    email: str
+    credits: int
+    amount_usd: Decimal
+    bmc_reference: str
+    notes: str | None
+    verified_by: str
+    verified_at: datetime
+    previous_total: int
+    new_total: int
+    warning: str | None = None
+
+
+def normalize_reference(reference: str) -> str:
+    """How references are compared for duplicates."""
+    return reference.strip().lower()
+
+
+def _text(field: str, value: str | None, limit: int, *, multiline: bool = False) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        raise InputError(field, f"at most {limit:,} characters (got {len(value):,})")
+    bad = _CONTROL if multiline else re.compile(r"[\x00-\x1f\x7f]")
+    if bad.search(value):
+        raise InputError(field, "must not contain control characters")
+    return value
+
+
+def parse_credits(value: str | int, maximum: int) -> int:
+    """Whole credits from 1 to `maximum`."""
+    text = str(value).strip()
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise InputError("credits", f"must be a whole number, not {text[:40]!r}")
+    credits = int(text)
+    if not 1 <= credits <= maximum:
+        raise InputError("credits", f"must be between 1 and {maximum:,} (max_grant_credits)")
+    return credits
+
+
+def parse_amount(value: str | Decimal) -> Decimal:
+    """Dollars and cents: digits, at most two decimals, from 0 to 99,999,999.99."""
+    text = str(value).strip().removeprefix("$")
+    if not _AMOUNT.match(text):
+        raise InputError(
+            "amount_usd",
+            f"write dollars and cents like 5.00 (0 or more, at most 2 decimals), not {text[:40]!r}",
+        )
+    amount = Decimal(text)
+    if amount > MAX_AMOUNT:
+        raise InputError("amount_usd", f"at most {MAX_AMOUNT:,}")
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_grant(
+    credits: str | int,
+    amount_usd: str | Decimal,
+    reference: str | None,
+    notes: str | None = None,
+    override_reason: str | None = None,
+    *,
+    max_credits: int,
+) -> GrantInput:
+    """Validate what the operator typed; every refusal names its field."""
+    ref = _text("bmc_reference", reference, MAX_REFERENCE)
+    if ref is None:
+        raise InputError(
+            "bmc_reference",
+            "required: it is how a payment is matched to its receipt and how "
+            "a second grant for the same payment is caught",
+        )
+    return GrantInput(
+        credits=parse_credits(credits, max_credits),
+        amount_usd=parse_amount(amount_usd),
+        reference=ref,
+        notes=_text("notes", notes, MAX_NOTES, multiline=True),
+        override_reason=_text("override reason", override_reason, MAX_REASON),
+    )
+
+
+def _receipt(row: Any) -> ReceiptInfo:
+    return ReceiptInfo(
+        id=as_id(row["id"]),
+        user_id=as_id(row["user_id"]),
+        email=row["email"],
+        amount_usd=as_money(row["amount_usd"]),
+        credits_purchased=row["credits_purchased"],
+        bmc_reference=row["bmc_reference"],
+        status=row["status"],
+        created_at=as_datetime(row["created_at"]),
+        notes=row.get("notes"),
+        verified_by=row.get("verified_by"),
+        verified_at=as_datetime(row.get("verified_at")),
+    )
+
+
+def _balance(row: Any) -> Balance:
+    if row is None:  # what the schema's defaults would give: 5 free, 0 paid
+        return Balance(free=5, paid=0, exists=False)
+    return Balance(row["free_expansions_remaining"], row["paid_credits_remaining"], True)
+
+
+def _user(tx: Transaction, user_id: str) -> Any:
+    user = tx.one("get_user", user_id=user_id)
+    if user is None:
+        raise NotFoundError(f"No user has the id {user_id}.")
+    return user
+
+
+def preview_grant(db: Database, user_id: str, grant: GrantInput) -> GrantPreview:
+    """The user, their credits now and after, and every receipt already using the reference."""
+    with db.read() as tx:
+        user = _user(tx, user_id)
+        balance = _balance(user if user["has_usage_tracking"] else None)
+        duplicates = tx.rows("receipts_by_reference", reference=grant.reference_key)
+    return GrantPreview(
+        user_id=as_id(user["id"]),
+        email=user["email"],
+        name=user["name"],
+        grant=grant,
+        before=balance,
+        after=Balance(balance.free, balance.paid + grant.credits, True),
+        duplicates=tuple(_receipt(r) for r in duplicates),
+    )
+
+
+def _duplicate_refusal(duplicates: list[Any], reference: str) -> InputError:
+    first = duplicates[0]
+    return InputError(
+        "bmc_reference",
+        f"{reference!r} is already on {len(duplicates)} receipt(s) (first: {as_id(first['id'])}, "
+        f"{first['email'] or 'unknown user'}, {first['status']}); override with a reason if this "
+        "really is a separate payment",
+    )
+
+
+def grant_credits(
+    db: Database,
+    user_id: str,
+    grant: GrantInput,
+    operator: str,
+    *,
+    after_insert: Callable[[], None] | None = None,
+) -> GrantResult:
+    """Create a verified receipt and add its paid credits, in one transaction.
+
+    Locks the reference (PostgreSQL advisory lock) and the user's credits row before checking,
+    so two operators can't both pass the duplicate check or lose each other's update.
+    `after_insert` runs between the receipt insert and the credit update (tests use it to cut
+    the connection there).
+    """
+    now = datetime.now(UTC).replace(microsecond=0)
+    with db.write() as tx:
+        user = _user(tx, user_id)
+        tx.rows("lock_reference", reference=grant.reference_key)
+        duplicates = tx.rows("receipts_by_reference", reference=grant.reference_key)
+        if duplicates and not grant.override_reason:
+            raise _duplicate_refusal(duplicates, grant.reference)
+        tx.run("create_usage", user_id=user_id)
+        before = _balance(tx.one("lock_usage", user_id=user_id))
+        notes = grant.notes
+        if duplicates:
+            override = f"Duplicate reference overridden by {operator}: {grant.override_reason}"
+            notes = f"{notes}\n{override}" if notes else override
+        inserted = tx.one(
+            "insert_verified_receipt",
+            user_id=user_id,
+            amount_usd=grant.amount_usd,
+            credits=grant.credits,
+            reference=grant.reference,
+            notes=notes,
+            verified_by=operator,
+            now=now,
+        )
+        assert inserted is not None  # INSERT ... RETURNING gives the row
+        if after_insert is not None:
+            after_insert()
+        tx.run("add_paid_credits", user_id=user_id, credits=grant.credits)
+        after = _balance(tx.one("lock_usage", user_id=user_id))
+        receipt = _receipt(tx.one("get_receipt", receipt_id=str(inserted["id"])))
+    result = GrantResult(
+        receipt_id=receipt.id,
+        user_id=as_id(user["id"]),
+        email=user["email"],
+        credits=receipt.credits_purchased,
+        amount_usd=receipt.amount_usd or Decimal("0.00"),
+        bmc_reference=receipt.bmc_reference or "",
+        notes=receipt.notes,
+        verified_by=receipt.verified_by or operator,
+        verified_at=receipt.verified_at or now,
+        previous_total=before.total,
+        new_total=after.total,
+    )
+    warning = _audit(
+        db,
+        operator,
+        "grant",
+        inputs={
+            "user_id": user_id,
+            "credits": grant.credits,
+            "amount_usd": grant.amount_usd,
+            "bmc_reference": grant.reference,
+            "notes": grant.notes,
+            "override_reason": grant.override_reason,
+        },
+        ids={"receipt_id": result.receipt_id},
+        before=before,
+        after=after,
+    )
+    return result if warning is None else replace(result, warning=warning)
+
+
+def _audit(
+    db: Database,
+    operator: str,
+    operation: str,
+    *,
+    inputs: dict[str, Any],
+    ids: dict[str, Any],
+    before: Balance,
+    after: Balance,
+) -> str | None:
+    """Append the audit line; the database write is already committed, so a failure here is
+    a warning for the operator, not an error that would suggest nothing happened."""
+    try:
+        audit.record(
+            db.profile,
+            operator,
+            operation,
+            inputs,
+            ids,
+            before={"free": before.free, "paid": before.paid, "total": before.total},
+            after={"free": after.free, "paid": after.paid, "total": after.total},
+        )
+    except OSError as error:
+        return (
+            f"The change was committed, but the audit line could not be written to "
+            f"{audit.audit_path()}: {error.strerror or error}."
+        )
+    return None
+
+
+def get_receipt(db: Database, receipt_id: str) -> ReceiptInfo:
+    """One receipt by id."""
+    row = db.one("get_receipt", receipt_id=_receipt_id(receipt_id))
+    if row is None:
+        raise NotFoundError(f"No receipt has the id {receipt_id}.")
+    return _receipt(row)
+
+
+def _receipt_id(text: str) -> str:
+    value = text.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", value):
+        raise InputError("receipt id", f"{text[:60]!r} is not a receipt id (a UUID)")
+    return value
+
+
+def pending_receipts(db: Database, limit: int = 500) -> tuple[ReceiptInfo, ...]:
+    """Receipts waiting for verification, oldest first."""
+    return tuple(_receipt(r) for r in db.rows("pending_receipts", limit=limit))
+
+
+@dataclass(frozen=True)
+class ReceiptChange:
+    """A verified or refunded receipt, as read back, with the user's totals around it."""
+
+    receipt: ReceiptInfo
+    previous_total: int
+    new_total: int
+    credits_changed: int
+    warning: str | None = None
+
+
+def verify_receipt(db: Database, receipt_id: str, operator: str) -> ReceiptChange:
+    """Grant a pending receipt's credits and mark it verified, in one transaction."""
+    receipt_id = _receipt_id(receipt_id)
+    now = datetime.now(UTC).replace(microsecond=0)
+    with db.write() as tx:
+        locked = tx.one("lock_receipt", receipt_id=receipt_id)
+        if locked is None:
+            raise NotFoundError(f"No receipt has the id {receipt_id}.")
+        if locked["status"] != "pending":
+            raise InputError("receipt", f"is {locked['status']}, not pending; nothing to verify")
+        user_id = as_id(locked["user_id"])
+        tx.run("create_usage", user_id=user_id)
+        before = _balance(tx.one("lock_usage", user_id=user_id))
+        tx.run("mark_receipt_verified", receipt_id=receipt_id, verified_by=operator, now=now)
+        tx.run("add_paid_credits", user_id=user_id, credits=locked["credits_purchased"])
+        after = _balance(tx.one("lock_usage", user_id=user_id))
+        receipt = _receipt(tx.one("get_receipt", receipt_id=receipt_id))
+    warning = _audit(
+        db,
+        operator,
+        "verify",
+        inputs={"receipt_id": receipt_id},
+        ids={"receipt_id": receipt_id},
+        before=before,
+        after=after,
+    )
+    return ReceiptChange(receipt, before.total, after.total, after.paid - before.paid, warning)
+
+
+@dataclass(frozen=True)
+class RefundPreview:
+    """What a refund would take back. `shortfall` credits were already spent and stay spent."""
+
+    receipt: ReceiptInfo
+    before: Balance
+    take_back: int
+    shortfall: int
+
+    @property
+    def after(self) -> Balance:
+        return Balance(self.before.free, self.before.paid - self.take_back, self.before.exists)
+
+
+def _refund_plan(status: str, credits_purchased: int, balance: Balance) -> tuple[int, int]:
+    """(credits to take back, credits already spent) for refunding a receipt."""
+    if status == "refunded":
+        raise InputError("receipt", "is already refunded")
+    if status == "pending":  # its credits were never granted
+        return 0, 0
+    take = min(credits_purchased, balance.paid)
+    return take, credits_purchased - take
+
+
+def preview_refund(db: Database, receipt_id: str) -> RefundPreview:
+    """The receipt, the user's credits, and how many credits a refund would take back."""
+    receipt = get_receipt(db, receipt_id)
+    with db.read() as tx:
+        user = _user(tx, receipt.user_id)
+    balance = _balance(user if user["has_usage_tracking"] else None)
+    take, shortfall = _refund_plan(receipt.status, receipt.credits_purchased, balance)
+    return RefundPreview(receipt, balance, take, shortfall)
+
+
+def refund_receipt(
+    db: Database, receipt_id: str, reason: str, operator: str, *, accept_shortfall: bool = False
+) -> ReceiptChange:
+    """Mark a receipt refunded and take its paid credits back (never below zero), with the
+    reason appended to its notes, in one transaction. If the user already spent some of the
+    credits, refuses unless `accept_shortfall` (the operator's second confirmation)."""
+    receipt_id = _receipt_id(receipt_id)
+    why = _text("reason", reason, MAX_REASON)
+    if why is None:
+        raise InputError("reason", "required: say why the payment is refunded")
+    now = datetime.now(UTC).replace(microsecond=0)
+    with db.write() as tx:
+        locked = tx.one("lock_receipt", receipt_id=receipt_id)
+        if locked is None:
+            raise NotFoundError(f"No receipt has the id {receipt_id}.")
+        user_id = as_id(locked["user_id"])
+        usage = tx.one("lock_usage", user_id=user_id)
+        before = _balance(usage) if usage is not None else Balance(0, 0, False)
+        status = locked["status"]
+        take, shortfall = _refund_plan(status, locked["credits_purchased"], before)
+        if shortfall and not accept_shortfall:
+            raise InputError(
+                "refund",
+                f"the user already spent {shortfall} of these "
+                f"{locked['credits_purchased']} credits; only {take} can be taken back. "
+                "Confirm the shortfall to refund anyway",
+            )
+        if take and tx.run("take_paid_credits", user_id=user_id, credits=take) != 1:
+            raise InputError("refund", "the user's paid credits changed meanwhile; try again")
+        line = f"Refunded by {operator} on {now:%Y-%m-%d %H:%M} UTC: {why}"
+        notes = f"{locked['notes']}\n{line}" if locked["notes"] else line
+        tx.run("mark_receipt_refunded", receipt_id=receipt_id, from_status=status, notes=notes)
+        usage = tx.one("lock_usage", user_id=user_id)
+        after = _balance(usage) if usage is not None else before
+        receipt = _receipt(tx.one("get_receipt", receipt_id=receipt_id))
+    warning = _audit(
+        db,
+        operator,
+        "refund",
+        inputs={
+            "receipt_id": receipt_id,
+            "reason": why,
+            "from_status": status,
+            "accept_shortfall": accept_shortfall,
+        },
+        ids={"receipt_id": receipt_id},
+        before=before,
+        after=after,
+    )
+    return ReceiptChange(receipt, before.total, after.total, after.paid - before.paid, warning)
