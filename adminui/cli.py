@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adminui import __version__, connect
+from adminui import __version__, cli_credits, connect
 from adminui.config import default_config_path, load_config
 from adminui.demo import DEFAULT_USERS
 from adminui.errors import AdminError, InputError
@@ -131,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("user", metavar="EMAIL|ID", help="the user's email or id")
     _add_format(show)
     show.set_defaults(handler=cmd_users_show)
+
+    cli_credits.add_commands(commands, command, open_session)
 
     password = command(commands, "password", "store or remove a profile's password in the keyring")
     password_commands = password.add_subparsers(dest="action", metavar="ACTION", required=True)

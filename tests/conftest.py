@@ -20,6 +20,7 @@ import pytest
 from keyrings.alt.file import PlaintextKeyring
 from sqlalchemy import Engine, create_engine, text
 
+from adminui.cli import main
 from adminui.config import Profile, normalize_url
 from adminui.db import Database
 from adminui.demo import build_demo
@@ -146,3 +147,18 @@ def needle(db: Database) -> str:
         .split()[-1]
         .lower()
     )
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run the CLI in-process: (exit code, stdout, stderr)."""
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def url(db: Database) -> str:
+    """A --url for the test database (with the fixture password)."""
+    if db.dialect == "sqlite":
+        return f"sqlite:///{db.profile.url.database}"
+    return db.profile.url.set(password=PG_PASSWORD).render_as_string(hide_password=False)

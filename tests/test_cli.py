@@ -10,23 +10,10 @@ from pathlib import Path
 import keyring
 import pytest
 
-from adminui.cli import USER_COLUMNS, main
+from adminui.cli import USER_COLUMNS
 from adminui.db import Database
 from adminui.ops import users
-from tests.conftest import PG_PASSWORD, PgServer, needle, scalar
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def url(db: Database) -> str:
-    if db.dialect == "sqlite":
-        return f"sqlite:///{db.profile.url.database}"
-    return db.profile.url.set(password=PG_PASSWORD).render_as_string(hide_password=False)
+from tests.conftest import PG_PASSWORD, PgServer, needle, run, scalar
 
 
 def test_find_as_json_is_the_ops_result(db: Database, url: str, capsys) -> None:

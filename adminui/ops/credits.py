@@ -22,6 +22,7 @@ from adminui.errors import InputError, NotFoundError
 from adminui.ops.values import as_datetime, as_id, as_money
 
 MAX_AMOUNT = Decimal("99999999.99")  # NUMERIC(10, 2)
+MAX_CREDITS = 2_147_483_647  # INT; the configured max_grant_credits is usually far lower
 MAX_REFERENCE = 200
 MAX_NOTES = 2000
 MAX_REASON = 500

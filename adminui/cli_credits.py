@@ -1,0 +1,270 @@
+"""The money commands: `adminui grant` and `adminui receipts pending|verify|refund`.
+
+Each write previews first, then asks (or takes `--yes`); with no terminal and no `--yes` it
+refuses. Steps go to stdout for a person, or to stderr when `--format json` keeps stdout for
+the one result object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from adminui.audit import audit_path
+from adminui.errors import AdminError, InputError, ReadOnlyError
+from adminui.ops import credits, users
+from adminui.output import FORMATS, render_record, render_rows
+
+if TYPE_CHECKING:
+    from adminui.connect import Session
+
+RULE = "═" * 59
+PENDING_COLUMNS = ("created_at", "email", "amount_usd", "credits_purchased", "bmc_reference", "id")
+GRANT_FIELDS = (
+    "receipt_id",
+    "email",
+    "credits",
+    "amount_usd",
+    "bmc_reference",
+    "previous_total",
+    "new_total",
+    "verified_by",
+    "verified_at",
+    "notes",
+    "user_id",
+)
+CHANGE_FIELDS = ("receipt_id", "email", "status", "credits_changed", "previous_total", "new_total")
+
+Opener = Callable[[argparse.Namespace], "Session"]
+
+
+def add_commands(
+    commands: Any, command: Callable[..., argparse.ArgumentParser], open_session: Opener
+) -> None:
+    """Register `grant` and `receipts` on the main parser's subcommands."""
+
+    def handler(function: Callable[[argparse.Namespace, Opener], int]) -> Callable[..., int]:
+        return lambda args: function(args, open_session)
+
+    grant = command(
+        commands,
+        "grant",
+        f"grant paid credits with a verified receipt (every write is logged to {audit_path()})",
+    )
+    grant.add_argument("user", metavar="EMAIL", help="the user's email (or id)")
+    grant.add_argument("credits", metavar="CREDITS", help="whole credits to add")
+    grant.add_argument("amount", metavar="AMOUNT", help="USD paid, like 5.00")
+    grant.add_argument("--ref", required=True, help="the Buy Me a Coffee reference")
+    grant.add_argument("--notes", help="a note kept on the receipt")
+    grant.add_argument(
+        "--override-duplicate",
+        metavar="REASON",
+        help="grant even though the reference is on a receipt already, because…",
+    )
+    grant.add_argument("--yes", action="store_true", help="don't ask before writing")
+    grant.add_argument("--format", choices=FORMATS, default="table")
+    grant.set_defaults(handler=handler(cmd_grant))
+
+    receipts = command(commands, "receipts", "pending receipts: list, verify, refund")
+    actions = receipts.add_subparsers(dest="action", metavar="ACTION", required=True)
+    pending = command(actions, "pending", "receipts waiting for verification, oldest first")
+    pending.add_argument("--format", choices=FORMATS, default="table")
+    pending.set_defaults(handler=handler(cmd_pending))
+    verify = command(actions, "verify", "grant a pending receipt's credits and mark it verified")
+    verify.add_argument("receipt_id", metavar="ID")
+    verify.add_argument("--yes", action="store_true", help="don't ask before writing")
+    verify.add_argument("--format", choices=FORMATS, default="table")
+    verify.set_defaults(handler=handler(cmd_verify))
+    refund = command(actions, "refund", "mark a receipt refunded and take its credits back")
+    refund.add_argument("receipt_id", metavar="ID")
+    refund.add_argument("--reason", required=True, help="why (appended to the receipt's notes)")
+    refund.add_argument(
+        "--accept-shortfall",
+        action="store_true",
+        help="refund even if the user already spent some of the credits",
+    )
+    refund.add_argument("--yes", action="store_true", help="don't ask before writing")
+    refund.add_argument("--format", choices=FORMATS, default="table")
+    refund.set_defaults(handler=handler(cmd_refund))
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Go on only with --yes or a 'y' typed at a terminal."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InputError("--yes", "no terminal to ask for confirmation; pass --yes to write")
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise AdminError("Cancelled; nothing was written.")
+
+
+def _writable(session: Session) -> None:
+    if session.db.read_only:
+        raise ReadOnlyError(
+            f"Profile '{session.db.profile.name}' is read-only; nothing was written."
+        )
+
+
+def _say(args: argparse.Namespace) -> Callable[[str], None]:
+    stream = sys.stderr if args.format == "json" else sys.stdout
+    return lambda line: print(line, file=stream)
+
+
+def cmd_grant(args: argparse.Namespace, open_session: Opener) -> int:
+    # Input is checked before connecting (against the column's limit), and once more against
+    # the configured max_grant_credits when the config is known.
+    grant = credits.parse_grant(
+        args.credits,
+        args.amount,
+        args.ref,
+        args.notes,
+        args.override_duplicate,
+        max_credits=credits.MAX_CREDITS,
+    )
+    session = open_session(args)
+    _writable(session)
+    credits.parse_credits(grant.credits, session.config.max_grant_credits)
+    say, db = _say(args), session.db
+    say("💳 Processing credit grant...")
+    say(
+        f"User Email: {args.user}\nCredits to Grant: {grant.credits}\n"
+        f"Amount (USD): {grant.amount_usd}\nReference: {grant.reference}\n"
+    )
+    say("Step 1: Looking up user...")
+    preview = credits.preview_grant(db, users.resolve_user(db, args.user), grant)
+    say(f"✅ User found: {preview.name or preview.email}\n")
+    say("Step 2: Getting current credits...")
+    missing = "" if preview.before.exists else " [no usage_tracking row: the grant creates it]"
+    before = preview.before
+    say(f"Current Credits: {before.total} (free {before.free}, paid {before.paid}){missing}")
+    say(f"After the grant: {preview.after.total}\n")
+    if preview.duplicates:
+        say(f"⚠️  Reference {grant.reference!r} is already on {len(preview.duplicates)} receipt(s):")
+        for dup in preview.duplicates:
+            say(
+                f"   {dup.id}  {dup.email}  {dup.amount_usd} USD  {dup.credits_purchased} credits  "
+                f"{dup.status}  {dup.created_at:%Y-%m-%d}"
+            )
+        if not grant.override_reason:
+            raise InputError(
+                "bmc_reference",
+                "already used; nothing was written. Pass "
+                "--override-duplicate REASON if this really is another payment",
+            )
+        say(f"   Overriding: {grant.override_reason}\n")
+    confirm(f"Grant {grant.credits} credits ({grant.amount_usd} USD) to {preview.email}?", args.yes)
+    say("Step 3: Creating payment receipt...")
+    result = credits.grant_credits(db, preview.user_id, grant, session.config.operator)
+    say("✅ Payment receipt created\n")
+    say("Step 4: Verifying...")
+    if result.new_total != result.previous_total + result.credits:
+        say(
+            f"⚠️  Totals moved by {result.new_total - result.previous_total}, not "
+            f"{result.credits}: another change landed at the same time"
+        )
+    else:
+        say("✅ Verification successful")
+    if args.format == "json":
+        print(render_record({f: getattr(result, f) for f in GRANT_FIELDS}, "json"))
+    else:
+        say(f"\n{RULE}\n✨ Credits granted successfully!\n")
+        for label, value in (
+            ("User", result.email),
+            ("Credits Added", result.credits),
+            ("Amount (USD)", result.amount_usd),
+            ("Previous Total", result.previous_total),
+            ("New Total", result.new_total),
+            ("Receipt ID", result.receipt_id),
+            ("Reference", result.bmc_reference),
+            ("Verified By", result.verified_by),
+            ("Verified At", f"{result.verified_at:%Y-%m-%d %H:%M:%S} UTC"),
+        ):
+            say(f"{label + ':':<19}{value}")
+        say(RULE)
+    if result.warning:
+        print(f"adminui: {result.warning}", file=sys.stderr)
+    return 0
+
+
+def cmd_pending(args: argparse.Namespace, open_session: Opener) -> int:
+    rows = [dataclasses.asdict(r) for r in credits.pending_receipts(open_session(args).db)]
+    print(render_rows(rows, PENDING_COLUMNS, args.format))
+    if args.format == "table":
+        print(f"{len(rows)} pending receipt{'' if len(rows) == 1 else 's'}", file=sys.stderr)
+    return 0
+
+
+def _describe(receipt: credits.ReceiptInfo) -> str:
+    return (
+        f"Receipt {receipt.id}: {receipt.email}, {receipt.amount_usd} USD, "
+        f"{receipt.credits_purchased} credits, reference {receipt.bmc_reference!r}, "
+        f"{receipt.status}"
+    )
+
+
+def _print_change(args: argparse.Namespace, change: credits.ReceiptChange, verb: str) -> None:
+    record = {
+        "receipt_id": change.receipt.id,
+        "email": change.receipt.email,
+        "status": change.receipt.status,
+        "credits_changed": change.credits_changed,
+        "previous_total": change.previous_total,
+        "new_total": change.new_total,
+    }
+    if args.format == "json":
+        print(render_record(record, "json"))
+    else:
+        print(
+            f"✅ {verb} {change.receipt.id}: credits {change.credits_changed:+d} for "
+            f"{change.receipt.email} (total {change.previous_total} → {change.new_total})"
+        )
+    if change.warning:
+        print(f"adminui: {change.warning}", file=sys.stderr)
+
+
+def cmd_verify(args: argparse.Namespace, open_session: Opener) -> int:
+    session = open_session(args)
+    _writable(session)
+    receipt = credits.get_receipt(session.db, args.receipt_id)
+    _say(args)(_describe(receipt))
+    if receipt.status != "pending":
+        raise InputError("receipt", f"is {receipt.status}, not pending; nothing to verify")
+    confirm(f"Verify it and add {receipt.credits_purchased} credits to {receipt.email}?", args.yes)
+    change = credits.verify_receipt(session.db, receipt.id, session.config.operator)
+    _print_change(args, change, "Verified")
+    return 0
+
+
+def cmd_refund(args: argparse.Namespace, open_session: Opener) -> int:
+    session = open_session(args)
+    _writable(session)
+    preview = credits.preview_refund(session.db, args.receipt_id)
+    say = _say(args)
+    say(_describe(preview.receipt))
+    say(
+        f"A refund takes back {preview.take_back} paid credits "
+        f"(paid {preview.before.paid} → {preview.after.paid})."
+    )
+    accept = args.accept_shortfall
+    if preview.shortfall:
+        say(
+            f"⚠️  The user already spent {preview.shortfall} of these credits; they can't be "
+            "taken back."
+        )
+        if not accept:
+            confirm(f"Refund anyway, leaving a shortfall of {preview.shortfall} credits?", False)
+            accept = True
+    confirm(f"Refund receipt {preview.receipt.id}?", args.yes)
+    change = credits.refund_receipt(
+        session.db,
+        preview.receipt.id,
+        args.reason,
+        session.config.operator,
+        accept_shortfall=accept,
+    )
+    _print_change(args, change, "Refunded")
+    return 0
