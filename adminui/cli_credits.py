@@ -172,18 +172,7 @@ def cmd_grant(args: argparse.Namespace, open_session: Opener) -> int:
         print(render_record({f: getattr(result, f) for f in GRANT_FIELDS}, "json"))
     else:
         say(f"\n{RULE}\n✨ Credits granted successfully!\n")
-        for label, value in (
-            ("User", result.email),
-            ("Credits Added", result.credits),
-            ("Amount (USD)", result.amount_usd),
-            ("Previous Total", result.previous_total),
-            ("New Total", result.new_total),
-            ("Receipt ID", result.receipt_id),
-            ("Reference", result.bmc_reference),
-            ("Verified By", result.verified_by),
-            ("Verified At", f"{result.verified_at:%Y-%m-%d %H:%M:%S} UTC"),
-        ):
-            say(f"{label + ':':<19}{value}")
+        say(result.receipt_text())
         say(RULE)
     if result.warning:
         print(f"adminui: {result.warning}", file=sys.stderr)

@@ -112,6 +112,25 @@ class GrantResult:
     new_total: int
     warning: str | None = None
 
+    def receipt_lines(self) -> list[tuple[str, str]]:
+        """The receipt as label/value pairs, for the CLI summary, the screen and a saved copy."""
+        return [
+            ("User", self.email),
+            ("Credits Added", f"{self.credits:,}"),
+            ("Amount (USD)", str(self.amount_usd)),
+            ("Previous Total", f"{self.previous_total:,}"),
+            ("New Total", f"{self.new_total:,}"),
+            ("Receipt ID", self.receipt_id),
+            ("Reference", self.bmc_reference),
+            ("Verified By", self.verified_by),
+            ("Verified At", f"{self.verified_at:%Y-%m-%d %H:%M:%S} UTC"),
+            *([("Notes", self.notes)] if self.notes else []),
+        ]
+
+    def receipt_text(self) -> str:
+        """The receipt as plain text, to copy or save."""
+        return "\n".join(f"{label + ':':<19}{value}" for label, value in self.receipt_lines())
+
 
 def normalize_reference(reference: str) -> str:
     """How references are compared for duplicates."""
