@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from adminui.config import Config
+from adminui.tui.grant import GrantScreen
 from adminui.tui.user_detail import UserDetailScreen
 from adminui.tui.user_lookup import UserLookupScreen
 
@@ -51,3 +52,7 @@ class AdminApp(App[None]):
     def open_user(self, user_id: str) -> None:
         """Show one user's detail screen."""
         self.push_screen(UserDetailScreen(user_id))
+
+    def open_grant(self, user: str = "") -> None:
+        """Show the grant screen, for a user if one is given."""
+        self.push_screen(GrantScreen(user))

@@ -44,6 +44,7 @@ class UserDetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", tooltip="Back to the search"),
         Binding("r", "reload", "Reload", tooltip="Read this user again"),
+        Binding("g", "grant", "Grant credits", tooltip="Grant paid credits to this user"),
     ]
 
     @dataclass
@@ -56,6 +57,7 @@ class UserDetailScreen(Screen[None]):
     def __init__(self, user_id: str) -> None:
         super().__init__()
         self.user_id = user_id
+        self.email: str | None = None
 
     @property
     def admin(self) -> AdminApp:
@@ -115,6 +117,7 @@ class UserDetailScreen(Screen[None]):
             )
             return
         d = message.detail
+        self.email = d.email
         self.sub_title = d.email
         self.query_one("#profile", Static).update(
             _facts(
@@ -217,6 +220,21 @@ class UserDetailScreen(Screen[None]):
             table.add_row(*(cell(v) for v in values), key=key)
         if not rows:
             table.add_row(*(cell("none" if i == 0 else None) for i in range(len(table.columns))))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Writes show as unavailable (dimmed) on a read-only profile."""
+        if action == "grant" and self.admin.db.read_only:
+            return None
+        return True
+
+    def action_grant(self) -> None:
+        """Open the grant screen for this user."""
+        self.admin.open_grant(self.email or self.user_id)
+
+    def on_screen_resume(self) -> None:
+        """Coming back (after a grant, say): read the user again."""
+        if self.email is not None:
+            self.action_reload()
 
     def action_back(self) -> None:
         """Return to the search."""

@@ -1,0 +1,140 @@
+"""Modal dialogs every write uses: a yes/no confirmation, a reason prompt, and the receipt view.
+
+Texts are shown literally (`Text(...)`), since they carry database values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask before a write: dismissed with True only by the confirm button (or `y`)."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(False)", "Cancel"),
+        Binding("y", "dismiss(True)", "Yes", show=False),
+        Binding("n", "dismiss(False)", "No", show=False),
+    ]
+    DEFAULT_CSS = """
+    ConfirmScreen, ReasonScreen, ReceiptScreen { align: center middle; }
+    ConfirmScreen > Vertical, ReasonScreen > Vertical, ReceiptScreen > Vertical {
+        width: 72; max-width: 95%; height: auto; max-height: 90%;
+        border: thick $warning; background: $surface; padding: 1 2;
+    }
+    ConfirmScreen Horizontal, ReasonScreen Horizontal, ReceiptScreen Horizontal {
+        height: auto; align-horizontal: right; margin-top: 1;
+    }
+    ConfirmScreen Button, ReasonScreen Button, ReceiptScreen Button { margin-left: 2; }
+    """
+
+    def __init__(self, question: str, confirm_label: str = "Confirm") -> None:
+        super().__init__()
+        self.question = question
+        self.confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.question), id="question")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button(self.confirm_label, id="confirm", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()  # a stray Enter must not write
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Confirm writes; Cancel doesn't."""
+        self.dismiss(event.button.id == "confirm")
+
+
+class ReasonScreen(ModalScreen[str | None]):
+    """Ask for a reason (a refund's); dismissed with the text, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(self.question))
+            yield Input(placeholder="reason", id="reason")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Continue", id="continue", variant="warning")
+
+    def on_input_submitted(self) -> None:
+        """Enter in the box continues."""
+        self._finish()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Continue with the reason, or cancel."""
+        if event.button.id == "continue":
+            self._finish()
+        else:
+            self.dismiss(None)
+
+    def _finish(self) -> None:
+        reason = self.query_one("#reason", Input).value.strip()
+        if not reason:
+            self.notify("Say why: the reason is kept on the receipt.", severity="warning")
+            return
+        self.dismiss(reason)
+
+
+class ReceiptScreen(ModalScreen[None]):
+    """A written receipt: it can be copied to the clipboard or saved as a text file."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("c", "copy", "Copy"),
+        Binding("s", "save", "Save"),
+    ]
+
+    def __init__(self, title: str, text: str, save_dir: Path, file_stem: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+        self.save_dir = save_dir
+        self.file_stem = file_stem
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(self.title_text, style="bold"))
+            yield Static(Text(self.text), id="receipt")
+            yield Static("", id="saved")
+            with Horizontal():
+                yield Button("Copy", id="copy")
+                yield Button("Save", id="save")
+                yield Button("Close", id="close", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#close", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Copy, save or close."""
+        {"copy": self.action_copy, "save": self.action_save}.get(
+            event.button.id or "", self.dismiss
+        )()
+
+    def action_copy(self) -> None:
+        """Put the receipt on the clipboard (the terminal's OSC 52)."""
+        self.app.copy_to_clipboard(self.text)
+        self.notify("Receipt copied to the clipboard.")
+
+    def action_save(self) -> None:
+        """Write the receipt to a text file and say where."""
+        self.save_dir.mkdir(parents=True, exist_ok=True)
+        path = self.save_dir / f"{self.file_stem}.txt"
+        path.write_text(self.text + "\n", encoding="utf-8")
+        self.saved_path = path
+        self.query_one("#saved", Static).update(Text(f"Saved to {path}"))
