@@ -116,7 +116,10 @@ async def test_enter_opens_the_only_match(db: Database) -> None:
     app = AdminApp(db)
     async with app.run_test() as pilot:
         await pilot.press(*only.email)
-        await wait_until(pilot, lambda: table_emails(app) == [only.email])
+        screen = app.screen
+        assert isinstance(screen, UserLookupScreen)
+        await wait_until(pilot, lambda: screen.up_to_date)
+        assert table_emails(app) == [only.email]
         await pilot.press("enter")
         assert isinstance(app.screen, UserDetailScreen) and app.screen.user_id == only.id
 

@@ -11,6 +11,7 @@ from textual.screen import Screen
 
 from adminui.config import Config
 from adminui.tui.grant import GrantScreen
+from adminui.tui.pending_receipts import PendingReceiptsScreen
 from adminui.tui.user_detail import UserDetailScreen
 from adminui.tui.user_lookup import UserLookupScreen
 
@@ -52,6 +53,10 @@ class AdminApp(App[None]):
     def open_user(self, user_id: str) -> None:
         """Show one user's detail screen."""
         self.push_screen(UserDetailScreen(user_id))
+
+    def open_pending(self) -> None:
+        """Show the queue of pending receipts."""
+        self.push_screen(PendingReceiptsScreen())
 
     def open_grant(self, user: str = "") -> None:
         """Show the grant screen, for a user if one is given."""

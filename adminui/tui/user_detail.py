@@ -12,15 +12,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 from textual.worker import get_current_worker
 
 from adminui.ops import users
 from adminui.tui.cells import cell, failure, when
+from adminui.tui.receipt_actions import ReceiptActions
 
 if TYPE_CHECKING:
-    from adminui.tui.app import AdminApp
+    pass
 
 EXECUTION_COLUMNS = ("Started (UTC)", "Status", "Format", "Step", "Tokens", "Secs", "Error")
 RECEIPT_COLUMNS = ("Created (UTC)", "USD", "Credits", "Reference", "Status", "By", "Notes")
@@ -37,7 +37,7 @@ def _facts(rows: list[tuple[str, str]]) -> Table:
     return grid
 
 
-class UserDetailScreen(Screen[None]):
+class UserDetailScreen(ReceiptActions):
     """Everything support checks for one user; Esc goes back."""
 
     CSS_PATH = "user_detail.tcss"
@@ -45,6 +45,8 @@ class UserDetailScreen(Screen[None]):
         Binding("escape", "back", "Back", tooltip="Back to the search"),
         Binding("r", "reload", "Reload", tooltip="Read this user again"),
         Binding("g", "grant", "Grant credits", tooltip="Grant paid credits to this user"),
+        Binding("v", "verify_receipt", "Verify", tooltip="Verify the selected pending receipt"),
+        Binding("x", "refund_receipt", "Refund", tooltip="Refund the selected receipt"),
     ]
 
     @dataclass
@@ -58,10 +60,6 @@ class UserDetailScreen(Screen[None]):
         super().__init__()
         self.user_id = user_id
         self.email: str | None = None
-
-    @property
-    def admin(self) -> AdminApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -221,11 +219,19 @@ class UserDetailScreen(Screen[None]):
         if not rows:
             table.add_row(*(cell("none" if i == 0 else None) for i in range(len(table.columns))))
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Writes show as unavailable (dimmed) on a read-only profile."""
-        if action == "grant" and self.admin.db.read_only:
+    def selected_receipt_id(self) -> str | None:
+        """The receipt under the receipts table's cursor."""
+        table = self.query_one("#receipts", DataTable)
+        if not table.row_count:
             return None
-        return True
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if key is None:
+            self.notify("Move to a receipt in the Receipts table first.", severity="warning")
+        return key
+
+    def after_receipt_change(self) -> None:
+        """Show the new balance and receipt state."""
+        self.action_reload()
 
     def action_grant(self) -> None:
         """Open the grant screen for this user."""

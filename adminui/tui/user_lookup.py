@@ -67,6 +67,11 @@ class UserLookupScreen(Screen[None]):
             table.add_column(label, key=label)
         self.search(self._next_generation(), "")
 
+    @property
+    def up_to_date(self) -> bool:
+        """The table answers what is in the search box now (no newer search pending)."""
+        return self._shown == self._generation
+
     def _next_generation(self) -> int:
         self._generation += 1
         return self._generation
@@ -85,7 +90,7 @@ class UserLookupScreen(Screen[None]):
     def on_input_submitted(self) -> None:
         """Enter in the search box opens the only match, or moves into the results."""
         table = self.query_one("#results", DataTable)
-        if table.row_count == 1 and self._shown == self._generation:
+        if table.row_count == 1 and self.up_to_date:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             if key is not None:
                 self.admin.open_user(key)

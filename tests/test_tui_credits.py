@@ -1,0 +1,133 @@
+"""The money screens driven with Pilot: grant from a user's view, the pending queue, refunds."""
+
+from __future__ import annotations
+
+from textual.widgets import Button, DataTable, Static
+
+from adminui.db import Database
+from adminui.ops import credits, users
+from adminui.tui.app import AdminApp
+from adminui.tui.dialogs import ConfirmScreen, ReasonScreen, ReceiptScreen
+from adminui.tui.grant import GrantScreen
+from adminui.tui.pending_receipts import PendingReceiptsScreen
+from adminui.tui.user_detail import UserDetailScreen
+from tests.conftest import scalar, with_registry
+from tests.test_tui import shown, wait_until
+
+RECEIPTS = "SELECT COUNT(*) FROM payment_receipts"
+
+
+async def open_detail(app: AdminApp, pilot, user_id: str) -> UserDetailScreen:
+    await wait_until(pilot, lambda: app.screen.query("#results"))
+    app.open_user(user_id)
+    await wait_until(
+        pilot, lambda: isinstance(app.screen, UserDetailScreen) and app.screen.email is not None
+    )
+    assert isinstance(app.screen, UserDetailScreen)
+    return app.screen
+
+
+async def test_grant_from_the_user_view_end_to_end(db: Database) -> None:
+    user = users.recent_users(db, 1).rows[0]
+    before = users.get_user_detail(db, user.id)
+    receipts_before = scalar(db, RECEIPTS)
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(app, pilot, user.id)
+        await pilot.press("g")
+        assert isinstance(app.screen, GrantScreen)
+        await pilot.press(*"12", "tab", *"9.50", "tab", *"BMC-PILOT-1", "tab", *"via pilot")
+        await pilot.press("ctrl+r")
+        grant_button = app.screen.query_one("#grant", Button)
+        await wait_until(pilot, lambda: not grant_button.disabled)
+        assert f"{before.total} → {before.total + 12}" in shown(app.screen.query_one("#outcome"))
+        await pilot.press("ctrl+g")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen))
+        receipt_text = app.screen.text
+        assert f"New Total:         {before.total + 12}" in receipt_text
+        assert "Reference:         BMC-PILOT-1" in receipt_text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, UserDetailScreen))
+        detail = app.screen
+        await wait_until(
+            pilot, lambda: f"{before.total + 12}" in shown(detail.query_one("#credits", Static))
+        )
+    assert scalar(db, RECEIPTS) == receipts_before + 1
+
+
+async def test_an_edit_after_preview_requires_a_new_preview(db: Database) -> None:
+    user = users.recent_users(db, 1).rows[0]
+    app = AdminApp(db)
+    async with app.run_test() as pilot:
+        await open_detail(app, pilot, user.id)
+        await pilot.press("g", *"5", "tab", *"5.00", "tab", *"BMC-EDIT", "ctrl+r")
+        button = app.screen.query_one("#grant", Button)
+        await wait_until(pilot, lambda: not button.disabled)
+        await pilot.press("backspace")  # the reference changes after the preview
+        assert button.disabled
+        await pilot.press("ctrl+g")
+        assert isinstance(app.screen, GrantScreen)  # no confirmation: nothing to confirm
+
+
+async def test_a_reused_reference_blocks_the_grant_until_overridden(db: Database) -> None:
+    existing = str(scalar(db, "SELECT bmc_reference FROM payment_receipts LIMIT 1"))
+    user = users.recent_users(db, 1).rows[0]
+    app = AdminApp(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_detail(app, pilot, user.id)
+        await pilot.press("g", *"5", "tab", *"5.00", "tab", *existing, "ctrl+r")
+        outcome = app.screen.query_one("#outcome", Static)
+        await wait_until(pilot, lambda: "already on 1 receipt" in shown(outcome))
+        assert app.screen.query_one("#grant", Button).disabled
+        app.screen.query_one("#override").focus()
+        await pilot.press(*"second coffee", "enter")
+        await wait_until(pilot, lambda: "Override: second coffee" in shown(outcome))
+        assert not app.screen.query_one("#grant", Button).disabled
+
+
+def queue_rows(app: AdminApp) -> int:
+    """Rows in the pending queue, or -1 until the queue screen is up."""
+    if not isinstance(app.screen, PendingReceiptsScreen):
+        return -1
+    tables = app.screen.query("#pending").results(DataTable)
+    return next((table.row_count for table in tables), -1)
+
+
+async def test_the_pending_queue_verifies_and_refunds(db: Database) -> None:
+    pending = credits.pending_receipts(db)
+    app = AdminApp(db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.screen.query("#results"))
+        app.open_pending()
+        await wait_until(pilot, lambda: queue_rows(app) == len(pending))
+        queue = app.screen
+        await pilot.press("v")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        table = queue.query_one("#pending", DataTable)
+        await wait_until(pilot, lambda: app.screen is queue and table.row_count == len(pending) - 1)
+        assert credits.get_receipt(db, pending[0].id).status == "verified"
+        await pilot.press("x")
+        assert isinstance(app.screen, ReasonScreen)
+        await pilot.press(*"never paid", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: table.row_count == len(pending) - 2)
+        refunded = credits.get_receipt(db, pending[1].id)
+        assert refunded.status == "refunded" and "never paid" in (refunded.notes or "")
+
+
+async def test_a_read_only_profile_shows_writes_as_unavailable(db: Database) -> None:
+    read_only = with_registry(db, db.registry, read_only=True)
+    user = users.recent_users(db, 1).rows[0]
+    app = AdminApp(read_only)
+    async with app.run_test() as pilot:
+        detail = await open_detail(app, pilot, user.id)
+        assert detail.check_action("grant", ()) is None  # shown dimmed in the footer
+        app.open_grant(user.email)
+        await pilot.pause()
+        assert "read-only" in shown(app.screen.query_one("#banner", Static))
+        assert app.screen.query_one("#preview", Button).disabled
+    read_only.dispose()
