@@ -141,6 +141,15 @@ def test_bad_input_exits_1_before_connecting(capsys, argv: list[str], expected: 
     assert (code, out) == (1, "") and expected in err
 
 
+def test_an_unknown_email_exits_1_and_writes_nothing(db: Database, url: str, capsys) -> None:
+    before = scalar(db, RECEIPTS)
+    code, _, err = run(
+        capsys, "grant", "ghost@example.com", "5", "5.00", "--ref", "BMC-G", "--yes", "--url", url
+    )
+    assert code == 1 and "No user has the email ghost@example.com" in err
+    assert scalar(db, RECEIPTS) == before
+
+
 def test_the_configured_maximum_applies(
     db: Database, url: str, tmp_path: Path, capsys, monkeypatch
 ) -> None:

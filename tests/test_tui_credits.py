@@ -48,6 +48,9 @@ async def test_grant_from_the_user_view_end_to_end(db: Database) -> None:
         receipt_text = app.screen.text
         assert f"New Total:         {before.total + 12}" in receipt_text
         assert "Reference:         BMC-PILOT-1" in receipt_text
+        await pilot.press("s")  # save as text
+        saved = app.screen.saved_path
+        assert saved.read_text() == receipt_text + "\n"
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, UserDetailScreen))
         detail = app.screen

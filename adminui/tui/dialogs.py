@@ -106,6 +106,7 @@ class ReceiptScreen(ModalScreen[None]):
         self.text = text
         self.save_dir = save_dir
         self.file_stem = file_stem
+        self.saved_path: Path | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
