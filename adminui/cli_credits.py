@@ -36,7 +36,6 @@ GRANT_FIELDS = (
     "notes",
     "user_id",
 )
-CHANGE_FIELDS = ("receipt_id", "email", "status", "credits_changed", "previous_total", "new_total")
 
 Opener = Callable[[argparse.Namespace], "Session"]
 
@@ -196,21 +195,10 @@ def _describe(receipt: credits.ReceiptInfo) -> str:
 
 
 def _print_change(args: argparse.Namespace, change: credits.ReceiptChange, verb: str) -> None:
-    record = {
-        "receipt_id": change.receipt.id,
-        "email": change.receipt.email,
-        "status": change.receipt.status,
-        "credits_changed": change.credits_changed,
-        "previous_total": change.previous_total,
-        "new_total": change.new_total,
-    }
     if args.format == "json":
-        print(render_record(record, "json"))
+        print(render_record(change.record(), "json"))
     else:
-        print(
-            f"✅ {verb} {change.receipt.id}: credits {change.credits_changed:+d} for "
-            f"{change.receipt.email} (total {change.previous_total} → {change.new_total})"
-        )
+        print(f"✅ {change.describe(verb)}")
     if change.warning:
         print(f"adminui: {change.warning}", file=sys.stderr)
 

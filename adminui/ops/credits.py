@@ -392,6 +392,24 @@ class ReceiptChange:
     credits_changed: int
     warning: str | None = None
 
+    def describe(self, verb: str) -> str:
+        """One line for the operator: 'Verified <id>: +5 credits for … (total 0 → 5).'"""
+        return (
+            f"{verb} {self.receipt.id}: {self.credits_changed:+,} credits for "
+            f"{self.receipt.email} (total {self.previous_total:,} → {self.new_total:,})."
+        )
+
+    def record(self) -> dict[str, Any]:
+        """The change as one JSON object for scripts."""
+        return {
+            "receipt_id": self.receipt.id,
+            "email": self.receipt.email,
+            "status": self.receipt.status,
+            "credits_changed": self.credits_changed,
+            "previous_total": self.previous_total,
+            "new_total": self.new_total,
+        }
+
 
 def verify_receipt(db: Database, receipt_id: str, operator: str) -> ReceiptChange:
     """Grant a pending receipt's credits and mark it verified, in one transaction."""

@@ -76,12 +76,7 @@ class ReceiptActions(Screen[None]):
     def _verify(self, receipt_id: str) -> None:
         try:
             change = credits.verify_receipt(self.admin.db, receipt_id, self.admin.config.operator)
-            text = (
-                f"Verified {receipt_id[:8]}: {change.credits_changed:+,} credits for "
-                f"{change.receipt.email} (total {change.previous_total:,} → "
-                f"{change.new_total:,})."
-            )
-            self.app.call_from_thread(self._done, text, change.warning)
+            self.app.call_from_thread(self._done, change.describe("Verified"), change.warning)
         except Exception as error:
             self.app.call_from_thread(self._say, f"Not verified: {failure(error)}", True)
 
@@ -140,12 +135,7 @@ class ReceiptActions(Screen[None]):
                 self.admin.config.operator,
                 accept_shortfall=accept_shortfall,
             )
-            text = (
-                f"Refunded {receipt_id[:8]}: {change.credits_changed:+,} credits for "
-                f"{change.receipt.email} (total {change.previous_total:,} → "
-                f"{change.new_total:,})."
-            )
-            self.app.call_from_thread(self._done, text, change.warning)
+            self.app.call_from_thread(self._done, change.describe("Refunded"), change.warning)
         except Exception as error:
             self.app.call_from_thread(self._say, f"Not refunded: {failure(error)}", True)
 
