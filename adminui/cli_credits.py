@@ -74,6 +74,11 @@ def add_commands(
     pending.set_defaults(handler=handler(cmd_pending))
     verify = command(actions, "verify", "grant a pending receipt's credits and mark it verified")
     verify.add_argument("receipt_id", metavar="ID")
+    verify.add_argument(
+        "--override-duplicate",
+        metavar="REASON",
+        help="verify even though another receipt has the same reference",
+    )
     verify.add_argument("--yes", action="store_true", help="don't ask before writing")
     verify.add_argument("--format", choices=FORMATS, default="table")
     verify.set_defaults(handler=handler(cmd_verify))
@@ -142,12 +147,7 @@ def cmd_grant(args: argparse.Namespace, open_session: Opener) -> int:
     say(f"Current Credits: {before.total} (free {before.free}, paid {before.paid}){missing}")
     say(f"After the grant: {preview.after.total}\n")
     if preview.duplicates:
-        say(f"⚠️  Reference {grant.reference!r} is already on {len(preview.duplicates)} receipt(s):")
-        for dup in preview.duplicates:
-            say(
-                f"   {dup.id}  {dup.email}  {dup.amount_usd} USD  {dup.credits_purchased} credits  "
-                f"{dup.status}  {dup.created_at:%Y-%m-%d}"
-            )
+        _list_duplicates(say, preview.duplicates, grant.reference)
         if not grant.override_reason:
             raise InputError(
                 "bmc_reference",
@@ -157,7 +157,9 @@ def cmd_grant(args: argparse.Namespace, open_session: Opener) -> int:
         say(f"   Overriding: {grant.override_reason}\n")
     confirm(f"Grant {grant.credits} credits ({grant.amount_usd} USD) to {preview.email}?", args.yes)
     say("Step 3: Creating payment receipt...")
-    result = credits.grant_credits(db, preview.user_id, grant, session.config.operator)
+    result = credits.grant_credits(
+        db, preview.user_id, grant, session.config.operator, seen_duplicates=preview.duplicate_ids
+    )
     say("✅ Payment receipt created\n")
     say("Step 4: Verifying...")
     if result.new_total != result.previous_total + result.credits:
@@ -203,15 +205,44 @@ def _print_change(args: argparse.Namespace, change: credits.ReceiptChange, verb:
         print(f"adminui: {change.warning}", file=sys.stderr)
 
 
+def _list_duplicates(
+    say: Callable[[str], None], receipts: tuple[credits.ReceiptInfo, ...], reference: str | None
+) -> None:
+    say(f"⚠️  Reference {reference!r} is already on {len(receipts)} receipt(s):")
+    for dup in receipts:
+        created = f"{dup.created_at:%Y-%m-%d}" if dup.created_at else ""
+        say(
+            f"   {dup.id}  {dup.email}  {dup.amount_usd} USD  {dup.credits_purchased} credits  "
+            f"{dup.status}  {created}"
+        )
+
+
 def cmd_verify(args: argparse.Namespace, open_session: Opener) -> int:
     session = open_session(args)
     _writable(session)
-    receipt = credits.get_receipt(session.db, args.receipt_id)
-    _say(args)(_describe(receipt))
-    if receipt.status != "pending":
-        raise InputError("receipt", f"is {receipt.status}, not pending; nothing to verify")
+    preview = credits.preview_verify(session.db, args.receipt_id)
+    receipt, say = preview.receipt, _say(args)
+    say(_describe(receipt))
+    say(
+        f"Verifying adds {receipt.credits_purchased} paid credits "
+        f"(total {preview.before.total} → {preview.after.total})."
+    )
+    if preview.duplicates:
+        _list_duplicates(say, preview.duplicates, receipt.bmc_reference)
+        if not args.override_duplicate:
+            raise InputError(
+                "bmc_reference",
+                "already used; nothing was written. Pass "
+                "--override-duplicate REASON if this really is another payment",
+            )
     confirm(f"Verify it and add {receipt.credits_purchased} credits to {receipt.email}?", args.yes)
-    change = credits.verify_receipt(session.db, receipt.id, session.config.operator)
+    change = credits.verify_receipt(
+        session.db,
+        receipt.id,
+        session.config.operator,
+        override_reason=args.override_duplicate,
+        seen_duplicates=preview.duplicate_ids,
+    )
     _print_change(args, change, "Verified")
     return 0
 
@@ -233,6 +264,13 @@ def cmd_refund(args: argparse.Namespace, open_session: Opener) -> int:
             "taken back."
         )
         if not accept:
+            if not sys.stdin.isatty():
+                raise InputError(
+                    "--accept-shortfall",
+                    f"the user already spent "
+                    f"{preview.shortfall} of these credits; pass --accept-shortfall "
+                    "to refund anyway",
+                )
             confirm(f"Refund anyway, leaving a shortfall of {preview.shortfall} credits?", False)
             accept = True
     confirm(f"Refund receipt {preview.receipt.id}?", args.yes)

@@ -95,11 +95,11 @@ ORDER BY pr.created_at, pr.id
 LIMIT :limit;
 
 -- name: mark_receipt_verified
--- Marks a pending receipt verified (0 rows if it is no longer pending).
+-- Marks a pending receipt verified, with its notes (0 rows if it is no longer pending).
 -- mode: write
--- params: receipt_id, verified_by, now
+-- params: receipt_id, verified_by, now, notes
 UPDATE payment_receipts
-SET status = 'verified', verified_by = :verified_by, verified_at = :now
+SET status = 'verified', verified_by = :verified_by, verified_at = :now, notes = :notes
 WHERE id = :receipt_id AND status = 'pending';
 
 -- name: mark_receipt_refunded

@@ -104,16 +104,46 @@ def test_a_reused_reference_is_refused_unless_overridden(db: Database) -> None:
     existing = str(scalar(db, "SELECT bmc_reference FROM payment_receipts LIMIT 1"))
     user_id = a_user(db)
     reused = parse(ref=f"  {existing.lower()} ")
-    assert credits.preview_grant(db, user_id, reused).needs_override
+    preview = credits.preview_grant(db, user_id, reused)
+    assert preview.needs_override and len(preview.duplicate_ids) == 1
     before = counts(db)
     with pytest.raises(InputError, match="already on 1 receipt"):
         credits.grant_credits(db, user_id, reused, OPERATOR)
+    overridden = parse(ref=existing, override_reason="second coffee, same BMC id")
+    with pytest.raises(InputError, match="changed since the preview"):  # duplicates not seen
+        credits.grant_credits(db, user_id, overridden, OPERATOR)
     assert counts(db) == before
     result = credits.grant_credits(
-        db, user_id, parse(ref=existing, override_reason="second coffee, same BMC id"), OPERATOR
+        db, user_id, overridden, OPERATOR, seen_duplicates=preview.duplicate_ids
     )
     assert "second coffee, same BMC id" in (result.notes or "")
     assert counts(db)[0] == before[0] + 1
+
+
+def test_verifying_a_receipt_whose_reference_was_granted_needs_an_override(db: Database):
+    pending = credits.pending_receipts(db)[0]
+    user_id = a_user(db)
+    with raw_engine(db).begin() as conn:  # the same payment, granted by hand meanwhile
+        conn.execute(
+            text(
+                "INSERT INTO payment_receipts (id, user_id, amount_usd, "
+                "credits_purchased, bmc_reference, status) VALUES "
+                "('00000000-0000-4000-8000-0000000000aa', :u, 5, 5, :r, 'verified')"
+            ),
+            {"u": user_id, "r": pending.bmc_reference},
+        )
+    preview = credits.preview_verify(db, pending.id)
+    assert [d.id for d in preview.duplicates] == ["00000000-0000-4000-8000-0000000000aa"]
+    with pytest.raises(InputError, match="already on 1 receipt"):
+        credits.verify_receipt(db, pending.id, OPERATOR)
+    change = credits.verify_receipt(
+        db,
+        pending.id,
+        OPERATOR,
+        override_reason="two payments",
+        seen_duplicates=preview.duplicate_ids,
+    )
+    assert change.receipt.status == "verified" and "two payments" in (change.receipt.notes or "")
 
 
 def test_a_user_without_usage_tracking_can_be_granted(db: Database) -> None:
@@ -267,6 +297,12 @@ def test_twenty_concurrent_grants_to_one_user_lose_no_update(pg_db: Database) ->
         d.dispose()
     assert all(isinstance(o, credits.GrantResult) for o in outcomes), outcomes
     assert scalar(pg_db, paid, u=user_id) == before + sum(range(1, 21))
+    # Each grant saw totals no other grant moved between its read and its write.
+    assert all(o.new_total - o.previous_total == o.credits for o in outcomes)
+    free = scalar(
+        pg_db, "SELECT free_expansions_remaining FROM usage_tracking WHERE user_id = :u", u=user_id
+    )
+    assert min(o.previous_total for o in outcomes) == free + before
 
 
 def test_a_connection_killed_mid_grant_writes_nothing(pg_db: Database) -> None:
@@ -300,3 +336,34 @@ def test_audit_failure_after_commit_is_a_warning(
     monkeypatch.setenv("ADMINUI_AUDIT_LOG", str(tmp_path))  # a directory: opening it fails
     result = credits.grant_credits(db, a_user(db), parse(ref="BMC-W"), OPERATOR)
     assert result.warning and "was committed" in result.warning
+    assert (
+        scalar(db, "SELECT status FROM payment_receipts WHERE id = :i", i=result.receipt_id)
+        == "verified"
+    )
+
+
+def test_two_operators_verifying_one_receipt_grant_once(pg_db: Database) -> None:
+    receipt = credits.pending_receipts(pg_db)[0]
+    paid = "SELECT paid_credits_remaining FROM usage_tracking WHERE user_id = :u"
+    before = scalar(pg_db, paid, u=receipt.user_id) or 0
+    databases = [with_registry(pg_db, pg_db.registry) for _ in range(8)]
+    outcomes = _concurrently(
+        [lambda d=d: credits.verify_receipt(d, receipt.id, OPERATOR) for d in databases]
+    )
+    for d in databases:
+        d.dispose()
+    assert sum(isinstance(o, credits.ReceiptChange) for o in outcomes) == 1, outcomes
+    assert scalar(pg_db, paid, u=receipt.user_id) == before + receipt.credits_purchased
+
+
+def test_verify_and_refund_leave_audit_lines(db: Database) -> None:
+    receipt = credits.pending_receipts(db)[0]
+    credits.verify_receipt(db, receipt.id, OPERATOR)
+    credits.refund_receipt(db, receipt.id, "chargeback", OPERATOR, accept_shortfall=True)
+    lines = [json.loads(x) for x in audit.audit_path().read_text().splitlines()]
+    assert [(x["operation"], x["ids"]["receipt_id"]) for x in lines] == [
+        ("verify", receipt.id),
+        ("refund", receipt.id),
+    ]
+    assert lines[0]["inputs"]["credits"] == receipt.credits_purchased
+    assert lines[1]["inputs"]["reason"] == "chargeback"

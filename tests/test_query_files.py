@@ -168,6 +168,7 @@ EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
         "receipt_id": _any(db, "SELECT id FROM payment_receipts WHERE status = 'pending' LIMIT 1"),
         "verified_by": "tester",
         "now": NOW,
+        "notes": None,
     },
     "mark_receipt_refunded": lambda db: {
         "receipt_id": _any(db, "SELECT id FROM payment_receipts WHERE status = 'verified' LIMIT 1"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from textual.widgets import Button, DataTable, Static
 
 from adminui.db import Database
@@ -11,7 +12,7 @@ from adminui.tui.dialogs import ConfirmScreen, ReasonScreen, ReceiptScreen
 from adminui.tui.grant import GrantScreen
 from adminui.tui.pending_receipts import PendingReceiptsScreen
 from adminui.tui.user_detail import UserDetailScreen
-from tests.conftest import scalar, with_registry
+from tests.conftest import raw_engine, scalar, with_registry
 from tests.test_tui import shown, wait_until
 
 RECEIPTS = "SELECT COUNT(*) FROM payment_receipts"
@@ -134,3 +135,29 @@ async def test_a_read_only_profile_shows_writes_as_unavailable(db: Database) -> 
         assert "read-only" in shown(app.screen.query_one("#banner", Static))
         assert app.screen.query_one("#preview", Button).disabled
     read_only.dispose()
+
+
+async def test_while_a_grant_is_written_nothing_else_can_start(pg_db: Database) -> None:
+    """Another session holds the reference's advisory lock, so the write waits: meanwhile
+    preview, grant and leaving are refused; once it lands, exactly one receipt exists."""
+    user = users.recent_users(pg_db, 1).rows[0]
+    holder = raw_engine(pg_db).connect()
+    holder.execute(text("SELECT pg_advisory_lock(hashtextextended('bmc-slow', 0))"))
+    app = AdminApp(pg_db)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_detail(app, pilot, user.id)
+        await pilot.press("g", *"5", "tab", *"5.00", "tab", *"BMC-SLOW", "ctrl+r")
+        grant_screen = app.screen
+        await wait_until(pilot, lambda: not grant_screen.query_one("#grant", Button).disabled)
+        await pilot.press("ctrl+g", "y")
+        outcome = grant_screen.query_one("#outcome", Static)
+        await wait_until(pilot, lambda: "Writing" in shown(outcome))
+        await pilot.press("ctrl+r", "ctrl+g", "escape")
+        await pilot.pause()
+        assert app.screen is grant_screen and "Writing" in shown(outcome)
+        holder.execute(text("SELECT pg_advisory_unlock_all()"))
+        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen))
+    holder.close()
+    assert (
+        scalar(pg_db, "SELECT COUNT(*) FROM payment_receipts WHERE bmc_reference = 'BMC-SLOW'") == 1
+    )

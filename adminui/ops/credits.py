@@ -94,6 +94,11 @@ class GrantPreview:
         """The reference is already on a receipt: refused unless overridden with a reason."""
         return bool(self.duplicates)
 
+    @property
+    def duplicate_ids(self) -> frozenset[str]:
+        """The duplicates shown, which an override covers (and no others)."""
+        return frozenset(d.id for d in self.duplicates)
+
 
 @dataclass(frozen=True)
 class GrantResult:
@@ -146,13 +151,18 @@ def _text(field: str, value: str | None, limit: int, *, multiline: bool = False)
     bad = _CONTROL if multiline else re.compile(r"[\x00-\x1f\x7f]")
     if bad.search(value):
         raise InputError(field, "must not contain control characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates, e.g. from a non-UTF-8 command line
+        raise InputError(field, "is not valid text (check the terminal's encoding)") from None
     return value
 
 
 def parse_credits(value: str | int, maximum: int) -> int:
-    """Whole credits from 1 to `maximum`."""
+    """Whole credits from 1 to `maximum` (never past the INT column's limit)."""
+    maximum = min(maximum, MAX_CREDITS)
     text = str(value).strip()
-    if not re.fullmatch(r"[+-]?\d+", text):
+    if not re.fullmatch(r"[+-]?\d{1,12}", text):
         raise InputError("credits", f"must be a whole number, not {text[:40]!r}")
     credits = int(text)
     if not 1 <= credits <= maximum:
@@ -262,14 +272,16 @@ def grant_credits(
     grant: GrantInput,
     operator: str,
     *,
+    seen_duplicates: frozenset[str] = frozenset(),
     after_insert: Callable[[], None] | None = None,
 ) -> GrantResult:
     """Create a verified receipt and add its paid credits, in one transaction.
 
     Locks the reference (PostgreSQL advisory lock) and the user's credits row before checking,
-    so two operators can't both pass the duplicate check or lose each other's update.
-    `after_insert` runs between the receipt insert and the credit update (tests use it to cut
-    the connection there).
+    so two operators can't both pass the duplicate check or lose each other's update. An
+    override covers exactly the duplicates the operator saw (`seen_duplicates`, the preview's
+    receipt ids): one that appeared since is refused. `after_insert` runs between the receipt
+    insert and the credit update (tests use it to cut the connection there).
     """
     now = datetime.now(UTC).replace(microsecond=0)
     with db.write() as tx:
@@ -278,6 +290,12 @@ def grant_credits(
         duplicates = tx.rows("receipts_by_reference", reference=grant.reference_key)
         if duplicates and not grant.override_reason:
             raise _duplicate_refusal(duplicates, grant.reference)
+        if duplicates and {as_id(d["id"]) for d in duplicates} != seen_duplicates:
+            raise InputError(
+                "bmc_reference",
+                "receipts with this reference changed since the preview; "
+                "preview again and check them before overriding",
+            )
         tx.run("create_usage", user_id=user_id)
         before = _balance(tx.one("lock_usage", user_id=user_id))
         notes = grant.notes
@@ -354,10 +372,10 @@ def _audit(
             before={"free": before.free, "paid": before.paid, "total": before.total},
             after={"free": after.free, "paid": after.paid, "total": after.total},
         )
-    except OSError as error:
+    except Exception as error:  # the write is committed: never report it as failed
         return (
             f"The change was committed, but the audit line could not be written to "
-            f"{audit.audit_path()}: {error.strerror or error}."
+            f"{audit.audit_path()}: {getattr(error, 'strerror', None) or error}."
         )
     return None
 
@@ -411,9 +429,67 @@ class ReceiptChange:
         }
 
 
-def verify_receipt(db: Database, receipt_id: str, operator: str) -> ReceiptChange:
-    """Grant a pending receipt's credits and mark it verified, in one transaction."""
+@dataclass(frozen=True)
+class VerifyPreview:
+    """What verifying a pending receipt would do, and other receipts with its reference (the
+    payment may already have been credited by hand)."""
+
+    receipt: ReceiptInfo
+    before: Balance
+    duplicates: tuple[ReceiptInfo, ...]
+
+    @property
+    def after(self) -> Balance:
+        return Balance(self.before.free, self.before.paid + self.receipt.credits_purchased, True)
+
+    @property
+    def duplicate_ids(self) -> frozenset[str]:
+        return frozenset(d.id for d in self.duplicates)
+
+
+def _check_receipt_credits(credits_purchased: int, action: str) -> None:
+    """A receipt's credits come from the database: refuse values no grant could have made."""
+    if not 1 <= credits_purchased <= MAX_CREDITS:
+        raise InputError(
+            "receipt",
+            f"has {credits_purchased} credits_purchased; it can't be "
+            f"{action} here (fix the row by hand)",
+        )
+
+
+def _other_receipts(tx: Transaction, reference: str | None, receipt_id: str) -> list[Any]:
+    if not reference:
+        return []
+    rows = tx.rows("receipts_by_reference", reference=normalize_reference(reference))
+    return [r for r in rows if as_id(r["id"]) != receipt_id]
+
+
+def preview_verify(db: Database, receipt_id: str) -> VerifyPreview:
+    """The pending receipt, the user's credits now and after, and same-reference receipts."""
+    receipt = get_receipt(db, receipt_id)
+    if receipt.status != "pending":
+        raise InputError("receipt", f"is {receipt.status}, not pending; nothing to verify")
+    _check_receipt_credits(receipt.credits_purchased, "verified")
+    with db.read() as tx:
+        user = _user(tx, receipt.user_id)
+        others = _other_receipts(tx, receipt.bmc_reference, receipt.id)
+    balance = _balance(user if user["has_usage_tracking"] else None)
+    return VerifyPreview(receipt, balance, tuple(_receipt(r) for r in others))
+
+
+def verify_receipt(
+    db: Database,
+    receipt_id: str,
+    operator: str,
+    *,
+    override_reason: str | None = None,
+    seen_duplicates: frozenset[str] = frozenset(),
+) -> ReceiptChange:
+    """Grant a pending receipt's credits and mark it verified, in one transaction. Like a grant,
+    it is refused when another receipt has the same reference, unless overridden with a reason
+    that covers exactly the receipts the operator saw."""
     receipt_id = _receipt_id(receipt_id)
+    reason = _text("override reason", override_reason, MAX_REASON)
     now = datetime.now(UTC).replace(microsecond=0)
     with db.write() as tx:
         locked = tx.one("lock_receipt", receipt_id=receipt_id)
@@ -421,10 +497,36 @@ def verify_receipt(db: Database, receipt_id: str, operator: str) -> ReceiptChang
             raise NotFoundError(f"No receipt has the id {receipt_id}.")
         if locked["status"] != "pending":
             raise InputError("receipt", f"is {locked['status']}, not pending; nothing to verify")
+        _check_receipt_credits(locked["credits_purchased"], "verified")
+        if locked["bmc_reference"]:
+            tx.rows("lock_reference", reference=normalize_reference(locked["bmc_reference"]))
+        others = _other_receipts(tx, locked["bmc_reference"], receipt_id)
+        if others and not reason:
+            raise _duplicate_refusal(others, locked["bmc_reference"])
+        if others and {as_id(o["id"]) for o in others} != seen_duplicates:
+            raise InputError(
+                "bmc_reference",
+                "receipts with this reference changed since the "
+                "preview; look again before overriding",
+            )
+        notes = locked["notes"]
+        if others:
+            line = f"Duplicate reference overridden by {operator}: {reason}"
+            notes = f"{notes}\n{line}" if notes else line
         user_id = as_id(locked["user_id"])
         tx.run("create_usage", user_id=user_id)
         before = _balance(tx.one("lock_usage", user_id=user_id))
-        tx.run("mark_receipt_verified", receipt_id=receipt_id, verified_by=operator, now=now)
+        if (
+            tx.run(
+                "mark_receipt_verified",
+                receipt_id=receipt_id,
+                verified_by=operator,
+                now=now,
+                notes=notes,
+            )
+            != 1
+        ):
+            raise InputError("receipt", "changed meanwhile; nothing was verified")
         tx.run("add_paid_credits", user_id=user_id, credits=locked["credits_purchased"])
         after = _balance(tx.one("lock_usage", user_id=user_id))
         receipt = _receipt(tx.one("get_receipt", receipt_id=receipt_id))
@@ -432,7 +534,12 @@ def verify_receipt(db: Database, receipt_id: str, operator: str) -> ReceiptChang
         db,
         operator,
         "verify",
-        inputs={"receipt_id": receipt_id},
+        inputs={
+            "receipt_id": receipt_id,
+            "user_id": user_id,
+            "credits": locked["credits_purchased"],
+            "override_reason": reason,
+        },
         ids={"receipt_id": receipt_id},
         before=before,
         after=after,
@@ -460,6 +567,7 @@ def _refund_plan(status: str, credits_purchased: int, balance: Balance) -> tuple
         raise InputError("receipt", "is already refunded")
     if status == "pending":  # its credits were never granted
         return 0, 0
+    _check_receipt_credits(credits_purchased, "refunded")
     take = min(credits_purchased, balance.paid)
     return take, credits_purchased - take
 
@@ -469,7 +577,8 @@ def preview_refund(db: Database, receipt_id: str) -> RefundPreview:
     receipt = get_receipt(db, receipt_id)
     with db.read() as tx:
         user = _user(tx, receipt.user_id)
-    balance = _balance(user if user["has_usage_tracking"] else None)
+    # A refund creates no usage_tracking row: a missing one has no paid credits to take back.
+    balance = _balance(user) if user["has_usage_tracking"] else Balance(0, 0, False)
     take, shortfall = _refund_plan(receipt.status, receipt.credits_purchased, balance)
     return RefundPreview(receipt, balance, take, shortfall)
 

@@ -20,7 +20,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     BINDINGS = [
         Binding("escape", "dismiss(False)", "Cancel"),
-        Binding("y", "dismiss(True)", "Yes", show=False),
+        Binding("y", "yes", "Yes", show=False),
         Binding("n", "dismiss(False)", "No", show=False),
     ]
     DEFAULT_CSS = """
@@ -35,10 +35,16 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen Button, ReasonScreen Button, ReceiptScreen Button { margin-left: 2; }
     """
 
-    def __init__(self, question: str, confirm_label: str = "Confirm") -> None:
+    def __init__(self, question: str, confirm_label: str = "Confirm", *, quick_yes: bool = True):
         super().__init__()
         self.question = question
         self.confirm_label = confirm_label
+        self.quick_yes = quick_yes  # False: only the button confirms (a second confirmation)
+
+    def action_yes(self) -> None:
+        """`y` confirms, unless this dialog asks for the button itself."""
+        if self.quick_yes:
+            self.dismiss(True)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -134,8 +140,16 @@ class ReceiptScreen(ModalScreen[None]):
 
     def action_save(self) -> None:
         """Write the receipt to a text file and say where."""
-        self.save_dir.mkdir(parents=True, exist_ok=True)
         path = self.save_dir / f"{self.file_stem}.txt"
-        path.write_text(self.text + "\n", encoding="utf-8")
+        try:
+            self.save_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(self.text + "\n", encoding="utf-8")
+        except OSError as error:
+            self.notify(
+                f"Could not save to {path}: {error.strerror or error}",
+                severity="error",
+                markup=False,
+            )
+            return
         self.saved_path = path
         self.query_one("#saved", Static).update(Text(f"Saved to {path}"))

@@ -64,6 +64,7 @@ class GrantScreen(Screen[None]):
         self.initial_user = user
         self._generation = 0
         self._preview: credits.GrantPreview | None = None
+        self._writing = False  # a grant is being written: no preview, grant or leaving
 
     @property
     def admin(self) -> AdminApp:
@@ -130,7 +131,7 @@ class GrantScreen(Screen[None]):
 
     def action_preview(self) -> None:
         """Check the input and show what the grant would do."""
-        if self.admin.db.read_only:
+        if self.admin.db.read_only or self._writing:
             return
         self.query_one("#outcome", Static).update("Checking…")
         self.preview(self._generation, {field: self._value(field) for field in FIELDS})
@@ -159,7 +160,7 @@ class GrantScreen(Screen[None]):
 
     def on_grant_screen_previewed(self, message: Previewed) -> None:
         """Show the preview, and allow Grant only for the form it was made from."""
-        if message.generation != self._generation:
+        if message.generation != self._generation or self._writing:
             return
         outcome = self.query_one("#outcome", Static)
         if message.preview is None:
@@ -174,6 +175,8 @@ class GrantScreen(Screen[None]):
     def action_grant(self) -> None:
         """Ask, then write exactly the previewed grant."""
         preview = self._preview
+        if self._writing:
+            return
         if preview is None or self.query_one("#grant", Button).disabled:
             self.notify("Preview the grant first.", severity="warning")
             return
@@ -186,7 +189,8 @@ class GrantScreen(Screen[None]):
         )
 
         def answered(yes: bool | None) -> None:
-            if yes and self._preview is preview:
+            if yes and self._preview is preview and not self._writing:
+                self._writing = True
                 self.query_one("#grant", Button).disabled = True
                 self.query_one("#outcome", Static).update("Writing…")
                 self.write(preview)
@@ -198,7 +202,11 @@ class GrantScreen(Screen[None]):
         """The one transaction, off the UI thread."""
         try:
             result = credits.grant_credits(
-                self.admin.db, preview.user_id, preview.grant, self.admin.config.operator
+                self.admin.db,
+                preview.user_id,
+                preview.grant,
+                self.admin.config.operator,
+                seen_duplicates=preview.duplicate_ids,
             )
             message = self.Granted(result)
         except Exception as error:  # shown on screen; a worker must never die silently
@@ -208,11 +216,14 @@ class GrantScreen(Screen[None]):
     def on_grant_screen_granted(self, message: Granted) -> None:
         """Show the receipt read back from the database; the form starts over."""
         self._preview = None
+        self._writing = False
         outcome = self.query_one("#outcome", Static)
         if message.result is None:
             outcome.update(Text(f"Not granted: {message.error}", style="bold red"))
             return
         result = message.result
+        for field in FIELDS[1:]:  # a second grant starts from an empty form
+            self.query_one(f"#{field}", Input).value = ""
         outcome.update(Text(f"Granted: receipt {result.receipt_id}.", style="bold"))
         if result.warning:
             self.notify(result.warning, severity="warning", markup=False)
@@ -227,7 +238,10 @@ class GrantScreen(Screen[None]):
         )
 
     def action_back(self) -> None:
-        """Leave without writing."""
+        """Leave without writing (not while a grant is being written: its receipt comes next)."""
+        if self._writing:
+            self.notify("The grant is being written; its receipt shows next.")
+            return
         self.app.pop_screen()
 
 

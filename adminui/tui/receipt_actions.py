@@ -53,29 +53,50 @@ class ReceiptActions(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="receipt-action")
     def _load_for_verify(self, receipt_id: str) -> None:
         try:
-            receipt = credits.get_receipt(self.admin.db, receipt_id)
+            preview = credits.preview_verify(self.admin.db, receipt_id)
         except Exception as error:
             self.app.call_from_thread(self._say, failure(error), True)
             return
-        self.app.call_from_thread(self._ask_verify, receipt)
+        self.app.call_from_thread(self._ask_verify, preview)
 
-    def _ask_verify(self, receipt: credits.ReceiptInfo) -> None:
-        if receipt.status != "pending":
-            self._say(f"Receipt {receipt.id[:8]} is {receipt.status}, not pending.", True)
-            return
+    def _ask_verify(self, preview: credits.VerifyPreview) -> None:
+        receipt = preview.receipt
         question = (
             f"Verify receipt {receipt.id[:8]} ({receipt.amount_usd} USD, reference "
             f"{receipt.bmc_reference!r}) and add {receipt.credits_purchased:,} credits "
-            f"to {receipt.email}?"
+            f"to {receipt.email}?\nTotal {preview.before.total:,} → "
+            f"{preview.after.total:,}."
         )
+
+        def confirm(reason: str | None) -> None:
+            self.app.push_screen(
+                ConfirmScreen(question + (f"\nOverride: {reason}" if reason else ""), "Verify"),
+                lambda yes: self._verify(preview, reason) if yes else None,
+            )
+
+        if not preview.duplicates:
+            confirm(None)
+            return
+        listed = "; ".join(f"{d.id[:8]} {d.email} {d.status}" for d in preview.duplicates)
         self.app.push_screen(
-            ConfirmScreen(question, "Verify"), lambda yes: self._verify(receipt.id) if yes else None
+            ReasonScreen(
+                f"Reference {receipt.bmc_reference!r} is already on "
+                f"{len(preview.duplicates)} other receipt(s): {listed}. The payment may "
+                "have been credited already. Why verify anyway?"
+            ),
+            lambda reason: confirm(reason) if reason else None,
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="receipt-action")
-    def _verify(self, receipt_id: str) -> None:
+    def _verify(self, preview: credits.VerifyPreview, reason: str | None) -> None:
         try:
-            change = credits.verify_receipt(self.admin.db, receipt_id, self.admin.config.operator)
+            change = credits.verify_receipt(
+                self.admin.db,
+                preview.receipt.id,
+                self.admin.config.operator,
+                override_reason=reason,
+                seen_duplicates=preview.duplicate_ids,
+            )
             self.app.call_from_thread(self._done, change.describe("Verified"), change.warning)
         except Exception as error:
             self.app.call_from_thread(self._say, f"Not verified: {failure(error)}", True)
