@@ -1,0 +1,57 @@
+"""`adminui payments summary --by status|month|user`: revenue views for scripts and people."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from adminui.ops import payments
+from adminui.ops.windows import parse_since
+from adminui.output import FORMATS, render_rows
+
+if TYPE_CHECKING:
+    from adminui.connect import Session
+
+Opener = Callable[[argparse.Namespace], "Session"]
+COLUMNS = {
+    "status": ("status", "receipts", "total_usd", "total_credits", "oldest"),
+    "month": (
+        "month",
+        "verified_receipts",
+        "verified_usd",
+        "verified_credits",
+        "refunded_receipts",
+        "refunded_usd",
+    ),
+    "user": ("email", "payments", "total_credits", "total_spent", "last_payment"),
+}
+
+
+def add_commands(
+    commands: Any, command: Callable[..., argparse.ArgumentParser], open_session: Opener
+) -> None:
+    """Register `payments summary`."""
+    group = command(commands, "payments", "payment summaries")
+    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    summary = command(actions, "summary", "totals by status, by month or by user")
+    summary.add_argument("--by", choices=tuple(COLUMNS), default="status")
+    summary.add_argument("--since", help="24h, 7d, 12m or a date (status and user views)")
+    summary.add_argument("--months", type=int, default=12, help="months in the month view")
+    summary.add_argument("--limit", type=int, default=100, help="payers in the user view")
+    summary.add_argument("--format", choices=FORMATS, default="table")
+    summary.set_defaults(handler=lambda args: cmd_summary(args, open_session))
+
+
+def cmd_summary(args: argparse.Namespace, open_session: Opener) -> int:
+    since = parse_since(args.since) if args.since else None
+    db = open_session(args).db
+    if args.by == "status":
+        rows: tuple[Any, ...] = payments.by_status(db, since)
+    elif args.by == "month":
+        rows = payments.by_month(db, args.months)
+    else:
+        rows = payments.by_user(db, args.limit, since)
+    print(render_rows([dataclasses.asdict(r) for r in rows], COLUMNS[args.by], args.format))
+    return 0

@@ -1,0 +1,140 @@
+"""Payment summaries: totals by status, by month, by user (top payers). Money is exact: the
+statements sum whole cents on both dialects and these functions turn them into Decimal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from adminui.db import Database
+from adminui.errors import InputError
+from adminui.ops.values import CENT, as_datetime
+from adminui.ops.windows import months_before
+
+STATUSES = ("verified", "pending", "refunded")
+
+
+def dollars(cents: Any) -> Decimal:
+    """Whole cents from the database as exact dollars."""
+    return (Decimal(int(cents or 0)) / 100).quantize(CENT)
+
+
+@dataclass(frozen=True)
+class StatusTotal:
+    """Receipts of one status."""
+
+    status: str
+    receipts: int
+    total_usd: Decimal
+    total_credits: int
+    oldest: datetime | None
+
+
+@dataclass(frozen=True)
+class MonthTotal:
+    """One calendar month (UTC): verified revenue and refunds."""
+
+    month: str
+    verified_receipts: int
+    verified_usd: Decimal
+    verified_credits: int
+    refunded_receipts: int
+    refunded_usd: Decimal
+
+
+@dataclass(frozen=True)
+class UserTotal:
+    """One payer, as the seed's "Payment summary by user" counts them (verified receipts)."""
+
+    email: str
+    payments: int
+    total_credits: int
+    total_spent: Decimal
+    last_payment: datetime | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The operator's first look: totals by status, this month against last, the queue."""
+
+    by_status: tuple[StatusTotal, ...]
+    this_month_usd: Decimal
+    last_month_usd: Decimal
+    average_receipt_usd: Decimal | None
+    pending: int
+    oldest_pending_age: timedelta | None
+
+
+def by_status(db: Database, since: datetime | None = None) -> tuple[StatusTotal, ...]:
+    """Count, USD and credits per status (every status listed, zero when none)."""
+    rows = {r["status"]: r for r in db.rows("payments_by_status", since=since)}
+    return tuple(
+        StatusTotal(
+            status=status,
+            receipts=rows[status]["receipts"] if status in rows else 0,
+            total_usd=dollars(rows[status]["total_cents"] if status in rows else 0),
+            total_credits=int(rows[status]["total_credits"] or 0) if status in rows else 0,
+            oldest=as_datetime(rows[status]["oldest"]) if status in rows else None,
+        )
+        for status in STATUSES
+    )
+
+
+def by_month(db: Database, months: int = 12, now: datetime | None = None) -> tuple[MonthTotal, ...]:
+    """The last `months` calendar months, oldest first, months without receipts included."""
+    if not 1 <= months <= 120:
+        raise InputError("months", "must be between 1 and 120")
+    now = now or datetime.now(UTC)
+    start = months_before(now, months - 1)
+    rows = {r["month"]: r for r in db.rows("payments_by_month", since=start)}
+    result = []
+    for offset in range(months - 1, -1, -1):
+        month = f"{months_before(now, offset):%Y-%m}"
+        row = rows.get(month)
+        result.append(
+            MonthTotal(
+                month=month,
+                verified_receipts=row["verified_receipts"] if row else 0,
+                verified_usd=dollars(row["verified_cents"] if row else 0),
+                verified_credits=int(row["verified_credits"] or 0) if row else 0,
+                refunded_receipts=row["refunded_receipts"] if row else 0,
+                refunded_usd=dollars(row["refunded_cents"] if row else 0),
+            )
+        )
+    return tuple(result)
+
+
+def by_user(db: Database, limit: int = 100, since: datetime | None = None) -> tuple[UserTotal, ...]:
+    """Top payers, most spent first (the seed's query, ties by email)."""
+    if not 1 <= limit <= 100_000:
+        raise InputError("limit", "must be between 1 and 100,000")
+    return tuple(
+        UserTotal(
+            email=r["email"],
+            payments=r["payments"],
+            total_credits=int(r["total_credits"] or 0),
+            total_spent=dollars(r["total_cents"]),
+            last_payment=as_datetime(r["last_payment"]),
+        )
+        for r in db.rows("payments_by_user", since=since, limit=limit)
+    )
+
+
+def overview(db: Database, now: datetime | None = None) -> Overview:
+    """Totals by status, this month against last month, average receipt, the pending queue."""
+    now = now or datetime.now(UTC)
+    statuses = by_status(db)
+    last, this = by_month(db, 2, now)
+    verified = next(s for s in statuses if s.status == "verified")
+    pending = next(s for s in statuses if s.status == "pending")
+    average = (verified.total_usd / verified.receipts).quantize(CENT) if verified.receipts else None
+    return Overview(
+        by_status=statuses,
+        this_month_usd=this.verified_usd,
+        last_month_usd=last.verified_usd,
+        average_receipt_usd=average,
+        pending=pending.receipts,
+        oldest_pending_age=now - pending.oldest if pending.oldest else None,
+    )

@@ -1,0 +1,49 @@
+-- Payment summaries: revenue by status, month and user, and the list of receipts. Money is
+-- summed in whole cents (exact on both dialects); adminui.ops.payments turns cents into Decimal.
+
+-- name: payments_by_status
+-- Count, cents and credits of receipts created since :since (NULL: all), by status.
+-- mode: read
+-- params: since
+SELECT pr.status, COUNT(*) AS receipts,
+       CAST(SUM(pr.amount_usd) * 100 AS bigint) AS total_cents,
+       SUM(pr.credits_purchased) AS total_credits,
+       MIN(pr.created_at) AS oldest
+FROM payment_receipts pr
+WHERE (CAST(:since AS timestamptz) IS NULL OR pr.created_at >= CAST(:since AS timestamptz))
+GROUP BY pr.status
+ORDER BY pr.status;
+
+-- name: payments_by_month
+-- Verified and refunded cents and credits per calendar month (UTC) since :since.
+-- mode: read
+-- params: since
+SELECT to_char(date_trunc('month', pr.created_at AT TIME ZONE 'UTC'), 'YYYY-MM') AS month,
+       COUNT(*) FILTER (WHERE pr.status = 'verified') AS verified_receipts,
+       COALESCE(CAST(SUM(pr.amount_usd) FILTER (WHERE pr.status = 'verified') * 100 AS bigint), 0)
+         AS verified_cents,
+       COALESCE(SUM(pr.credits_purchased) FILTER (WHERE pr.status = 'verified'), 0)
+         AS verified_credits,
+       COUNT(*) FILTER (WHERE pr.status = 'refunded') AS refunded_receipts,
+       COALESCE(CAST(SUM(pr.amount_usd) FILTER (WHERE pr.status = 'refunded') * 100 AS bigint), 0)
+         AS refunded_cents
+FROM payment_receipts pr
+WHERE pr.created_at >= CAST(:since AS timestamptz)
+GROUP BY 1
+ORDER BY 1;
+
+-- name: payments_by_user
+-- Top payers: the seed's "Payment summary by user" (verified receipts, grouped by email, most
+-- spent first) with the last payment; ties broken by email. :since NULL: all time.
+-- mode: read
+-- params: since, limit
+SELECT u.email, COUNT(*) AS payments, SUM(pr.credits_purchased) AS total_credits,
+       CAST(SUM(pr.amount_usd) * 100 AS bigint) AS total_cents,
+       MAX(pr.created_at) AS last_payment
+FROM payment_receipts pr
+JOIN users u ON pr.user_id = u.id
+WHERE pr.status = 'verified'
+  AND (CAST(:since AS timestamptz) IS NULL OR pr.created_at >= CAST(:since AS timestamptz))
+GROUP BY u.email
+ORDER BY SUM(pr.amount_usd) DESC, u.email
+LIMIT :limit;

@@ -1,0 +1,49 @@
+-- SQLite forms of payments.sql: times are UTC text, so months are their first 7 characters and
+-- windows compare as text; amounts (NUMERIC affinity) are summed as rounded whole cents.
+
+-- name: payments_by_status
+-- Count, cents and credits of receipts created since :since (NULL: all), by status.
+-- mode: read
+-- params: since
+SELECT pr.status, COUNT(*) AS receipts,
+       SUM(CAST(round(pr.amount_usd * 100) AS INTEGER)) AS total_cents,
+       SUM(pr.credits_purchased) AS total_credits,
+       MIN(pr.created_at) AS oldest
+FROM payment_receipts pr
+WHERE (:since IS NULL OR pr.created_at >= :since)
+GROUP BY pr.status
+ORDER BY pr.status;
+
+-- name: payments_by_month
+-- Verified and refunded cents and credits per calendar month (UTC) since :since.
+-- mode: read
+-- params: since
+SELECT substr(pr.created_at, 1, 7) AS month,
+       COUNT(*) FILTER (WHERE pr.status = 'verified') AS verified_receipts,
+       COALESCE(SUM(CAST(round(pr.amount_usd * 100) AS INTEGER))
+                  FILTER (WHERE pr.status = 'verified'), 0) AS verified_cents,
+       COALESCE(SUM(pr.credits_purchased) FILTER (WHERE pr.status = 'verified'), 0)
+         AS verified_credits,
+       COUNT(*) FILTER (WHERE pr.status = 'refunded') AS refunded_receipts,
+       COALESCE(SUM(CAST(round(pr.amount_usd * 100) AS INTEGER))
+                  FILTER (WHERE pr.status = 'refunded'), 0) AS refunded_cents
+FROM payment_receipts pr
+WHERE pr.created_at >= :since
+GROUP BY 1
+ORDER BY 1;
+
+-- name: payments_by_user
+-- Top payers: the seed's "Payment summary by user" (verified receipts, grouped by email, most
+-- spent first) with the last payment; ties broken by email. :since NULL: all time.
+-- mode: read
+-- params: since, limit
+SELECT u.email, COUNT(*) AS payments, SUM(pr.credits_purchased) AS total_credits,
+       SUM(CAST(round(pr.amount_usd * 100) AS INTEGER)) AS total_cents,
+       MAX(pr.created_at) AS last_payment
+FROM payment_receipts pr
+JOIN users u ON pr.user_id = u.id
+WHERE pr.status = 'verified'
+  AND (:since IS NULL OR pr.created_at >= :since)
+GROUP BY u.email
+ORDER BY total_cents DESC, u.email
+LIMIT :limit;
