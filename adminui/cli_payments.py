@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,13 @@ def add_commands(
     summary.add_argument("--limit", type=int, default=100, help="payers in the user view")
     summary.add_argument("--format", choices=FORMATS, default="table")
     summary.set_defaults(handler=lambda args: cmd_summary(args, open_session))
+    listing = command(actions, "list", "receipts newest first, filtered")
+    listing.add_argument("--status", choices=payments.STATUSES)
+    listing.add_argument("--since", help="24h, 7d, 12m or a date")
+    listing.add_argument("--search", metavar="TEXT", help="part of a reference or an email")
+    listing.add_argument("--limit", type=int, default=200, help="at most this many (default 200)")
+    listing.add_argument("--format", choices=FORMATS, default="table")
+    listing.set_defaults(handler=lambda args: cmd_list(args, open_session))
 
 
 def cmd_summary(args: argparse.Namespace, open_session: Opener) -> int:
@@ -54,4 +62,27 @@ def cmd_summary(args: argparse.Namespace, open_session: Opener) -> int:
     else:
         rows = payments.by_user(db, args.limit, since)
     print(render_rows([dataclasses.asdict(r) for r in rows], COLUMNS[args.by], args.format))
+    return 0
+
+
+LIST_COLUMNS = (
+    "created_at",
+    "email",
+    "amount_usd",
+    "credits_purchased",
+    "bmc_reference",
+    "status",
+    "verified_by",
+    "id",
+)
+
+
+def cmd_list(args: argparse.Namespace, open_session: Opener) -> int:
+    since = parse_since(args.since) if args.since else None
+    page = payments.list_payments(
+        open_session(args).db, status=args.status, since=since, search=args.search, limit=args.limit
+    )
+    print(render_rows([dataclasses.asdict(r) for r in page.rows], LIST_COLUMNS, args.format))
+    if args.format == "table" and page.after:
+        print(f"first {len(page.rows)}; more match (raise --limit)", file=sys.stderr)
     return 0

@@ -47,3 +47,23 @@ WHERE pr.status = 'verified'
 GROUP BY u.email
 ORDER BY SUM(pr.amount_usd) DESC, u.email
 LIMIT :limit;
+
+-- name: list_payments
+-- One page of receipts, newest first, filtered by status, time window and reference/email text;
+-- keyset paging: the page after (:after_created, :after_id), whatever the depth.
+-- mode: read
+-- params: status, since, until, pattern, after_created, after_id, limit
+SELECT pr.id, pr.user_id, u.email, pr.amount_usd, pr.credits_purchased, pr.bmc_reference,
+       pr.status, pr.verified_by, pr.created_at, pr.verified_at, pr.notes
+FROM payment_receipts pr
+LEFT JOIN users u ON u.id = pr.user_id
+WHERE (CAST(:status AS text) IS NULL OR pr.status = :status)
+  AND (CAST(:since AS timestamptz) IS NULL OR pr.created_at >= CAST(:since AS timestamptz))
+  AND (CAST(:until AS timestamptz) IS NULL OR pr.created_at < CAST(:until AS timestamptz))
+  AND (CAST(:pattern AS text) IS NULL
+       OR lower(pr.bmc_reference) LIKE :pattern ESCAPE '\'
+       OR lower(u.email) LIKE :pattern ESCAPE '\')
+  AND (CAST(:after_created AS timestamptz) IS NULL
+       OR (pr.created_at, pr.id) < (CAST(:after_created AS timestamptz), CAST(:after_id AS uuid)))
+ORDER BY pr.created_at DESC, pr.id DESC
+LIMIT :limit;

@@ -38,3 +38,12 @@ def test_summary_columns_are_the_issues(url: str, capsys) -> None:
 def test_a_bad_window_exits_1(url: str, capsys, since: str) -> None:
     code, out, err = run(capsys, "payments", "summary", "--since", since, "--url", url)
     assert (code, out) == (1, "") and err.startswith("adminui: --since:")
+
+
+def test_list_as_json(db: Database, url: str, capsys) -> None:
+    code, out, _ = run(
+        capsys, "payments", "list", "--status", "pending", "--format", "json", "--url", url
+    )
+    rows = json.loads(out)
+    assert code == 0 and rows and {r["status"] for r in rows} == {"pending"}
+    assert len(rows) == len(payments.list_payments(db, status="pending").rows)

@@ -151,3 +151,29 @@ def test_bad_windows_are_refused(spec: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_since(spec, NOW)
     assert caught.value.field == "--since"
+
+
+def test_the_list_pages_through_every_receipt_once(db: Database) -> None:
+    seen: list[str] = []
+    after = None
+    while True:
+        page = payments.list_payments(db, after=after, limit=7)
+        seen += [r.id for r in page.rows]
+        if page.after is None:
+            break
+        after = page.after
+    assert len(seen) == len(set(seen)) == scalar(db, "SELECT COUNT(*) FROM payment_receipts")
+    stamps = [r.created_at for r in payments.list_payments(db, limit=10_000).rows]
+    assert stamps == sorted(stamps, reverse=True)
+
+
+def test_the_list_filters(awkward: Database) -> None:
+    verified = payments.list_payments(awkward, status="verified", limit=10_000).rows
+    assert verified and all(r.status == "verified" for r in verified)
+    found = payments.list_payments(awkward, search="awk-", limit=10_000).rows
+    assert sorted(r.bmc_reference for r in found) == sorted(f"AWK-{n}" for n in range(7))
+    assert payments.list_payments(awkward, search="awk%", limit=10).rows == ()  # % is literal
+    recent = payments.list_payments(awkward, since=FIXTURE_NOW - timedelta(days=2)).rows
+    assert {r.bmc_reference for r in recent} >= {"AWK-0", "AWK-1"}
+    with pytest.raises(InputError, match="--status"):
+        payments.list_payments(awkward, status="paid")

@@ -135,6 +135,15 @@ EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
     "payments_by_status": lambda db: {"since": None},
     "payments_by_month": lambda db: {"since": datetime(2024, 1, 1, tzinfo=UTC)},
     "payments_by_user": lambda db: {"since": None, "limit": 10},
+    "list_payments": lambda db: {
+        "status": "verified",
+        "since": datetime(2024, 1, 1, tzinfo=UTC),
+        "until": None,
+        "pattern": "%bmc%",
+        "after_created": NOW,
+        "after_id": "ffffffff-ffff-4fff-bfff-ffffffffffff",
+        "limit": 5,
+    },
     "lock_reference": lambda db: {"reference": "bmc-100007"},
     "receipts_by_reference": lambda db: {
         "reference": _any(db, "SELECT lower(trim(bmc_reference)) FROM payment_receipts LIMIT 1")

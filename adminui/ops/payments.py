@@ -10,7 +10,7 @@ from typing import Any
 
 from adminui.db import Database
 from adminui.errors import InputError
-from adminui.ops.values import CENT, as_datetime
+from adminui.ops.values import CENT, as_datetime, as_id, as_money, like_pattern
 from adminui.ops.windows import months_before
 
 STATUSES = ("verified", "pending", "refunded")
@@ -138,3 +138,76 @@ def overview(db: Database, now: datetime | None = None) -> Overview:
         pending=pending.receipts,
         oldest_pending_age=now - pending.oldest if pending.oldest else None,
     )
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    """One receipt in the payments list."""
+
+    id: str
+    user_id: str
+    email: str | None
+    amount_usd: Decimal | None
+    credits_purchased: int
+    bmc_reference: str | None
+    status: str
+    verified_by: str | None
+    created_at: datetime | None
+    verified_at: datetime | None
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class PaymentPage:
+    """One page of the list; `after` is the cursor of the next page (None: this is the last)."""
+
+    rows: tuple[PaymentRow, ...]
+    after: tuple[datetime, str] | None
+
+
+def list_payments(
+    db: Database,
+    *,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    search: str | None = None,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 200,
+) -> PaymentPage:
+    """Receipts newest first, filtered; pages by keyset so any depth costs the same."""
+    if status is not None and status not in STATUSES:
+        raise InputError("--status", f"must be one of {', '.join(STATUSES)}, not {status!r}")
+    if not 1 <= limit <= 10_000:
+        raise InputError("limit", "must be between 1 and 10,000")
+    if search is not None and "\x00" in search:
+        return PaymentPage((), None)  # PostgreSQL text can't hold NUL: nothing matches
+    pattern = like_pattern(search) if search and search.strip() else None
+    rows = db.rows(
+        "list_payments",
+        status=status,
+        since=since,
+        until=until,
+        pattern=pattern,
+        after_created=after[0] if after else None,
+        after_id=after[1] if after else None,
+        limit=limit + 1,
+    )
+    page = tuple(
+        PaymentRow(
+            id=as_id(r["id"]),
+            user_id=as_id(r["user_id"]),
+            email=r["email"],
+            amount_usd=as_money(r["amount_usd"]),
+            credits_purchased=r["credits_purchased"],
+            bmc_reference=r["bmc_reference"],
+            status=r["status"],
+            verified_by=r["verified_by"],
+            created_at=as_datetime(r["created_at"]),
+            verified_at=as_datetime(r["verified_at"]),
+            notes=r["notes"],
+        )
+        for r in rows[:limit]
+    )
+    last = page[-1] if len(rows) > limit else None
+    return PaymentPage(page, (last.created_at, last.id) if last and last.created_at else None)

@@ -10,7 +10,7 @@ from typing import Any
 
 from adminui.db import Database
 from adminui.errors import InputError, NotFoundError
-from adminui.ops.values import as_bool, as_datetime, as_id, as_money, first_line
+from adminui.ops.values import as_bool, as_datetime, as_id, as_money, first_line, like_pattern
 
 MIN_SEARCH = 3  # pg_trgm indexes need 3 characters; shorter matches are noise anyway
 MAX_SEARCH = 1000
@@ -117,12 +117,6 @@ class UserDetail:
     recent_executions: tuple[ExecutionLine, ...]
     receipts: tuple[ReceiptLine, ...]
     credentials: tuple[CredentialLine, ...]
-
-
-def like_pattern(text: str) -> str:
-    """A lower-cased 'contains' LIKE pattern with the user's % _ and \\ taken literally."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def id_prefix_range(text: str) -> tuple[str | None, str | None]:

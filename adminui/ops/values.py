@@ -50,3 +50,9 @@ def first_line(text: str | None, width: int = 120) -> str:
         return ""
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def like_pattern(text: str) -> str:
+    """A lower-cased 'contains' LIKE pattern with the user's % _ and \\ taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
