@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pytest
 from rich.console import Console
 from rich.text import Text
 from sqlalchemy import text
@@ -145,19 +146,29 @@ async def test_database_text_is_shown_literally(db: Database) -> None:
         assert "[bold red]Eve[/]" in shown(app.screen.query_one("#profile", Static))
 
 
-async def test_the_command_palette_opens_the_screens(db: Database) -> None:
-    app = AdminApp(db)
+@pytest.mark.parametrize(
+    ("typed", "title", "screen"),
+    [
+        ("user lookup", "User lookup", "UserLookupScreen"),
+        ("grant credits", "Grant credits", "GrantScreen"),
+        ("pending receipts", "Pending receipts", "PendingReceiptsScreen"),
+        ("payments", "Payments", "PaymentsScreen"),
+    ],
+)
+async def test_the_command_palette_opens_every_screen(
+    sqlite_db: Database, typed: str, title: str, screen: str
+) -> None:
+    app = AdminApp(sqlite_db)
     async with app.run_test() as pilot:
         await wait_until(pilot, lambda: len(table_emails(app)) > 0)
         await pilot.press("down", "enter")
         assert isinstance(app.screen, UserDetailScreen)
         await pilot.press("ctrl+p")
-        await pilot.press(*"user lookup")
+        await pilot.press(*typed)
         palette = app.screen.query_one(CommandList)
-        await wait_until(pilot, lambda: palette.option_count > 0)
-        assert "User lookup" in str(palette.get_option_at_index(0).prompt)
+        await wait_until(pilot, lambda: title in str(palette.get_option_at_index(0).prompt))
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, UserLookupScreen))
+        await wait_until(pilot, lambda: type(app.screen).__name__ == screen)
 
 
 async def test_a_database_error_is_shown_in_one_sentence(sqlite_db: Database) -> None:

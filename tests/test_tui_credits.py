@@ -161,3 +161,41 @@ async def test_while_a_grant_is_written_nothing_else_can_start(pg_db: Database) 
     assert (
         scalar(pg_db, "SELECT COUNT(*) FROM payment_receipts WHERE bmc_reference = 'BMC-SLOW'") == 1
     )
+
+
+async def test_a_shortfall_refund_needs_the_button_not_a_key(db: Database) -> None:
+    """A repeated `y` passes the first question but not the shortfall's second one."""
+    granted = credits.grant_credits(
+        db,
+        users.recent_users(db, 1).rows[0].id,
+        credits.parse_grant(9, "9.00", "BMC-SF", max_credits=100),
+        "t",
+    )
+    with raw_engine(db).begin() as conn:
+        conn.execute(
+            text("UPDATE usage_tracking SET paid_credits_remaining = 0 WHERE user_id = :u"),
+            {"u": granted.user_id},
+        )
+    app = AdminApp(db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        detail = await open_detail(app, pilot, granted.user_id)
+        receipts = detail.query_one("#receipts", DataTable)
+        receipts.focus()
+        receipts.move_cursor(row=receipts.get_row_index(granted.receipt_id))
+        await pilot.press("x", *"fraud", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ConfirmScreen)
+                and "already spent 9" in str(app.screen.question)
+            ),
+        )
+        await pilot.press("y", "y")
+        assert isinstance(app.screen, ConfirmScreen)  # still asking
+        assert credits.get_receipt(db, granted.receipt_id).status == "verified"
+        await pilot.click("#confirm")
+        await wait_until(
+            pilot, lambda: credits.get_receipt(db, granted.receipt_id).status == "refunded"
+        )

@@ -11,6 +11,7 @@ from textual.screen import Screen
 
 from adminui.config import Config
 from adminui.tui.grant import GrantScreen
+from adminui.tui.payments import PaymentsScreen
 from adminui.tui.pending_receipts import PendingReceiptsScreen
 from adminui.tui.user_detail import UserDetailScreen
 from adminui.tui.user_lookup import UserLookupScreen
@@ -41,9 +42,13 @@ class AdminApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette lists every job screen."""
         yield from super().get_system_commands(screen)
-        yield SystemCommand(
-            "User lookup", "Find a user by email, name, id or reference", self.action_user_lookup
-        )
+        for title, help_text, callback in (
+            ("User lookup", "Find a user by email, name, id or reference", self.action_user_lookup),
+            ("Grant credits", "Grant paid credits with a verified receipt", self.open_grant),
+            ("Pending receipts", "Verify or refund receipts waiting for review", self.open_pending),
+            ("Payments", "Revenue by status, month and user; every receipt", self.open_payments),
+        ):
+            yield SystemCommand(title, help_text, callback)
 
     def action_user_lookup(self) -> None:
         """Back to the home screen, whatever is open."""
@@ -53,6 +58,10 @@ class AdminApp(App[None]):
     def open_user(self, user_id: str) -> None:
         """Show one user's detail screen."""
         self.push_screen(UserDetailScreen(user_id))
+
+    def open_payments(self) -> None:
+        """Show the payment summaries."""
+        self.push_screen(PaymentsScreen())
 
     def open_pending(self) -> None:
         """Show the queue of pending receipts."""

@@ -62,18 +62,20 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class ReasonScreen(ModalScreen[str | None]):
-    """Ask for a reason (a refund's); dismissed with the text, or None when cancelled."""
+    """Ask for a line of text (a refund's reason, a file name); dismissed with the text, or
+    None when cancelled."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, initial: str = "") -> None:
         super().__init__()
         self.question = question
+        self.initial = initial
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(self.question))
-            yield Input(placeholder="reason", id="reason")
+            yield Input(self.initial, placeholder="reason", id="reason")
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("Continue", id="continue", variant="warning")
@@ -92,7 +94,7 @@ class ReasonScreen(ModalScreen[str | None]):
     def _finish(self) -> None:
         reason = self.query_one("#reason", Input).value.strip()
         if not reason:
-            self.notify("Say why: the reason is kept on the receipt.", severity="warning")
+            self.notify("This can't be empty.", severity="warning")
             return
         self.dismiss(reason)
 

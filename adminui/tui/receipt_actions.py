@@ -140,7 +140,7 @@ class ReceiptActions(Screen[None]):
                 f"{preview.take_back:,}?"
             )
             self.app.push_screen(
-                ConfirmScreen(shortfall, "Refund with shortfall"),
+                ConfirmScreen(shortfall, "Refund with shortfall", quick_yes=False),
                 lambda again: self._refund(receipt.id, reason, True) if again else None,
             )
 

@@ -1,0 +1,330 @@
+"""Payments: overview, by month (with a bar chart), by user, and every receipt; each exportable.
+
+Money comes from adminui.ops.payments as Decimal (summed in cents by the database) and is shown
+and exported as is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+from textual.worker import get_current_worker
+
+from adminui.config import data_dir
+from adminui.ops import payments
+from adminui.ops.windows import parse_since
+from adminui.output import render_rows
+from adminui.tui.cells import cell, failure
+from adminui.tui.dialogs import ReasonScreen
+
+if TYPE_CHECKING:
+    from adminui.tui.app import AdminApp
+
+MONTH_COLUMNS = (
+    "month",
+    "verified_receipts",
+    "verified_usd",
+    "verified_credits",
+    "refunded_receipts",
+    "refunded_usd",
+)
+USER_COLUMNS = ("email", "payments", "total_credits", "total_spent", "last_payment")
+LIST_COLUMNS = (
+    "created_at",
+    "email",
+    "amount_usd",
+    "credits_purchased",
+    "bmc_reference",
+    "status",
+    "verified_by",
+    "id",
+)
+STATUS_COLUMNS = ("status", "receipts", "total_usd", "total_credits", "oldest")
+PAGE = 200
+BAR_WIDTH = 40
+
+
+def bar_chart(months: tuple[payments.MonthTotal, ...]) -> Table:
+    """Verified USD per month as horizontal bars (refunds in the last column)."""
+    chart = Table.grid(padding=(0, 1))
+    for _ in range(3):
+        chart.add_column()
+    chart.add_column(justify="right")
+    top = max((m.verified_usd for m in months), default=Decimal(0)) or Decimal(1)
+    for m in months:
+        length = int(m.verified_usd / top * BAR_WIDTH)
+        chart.add_row(
+            m.month,
+            Text("█" * length or "·", style="green"),
+            f"{m.verified_usd:,}",
+            Text(f"-{m.refunded_usd:,}" if m.refunded_usd else "", style="red"),
+        )
+    return chart
+
+
+class PaymentsScreen(Screen[None]):
+    """Revenue and receipts; `e` exports the view on screen."""
+
+    CSS_PATH = "payments.tcss"
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("e", "export", "Export", tooltip="Write this view to a CSV or JSON file"),
+        Binding("r", "reload", "Reload"),
+        Binding("t", "toggle_months", "12/24 months", tooltip="Months in the month view"),
+    ]
+
+    @dataclass
+    class Summaries(Message):
+        """Overview, months and payers were read (or failed)."""
+
+        overview: payments.Overview | None
+        months: tuple[payments.MonthTotal, ...] = ()
+        payers: tuple[payments.UserTotal, ...] = ()
+        error: str | None = None
+
+    @dataclass
+    class Page(Message):
+        """A page of the receipts list; `first` replaces the list, else it is appended."""
+
+        generation: int
+        page: payments.PaymentPage | None
+        first: bool
+        error: str | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.months = 12
+        self._views: dict[str, tuple[list[dict[str, Any]], tuple[str, ...]]] = {}
+        self._after: tuple[Any, str] | None = None
+        self._generation = 0
+        self._users: dict[str, str] = {}
+
+    @property
+    def admin(self) -> AdminApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="overview"):
+            with TabPane("Overview", id="overview"), VerticalScroll():
+                yield Static("Loading…", id="overview-text")
+                yield DataTable(id="statuses", cursor_type="row")
+            with TabPane("By month", id="month"), VerticalScroll():
+                yield Static(id="chart")
+                yield DataTable(id="months", cursor_type="row", zebra_stripes=True)
+            with TabPane("By user", id="user"):
+                yield DataTable(id="payers", cursor_type="row", zebra_stripes=True)
+            with TabPane("All payments", id="list"):
+                with Horizontal(id="filters"):
+                    yield Select(
+                        [(s, s) for s in payments.STATUSES], prompt="any status", id="status"
+                    )
+                    yield Input(placeholder="since: 7d, 12m, 2026-01-31", id="since")
+                    yield Input(placeholder="reference or email", id="search")
+                yield Static(id="list-status")
+                yield DataTable(id="payments", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "payments"
+        for table_id, columns in (
+            ("#statuses", STATUS_COLUMNS),
+            ("#months", MONTH_COLUMNS),
+            ("#payers", USER_COLUMNS),
+            ("#payments", LIST_COLUMNS),
+        ):
+            table = self.query_one(table_id, DataTable)
+            for column in columns:
+                table.add_column(column.replace("_", " "), key=column)
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        """Read every view again."""
+        self.load_summaries(self.months)
+        self._reload_list()
+
+    def action_toggle_months(self) -> None:
+        """Switch the month view between 12 and 24 months."""
+        self.months = 36 - self.months
+        self.load_summaries(self.months)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="payment-summaries")
+    def load_summaries(self, months: int) -> None:
+        """Read the summaries off the UI thread."""
+        db = self.admin.db
+        try:
+            message = self.Summaries(
+                payments.overview(db), payments.by_month(db, months), payments.by_user(db, 100)
+            )
+        except Exception as error:  # shown on screen; a worker must never die silently
+            message = self.Summaries(None, error=failure(error))
+        if not get_current_worker().is_cancelled:
+            self.post_message(message)
+
+    def on_payments_screen_summaries(self, message: Summaries) -> None:
+        """Fill the overview, the month chart and table, and the payers."""
+        if message.overview is None:
+            self.query_one("#overview-text", Static).update(Text(message.error or ""))
+            return
+        view = message.overview
+        age = view.oldest_pending_age
+        facts = Table.grid(padding=(0, 2))
+        facts.add_column(style="bold")
+        facts.add_column()
+        for label, value in (
+            ("This month (verified)", f"{view.this_month_usd:,} USD"),
+            ("Last month (verified)", f"{view.last_month_usd:,} USD"),
+            (
+                "Average receipt",
+                f"{view.average_receipt_usd:,} USD"
+                if view.average_receipt_usd is not None
+                else "—",
+            ),
+            (
+                "Pending",
+                f"{view.pending:,} receipt(s)"
+                + (f", oldest {age.days} days {age.seconds // 3600} h old" if age else ""),
+            ),
+        ):
+            facts.add_row(label, value)
+        self.query_one("#overview-text", Static).update(facts)
+        self._fill(
+            "#statuses", "overview", STATUS_COLUMNS, [dataclasses.asdict(s) for s in view.by_status]
+        )
+        self.query_one("#chart", Static).update(bar_chart(message.months))
+        self._fill(
+            "#months", "month", MONTH_COLUMNS, [dataclasses.asdict(m) for m in message.months]
+        )
+        self._fill("#payers", "user", USER_COLUMNS, [dataclasses.asdict(u) for u in message.payers])
+
+    def _fill(
+        self, table_id: str, view: str, columns: tuple[str, ...], rows: list[dict[str, Any]]
+    ) -> None:
+        table = self.query_one(table_id, DataTable)
+        table.clear()
+        for row in rows:
+            table.add_row(*(cell(row[c]) for c in columns))
+        self._views[view] = (rows, columns)
+
+    # The list of receipts: filters, keyset pages loaded as the cursor nears the end.
+
+    def on_input_changed(self) -> None:
+        """A filter changed: the list starts over."""
+        self._reload_list()
+
+    def on_select_changed(self) -> None:
+        """The status filter changed."""
+        self._reload_list()
+
+    def _filters(self) -> dict[str, Any]:
+        status = self.query_one("#status", Select).value
+        since = self.query_one("#since", Input).value.strip()
+        return {
+            "status": status if isinstance(status, str) else None,
+            "since": parse_since(since) if since else None,
+            "search": self.query_one("#search", Input).value or None,
+        }
+
+    def _reload_list(self) -> None:
+        self._generation += 1
+        self._after = None
+        self.load_page(self._generation, None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="payment-list")
+    def load_page(self, generation: int, after: tuple[Any, str] | None) -> None:
+        """One page of receipts off the UI thread."""
+        try:
+            page = payments.list_payments(self.admin.db, after=after, limit=PAGE, **self._filters())
+            message = self.Page(generation, page, after is None)
+        except Exception as error:  # shown on screen; a worker must never die silently
+            message = self.Page(generation, None, after is None, failure(error))
+        if not get_current_worker().is_cancelled:
+            self.post_message(message)
+
+    def on_payments_screen_page(self, message: Page) -> None:
+        """Show (or append) a page, unless the filters changed since it was asked for."""
+        if message.generation != self._generation:
+            return
+        status = self.query_one("#list-status", Static)
+        if message.page is None:
+            status.update(Text(message.error or ""))
+            return
+        table = self.query_one("#payments", DataTable)
+        rows = [dataclasses.asdict(r) for r in message.page.rows]
+        if message.first:
+            table.clear()
+            self._views["list"] = ([], LIST_COLUMNS)
+            self._users = {}
+        self._views["list"][0].extend(rows)
+        for row in rows:
+            table.add_row(*(cell(row[c]) for c in LIST_COLUMNS), key=row["id"])
+            self._users[row["id"]] = row["user_id"]
+        self._after = message.page.after
+        more = " (more load as you scroll)" if self._after else ""
+        status.update(f"{table.row_count:,} receipts{more}")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Near the end of the loaded list, load the next page."""
+        table = event.data_table
+        if table.id == "payments" and self._after and event.cursor_row >= table.row_count - 10:
+            after, self._after = self._after, None  # one request per page
+            self.load_page(self._generation, after)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a receipt opens its user."""
+        user_id = self._users.get(event.row_key.value or "")
+        if event.data_table.id == "payments" and user_id:
+            self.admin.open_user(user_id)
+
+    # Export.
+
+    def action_export(self) -> None:
+        """Ask where, then write the view on screen as CSV or JSON (by the file's ending)."""
+        view = self.query_one(TabbedContent).active
+        if view not in self._views:
+            self.notify("Nothing loaded in this view yet.", severity="warning")
+            return
+        suggested = data_dir() / "exports" / f"payments-{view}.csv"
+        self.app.push_screen(
+            ReasonScreen(f"Export '{view}' to which file? (.csv or .json)", str(suggested)),
+            lambda answer: self._export(view, Path(answer).expanduser()) if answer else None,
+        )
+
+    def _export(self, view: str, path: Path) -> None:
+        rows, columns = self._views[view]
+        fmt = "json" if path.suffix.lower() == ".json" else "csv"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render_rows(rows, columns, fmt) + "\n", encoding="utf-8")
+        except OSError as error:
+            self.notify(
+                f"Could not write {path}: {error.strerror or error}", severity="error", markup=False
+            )
+            return
+        self.notify(f"Wrote {len(rows):,} rows to {path}", markup=False)
+
+    def action_back(self) -> None:
+        """Back to where payments were opened from."""
+        self.app.pop_screen()

@@ -1,0 +1,86 @@
+"""The payments screen driven with Pilot: overview, months, payers, the list, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from textual.widgets import DataTable, Input, Static, TabbedContent
+
+from adminui.db import Database
+from adminui.ops import payments
+from adminui.tui.app import AdminApp
+from adminui.tui.dialogs import ReasonScreen
+from adminui.tui.payments import PaymentsScreen
+from adminui.tui.user_detail import UserDetailScreen
+from tests.test_tui import shown, table_emails, wait_until
+
+
+def rows_in(app: AdminApp, selector: str) -> int:
+    """Rows of a table on the current screen, or -1 before it exists."""
+    return next((t.row_count for t in app.screen.query(selector).results(DataTable)), -1)
+
+
+async def open_payments(app: AdminApp, pilot) -> PaymentsScreen:
+    await wait_until(pilot, lambda: len(table_emails(app)) > 0)
+    app.open_payments()
+    await wait_until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, PaymentsScreen)
+            and rows_in(app, "#payers") > 0
+            and rows_in(app, "#payments") > 0
+        ),
+    )
+    assert isinstance(app.screen, PaymentsScreen)
+    return app.screen
+
+
+async def test_summaries_show_the_ops_figures(db: Database) -> None:
+    app = AdminApp(db)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_payments(app, pilot)
+        view = payments.overview(db)
+        assert f"{view.this_month_usd:,} USD" in shown(screen.query_one("#overview-text", Static))
+        statuses = screen.query_one("#statuses", DataTable)
+        assert [str(statuses.get_row_at(i)[0]) for i in range(3)] == list(payments.STATUSES)
+        months = payments.by_month(db, 12)
+        assert screen.query_one("#months", DataTable).row_count == 12
+        assert months[-1].month in shown(screen.query_one("#chart", Static))
+        payers = screen.query_one("#payers", DataTable)
+        assert str(payers.get_row_at(0)[0]) == payments.by_user(db, 1)[0].email
+
+
+async def test_export_writes_the_view_on_screen(db: Database, tmp_path: Path) -> None:
+    app = AdminApp(db)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_payments(app, pilot)
+        screen.query_one(TabbedContent).active = "user"
+        await pilot.pause()
+        await pilot.press("e")
+        assert isinstance(app.screen, ReasonScreen)
+        target = tmp_path / "payers.csv"
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: target.exists())
+    rows = list(csv.reader(io.StringIO(target.read_text())))
+    expected = payments.by_user(db, 100)
+    assert rows[0] == ["email", "payments", "total_credits", "total_spent", "last_payment"]
+    assert [(r[0], r[3]) for r in rows[1:]] == [(u.email, str(u.total_spent)) for u in expected]
+
+
+async def test_the_list_filters_and_opens_a_user(db: Database) -> None:
+    pending = payments.list_payments(db, status="pending").rows
+    app = AdminApp(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_payments(app, pilot)
+        screen.query_one(TabbedContent).active = "list"
+        await pilot.pause()
+        screen.query_one("#status").value = "pending"
+        table = screen.query_one("#payments", DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(pending))
+        table.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, UserDetailScreen))
+        assert app.screen.user_id == pending[0].user_id
