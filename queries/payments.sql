@@ -18,52 +18,65 @@ ORDER BY pr.status;
 -- Verified and refunded cents and credits per calendar month (UTC) since :since.
 -- mode: read
 -- params: since
-SELECT to_char(date_trunc('month', pr.created_at AT TIME ZONE 'UTC'), 'YYYY-MM') AS month,
-       COUNT(*) FILTER (WHERE pr.status = 'verified') AS verified_receipts,
-       COALESCE(CAST(SUM(pr.amount_usd) FILTER (WHERE pr.status = 'verified') * 100 AS bigint), 0)
-         AS verified_cents,
-       COALESCE(SUM(pr.credits_purchased) FILTER (WHERE pr.status = 'verified'), 0)
-         AS verified_credits,
-       COUNT(*) FILTER (WHERE pr.status = 'refunded') AS refunded_receipts,
-       COALESCE(CAST(SUM(pr.amount_usd) FILTER (WHERE pr.status = 'refunded') * 100 AS bigint), 0)
-         AS refunded_cents
-FROM payment_receipts pr
-WHERE pr.created_at >= CAST(:since AS timestamptz)
-GROUP BY 1
-ORDER BY 1;
+SELECT to_char(m.month, 'YYYY-MM') AS month, m.verified_receipts, m.verified_cents,
+       m.verified_credits, m.refunded_receipts, m.refunded_cents
+FROM (
+  SELECT date_trunc('month', pr.created_at AT TIME ZONE 'UTC') AS month,
+         COUNT(*) FILTER (WHERE pr.status = 'verified') AS verified_receipts,
+         COALESCE(CAST(SUM(pr.amount_usd) FILTER (WHERE pr.status = 'verified') * 100
+                       AS bigint), 0) AS verified_cents,
+         COALESCE(SUM(pr.credits_purchased) FILTER (WHERE pr.status = 'verified'), 0)
+           AS verified_credits,
+         COUNT(*) FILTER (WHERE pr.status = 'refunded') AS refunded_receipts,
+         COALESCE(CAST(SUM(pr.amount_usd) FILTER (WHERE pr.status = 'refunded') * 100
+                       AS bigint), 0) AS refunded_cents
+  FROM payment_receipts pr
+  WHERE pr.created_at >= CAST(:since AS timestamptz)
+  GROUP BY 1
+) m
+ORDER BY m.month;
 
 -- name: payments_by_user
 -- Top payers: the seed's "Payment summary by user" (verified receipts, grouped by email, most
--- spent first) with the last payment; ties broken by email. :since NULL: all time.
+-- spent first) with the last payment; ties broken by email. :since NULL: all time. Receipts are
+-- added up per user id first (emails are unique, so the groups are the seed's).
 -- mode: read
 -- params: since, limit
-SELECT u.email, COUNT(*) AS payments, SUM(pr.credits_purchased) AS total_credits,
-       CAST(SUM(pr.amount_usd) * 100 AS bigint) AS total_cents,
-       MAX(pr.created_at) AS last_payment
-FROM payment_receipts pr
-JOIN users u ON pr.user_id = u.id
-WHERE pr.status = 'verified'
-  AND (CAST(:since AS timestamptz) IS NULL OR pr.created_at >= CAST(:since AS timestamptz))
-GROUP BY u.email
-ORDER BY SUM(pr.amount_usd) DESC, u.email
+SELECT u.email, s.payments, s.total_credits, CAST(s.total_spent * 100 AS bigint) AS total_cents,
+       s.last_payment
+FROM (
+  SELECT pr.user_id, COUNT(*) AS payments, SUM(pr.credits_purchased) AS total_credits,
+         SUM(pr.amount_usd) AS total_spent, MAX(pr.created_at) AS last_payment
+  FROM payment_receipts pr
+  WHERE pr.status = 'verified'
+    AND (CAST(:since AS timestamptz) IS NULL OR pr.created_at >= CAST(:since AS timestamptz))
+  GROUP BY pr.user_id
+) s
+JOIN users u ON u.id = s.user_id
+ORDER BY s.total_spent DESC, u.email
 LIMIT :limit;
 
 -- name: list_payments
 -- One page of receipts, newest first, filtered by status, time window and reference/email text;
--- keyset paging: the page after (:after_created, :after_id), whatever the depth.
+-- keyset paging: the page after (:after_created, :after_id), whatever the depth. Users are
+-- joined only for the page's rows.
 -- mode: read
 -- params: status, since, until, pattern, after_created, after_id, limit
-SELECT pr.id, pr.user_id, u.email, pr.amount_usd, pr.credits_purchased, pr.bmc_reference,
-       pr.status, pr.verified_by, pr.created_at, pr.verified_at, pr.notes
-FROM payment_receipts pr
-LEFT JOIN users u ON u.id = pr.user_id
-WHERE (CAST(:status AS text) IS NULL OR pr.status = :status)
-  AND (CAST(:since AS timestamptz) IS NULL OR pr.created_at >= CAST(:since AS timestamptz))
-  AND (CAST(:until AS timestamptz) IS NULL OR pr.created_at < CAST(:until AS timestamptz))
-  AND (CAST(:pattern AS text) IS NULL
-       OR lower(pr.bmc_reference) LIKE :pattern ESCAPE '\'
-       OR lower(u.email) LIKE :pattern ESCAPE '\')
-  AND (CAST(:after_created AS timestamptz) IS NULL
-       OR (pr.created_at, pr.id) < (CAST(:after_created AS timestamptz), CAST(:after_id AS uuid)))
-ORDER BY pr.created_at DESC, pr.id DESC
-LIMIT :limit;
+SELECT p.id, p.user_id, u.email, p.amount_usd, p.credits_purchased, p.bmc_reference,
+       p.status, p.verified_by, p.created_at, p.verified_at, p.notes
+FROM (
+  SELECT pr.*
+  FROM payment_receipts pr
+  WHERE (CAST(:status AS text) IS NULL OR pr.status = :status)
+    AND (CAST(:since AS timestamptz) IS NULL OR pr.created_at >= CAST(:since AS timestamptz))
+    AND (CAST(:until AS timestamptz) IS NULL OR pr.created_at < CAST(:until AS timestamptz))
+    AND (CAST(:pattern AS text) IS NULL
+         OR lower(pr.bmc_reference) LIKE :pattern ESCAPE '\'
+         OR pr.user_id IN (SELECT e.id FROM users e WHERE lower(e.email) LIKE :pattern ESCAPE '\'))
+    AND (CAST(:after_created AS timestamptz) IS NULL
+         OR (pr.created_at, pr.id) < (CAST(:after_created AS timestamptz), CAST(:after_id AS uuid)))
+  ORDER BY pr.created_at DESC, pr.id DESC
+  LIMIT :limit
+) p
+LEFT JOIN users u ON u.id = p.user_id
+ORDER BY p.created_at DESC, p.id DESC;

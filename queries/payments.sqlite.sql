@@ -34,35 +34,43 @@ ORDER BY 1;
 
 -- name: payments_by_user
 -- Top payers: the seed's "Payment summary by user" (verified receipts, grouped by email, most
--- spent first) with the last payment; ties broken by email. :since NULL: all time.
+-- spent first) with the last payment; ties broken by email. :since NULL: all time. Receipts are
+-- added up per user id first (emails are unique, so the groups are the seed's).
 -- mode: read
 -- params: since, limit
-SELECT u.email, COUNT(*) AS payments, SUM(pr.credits_purchased) AS total_credits,
-       SUM(CAST(round(pr.amount_usd * 100) AS INTEGER)) AS total_cents,
-       MAX(pr.created_at) AS last_payment
-FROM payment_receipts pr
-JOIN users u ON pr.user_id = u.id
-WHERE pr.status = 'verified'
-  AND (:since IS NULL OR pr.created_at >= :since)
-GROUP BY u.email
-ORDER BY total_cents DESC, u.email
+SELECT u.email, s.payments, s.total_credits, s.total_cents, s.last_payment
+FROM (
+  SELECT pr.user_id, COUNT(*) AS payments, SUM(pr.credits_purchased) AS total_credits,
+         SUM(CAST(round(pr.amount_usd * 100) AS INTEGER)) AS total_cents,
+         MAX(pr.created_at) AS last_payment
+  FROM payment_receipts pr
+  WHERE pr.status = 'verified' AND (:since IS NULL OR pr.created_at >= :since)
+  GROUP BY pr.user_id
+) s
+JOIN users u ON u.id = s.user_id
+ORDER BY s.total_cents DESC, u.email
 LIMIT :limit;
 
 -- name: list_payments
 -- One page of receipts, newest first, filtered by status, time window and reference/email text;
--- keyset paging: the page after (:after_created, :after_id), whatever the depth.
+-- keyset paging: the page after (:after_created, :after_id), whatever the depth. Users are
+-- joined only for the page's rows.
 -- mode: read
 -- params: status, since, until, pattern, after_created, after_id, limit
-SELECT pr.id, pr.user_id, u.email, pr.amount_usd, pr.credits_purchased, pr.bmc_reference,
-       pr.status, pr.verified_by, pr.created_at, pr.verified_at, pr.notes
-FROM payment_receipts pr
-LEFT JOIN users u ON u.id = pr.user_id
-WHERE (:status IS NULL OR pr.status = :status)
-  AND (:since IS NULL OR pr.created_at >= :since)
-  AND (:until IS NULL OR pr.created_at < :until)
-  AND (:pattern IS NULL
-       OR lower(pr.bmc_reference) LIKE :pattern ESCAPE '\'
-       OR lower(u.email) LIKE :pattern ESCAPE '\')
-  AND (:after_created IS NULL OR (pr.created_at, pr.id) < (:after_created, :after_id))
-ORDER BY pr.created_at DESC, pr.id DESC
-LIMIT :limit;
+SELECT p.id, p.user_id, u.email, p.amount_usd, p.credits_purchased, p.bmc_reference,
+       p.status, p.verified_by, p.created_at, p.verified_at, p.notes
+FROM (
+  SELECT pr.*
+  FROM payment_receipts pr
+  WHERE (:status IS NULL OR pr.status = :status)
+    AND (:since IS NULL OR pr.created_at >= :since)
+    AND (:until IS NULL OR pr.created_at < :until)
+    AND (:pattern IS NULL
+         OR lower(pr.bmc_reference) LIKE :pattern ESCAPE '\'
+         OR pr.user_id IN (SELECT e.id FROM users e WHERE lower(e.email) LIKE :pattern ESCAPE '\'))
+    AND (:after_created IS NULL OR (pr.created_at, pr.id) < (:after_created, :after_id))
+  ORDER BY pr.created_at DESC, pr.id DESC
+  LIMIT :limit
+) p
+LEFT JOIN users u ON u.id = p.user_id
+ORDER BY p.created_at DESC, p.id DESC;

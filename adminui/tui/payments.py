@@ -69,9 +69,10 @@ BAR_WIDTH = 40
 def bar_chart(months: tuple[payments.MonthTotal, ...]) -> Table:
     """Verified USD per month as horizontal bars (refunds in the last column)."""
     chart = Table.grid(padding=(0, 1))
-    for _ in range(3):
-        chart.add_column()
-    chart.add_column(justify="right")
+    chart.add_column()  # month
+    chart.add_column(width=BAR_WIDTH)
+    chart.add_column(justify="right")  # verified USD
+    chart.add_column(justify="right")  # refunds
     top = max((m.verified_usd for m in months), default=Decimal(0)) or Decimal(1)
     for m in months:
         length = int(m.verified_usd / top * BAR_WIDTH)
