@@ -16,18 +16,7 @@ if TYPE_CHECKING:
     from adminui.connect import Session
 
 Opener = Callable[[argparse.Namespace], "Session"]
-COLUMNS = {
-    "status": ("status", "receipts", "total_usd", "total_credits", "oldest"),
-    "month": (
-        "month",
-        "verified_receipts",
-        "verified_usd",
-        "verified_credits",
-        "refunded_receipts",
-        "refunded_usd",
-    ),
-    "user": ("email", "payments", "total_credits", "total_spent", "last_payment"),
-}
+COLUMNS = payments.VIEW_COLUMNS
 
 
 def add_commands(
@@ -37,7 +26,7 @@ def add_commands(
     group = command(commands, "payments", "payment summaries")
     actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     summary = command(actions, "summary", "totals by status, by month or by user")
-    summary.add_argument("--by", choices=tuple(COLUMNS), default="status")
+    summary.add_argument("--by", choices=("status", "month", "user"), default="status")
     summary.add_argument("--since", help="24h, 7d, 12m or a date (status and user views)")
     summary.add_argument("--months", type=int, default=12, help="months in the month view")
     summary.add_argument("--limit", type=int, default=100, help="payers in the user view")
@@ -65,24 +54,12 @@ def cmd_summary(args: argparse.Namespace, open_session: Opener) -> int:
     return 0
 
 
-LIST_COLUMNS = (
-    "created_at",
-    "email",
-    "amount_usd",
-    "credits_purchased",
-    "bmc_reference",
-    "status",
-    "verified_by",
-    "id",
-)
-
-
 def cmd_list(args: argparse.Namespace, open_session: Opener) -> int:
     since = parse_since(args.since) if args.since else None
     page = payments.list_payments(
         open_session(args).db, status=args.status, since=since, search=args.search, limit=args.limit
     )
-    print(render_rows([dataclasses.asdict(r) for r in page.rows], LIST_COLUMNS, args.format))
+    print(render_rows([dataclasses.asdict(r) for r in page.rows], COLUMNS["list"], args.format))
     if args.format == "table" and page.after:
         print(f"first {len(page.rows)}; more match (raise --limit)", file=sys.stderr)
     return 0

@@ -14,6 +14,29 @@ from adminui.ops.values import CENT, as_datetime, as_id, as_money, like_pattern
 from adminui.ops.windows import months_before
 
 STATUSES = ("verified", "pending", "refunded")
+# Each view's columns, in order: the CLI's tables and JSON keys and the screen's exports.
+VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
+    "status": ("status", "receipts", "total_usd", "total_credits", "oldest"),
+    "month": (
+        "month",
+        "verified_receipts",
+        "verified_usd",
+        "verified_credits",
+        "refunded_receipts",
+        "refunded_usd",
+    ),
+    "user": ("email", "payments", "total_credits", "total_spent", "last_payment"),
+    "list": (
+        "created_at",
+        "email",
+        "amount_usd",
+        "credits_purchased",
+        "bmc_reference",
+        "status",
+        "verified_by",
+        "id",
+    ),
+}
 
 
 def dollars(cents: Any) -> Decimal:

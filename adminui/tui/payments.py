@@ -42,26 +42,9 @@ from adminui.tui.dialogs import ReasonScreen
 if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
 
-MONTH_COLUMNS = (
-    "month",
-    "verified_receipts",
-    "verified_usd",
-    "verified_credits",
-    "refunded_receipts",
-    "refunded_usd",
+STATUS_COLUMNS, MONTH_COLUMNS, USER_COLUMNS, LIST_COLUMNS = (
+    payments.VIEW_COLUMNS[view] for view in ("status", "month", "user", "list")
 )
-USER_COLUMNS = ("email", "payments", "total_credits", "total_spent", "last_payment")
-LIST_COLUMNS = (
-    "created_at",
-    "email",
-    "amount_usd",
-    "credits_purchased",
-    "bmc_reference",
-    "status",
-    "verified_by",
-    "id",
-)
-STATUS_COLUMNS = ("status", "receipts", "total_usd", "total_credits", "oldest")
 PAGE = 200
 BAR_WIDTH = 40
 
