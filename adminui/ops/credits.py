@@ -210,7 +210,8 @@ def parse_grant(
     )
 
 
-def _receipt(row: Any) -> ReceiptInfo:
+def receipt_from_row(row: Any) -> ReceiptInfo:
+    """A receipt row (any statement selecting the receipt columns) as a ReceiptInfo."""
     return ReceiptInfo(
         id=as_id(row["id"]),
         user_id=as_id(row["user_id"]),
@@ -252,7 +253,7 @@ def preview_grant(db: Database, user_id: str, grant: GrantInput) -> GrantPreview
         grant=grant,
         before=balance,
         after=Balance(balance.free, balance.paid + grant.credits, True),
-        duplicates=tuple(_receipt(r) for r in duplicates),
+        duplicates=tuple(receipt_from_row(r) for r in duplicates),
     )
 
 
@@ -317,7 +318,7 @@ def grant_credits(
             after_insert()
         tx.run("add_paid_credits", user_id=user_id, credits=grant.credits)
         after = _balance(tx.one("lock_usage", user_id=user_id))
-        receipt = _receipt(tx.one("get_receipt", receipt_id=str(inserted["id"])))
+        receipt = receipt_from_row(tx.one("get_receipt", receipt_id=str(inserted["id"])))
     result = GrantResult(
         receipt_id=receipt.id,
         user_id=as_id(user["id"]),
@@ -385,7 +386,7 @@ def get_receipt(db: Database, receipt_id: str) -> ReceiptInfo:
     row = db.one("get_receipt", receipt_id=_receipt_id(receipt_id))
     if row is None:
         raise NotFoundError(f"No receipt has the id {receipt_id}.")
-    return _receipt(row)
+    return receipt_from_row(row)
 
 
 def _receipt_id(text: str) -> str:
@@ -397,7 +398,7 @@ def _receipt_id(text: str) -> str:
 
 def pending_receipts(db: Database, limit: int = 500) -> tuple[ReceiptInfo, ...]:
     """Receipts waiting for verification, oldest first."""
-    return tuple(_receipt(r) for r in db.rows("pending_receipts", limit=limit))
+    return tuple(receipt_from_row(r) for r in db.rows("pending_receipts", limit=limit))
 
 
 @dataclass(frozen=True)
@@ -474,7 +475,7 @@ def preview_verify(db: Database, receipt_id: str) -> VerifyPreview:
         user = _user(tx, receipt.user_id)
         others = _other_receipts(tx, receipt.bmc_reference, receipt.id)
     balance = _balance(user if user["has_usage_tracking"] else None)
-    return VerifyPreview(receipt, balance, tuple(_receipt(r) for r in others))
+    return VerifyPreview(receipt, balance, tuple(receipt_from_row(r) for r in others))
 
 
 def verify_receipt(
@@ -529,7 +530,7 @@ def verify_receipt(
             raise InputError("receipt", "changed meanwhile; nothing was verified")
         tx.run("add_paid_credits", user_id=user_id, credits=locked["credits_purchased"])
         after = _balance(tx.one("lock_usage", user_id=user_id))
-        receipt = _receipt(tx.one("get_receipt", receipt_id=receipt_id))
+        receipt = receipt_from_row(tx.one("get_receipt", receipt_id=receipt_id))
     warning = _audit(
         db,
         operator,
@@ -617,7 +618,7 @@ def refund_receipt(
         tx.run("mark_receipt_refunded", receipt_id=receipt_id, from_status=status, notes=notes)
         usage = tx.one("lock_usage", user_id=user_id)
         after = _balance(usage) if usage is not None else before
-        receipt = _receipt(tx.one("get_receipt", receipt_id=receipt_id))
+        receipt = receipt_from_row(tx.one("get_receipt", receipt_id=receipt_id))
     warning = _audit(
         db,
         operator,

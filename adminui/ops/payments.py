@@ -10,7 +10,8 @@ from typing import Any
 
 from adminui.db import Database
 from adminui.errors import InputError
-from adminui.ops.values import CENT, as_datetime, as_id, as_money, like_pattern
+from adminui.ops.credits import ReceiptInfo, receipt_from_row
+from adminui.ops.values import CENT, as_datetime, like_pattern
 from adminui.ops.windows import months_before
 
 STATUSES = ("verified", "pending", "refunded")
@@ -164,27 +165,10 @@ def overview(db: Database, now: datetime | None = None) -> Overview:
 
 
 @dataclass(frozen=True)
-class PaymentRow:
-    """One receipt in the payments list."""
-
-    id: str
-    user_id: str
-    email: str | None
-    amount_usd: Decimal | None
-    credits_purchased: int
-    bmc_reference: str | None
-    status: str
-    verified_by: str | None
-    created_at: datetime | None
-    verified_at: datetime | None
-    notes: str | None
-
-
-@dataclass(frozen=True)
 class PaymentPage:
     """One page of the list; `after` is the cursor of the next page (None: this is the last)."""
 
-    rows: tuple[PaymentRow, ...]
+    rows: tuple[ReceiptInfo, ...]
     after: tuple[datetime, str] | None
 
 
@@ -216,21 +200,6 @@ def list_payments(
         after_id=after[1] if after else None,
         limit=limit + 1,
     )
-    page = tuple(
-        PaymentRow(
-            id=as_id(r["id"]),
-            user_id=as_id(r["user_id"]),
-            email=r["email"],
-            amount_usd=as_money(r["amount_usd"]),
-            credits_purchased=r["credits_purchased"],
-            bmc_reference=r["bmc_reference"],
-            status=r["status"],
-            verified_by=r["verified_by"],
-            created_at=as_datetime(r["created_at"]),
-            verified_at=as_datetime(r["verified_at"]),
-            notes=r["notes"],
-        )
-        for r in rows[:limit]
-    )
+    page = tuple(receipt_from_row(r) for r in rows[:limit])
     last = page[-1] if len(rows) > limit else None
     return PaymentPage(page, (last.created_at, last.id) if last and last.created_at else None)
