@@ -10,10 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TextIO
 
 FORMATS = ("table", "csv", "json")
 # Terminal control characters in database text are shown escaped, so a stored value can't move
@@ -64,6 +64,30 @@ def render_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: 
 
     table = [[text_value(row[c]) for c in columns] for row in rows]
     return tabulate(table, headers=list(columns), tablefmt="simple", disable_numparse=True)
+
+
+def write_rows(
+    handle: TextIO, pages: Iterable[Sequence[Mapping[str, Any]]], columns: Sequence[str], fmt: str
+) -> int:
+    """Stream pages of rows to a file as CSV or a JSON array, so an export of a large list never
+    holds it all; the number of rows written."""
+    count = 0
+    writer = csv.writer(handle, lineterminator="\n")
+    if fmt == "csv":
+        writer.writerow(columns)
+    else:
+        handle.write("[")
+    for page in pages:
+        for row in page:
+            if fmt == "csv":
+                writer.writerow([_csv_value(row[c]) for c in columns])
+            else:
+                handle.write(",\n" if count else "\n")
+                handle.write(json.dumps(json_value({c: row[c] for c in columns})))
+            count += 1
+    if fmt != "csv":
+        handle.write("\n]\n")
+    return count
 
 
 def render_record(record: Mapping[str, Any], fmt: str) -> str:

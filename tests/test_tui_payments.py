@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 from textual.widgets import DataTable, Input, Static, TabbedContent
@@ -84,3 +85,27 @@ async def test_the_list_filters_and_opens_a_user(db: Database) -> None:
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, UserDetailScreen))
         assert app.screen.user_id == pending[0].user_id
+
+
+async def test_exporting_the_list_writes_every_matching_receipt(
+    db: Database, tmp_path: Path, monkeypatch
+) -> None:
+    """Only 5 rows are loaded on screen; the export still pages through all of them."""
+    import adminui.tui.payments as screen_module
+
+    monkeypatch.setattr(screen_module, "PAGE", 5)
+    everything = payments.list_payments(db, limit=10_000).rows
+    app = AdminApp(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_payments(app, pilot)
+        assert rows_in(app, "#payments") == 5
+        screen.query_one(TabbedContent).active = "list"
+        await pilot.pause()
+        await pilot.press("e")
+        target = tmp_path / "all.json"
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: target.exists() and target.read_text().endswith("]\n"))
+    exported = json.loads(target.read_text())
+    assert [r["id"] for r in exported] == [r.id for r in everything]
+    assert all(isinstance(r["amount_usd"], str) for r in exported)

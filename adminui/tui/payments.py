@@ -33,9 +33,10 @@ from textual.widgets import (
 from textual.worker import get_current_worker
 
 from adminui.config import data_dir
+from adminui.errors import AdminError
 from adminui.ops import payments
 from adminui.ops.windows import parse_since
-from adminui.output import render_rows
+from adminui.output import write_rows
 from adminui.tui.cells import cell, failure
 from adminui.tui.dialogs import ReasonScreen
 
@@ -77,6 +78,7 @@ class PaymentsScreen(Screen[None]):
         Binding("e", "export", "Export", tooltip="Write this view to a CSV or JSON file"),
         Binding("r", "reload", "Reload"),
         Binding("t", "toggle_months", "12/24 months", tooltip="Months in the month view"),
+        Binding("p", "pending", "Pending queue", tooltip="Verify or refund pending receipts"),
     ]
 
     @dataclass
@@ -126,6 +128,7 @@ class PaymentsScreen(Screen[None]):
                         [(s, s) for s in payments.STATUSES], prompt="any status", id="status"
                     )
                     yield Input(placeholder="since: 7d, 12m, 2026-01-31", id="since")
+                    yield Input(placeholder="until: 2026-02-01", id="until")
                     yield Input(placeholder="reference or email", id="search")
                 yield Static(id="list-status")
                 yield DataTable(id="payments", cursor_type="row", zebra_stripes=True)
@@ -225,9 +228,11 @@ class PaymentsScreen(Screen[None]):
     def _filters(self) -> dict[str, Any]:
         status = self.query_one("#status", Select).value
         since = self.query_one("#since", Input).value.strip()
+        until = self.query_one("#until", Input).value.strip()
         return {
             "status": status if isinstance(status, str) else None,
             "since": parse_since(since) if since else None,
+            "until": parse_since(until, field="until") if until else None,
             "search": self.query_one("#search", Input).value or None,
         }
 
@@ -297,17 +302,42 @@ class PaymentsScreen(Screen[None]):
         )
 
     def _export(self, view: str, path: Path) -> None:
+        try:
+            filters = self._filters() if view == "list" else {}
+        except AdminError as error:  # a malformed since/until in the filters
+            self.notify(str(error), severity="error", markup=False)
+            return
+        self.notify(f"Exporting '{view}' to {path}…", markup=False)
+        self.export(view, path, filters)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="payment-export")
+    def export(self, view: str, path: Path, filters: dict[str, Any]) -> None:
+        """Write the view: the summaries as shown, the list whole (every page that matches the
+        filters, not only those loaded), streamed page by page."""
         rows, columns = self._views[view]
-        fmt = "json" if path.suffix.lower() == ".json" else "csv"
+        pages: Any = [rows] if view != "list" else self._all_pages(filters)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render_rows(rows, columns, fmt) + "\n", encoding="utf-8")
-        except OSError as error:
-            self.notify(
-                f"Could not write {path}: {error.strerror or error}", severity="error", markup=False
-            )
-            return
-        self.notify(f"Wrote {len(rows):,} rows to {path}", markup=False)
+            with path.open("w", encoding="utf-8", newline="") as handle:
+                fmt = "json" if path.suffix.lower() == ".json" else "csv"
+                count = write_rows(handle, pages, columns, fmt)
+            text, severity = f"Wrote {count:,} rows to {path}", "information"
+        except Exception as error:  # shown on screen; a worker must never die silently
+            text, severity = f"Could not export to {path}: {failure(error)}", "error"
+        self.app.call_from_thread(self.notify, text, severity=severity, markup=False)
+
+    def _all_pages(self, filters: dict[str, Any]) -> Any:
+        after = None
+        while True:
+            page = payments.list_payments(self.admin.db, after=after, limit=1000, **filters)
+            yield [dataclasses.asdict(r) for r in page.rows]
+            if page.after is None:
+                return
+            after = page.after
+
+    def action_pending(self) -> None:
+        """Open the pending receipts queue (verify, refund)."""
+        self.admin.open_pending()
 
     def action_back(self) -> None:
         """Back to where payments were opened from."""
