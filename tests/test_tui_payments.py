@@ -90,7 +90,7 @@ async def test_the_list_filters_and_opens_a_user(db: Database) -> None:
 async def test_exporting_the_list_writes_every_matching_receipt(
     db: Database, tmp_path: Path, monkeypatch
 ) -> None:
-    """Only 5 rows are loaded on screen; the export still pages through all of them."""
+    """Pages of 5 rows: only the first page or two are loaded, yet the export has them all."""
     import adminui.tui.payments as screen_module
 
     monkeypatch.setattr(screen_module, "PAGE", 5)
@@ -98,7 +98,7 @@ async def test_exporting_the_list_writes_every_matching_receipt(
     app = AdminApp(db)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_payments(app, pilot)
-        assert rows_in(app, "#payments") == 5
+        assert 0 < rows_in(app, "#payments") < len(everything)  # a page or two, not all
         screen.query_one(TabbedContent).active = "list"
         await pilot.pause()
         await pilot.press("e")
