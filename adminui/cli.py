@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adminui import __version__, cli_credits, cli_payments, connect
+from adminui import __version__, cli_credits, cli_executions, cli_payments, connect
 from adminui.config import default_config_path, load_config
 from adminui.demo import DEFAULT_USERS
 from adminui.errors import AdminError, InputError
@@ -134,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_credits.add_commands(commands, command, open_session)
     cli_payments.add_commands(commands, command, open_session)
+    cli_executions.add_commands(commands, command, open_session)
 
     password = command(commands, "password", "store or remove a profile's password in the keyring")
     password_commands = password.add_subparsers(dest="action", metavar="ACTION", required=True)

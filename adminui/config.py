@@ -32,8 +32,9 @@ _PROFILE_KEYS = {
     "sslmode",
     "prepare_threshold",
 }
-_TOP_KEYS = {"operator", "default_profile", "max_grant_credits", "profiles"}
+_TOP_KEYS = {"operator", "default_profile", "max_grant_credits", "stuck_after_minutes", "profiles"}
 DEFAULT_MAX_GRANT_CREDITS = 10_000
+DEFAULT_STUCK_AFTER_MINUTES = 60
 
 
 def default_config_path() -> Path:
@@ -86,6 +87,7 @@ class Config:
     default_profile: str | None = None
     profiles: dict[str, Profile] = field(default_factory=dict)
     max_grant_credits: int = DEFAULT_MAX_GRANT_CREDITS
+    stuck_after_minutes: int = DEFAULT_STUCK_AFTER_MINUTES
 
     def profile(self, name: str | None) -> Profile:
         """The named profile, else the default one, else the only one."""
@@ -182,7 +184,10 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         raise SetupError(f"{path}: max_grant_credits must be at least 1.")
     if not operator.strip():
         raise SetupError(f"{path}: operator must not be empty (it is written as verified_by).")
-    return Config(path, operator, default_profile, profiles, max_grant)
+    stuck = _typed(data, "stuck_after_minutes", int, path, DEFAULT_STUCK_AFTER_MINUTES)
+    if stuck < 1:
+        raise SetupError(f"{path}: stuck_after_minutes must be at least 1.")
+    return Config(path, operator, default_profile, profiles, max_grant, stuck)
 
 
 def _parse_profile(name: str, table: Any, path: Path) -> Profile:

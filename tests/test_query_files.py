@@ -144,6 +144,22 @@ EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
         "after_id": "ffffffff-ffff-4fff-bfff-ffffffffffff",
         "limit": 5,
     },
+    "list_executions": lambda db: {
+        "status": "failed",
+        "step": None,
+        "email_lower": None,
+        "since": None,
+        "until": None,
+        "after_started": NOW,
+        "after_id": "ffffffff-ffff-4fff-bfff-ffffffffffff",
+        "limit": 5,
+    },
+    "failure_summary": lambda db: {"since": None},
+    "stuck_executions": lambda db: {"before": NOW},
+    "get_execution": lambda db: {"execution_id": _any(db, "SELECT id FROM executions LIMIT 1")},
+    "execution_outputs": lambda db: {
+        "execution_id": _any(db, "SELECT execution_id FROM outputs LIMIT 1")
+    },
     "lock_reference": lambda db: {"reference": "bmc-100007"},
     "receipts_by_reference": lambda db: {
         "reference": _any(db, "SELECT lower(trim(bmc_reference)) FROM payment_receipts LIMIT 1")

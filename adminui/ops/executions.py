@@ -1,0 +1,207 @@
+"""Execution history for on-call: pages of runs, the failure summary, stuck runs, one run whole."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from adminui.db import Database
+from adminui.errors import InputError, NotFoundError
+from adminui.ops.values import as_bool, as_datetime, as_id, first_line
+
+STATUSES = ("running", "completed", "failed", "partial")
+VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
+    "list": (
+        "started_at",
+        "email",
+        "status",
+        "format_chosen",
+        "error_step",
+        "tokens_used",
+        "duration_seconds",
+        "error",
+        "id",
+    ),
+    "summary": ("error_step", "count", "users", "latest", "partial"),
+}
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@dataclass(frozen=True)
+class ExecutionRow:
+    """One execution in a list; `error` is the first line of error_message."""
+
+    id: str
+    user_id: str
+    email: str | None
+    status: str | None
+    format_chosen: str | None
+    error_step: str | None
+    error: str
+    tokens_used: int | None
+    duration_seconds: int | None
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ExecutionPage:
+    """One page, newest first; `after` is the next page's cursor (None: the last page)."""
+
+    rows: tuple[ExecutionRow, ...]
+    after: tuple[datetime, str] | None
+
+
+@dataclass(frozen=True)
+class StepFailures:
+    """Failures of one error_step in the window."""
+
+    error_step: str | None
+    count: int
+    users: int
+    latest: datetime | None
+    partial: int
+
+
+@dataclass(frozen=True)
+class OutputLine:
+    """An output an execution produced."""
+
+    id: str
+    format: str
+    published: bool | None
+    publication_url: str | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ExecutionDetail:
+    """Every column of one execution, its user's email, its idea's title and its outputs."""
+
+    id: str
+    user_id: str
+    email: str | None
+    selected_idea_id: str | None
+    idea_title: str | None
+    judge_reasoning: str | None
+    judge_score: int | None
+    format_chosen: str | None
+    format_reasoning: str | None
+    status: str | None
+    error_message: str | None
+    error_step: str | None
+    tokens_used: int | None
+    duration_seconds: int | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    outputs: tuple[OutputLine, ...]
+
+
+def _row(r: Any) -> ExecutionRow:
+    return ExecutionRow(
+        id=as_id(r["id"]),
+        user_id=as_id(r["user_id"]),
+        email=r["email"],
+        status=r["status"],
+        format_chosen=r["format_chosen"],
+        error_step=r["error_step"],
+        error=first_line(r["error_message"]),
+        tokens_used=r["tokens_used"],
+        duration_seconds=r["duration_seconds"],
+        started_at=as_datetime(r["started_at"]),
+        completed_at=as_datetime(r["completed_at"]),
+    )
+
+
+def list_executions(
+    db: Database,
+    *,
+    status: str | None = None,
+    step: str | None = None,
+    email: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 300,
+) -> ExecutionPage:
+    """Executions newest first, filtered; keyset pages, so any depth costs one index walk."""
+    if status is not None and status not in STATUSES:
+        raise InputError("--status", f"must be one of {', '.join(STATUSES)}, not {status!r}")
+    if not 1 <= limit <= 10_000:
+        raise InputError("--limit", "must be between 1 and 10,000")
+    if any("\x00" in (v or "") for v in (step, email)):
+        return ExecutionPage((), None)  # PostgreSQL text can't hold NUL: nothing matches
+    rows = db.rows(
+        "list_executions",
+        status=status,
+        step=step or None,
+        email_lower=email.strip().lower() if email and email.strip() else None,
+        since=since,
+        until=until,
+        after_started=after[0] if after else None,
+        after_id=after[1] if after else None,
+        limit=limit + 1,
+    )
+    page = tuple(_row(r) for r in rows[:limit])
+    last = page[-1] if len(rows) > limit else None
+    return ExecutionPage(page, (last.started_at, last.id) if last and last.started_at else None)
+
+
+def failure_summary(db: Database, since: datetime | None = None) -> tuple[StepFailures, ...]:
+    """Failures per error_step in the window, most first."""
+    return tuple(
+        StepFailures(
+            r["error_step"], r["count"], r["users"], as_datetime(r["latest"]), r["partial"]
+        )
+        for r in db.rows("failure_summary", since=since)
+    )
+
+
+def stuck_executions(
+    db: Database, stuck_after_minutes: int, now: datetime | None = None
+) -> tuple[ExecutionRow, ...]:
+    """Runs still 'running' that started more than `stuck_after_minutes` ago, oldest first."""
+    before = (now or datetime.now(UTC)) - timedelta(minutes=stuck_after_minutes)
+    return tuple(_row(r) for r in db.rows("stuck_executions", before=before))
+
+
+def get_execution(db: Database, execution_id: str) -> ExecutionDetail:
+    """One execution whole, with its outputs."""
+    key = execution_id.strip().lower()
+    if not _UUID.match(key):
+        raise InputError("execution id", f"{execution_id[:60]!r} is not an execution id (a UUID)")
+    with db.read() as tx:
+        row = tx.one("get_execution", execution_id=key)
+        if row is None:
+            raise NotFoundError(f"No execution has the id {key}.")
+        outputs = tx.rows("execution_outputs", execution_id=key)
+    return ExecutionDetail(
+        id=as_id(row["id"]),
+        user_id=as_id(row["user_id"]),
+        email=row["email"],
+        selected_idea_id=as_id(row["selected_idea_id"]) if row["selected_idea_id"] else None,
+        idea_title=row["idea_title"],
+        judge_reasoning=row["judge_reasoning"],
+        judge_score=row["judge_score"],
+        format_chosen=row["format_chosen"],
+        format_reasoning=row["format_reasoning"],
+        status=row["status"],
+        error_message=row["error_message"],
+        error_step=row["error_step"],
+        tokens_used=row["tokens_used"],
+        duration_seconds=row["duration_seconds"],
+        started_at=as_datetime(row["started_at"]),
+        completed_at=as_datetime(row["completed_at"]),
+        outputs=tuple(
+            OutputLine(
+                as_id(o["id"]),
+                o["format"],
+                as_bool(o["published"]),
+                o["publication_url"],
+                as_datetime(o["created_at"]),
+            )
+            for o in outputs
+        ),
+    )

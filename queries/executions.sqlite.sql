@@ -1,0 +1,52 @@
+-- SQLite forms of executions.sql: no timestamptz or uuid casts (times are UTC text).
+
+-- name: list_executions
+-- One page of executions, newest first, filtered by status, error_step, user (lower-cased
+-- email) and time window; keyset paging after (:after_started, :after_id) at any depth.
+-- mode: read
+-- params: status, step, email_lower, since, until, after_started, after_id, limit
+SELECT x.id, x.user_id, u.email, x.status, x.format_chosen, x.error_step, x.error_message,
+       x.tokens_used, x.duration_seconds, x.started_at, x.completed_at
+FROM (
+  SELECT e.*
+  FROM executions e
+  WHERE (:status IS NULL OR e.status = :status)
+    AND (:step IS NULL OR e.error_step = :step)
+    AND (:email_lower IS NULL
+         OR e.user_id IN (SELECT m.id FROM users m WHERE lower(m.email) = :email_lower))
+    AND (:since IS NULL OR e.started_at >= :since)
+    AND (:until IS NULL OR e.started_at < :until)
+    AND (:after_started IS NULL OR (e.started_at, e.id) < (:after_started, :after_id))
+  ORDER BY e.started_at DESC, e.id DESC
+  LIMIT :limit
+) x
+LEFT JOIN users u ON u.id = x.user_id
+ORDER BY x.started_at DESC, x.id DESC;
+
+-- name: failure_summary
+-- Failed executions since :since grouped by error_step (the seed's "Failed expansions" counted
+-- per step): how many, how many users, the latest completion; partial runs beside them.
+-- mode: read
+-- params: since
+SELECT e.error_step,
+       COUNT(*) FILTER (WHERE e.status = 'failed') AS count,
+       COUNT(DISTINCT CASE WHEN e.status = 'failed' THEN u.email END) AS users,
+       MAX(CASE WHEN e.status = 'failed' THEN e.completed_at END) AS latest,
+       COUNT(*) FILTER (WHERE e.status = 'partial') AS partial
+FROM executions e
+JOIN users u ON e.user_id = u.id
+WHERE e.status IN ('failed', 'partial')
+  AND (:since IS NULL OR e.started_at >= :since)
+GROUP BY e.error_step
+ORDER BY count DESC, e.error_step;
+
+-- name: stuck_executions
+-- Executions still 'running' that started before :before, oldest first.
+-- mode: read
+-- params: before
+SELECT e.id, e.user_id, u.email, e.status, e.format_chosen, e.error_step, e.error_message,
+       e.tokens_used, e.duration_seconds, e.started_at, e.completed_at
+FROM executions e
+LEFT JOIN users u ON u.id = e.user_id
+WHERE e.status = 'running' AND e.started_at < :before
+ORDER BY e.started_at, e.id;
