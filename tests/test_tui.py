@@ -153,6 +153,7 @@ async def test_database_text_is_shown_literally(db: Database) -> None:
         ("grant credits", "Grant credits", "GrantScreen"),
         ("pending receipts", "Pending receipts", "PendingReceiptsScreen"),
         ("payments", "Payments", "PaymentsScreen"),
+        ("executions", "Executions", "ExecutionsScreen"),
     ],
 )
 async def test_the_command_palette_opens_every_screen(

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from adminui.config import Config
+from adminui.tui.executions import ExecutionsScreen
 from adminui.tui.grant import GrantScreen
 from adminui.tui.payments import PaymentsScreen
 from adminui.tui.pending_receipts import PendingReceiptsScreen
@@ -47,6 +48,7 @@ class AdminApp(App[None]):
             ("Grant credits", "Grant paid credits with a verified receipt", self.open_grant),
             ("Pending receipts", "Verify or refund receipts waiting for review", self.open_pending),
             ("Payments", "Revenue by status, month and user; every receipt", self.open_payments),
+            ("Executions", "Failed runs, failures by step, stuck runs", self.open_executions),
         ):
             yield SystemCommand(title, help_text, callback)
 
@@ -58,6 +60,10 @@ class AdminApp(App[None]):
     def open_user(self, user_id: str) -> None:
         """Show one user's detail screen."""
         self.push_screen(UserDetailScreen(user_id))
+
+    def open_executions(self) -> None:
+        """Show the execution history."""
+        self.push_screen(ExecutionsScreen())
 
     def open_payments(self) -> None:
         """Show the payment summaries."""
