@@ -275,8 +275,9 @@ class ExecutionDetailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="run"):
-            yield Static(id="facts")
+            # The error first: it is what on-call opened the run for.
             yield TextArea(id="error-text", read_only=True, soft_wrap=False)
+            yield Static(id="facts")
             yield DataTable(id="outputs", cursor_type="row")
         yield Footer()
 
