@@ -29,9 +29,11 @@ from textual.widgets import (
 )
 from textual.worker import get_current_worker
 
+from adminui.errors import AdminError
 from adminui.ops import executions
 from adminui.ops.windows import parse_since
 from adminui.tui.cells import cell, failure
+from adminui.tui.paged_table import PagedTable
 
 if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
@@ -62,26 +64,12 @@ class ExecutionsScreen(Screen[None]):
     ]
 
     @dataclass
-    class Page(Message):
-        """A page of runs; `first` replaces the list."""
-
-        generation: int
-        page: executions.ExecutionPage | None
-        first: bool
-        error: str | None = None
-
-    @dataclass
     class Overview(Message):
         """The failure summary and the stuck runs."""
 
         summary: tuple[executions.StepFailures, ...]
         stuck: tuple[executions.ExecutionRow, ...]
         error: str | None = None
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._generation = 0
-        self._after: tuple[datetime, str] | None = None
 
     @property
     def admin(self) -> AdminApp:
@@ -99,7 +87,7 @@ class ExecutionsScreen(Screen[None]):
                     yield Input(placeholder="error_step", id="step")
                     yield Input(placeholder="user email", id="user")
                 yield Static(id="runs-status")
-                yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+                yield PagedTable(LIST, "runs, newest first", id="runs-table")
             with TabPane("Failures by step", id="failures"), VerticalScroll():
                 yield Static(id="chart")
                 yield DataTable(id="summary", cursor_type="row")
@@ -110,11 +98,7 @@ class ExecutionsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "executions"
-        for table_id, columns in (
-            ("#runs-table", LIST),
-            ("#summary", SUMMARY),
-            ("#stuck-table", LIST),
-        ):
+        for table_id, columns in (("#summary", SUMMARY), ("#stuck-table", LIST)):
             table = self.query_one(table_id, DataTable)
             for column in columns:
                 table.add_column(column.replace("_", " "), key=column)
@@ -149,47 +133,22 @@ class ExecutionsScreen(Screen[None]):
         }
 
     def _reload_runs(self) -> None:
-        self._generation += 1
-        self._after = None
-        self.load_page(self._generation, None)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="execution-pages")
-    def load_page(self, generation: int, after: tuple[datetime, str] | None) -> None:
-        """One page of runs off the UI thread."""
         try:
-            page = executions.list_executions(
-                self.admin.db, after=after, limit=PAGE, **self._filters()
-            )
-            message = self.Page(generation, page, after is None)
-        except Exception as error:  # shown on screen; a worker must never die silently
-            message = self.Page(generation, None, after is None, failure(error))
-        if not get_current_worker().is_cancelled:
-            self.post_message(message)
-
-    def on_executions_screen_page(self, message: Page) -> None:
-        """Show or append a page, unless the filters changed since it was asked for."""
-        if message.generation != self._generation:
+            filters = self._filters()
+        except AdminError as error:  # a malformed since: said where the count would be
+            self.query_one("#runs-status", Static).update(Text(str(error)))
             return
-        status = self.query_one("#runs-status", Static)
-        if message.page is None:
-            status.update(Text(message.error or ""))
-            return
-        table = self.query_one("#runs-table", DataTable)
-        if message.first:
-            table.clear()
-        for row in message.page.rows:
-            values = dataclasses.asdict(row)
-            table.add_row(*(cell(values[c]) for c in LIST), key=row.id)
-        self._after = message.page.after
-        more = " (more load as you scroll)" if self._after else ""
-        status.update(f"{table.row_count:,} runs, newest first{more}")
+        db = self.admin.db
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        """Near the end of the loaded runs, load the next page."""
-        table = event.data_table
-        if table.id == "runs-table" and self._after and event.cursor_row >= table.row_count - 20:
-            after, self._after = self._after, None  # one request per page
-            self.load_page(self._generation, after)
+        def fetch(after: tuple[datetime, str] | None) -> tuple[list[dict[str, Any]], Any]:
+            page = executions.list_executions(db, after=after, limit=PAGE, **filters)
+            return [dataclasses.asdict(r) for r in page.rows], page.after
+
+        self.query_one("#runs-table", PagedTable).restart(fetch)
+
+    def on_paged_table_changed(self, message: PagedTable.Changed) -> None:
+        """The runs table says what it holds."""
+        self.query_one("#runs-status", Static).update(Text(message.text))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter opens the run."""

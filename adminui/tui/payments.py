@@ -39,6 +39,7 @@ from adminui.ops.windows import parse_since
 from adminui.output import write_rows
 from adminui.tui.cells import cell, failure
 from adminui.tui.dialogs import ReasonScreen
+from adminui.tui.paged_table import Fetch, PagedTable
 
 if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
@@ -90,22 +91,10 @@ class PaymentsScreen(Screen[None]):
         payers: tuple[payments.UserTotal, ...] = ()
         error: str | None = None
 
-    @dataclass
-    class Page(Message):
-        """A page of the receipts list; `first` replaces the list, else it is appended."""
-
-        generation: int
-        page: payments.PaymentPage | None
-        first: bool
-        error: str | None = None
-
     def __init__(self) -> None:
         super().__init__()
         self.months = 12
         self._views: dict[str, tuple[list[dict[str, Any]], tuple[str, ...]]] = {}
-        self._after: tuple[Any, str] | None = None
-        self._generation = 0
-        self._users: dict[str, str] = {}
 
     @property
     def admin(self) -> AdminApp:
@@ -131,7 +120,7 @@ class PaymentsScreen(Screen[None]):
                     yield Input(placeholder="until: 2026-02-01", id="until")
                     yield Input(placeholder="reference or email", id="search")
                 yield Static(id="list-status")
-                yield DataTable(id="payments", cursor_type="row", zebra_stripes=True)
+                yield PagedTable(LIST_COLUMNS, "receipts", id="payments")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -140,7 +129,6 @@ class PaymentsScreen(Screen[None]):
             ("#statuses", STATUS_COLUMNS),
             ("#months", MONTH_COLUMNS),
             ("#payers", USER_COLUMNS),
-            ("#payments", LIST_COLUMNS),
         ):
             table = self.query_one(table_id, DataTable)
             for column in columns:
@@ -236,56 +224,34 @@ class PaymentsScreen(Screen[None]):
             "search": self.query_one("#search", Input).value or None,
         }
 
+    def _fetcher(self, filters: dict[str, Any], limit: int) -> Fetch:
+        """Pages of receipts under these filters, for the table and the export."""
+        db = self.admin.db
+
+        def fetch(after: Any) -> tuple[list[dict[str, Any]], Any]:
+            page = payments.list_payments(db, after=after, limit=limit, **filters)
+            return [dataclasses.asdict(r) for r in page.rows], page.after
+
+        return fetch
+
     def _reload_list(self) -> None:
-        self._generation += 1
-        self._after = None
-        self.load_page(self._generation, None)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="payment-list")
-    def load_page(self, generation: int, after: tuple[Any, str] | None) -> None:
-        """One page of receipts off the UI thread."""
         try:
-            page = payments.list_payments(self.admin.db, after=after, limit=PAGE, **self._filters())
-            message = self.Page(generation, page, after is None)
-        except Exception as error:  # shown on screen; a worker must never die silently
-            message = self.Page(generation, None, after is None, failure(error))
-        if not get_current_worker().is_cancelled:
-            self.post_message(message)
-
-    def on_payments_screen_page(self, message: Page) -> None:
-        """Show (or append) a page, unless the filters changed since it was asked for."""
-        if message.generation != self._generation:
+            filters = self._filters()
+        except AdminError as error:  # a malformed since/until: said where the count would be
+            self.query_one("#list-status", Static).update(Text(str(error)))
             return
-        status = self.query_one("#list-status", Static)
-        if message.page is None:
-            status.update(Text(message.error or ""))
-            return
-        table = self.query_one("#payments", DataTable)
-        rows = [dataclasses.asdict(r) for r in message.page.rows]
-        if message.first:
-            table.clear()
-            self._views["list"] = ([], LIST_COLUMNS)
-            self._users = {}
-        self._views["list"][0].extend(rows)
-        for row in rows:
-            table.add_row(*(cell(row[c]) for c in LIST_COLUMNS), key=row["id"])
-            self._users[row["id"]] = row["user_id"]
-        self._after = message.page.after
-        more = " (more load as you scroll)" if self._after else ""
-        status.update(f"{table.row_count:,} receipts{more}")
+        self._views["list"] = ([], LIST_COLUMNS)  # exported whole, page by page
+        self.query_one("#payments", PagedTable).restart(self._fetcher(filters, PAGE))
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        """Near the end of the loaded list, load the next page."""
-        table = event.data_table
-        if table.id == "payments" and self._after and event.cursor_row >= table.row_count - 10:
-            after, self._after = self._after, None  # one request per page
-            self.load_page(self._generation, after)
+    def on_paged_table_changed(self, message: PagedTable.Changed) -> None:
+        """The list says what it holds."""
+        self.query_one("#list-status", Static).update(Text(message.text))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a receipt opens its user."""
-        user_id = self._users.get(event.row_key.value or "")
-        if event.data_table.id == "payments" and user_id:
-            self.admin.open_user(user_id)
+        row = self.query_one("#payments", PagedTable).loaded.get(event.row_key.value or "")
+        if event.data_table.id == "payments" and row:
+            self.admin.open_user(row["user_id"])
 
     # Export.
 
@@ -327,13 +293,12 @@ class PaymentsScreen(Screen[None]):
         self.app.call_from_thread(self.notify, text, severity=severity, markup=False)
 
     def _all_pages(self, filters: dict[str, Any]) -> Any:
-        after = None
+        fetch, after = self._fetcher(filters, 1000), None
         while True:
-            page = payments.list_payments(self.admin.db, after=after, limit=1000, **filters)
-            yield [dataclasses.asdict(r) for r in page.rows]
-            if page.after is None:
+            rows, after = fetch(after)
+            yield rows
+            if after is None:
                 return
-            after = page.after
 
     def action_pending(self) -> None:
         """Open the pending receipts queue (verify, refund)."""

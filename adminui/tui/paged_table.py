@@ -1,0 +1,98 @@
+"""A table that reads its rows a page at a time, as the cursor nears the end of what is loaded.
+
+Screens give it a `fetch(after)` function (rows as dicts, and the next page's cursor or None) and
+call `restart` whenever their filters change; pages asked for under older filters are dropped.
+The table says what it holds with a `Changed` message, for the screen's status line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from textual import work
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.worker import get_current_worker
+
+from adminui.tui.cells import cell, failure
+
+Fetch = Callable[[Any], tuple[list[dict[str, Any]], Any]]
+
+
+class PagedTable(DataTable):
+    """Rows keyed by their `id`, loaded page by page; `loaded` holds them by id."""
+
+    @dataclass
+    class Changed(Message):
+        """What the table holds now, in one line (or why it holds nothing)."""
+
+        text: str
+        error: bool = False
+
+    @dataclass
+    class Page(Message):
+        """A page arrived; `generation` says which restart asked for it."""
+
+        generation: int
+        rows: list[dict[str, Any]]
+        after: Any
+        first: bool
+        error: str | None = None
+
+    def __init__(self, columns: Sequence[str], noun: str, *, id: str, prefetch: int = 20):
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.shown_columns = tuple(columns)
+        self.noun = noun
+        self.prefetch = prefetch
+        self.loaded: dict[str, dict[str, Any]] = {}
+        self._fetch: Fetch | None = None
+        self._generation = 0
+        self._after: Any = None
+
+    def on_mount(self) -> None:
+        for column in self.shown_columns:
+            self.add_column(column.replace("_", " "), key=column)
+
+    def restart(self, fetch: Fetch) -> None:
+        """Start over from the first page with new filters."""
+        self._fetch = fetch
+        self._generation += 1
+        self._after = None
+        self._load(self._generation, fetch, None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="page")
+    def _load(self, generation: int, fetch: Fetch, after: Any) -> None:
+        """One page off the UI thread."""
+        try:
+            rows, next_after = fetch(after)
+            message = self.Page(generation, rows, next_after, after is None)
+        except Exception as error:  # shown on screen; a worker must never die silently
+            message = self.Page(generation, [], None, after is None, failure(error))
+        if not get_current_worker().is_cancelled:
+            self.post_message(message)
+
+    def on_paged_table_page(self, message: Page) -> None:
+        """Show or append a page, unless a restart made it stale."""
+        message.stop()
+        if message.generation != self._generation:
+            return
+        if message.error is not None:
+            self.post_message(self.Changed(message.error, error=True))
+            return
+        if message.first:
+            self.clear()
+            self.loaded = {}
+        for row in message.rows:
+            self.loaded[row["id"]] = row
+            self.add_row(*(cell(row[c]) for c in self.shown_columns), key=row["id"])
+        self._after = message.after
+        more = " (more load as you scroll)" if self._after else ""
+        self.post_message(self.Changed(f"{self.row_count:,} {self.noun}{more}"))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Near the end of what is loaded, load the next page (one request per page)."""
+        if self._fetch and self._after and event.cursor_row >= self.row_count - self.prefetch:
+            after, self._after = self._after, None
+            self._load(self._generation, self._fetch, after)
