@@ -28,8 +28,9 @@ ORDER BY x.started_at DESC, x.id DESC;
 -- name: failure_summary
 -- Failed executions since :since grouped by error_step (the seed's "Failed expansions" counted
 -- per step): how many, how many users, the latest completion; partial runs beside them.
+-- :until (exclusive) bounds the window above; NULL: up to now.
 -- mode: read
--- params: since
+-- params: since, until
 SELECT e.error_step,
        COUNT(*) FILTER (WHERE e.status = 'failed') AS count,
        COUNT(DISTINCT u.email) FILTER (WHERE e.status = 'failed') AS users,
@@ -39,8 +40,46 @@ FROM executions e
 JOIN users u ON e.user_id = u.id
 WHERE e.status IN ('failed', 'partial')
   AND (CAST(:since AS timestamptz) IS NULL OR e.started_at >= CAST(:since AS timestamptz))
+  AND (CAST(:until AS timestamptz) IS NULL OR e.started_at < CAST(:until AS timestamptz))
 GROUP BY e.error_step
 ORDER BY count DESC, e.error_step;
+
+-- name: failures_by_bucket
+-- Failed and partial runs per :unit ('hour' or 'day', UTC) of their start in [:since, :until),
+-- oldest bucket first; only buckets that have some. The same runs failure_summary counts (their
+-- user exists), so the chart and the table add up to the same totals.
+-- mode: read
+-- params: unit, since, until
+SELECT date_trunc(CAST(:unit AS text), e.started_at AT TIME ZONE 'UTC') AS bucket,
+       COUNT(*) FILTER (WHERE e.status = 'failed') AS failed,
+       COUNT(*) FILTER (WHERE e.status = 'partial') AS partial
+FROM executions e
+JOIN users u ON e.user_id = u.id
+WHERE e.status IN ('failed', 'partial')
+  AND (CAST(:since AS timestamptz) IS NULL OR e.started_at >= CAST(:since AS timestamptz))
+  AND (CAST(:until AS timestamptz) IS NULL OR e.started_at < CAST(:until AS timestamptz))
+GROUP BY 1
+ORDER BY 1;
+
+-- name: count_newer_executions
+-- How many executions under list_executions' filters sort above (:top_started, :top_id), the
+-- newest row on screen (NULL: all that match), counting at most :limit of them.
+-- mode: read
+-- params: status, step, email_lower, since, until, top_started, top_id, limit
+SELECT COUNT(*) AS newer
+FROM (
+  SELECT 1
+  FROM executions e
+  WHERE (CAST(:status AS text) IS NULL OR e.status = :status)
+    AND (CAST(:step AS text) IS NULL OR e.error_step = :step)
+    AND (CAST(:email_lower AS text) IS NULL
+         OR e.user_id IN (SELECT m.id FROM users m WHERE lower(m.email) = :email_lower))
+    AND (CAST(:since AS timestamptz) IS NULL OR e.started_at >= CAST(:since AS timestamptz))
+    AND (CAST(:until AS timestamptz) IS NULL OR e.started_at < CAST(:until AS timestamptz))
+    AND (CAST(:top_started AS timestamptz) IS NULL
+         OR (e.started_at, e.id) > (CAST(:top_started AS timestamptz), CAST(:top_id AS uuid)))
+  LIMIT :limit
+) newer;
 
 -- name: stuck_executions
 -- Executions still 'running' that started before :before, oldest first.

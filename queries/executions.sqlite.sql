@@ -26,8 +26,9 @@ ORDER BY x.started_at DESC, x.id DESC;
 -- name: failure_summary
 -- Failed executions since :since grouped by error_step (the seed's "Failed expansions" counted
 -- per step): how many, how many users, the latest completion; partial runs beside them.
+-- :until (exclusive) bounds the window above; NULL: up to now.
 -- mode: read
--- params: since
+-- params: since, until
 SELECT e.error_step,
        COUNT(*) FILTER (WHERE e.status = 'failed') AS count,
        COUNT(DISTINCT CASE WHEN e.status = 'failed' THEN u.email END) AS users,
@@ -37,8 +38,45 @@ FROM executions e
 JOIN users u ON e.user_id = u.id
 WHERE e.status IN ('failed', 'partial')
   AND (:since IS NULL OR e.started_at >= :since)
+  AND (:until IS NULL OR e.started_at < :until)
 GROUP BY e.error_step
 ORDER BY count DESC, e.error_step;
+
+-- name: failures_by_bucket
+-- Failed and partial runs per :unit ('hour' or 'day', UTC) of their start in [:since, :until),
+-- oldest bucket first; only buckets that have some (times are 'YYYY-MM-DD HH:MM:SS' UTC text).
+-- mode: read
+-- params: unit, since, until
+SELECT CASE WHEN :unit = 'hour' THEN substr(e.started_at, 1, 13) || ':00:00'
+            ELSE substr(e.started_at, 1, 10) || ' 00:00:00' END AS bucket,
+       COUNT(*) FILTER (WHERE e.status = 'failed') AS failed,
+       COUNT(*) FILTER (WHERE e.status = 'partial') AS partial
+FROM executions e
+JOIN users u ON e.user_id = u.id
+WHERE e.status IN ('failed', 'partial')
+  AND (:since IS NULL OR e.started_at >= :since)
+  AND (:until IS NULL OR e.started_at < :until)
+GROUP BY 1
+ORDER BY 1;
+
+-- name: count_newer_executions
+-- How many executions under list_executions' filters sort above (:top_started, :top_id), the
+-- newest row on screen (NULL: all that match), counting at most :limit of them.
+-- mode: read
+-- params: status, step, email_lower, since, until, top_started, top_id, limit
+SELECT COUNT(*) AS newer
+FROM (
+  SELECT 1
+  FROM executions e
+  WHERE (:status IS NULL OR e.status = :status)
+    AND (:step IS NULL OR e.error_step = :step)
+    AND (:email_lower IS NULL
+         OR e.user_id IN (SELECT m.id FROM users m WHERE lower(m.email) = :email_lower))
+    AND (:since IS NULL OR e.started_at >= :since)
+    AND (:until IS NULL OR e.started_at < :until)
+    AND (:top_started IS NULL OR (e.started_at, e.id) > (:top_started, :top_id))
+  LIMIT :limit
+) newer;
 
 -- name: stuck_executions
 -- Executions still 'running' that started before :before, oldest first.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import text
@@ -12,6 +13,7 @@ from adminui.db import Database
 from adminui.errors import InputError, NotFoundError
 from adminui.ops import executions
 from adminui.ops.values import as_datetime
+from adminui.ops.windows import Window, parse_window
 from tests.conftest import FIXTURE_NOW, raw_engine, scalar
 
 SEED_FAILED_EXPANSIONS = """
@@ -106,3 +108,115 @@ def test_one_execution_whole(db: Database) -> None:
         executions.get_execution(db, "00000000-0000-4000-8000-000000000000")
     with pytest.raises(InputError):
         executions.get_execution(db, "'; DROP TABLE executions;--")
+
+
+def _failures_in_python(db: Database) -> list[tuple[object, str]]:
+    """(started_at, status) of every failed or partial run whose user exists, read raw."""
+    with raw_engine(db).connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT e.started_at, e.status FROM executions e JOIN users u ON u.id = e.user_id "
+                "WHERE e.status IN ('failed', 'partial')"
+            )
+        ).all()
+    return [(as_datetime(started), status) for started, status in rows]
+
+
+@pytest.mark.parametrize(("hours", "unit"), [(48, "hour"), (24 * 30, "day")])
+def test_failures_by_bucket_equal_an_independent_count(db: Database, hours: int, unit: str) -> None:
+    runs = _failures_in_python(db)
+    latest = max(started for started, status in runs if status == "failed")
+    window = Window(latest - timedelta(hours=hours - 1), latest + timedelta(hours=1))
+    series = executions.failures_by_bucket(db, window, now=FIXTURE_NOW)
+    step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
+    assert series.unit == unit
+    starts = [b.start for b in series.buckets]
+    assert all(b - a == step for a, b in pairwise(starts))  # no gaps
+    for bucket in series.buckets:
+        inside = [
+            status
+            for started, status in runs
+            if window.since <= started < window.until
+            and bucket.start <= started < bucket.start + step
+        ]
+        assert (bucket.failed, bucket.partial) == (
+            inside.count("failed"),
+            inside.count("partial"),
+        ), bucket.start
+    assert sum(b.failed for b in series.buckets) > 0
+    assert starts[0] <= window.since < starts[0] + step and starts[-1] < window.until
+
+
+def test_failures_by_bucket_over_all_time_add_up_to_the_summary(db: Database) -> None:
+    series = executions.failures_by_bucket(db, Window(), now=FIXTURE_NOW)
+    assert series.unit == "day"
+    summary = executions.failure_summary(db)
+    assert sum(b.failed for b in series.buckets) == sum(s.count for s in summary) > 0
+    assert sum(b.partial for b in series.buckets) == sum(s.partial for s in summary)
+    future = Window(FIXTURE_NOW + timedelta(days=400))
+    assert all(b.failed == 0 for b in executions.failures_by_bucket(db, future).buckets)
+
+
+def test_the_summary_window_has_an_upper_bound(db: Database) -> None:
+    runs = _failures_in_python(db)
+    until = FIXTURE_NOW - timedelta(days=30)
+    expected = sum(1 for started, status in runs if status == "failed" and started < until)
+    assert sum(s.count for s in executions.failure_summary(db, until=until)) == expected > 0
+
+
+def test_counting_runs_newer_than_the_top_row(db: Database) -> None:
+    rows = executions.list_executions(db, limit=10).rows
+    top = (rows[4].started_at, rows[4].id)
+    assert executions.count_newer_executions(db, top) == 4
+    assert executions.count_newer_executions(db, (rows[0].started_at, rows[0].id)) == 0
+    total = scalar(db, "SELECT COUNT(*) FROM executions")
+    assert executions.count_newer_executions(db, None, cap=10**6) == total
+    assert executions.count_newer_executions(db, None, cap=5) == 6  # "more than 5"
+    failed = executions.list_executions(db, status="failed", limit=3).rows
+    newer_failed = executions.count_newer_executions(
+        db, (failed[2].started_at, failed[2].id), status="failed"
+    )
+    assert newer_failed == 2
+    with pytest.raises(InputError, match="--status"):
+        executions.count_newer_executions(db, None, status="exploded")
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "expected", "unit"),
+    [
+        ("24h", "", Window(FIXTURE_NOW - timedelta(hours=24)), "hour"),
+        ("48h", "", Window(FIXTURE_NOW - timedelta(hours=48)), "hour"),
+        ("7d", "", Window(FIXTURE_NOW - timedelta(days=7)), "day"),
+        ("all", "", Window(), "day"),
+        ("", "2026-05-01", Window(None, datetime(2026, 5, 1, tzinfo=UTC)), "day"),
+        (
+            "2026-05-01",
+            "2026-05-01T10:00",
+            Window(datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 5, 1, 10, tzinfo=UTC)),
+            "hour",
+        ),
+        (
+            "1h",
+            "2026-07-01",
+            Window(FIXTURE_NOW - timedelta(hours=1), datetime(2026, 7, 1, tzinfo=UTC)),
+            "hour",
+        ),
+    ],
+)
+def test_windows_and_their_buckets(since: str, until: str, expected: Window, unit: str) -> None:
+    window = parse_window(since, until, FIXTURE_NOW)
+    assert window == expected and window.bucket(FIXTURE_NOW) == unit
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "field", "problem"),
+    [
+        ("2027-01-01", "", "from", "in the future"),
+        ("yesterday", "", "from", "is not a window"),
+        ("7d", "soon", "to", "is not a window"),
+        ("2026-05-02", "2026-05-01", "to", "must be after from"),
+    ],
+)
+def test_bad_windows_name_their_field(since: str, until: str, field: str, problem: str) -> None:
+    with pytest.raises(InputError, match=f"^{field}: .*{problem}"):
+        parse_window(since, until, FIXTURE_NOW, fields=("from", "to"))

@@ -154,7 +154,22 @@ EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
         "after_id": "ffffffff-ffff-4fff-bfff-ffffffffffff",
         "limit": 5,
     },
-    "failure_summary": lambda db: {"since": None},
+    "failure_summary": lambda db: {"since": None, "until": None},
+    "failures_by_bucket": lambda db: {
+        "unit": "hour",
+        "since": datetime(2024, 1, 1, tzinfo=UTC),
+        "until": NOW,
+    },
+    "count_newer_executions": lambda db: {
+        "status": None,
+        "step": None,
+        "email_lower": None,
+        "since": None,
+        "until": None,
+        "top_started": datetime(2024, 1, 1, tzinfo=UTC),
+        "top_id": "00000000-0000-4000-8000-000000000000",
+        "limit": 10,
+    },
     "stuck_executions": lambda db: {"before": NOW},
     "get_execution": lambda db: {"execution_id": _any(db, "SELECT id FROM executions LIMIT 1")},
     "execution_outputs": lambda db: {

@@ -10,8 +10,10 @@ from typing import Any
 from adminui.db import Database
 from adminui.errors import InputError, NotFoundError
 from adminui.ops.values import as_bool, as_datetime, as_id, first_line
+from adminui.ops.windows import Window
 
 STATUSES = ("running", "completed", "failed", "partial")
+_BUCKET_STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
     "list": (
         "started_at",
@@ -63,6 +65,23 @@ class StepFailures:
     users: int
     latest: datetime | None
     partial: int
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Failed and partial runs that started in one hour or day (UTC) of the window."""
+
+    start: datetime
+    failed: int
+    partial: int
+
+
+@dataclass(frozen=True)
+class FailureSeries:
+    """Failures per bucket over a window, every bucket present (a quiet hour shows as 0)."""
+
+    unit: str  # 'hour' or 'day'
+    buckets: tuple[Bucket, ...]
 
 
 @dataclass(frozen=True)
@@ -127,19 +146,14 @@ def list_executions(
     limit: int = 300,
 ) -> ExecutionPage:
     """Executions newest first, filtered; keyset pages, so any depth costs one index walk."""
-    if status is not None and status not in STATUSES:
-        raise InputError("--status", f"must be one of {', '.join(STATUSES)}, not {status!r}")
     if not 1 <= limit <= 10_000:
         raise InputError("--limit", "must be between 1 and 10,000")
-    if any("\x00" in (v or "") for v in (step, email)):
-        return ExecutionPage((), None)  # PostgreSQL text can't hold NUL: nothing matches
+    filters = _filters(status, step, email, since, until)
+    if filters is None:
+        return ExecutionPage((), None)
     rows = db.rows(
         "list_executions",
-        status=status,
-        step=step or None,
-        email_lower=email.strip().lower() if email and email.strip() else None,
-        since=since,
-        until=until,
+        **filters,
         after_started=after[0] if after else None,
         after_id=after[1] if after else None,
         limit=limit + 1,
@@ -149,14 +163,92 @@ def list_executions(
     return ExecutionPage(page, (last.started_at, last.id) if last and last.started_at else None)
 
 
-def failure_summary(db: Database, since: datetime | None = None) -> tuple[StepFailures, ...]:
+def _filters(
+    status: str | None,
+    step: str | None,
+    email: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> dict[str, Any] | None:
+    """The list filters as bound parameters, checked once for the list and the count of newer
+    runs alike; None when nothing can match (PostgreSQL text can't hold NUL)."""
+    if status is not None and status not in STATUSES:
+        raise InputError("--status", f"must be one of {', '.join(STATUSES)}, not {status!r}")
+    if any("\x00" in (v or "") for v in (step, email)):
+        return None
+    return {
+        "status": status,
+        "step": step or None,
+        "email_lower": email.strip().lower() if email and email.strip() else None,
+        "since": since,
+        "until": until,
+    }
+
+
+def count_newer_executions(
+    db: Database,
+    top: tuple[datetime, str] | None,
+    *,
+    status: str | None = None,
+    step: str | None = None,
+    email: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cap: int = 999,
+) -> int:
+    """How many runs under the list's filters sort above `top` (the newest row on screen; None:
+    every match), at most `cap + 1`, so a long absence costs a bounded index walk."""
+    filters = _filters(status, step, email, since, until)
+    if filters is None:
+        return 0
+    row = db.one(
+        "count_newer_executions",
+        **filters,
+        top_started=top[0] if top else None,
+        top_id=top[1] if top else None,
+        limit=cap + 1,
+    )
+    return int(row["newer"]) if row else 0
+
+
+def failure_summary(
+    db: Database, since: datetime | None = None, until: datetime | None = None
+) -> tuple[StepFailures, ...]:
     """Failures per error_step in the window, most first."""
     return tuple(
         StepFailures(
             r["error_step"], r["count"], r["users"], as_datetime(r["latest"]), r["partial"]
         )
-        for r in db.rows("failure_summary", since=since)
+        for r in db.rows("failure_summary", since=since, until=until)
     )
+
+
+def failures_by_bucket(db: Database, window: Window, now: datetime | None = None) -> FailureSeries:
+    """Failed and partial runs per hour (windows up to 48 h) or day, oldest first, with the
+    empty buckets filled in so gaps show; an open start begins at the first failure."""
+    now = now or datetime.now(UTC)
+    unit = window.bucket(now)
+    counts: dict[datetime, tuple[int, int]] = {}
+    for r in db.rows("failures_by_bucket", unit=unit, since=window.since, until=window.until):
+        if (start := as_datetime(r["bucket"])) is not None:  # a run with no start has no bucket
+            counts[start] = (int(r["failed"]), int(r["partial"]))
+    if window.since is None and not counts:
+        return FailureSeries(unit, ())
+    step = _BUCKET_STEP[unit]
+    start = _truncate(window.since or min(counts), unit)
+    end = min(window.until, now) if window.until else now
+    end = max([end, *(bucket + step for bucket in counts)])  # runs dated after now still show
+    buckets = []
+    while start < end:
+        failed, partial = counts.get(start, (0, 0))
+        buckets.append(Bucket(start, failed, partial))
+        start += step
+    return FailureSeries(unit, tuple(buckets))
+
+
+def _truncate(moment: datetime, unit: str) -> datetime:
+    moment = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return moment.replace(hour=0) if unit == "day" else moment
 
 
 def stuck_executions(
