@@ -32,9 +32,17 @@ _PROFILE_KEYS = {
     "sslmode",
     "prepare_threshold",
 }
-_TOP_KEYS = {"operator", "default_profile", "max_grant_credits", "stuck_after_minutes", "profiles"}
+_TOP_KEYS = {
+    "operator",
+    "default_profile",
+    "max_grant_credits",
+    "stuck_after_minutes",
+    "executions_refresh_seconds",
+    "profiles",
+}
 DEFAULT_MAX_GRANT_CREDITS = 10_000
 DEFAULT_STUCK_AFTER_MINUTES = 60
+DEFAULT_EXECUTIONS_REFRESH_SECONDS = 15
 
 
 def default_config_path() -> Path:
@@ -88,6 +96,7 @@ class Config:
     profiles: dict[str, Profile] = field(default_factory=dict)
     max_grant_credits: int = DEFAULT_MAX_GRANT_CREDITS
     stuck_after_minutes: int = DEFAULT_STUCK_AFTER_MINUTES
+    executions_refresh_seconds: int = DEFAULT_EXECUTIONS_REFRESH_SECONDS
 
     def profile(self, name: str | None) -> Profile:
         """The named profile, else the default one, else the only one."""
@@ -187,7 +196,12 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     stuck = _typed(data, "stuck_after_minutes", int, path, DEFAULT_STUCK_AFTER_MINUTES)
     if stuck < 1:
         raise SetupError(f"{path}: stuck_after_minutes must be at least 1.")
-    return Config(path, operator, default_profile, profiles, max_grant, stuck)
+    refresh = _typed(
+        data, "executions_refresh_seconds", int, path, DEFAULT_EXECUTIONS_REFRESH_SECONDS
+    )
+    if refresh < 1:
+        raise SetupError(f"{path}: executions_refresh_seconds must be at least 1.")
+    return Config(path, operator, default_profile, profiles, max_grant, stuck, refresh)
 
 
 def _parse_profile(name: str, table: Any, path: Path) -> Profile:

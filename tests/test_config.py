@@ -72,6 +72,7 @@ def test_lookup_order_is_flag_then_environment_then_platform_dir(
         ('[profiles.x]\nurl = "sqlite:///a"\nread_only = "yes"', r"read_only must be a bool"),
         ('[profiles.x]\nurl = "sqlite:///a"\nprepare_threshold = "off"', r"prepare_threshold"),
         ('default_profile = "y"\n[profiles.x]\nurl = "sqlite:///a"', r"default_profile 'y' has no"),
+        ("executions_refresh_seconds = 0", r"executions_refresh_seconds must be at least 1"),
     ],
 )
 def test_a_malformed_config_is_named(tmp_path: Path, text: str, expected: str) -> None:
