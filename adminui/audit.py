@@ -57,3 +57,25 @@ def record(
         handle.flush()
         os.fsync(handle.fileno())
     return entry
+
+
+def try_record(
+    profile: Profile,
+    operator: str,
+    operation: str,
+    *,
+    inputs: dict[str, Any],
+    ids: dict[str, Any],
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> str | None:
+    """Append the audit line after a committed write. A failure here is a warning for the
+    operator (returned), not an error that would suggest the write did not happen."""
+    try:
+        record(profile, operator, operation, inputs, ids, before, after)
+    except Exception as error:  # the write is committed: never report it as failed
+        return (
+            f"The change was committed, but the audit line could not be written to "
+            f"{audit_path()}: {getattr(error, 'strerror', None) or error}."
+        )
+    return None

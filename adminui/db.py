@@ -10,6 +10,7 @@ Driver errors become one-sentence AdminErrors here, naming host and port, never 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -98,6 +99,8 @@ def _sqlite_value(value: Any) -> Any:
         return value.astimezone(UTC).strftime(SQLITE_TIMESTAMP)
     if isinstance(value, Decimal | UUID):
         return str(value)
+    if isinstance(value, list | tuple):  # SQLite has no arrays: the SQL reads it with json_each
+        return json.dumps([_sqlite_value(item) for item in value])
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -9,10 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from adminui.db import Database
+from adminui.ops import orphans
 from adminui.queries import Registry
-from tests.conftest import scalar
+from tests.conftest import raw_engine, scalar
+from tests.orphan_rows import change, plant
 
 NOW = datetime(2026, 6, 2, 9, 30, tzinfo=UTC)
 
@@ -219,6 +223,53 @@ EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
         "notes": "refunded in a test",
     },
 }
+
+
+def _deleted_row(db: Database, table: str, name: str) -> dict[str, Any]:
+    """A row deleted behind the app's back, as a backup would hold it: ready to go back in.
+    (Its parent exists, so SQLite's enforced foreign keys let it back.)"""
+    columns = ", ".join(sorted(db.statement(name).params))
+    engine = raw_engine(db)
+    with engine.begin() as conn:
+        row = dict(conn.execute(text(f"SELECT {columns} FROM {table} LIMIT 1")).mappings().one())
+        conn.execute(text(f"DELETE FROM {table} WHERE id = :id"), {"id": row["id"]})
+    engine.dispose()
+    return {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()}
+
+
+def _nulled(db: Database, check: orphans.Check) -> dict[str, Any]:
+    """A row whose reference was set to NULL, and an existing parent to point it at again."""
+    row_id = plant(db, check.name)[0]
+    change(db, f"UPDATE {check.table} SET {check.column} = NULL WHERE id = :id", id=row_id)
+    return {"id": row_id, check.column: _any(db, f"SELECT id FROM {check.parent} LIMIT 1")}
+
+
+def _orphan_examples() -> dict[str, Callable[[Database], dict[str, Any]]]:
+    """The orphan checks' statements: each acts on one planted orphan."""
+    examples: dict[str, Callable[[Database], dict[str, Any]]] = {
+        "live_foreign_keys": lambda db: {},
+        "live_indexes": lambda db: {},
+    }
+    for check in orphans.CHECKS:
+        examples[check.statement("count")] = lambda db: {}
+        examples[check.statement("preview")] = lambda db, c=check: {
+            "after": plant(db, c.name) and "00000000-0000-0000-0000-000000000000",
+            "limit": 10,
+        }
+        examples[check.statement("clean")] = lambda db, c=check: {"ids": plant(db, c.name)}
+        if check.action == "nullify":
+            examples[check.statement("relink")] = lambda db, c=check: _nulled(db, c)
+        elif check.restorable:
+            name = f"orphans_reinsert_{check.table}"
+            examples[name] = lambda db, t=check.table, n=name: _deleted_row(db, t, n)
+    for table in ("ideas", "executions", "outputs"):
+        examples[f"orphans_dependents_{table}"] = lambda db, t=table: {
+            "ids": [_any(db, f"SELECT id FROM {t} LIMIT 1")]
+        }
+    return examples
+
+
+EXAMPLES.update(_orphan_examples())
 
 # Write statements that hand rows back (locks, INSERT ... RETURNING) are checked by their rows.
 RETURNS_ROWS = {"lock_reference", "lock_usage", "lock_receipt", "insert_verified_receipt"}

@@ -361,24 +361,16 @@ def _audit(
     before: Balance,
     after: Balance,
 ) -> str | None:
-    """Append the audit line; the database write is already committed, so a failure here is
-    a warning for the operator, not an error that would suggest nothing happened."""
-    try:
-        audit.record(
-            db.profile,
-            operator,
-            operation,
-            inputs,
-            ids,
-            before={"free": before.free, "paid": before.paid, "total": before.total},
-            after={"free": after.free, "paid": after.paid, "total": after.total},
-        )
-    except Exception as error:  # the write is committed: never report it as failed
-        return (
-            f"The change was committed, but the audit line could not be written to "
-            f"{audit.audit_path()}: {getattr(error, 'strerror', None) or error}."
-        )
-    return None
+    """Append the audit line with the balances before and after (None, or a warning)."""
+    return audit.try_record(
+        db.profile,
+        operator,
+        operation,
+        inputs=inputs,
+        ids=ids,
+        before={"free": before.free, "paid": before.paid, "total": before.total},
+        after={"free": after.free, "paid": after.paid, "total": after.total},
+    )
 
 
 def get_receipt(db: Database, receipt_id: str) -> ReceiptInfo:

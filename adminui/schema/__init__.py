@@ -1,10 +1,68 @@
-"""The reference schema of seed 001, one DDL file per dialect, for the demo and the tests."""
+"""The reference schema of seed 001, one DDL file per dialect, for the demo and the tests; and the
+two files the health view reads: the foreign keys it expects and the indexes it recommends."""
 
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 SCHEMA_DIR = Path(__file__).parent
+
+_FOREIGN_KEY = re.compile(
+    r"ALTER TABLE (?P<table>\w+) ADD CONSTRAINT (?P<name>\w+) FOREIGN KEY \((?P<column>\w+)\) "
+    r"REFERENCES (?P<parent>\w+)\(id\)"
+)
+_INDEX = re.compile(r"CREATE INDEX (?P<name>\w+) ON (?P<table>\w+) USING (?P<definition>.+);$")
 
 
 def schema_sql(dialect: str) -> str:
     """The reference DDL for 'postgresql' or 'sqlite'."""
     return (SCHEMA_DIR / f"{dialect}.sql").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """One constraint the reference schema declares, with the statement that adds it."""
+
+    table: str
+    column: str
+    parent: str
+    name: str
+    ddl: str
+
+
+@dataclass(frozen=True)
+class IndexAdvice:
+    """One recommended index: why, the statements to create it, and what identifies it."""
+
+    table: str
+    definition: str  # what PostgreSQL's pg_get_indexdef shows after USING
+    why: str
+    ddl: str
+
+
+def expected_foreign_keys() -> tuple[ForeignKey, ...]:
+    """Every constraint in foreign_keys.sql, in file order."""
+    keys = []
+    for line in (SCHEMA_DIR / "foreign_keys.sql").read_text(encoding="utf-8").splitlines():
+        if match := _FOREIGN_KEY.match(line):
+            keys.append(
+                ForeignKey(match["table"], match["column"], match["parent"], match["name"], line)
+            )
+    return tuple(keys)
+
+
+def recommended_indexes() -> tuple[IndexAdvice, ...]:
+    """Every paragraph of recommended_indexes.sql after the file's own header."""
+    text = (SCHEMA_DIR / "recommended_indexes.sql").read_text(encoding="utf-8")
+    advice = []
+    for paragraph in text.strip().split("\n\n")[1:]:
+        lines = paragraph.splitlines()
+        why = " ".join(x.removeprefix("-- why:").strip() for x in lines if x.startswith("-- why:"))
+        ddl = [x for x in lines if not x.startswith("--")]
+        index = _INDEX.match(ddl[-1])
+        if not index:
+            raise ValueError(f"recommended_indexes.sql: no CREATE INDEX ends {paragraph!r}")
+        advice.append(IndexAdvice(index["table"], index["definition"], why, "\n".join(ddl)))
+    return tuple(advice)

@@ -1,0 +1,73 @@
+"""Schema health: which foreign keys of the reference schema the live database lacks or has not
+validated (the cause of orphan rows, seeds 003 and 004), and which recommended indexes are
+missing. The app shows the DDL to copy; it never runs it (the SaaS app owns the schema)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from adminui.db import Database
+from adminui.schema import ForeignKey, IndexAdvice, expected_foreign_keys, recommended_indexes
+
+KeyState = Literal["present", "missing", "not valid"]
+SQLITE_NOTE = (
+    "SQLite can't add a foreign key to an existing table: rebuild the table with it "
+    "(https://www.sqlite.org/lang_altertable.html#otheralter)."
+)
+
+
+@dataclass(frozen=True)
+class KeyHealth:
+    key: ForeignKey
+    state: KeyState
+    fix: str  # what to run, or why there is nothing to run
+
+    @property
+    def check(self) -> str:
+        """The orphan check its absence lets fill up."""
+        return f"{self.key.table}.{self.key.column}"
+
+
+@dataclass(frozen=True)
+class IndexHealth:
+    advice: IndexAdvice
+    present: bool
+
+
+def foreign_keys(db: Database) -> tuple[KeyHealth, ...]:
+    """Every expected foreign key with its state in the live database."""
+    live = {
+        (r["child_table"], r["child_column"], r["parent_table"]): r
+        for r in db.rows("live_foreign_keys")
+    }
+    found = []
+    for key in expected_foreign_keys():
+        row = live.get((key.table, key.column, key.parent))
+        if row is None:
+            fix = SQLITE_NOTE if db.dialect == "sqlite" else key.ddl
+            found.append(KeyHealth(key, "missing", fix))
+        elif not row["validated"]:
+            # The constraint holds for new rows only; validating it checks the old ones.
+            fix = f"ALTER TABLE {key.table} VALIDATE CONSTRAINT {row['name']};"
+            found.append(KeyHealth(key, "not valid", fix))
+        else:
+            found.append(KeyHealth(key, "present", ""))
+    return tuple(found)
+
+
+def indexes(db: Database) -> tuple[IndexHealth, ...]:
+    """Each recommended index and whether an index of that table has its method and columns
+    (under any name). PostgreSQL only: on SQLite there is no advice."""
+    if db.dialect != "postgresql":
+        return ()
+    live = {(r["table_name"], _norm(r["definition"] or "")) for r in db.rows("live_indexes")}
+    return tuple(
+        IndexHealth(advice, (advice.table, _norm(advice.definition)) in live)
+        for advice in recommended_indexes()
+    )
+
+
+def _norm(definition: str) -> str:
+    return re.sub(r"\s+", "", definition).lower()
