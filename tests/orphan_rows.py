@@ -62,7 +62,11 @@ def plant(db: Database, check: str, n: int = 1) -> list[str]:
     with engine.begin() as conn:
         if check == "users.usage_tracking":
             rows = conn.execute(
-                text("SELECT user_id FROM usage_tracking ORDER BY user_id LIMIT :n"), {"n": n}
+                text(
+                    "SELECT t.user_id FROM usage_tracking t JOIN users u ON u.id = t.user_id "
+                    "ORDER BY t.user_id LIMIT :n"
+                ),
+                {"n": n},
             )
             ids = [str(r[0]) for r in rows]
             for user_id in ids:

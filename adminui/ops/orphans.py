@@ -370,10 +370,12 @@ def read_backup(path: Path) -> BackupFile:
         lines = path.expanduser().read_text(encoding="utf-8").splitlines()
     except OSError as error:
         raise InputError("backup", f"can't read {path}: {error.strerror}") from None
-    try:
-        records = [json.loads(line) for line in lines if line.strip()]
-    except json.JSONDecodeError as error:
-        raise InputError("backup", f"{path} line {error.lineno} is not JSON") from None
+    records = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise InputError("backup", f"{path} line {number} is not JSON") from None
     header = records[0] if records else {}
     if not isinstance(header, dict) or header.get("adminui_backup") != BACKUP_FORMAT:
         raise InputError("backup", f"{path} is not an adminui orphan backup")

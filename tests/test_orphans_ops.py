@@ -1,0 +1,343 @@
+"""Orphan checks on both dialects: planted orphans are found with exact counts, cleaning touches
+exactly them, a row that gains its parent rolls the clean back, backups restore byte for byte,
+and the expected foreign keys can be added back afterwards."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from adminui.db import Database
+from adminui.errors import AdminError, InputError, ReadOnlyError
+from adminui.ops import health, orphans
+from adminui.schema import expected_foreign_keys
+from tests.conftest import raw_engine, scalar, with_registry
+from tests.orphan_rows import change, drop_foreign_keys, plant, table_rows
+
+TABLES = (
+    "users",
+    "ideas",
+    "credentials",
+    "executions",
+    "outputs",
+    "blog_posts",
+    "usage_tracking",
+    "payment_receipts",
+)
+# How many orphans each check gets: distinct numbers, so a count landing on the wrong check shows.
+PLANTED = {check.name: n for n, check in enumerate(orphans.CHECKS, start=1)}
+
+
+def _users_without_usage(db: Database) -> int:
+    """Counted independently of the app: a LEFT JOIN instead of NOT EXISTS."""
+    sql = (
+        "SELECT COUNT(*) FROM users u LEFT JOIN usage_tracking t ON t.user_id = u.id "
+        "WHERE t.id IS NULL"
+    )
+    return int(scalar(db, sql))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def planted(db: Database) -> dict[str, list[str]]:
+    return {name: plant(db, name, n) for name, n in PLANTED.items()}
+
+
+def _snapshot(db: Database) -> dict[str, list[tuple]]:
+    return {table: table_rows(db, table) for table in TABLES}
+
+
+def _clean(db: Database, name: str, tmp_path: Path) -> orphans.CleanResult:
+    check = orphans.get_check(name)
+    saved = orphans.backup(db, check, tmp_path / f"{name}.jsonl")
+    return orphans.clean(db, saved, "tester")
+
+
+def test_the_scan_finds_every_planted_orphan_exactly(db: Database, planted: dict) -> None:
+    counts = {c.check.name: c.count for c in orphans.scan(db)}
+    expected = dict(PLANTED, **{"users.usage_tracking": _users_without_usage(db)})
+    assert counts == expected
+    assert expected["users.usage_tracking"] >= PLANTED["users.usage_tracking"]
+
+
+def test_cleaning_every_check_removes_exactly_the_orphans(
+    db: Database, planted: dict, tmp_path: Path
+) -> None:
+    before = _snapshot(db)
+    missing_usage = _users_without_usage(db)
+    for check in orphans.CHECKS:
+        result = _clean(db, check.name, tmp_path)
+        expected = missing_usage if check.action == "create" else PLANTED[check.name]
+        assert (result.acted_on, result.remaining) == (expected, 0), check.name
+    after = _snapshot(db)
+
+    deleted = {c.table: set(planted[c.name]) for c in orphans.CHECKS if c.action == "delete"}
+    deleted["outputs"] = set(planted["outputs.execution_id"]) | set(planted["outputs.user_id"])
+    deleted["blog_posts"] = set(planted["blog_posts.output_id"]) | set(
+        planted["blog_posts.user_id"]
+    )
+    for table in ("ideas", "credentials", "blog_posts", "payment_receipts", "users"):
+        gone = deleted.get(table, set())
+        assert after[table] == [r for r in before[table] if str(r[0]) not in gone], table
+    # The SET NULL relations: only the planted rows changed, and only in that column.
+    for name, table, column in (
+        ("executions.selected_idea_id", "executions", "selected_idea_id"),
+        ("outputs.idea_id", "outputs", "idea_id"),
+    ):
+        nulled = set(planted[name])
+        kept = [r for r in before[table] if str(r[0]) not in deleted.get(table, set())]
+        assert len(after[table]) == len(kept)
+        engine = raw_engine(db)
+        with engine.connect() as conn:
+            values = dict(conn.execute(text(f"SELECT id, {column} FROM {table}")).all())
+        engine.dispose()
+        assert all(values[uuid_or_str(db, i)] is None for i in nulled)
+        assert [str(r[0]) for r in after[table]] == [str(r[0]) for r in kept]
+    # Every user now has a usage_tracking row, with the schema's defaults.
+    assert _users_without_usage(db) == 0
+    assert len(after["usage_tracking"]) == (
+        len(before["usage_tracking"]) - PLANTED["usage_tracking.user_id"] + missing_usage
+    )
+    assert all(c.count == 0 for c in orphans.scan(db))
+
+
+def uuid_or_str(db: Database, value: str) -> object:
+    return uuid.UUID(value) if db.dialect == "postgresql" else value
+
+
+def test_the_foreign_keys_go_back_once_clean(db: Database, planted: dict, tmp_path: Path) -> None:
+    states = {k.check: k.state for k in health.foreign_keys(db)}
+    if db.dialect == "postgresql":
+        assert set(states.values()) == {"missing"}
+    for check in orphans.CHECKS:
+        _clean(db, check.name, tmp_path)
+    if db.dialect == "sqlite":
+        engine = raw_engine(db)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        engine.dispose()
+        return
+    for key in expected_foreign_keys():
+        change(db, key.ddl)  # the very text the health view shows
+    assert {k.state for k in health.foreign_keys(db)} == {"present"}
+
+
+def test_health_names_missing_and_unvalidated_keys(pg_db: Database) -> None:
+    keys = {k.check: k for k in health.foreign_keys(pg_db)}
+    assert {k.state for k in keys.values()} == {"present"}
+    change(pg_db, "ALTER TABLE ideas DROP CONSTRAINT ideas_user_id_fkey")
+    change(pg_db, "ALTER TABLE outputs DROP CONSTRAINT outputs_idea_id_fkey")
+    change(
+        pg_db,
+        "ALTER TABLE outputs ADD CONSTRAINT outputs_idea_id_fkey FOREIGN KEY (idea_id) "
+        "REFERENCES ideas(id) ON DELETE SET NULL NOT VALID",
+    )
+    keys = {k.check: k for k in health.foreign_keys(pg_db)}
+    assert keys["ideas.user_id"].state == "missing"
+    assert keys["ideas.user_id"].fix.startswith("ALTER TABLE ideas ADD CONSTRAINT")
+    assert keys["outputs.idea_id"].state == "not valid"
+    assert keys["outputs.idea_id"].fix == (
+        "ALTER TABLE outputs VALIDATE CONSTRAINT outputs_idea_id_fkey;"
+    )
+    assert sum(k.state == "present" for k in keys.values()) == len(keys) - 2
+
+
+def test_index_advice_sees_an_index_under_any_name(pg_db: Database) -> None:
+    def present() -> dict[str, bool]:
+        return {i.advice.table + i.advice.definition: i.present for i in health.indexes(pg_db)}
+
+    assert not any(present().values())
+    change(pg_db, "CREATE INDEX whatever ON executions (started_at DESC, id DESC)")
+    found = present()
+    assert found["executionsbtree (started_at DESC, id DESC)"]
+    assert sum(found.values()) == 1
+
+
+def test_a_row_that_gains_its_parent_rolls_the_clean_back(db: Database, tmp_path: Path) -> None:
+    ids = plant(db, "ideas.user_id", 3)
+    check = orphans.get_check("ideas.user_id")
+    saved = orphans.backup(db, check, tmp_path / "b.jsonl")
+    assert sorted(saved.ids) == sorted(ids)
+    before = table_rows(db, "ideas")
+    ghost = scalar(db, "SELECT user_id FROM ideas WHERE id = :id", id=ids[1])
+    change(
+        db,
+        "INSERT INTO users (id, email) VALUES (:id, 'came.back@example.com')",
+        id=str(ghost),
+    )
+    with pytest.raises(AdminError, match="Only 2 of the 3 previewed ideas rows"):
+        orphans.clean(db, saved, "tester")
+    assert table_rows(db, "ideas") == before
+
+
+def test_a_clean_acts_on_the_backed_up_ids_only(db: Database, tmp_path: Path) -> None:
+    plant(db, "payment_receipts.user_id", 2)
+    check = orphans.get_check("payment_receipts.user_id")
+    saved = orphans.backup(db, check, tmp_path / "b.jsonl")
+    late = plant(db, "payment_receipts.user_id", 1)  # appears after the preview
+    result = orphans.clean(db, saved, "tester")
+    assert (result.acted_on, result.remaining) == (2, 1)
+    assert orphans.preview(db, check).rows[0]["id"] == late[0]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ideas.user_id",
+        "executions.user_id",
+        "outputs.user_id",
+        "outputs.execution_id",
+        "blog_posts.output_id",
+        "blog_posts.user_id",
+        "usage_tracking.user_id",
+        "payment_receipts.user_id",
+        "executions.selected_idea_id",
+        "outputs.idea_id",
+    ],
+)
+def test_a_backup_restores_the_rows_byte_for_byte(db: Database, tmp_path: Path, name: str) -> None:
+    plant(db, name, 3)
+    check = orphans.get_check(name)
+    before = table_rows(db, check.table)
+    result = _clean(db, name, tmp_path)
+    assert table_rows(db, check.table) != before
+    # Putting orphans back means writing rows whose parent is missing: on SQLite that needs
+    # the connection's foreign-key enforcement off, as the CLI's restore opens it.
+    target = _restoring(db)
+    restored = orphans.restore(target, orphans.read_backup(result.backup), "tester")
+    assert (restored.restored, restored.refused) == (3, ())
+    assert table_rows(db, check.table) == before
+
+
+def _restoring(db: Database) -> Database:
+    if db.dialect == "postgresql":
+        return db
+    return Database(db.profile, enforce_foreign_keys=False)
+
+
+def test_restore_refuses_rows_that_exist(db: Database, tmp_path: Path) -> None:
+    ids = plant(db, "ideas.user_id", 2)
+    saved = orphans.backup(db, orphans.get_check("ideas.user_id"), tmp_path / "b.jsonl")
+    before = table_rows(db, "ideas")
+    result = orphans.restore(_restoring(db), orphans.read_backup(saved.path), "tester")
+    assert (result.restored, sorted(result.refused)) == (0, sorted(ids))
+    assert table_rows(db, "ideas") == before
+
+
+def test_restore_refuses_what_it_cannot_put_back(db: Database, tmp_path: Path) -> None:
+    plant(db, "credentials.user_id")
+    result = _clean(db, "credentials.user_id", tmp_path)
+    saved = orphans.read_backup(result.backup)
+    assert all("encrypted_value" not in row for row in saved.rows)
+    with pytest.raises(InputError, match="secret values"):
+        orphans.restore(db, saved, "tester")
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text(result.backup.read_text() + "{not json\n")
+    with pytest.raises(InputError, match="line 3 is not JSON"):
+        orphans.read_backup(damaged)
+
+
+def test_the_backup_file_is_whole_and_private(db: Database, tmp_path: Path) -> None:
+    ids = plant(db, "payment_receipts.user_id", 2)
+    check = orphans.get_check("payment_receipts.user_id")
+    saved = orphans.backup(db, check, tmp_path / "b.jsonl")
+    lines = [json.loads(x) for x in saved.path.read_text().splitlines()]
+    assert lines[0]["check"] == "payment_receipts.user_id" and lines[0]["rows_counted"] == 2
+    assert sorted(r["id"] for r in lines[1:]) == sorted(ids)
+    # PostgreSQL's NUMERIC is written as its exact text; SQLite keeps what its schema stores.
+    assert {Decimal(str(r["amount_usd"])) for r in lines[1:]} == {Decimal("999999.99")}
+    assert saved.path.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(InputError, match="exists already"):
+        orphans.backup(db, check, saved.path)
+
+
+def test_a_delete_that_would_touch_other_rows_is_refused(db: Database, tmp_path: Path) -> None:
+    plant(db, "executions.user_id", 1)
+    execution = scalar(db, "SELECT id FROM executions WHERE error_step = 'orphaned'")
+    user = scalar(db, "SELECT id FROM users LIMIT 1")
+    change(
+        db,
+        "INSERT INTO outputs (id, execution_id, user_id, format, content) "
+        "VALUES (:id, :e, :u, 'image', '{}')",
+        id=str(uuid.uuid4()),
+        e=str(execution),
+        u=str(user),
+    )
+    before = table_rows(db, "executions")
+    target = tmp_path / "b.jsonl"
+    with pytest.raises(AdminError, match=r"1 outputs rows \(execution_id\) point at"):
+        orphans.backup(db, orphans.get_check("executions.user_id"), target)
+    assert not target.exists()
+    assert table_rows(db, "executions") == before
+
+
+def test_large_sets_go_in_batches_with_progress(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(orphans, "BATCH", 4)
+    monkeypatch.setattr(orphans, "PAGE", 3)
+    plant(db, "usage_tracking.user_id", 10)
+    check = orphans.get_check("usage_tracking.user_id")
+    seen: list[tuple[int, int]] = []
+    saved = orphans.backup(
+        db, check, tmp_path / "b.jsonl", progress=lambda d, t: seen.append((d, t))
+    )
+    assert seen == [(3, 10), (6, 10), (9, 10), (10, 10)]
+    seen.clear()
+    result = orphans.clean(db, saved, "tester", progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(4, 10), (8, 10), (10, 10)] and result.acted_on == 10
+
+
+def test_a_cancelled_clean_changes_nothing(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(orphans, "BATCH", 2)
+    plant(db, "ideas.user_id", 5)
+    saved = orphans.backup(db, orphans.get_check("ideas.user_id"), tmp_path / "b.jsonl")
+    before = table_rows(db, "ideas")
+    calls = iter([False, False, True])
+    with pytest.raises(orphans.CancelledError):
+        orphans.clean(db, saved, "tester", cancelled=lambda: next(calls))
+    assert table_rows(db, "ideas") == before
+
+
+def test_a_read_only_profile_scans_but_does_not_clean(db: Database, tmp_path: Path) -> None:
+    plant(db, "ideas.user_id", 2)
+    reader = with_registry(db, db.registry, read_only=True)
+    assert {c.check.name: c.count for c in orphans.scan(reader)}["ideas.user_id"] == 2
+    saved = orphans.backup(reader, orphans.get_check("ideas.user_id"), tmp_path / "b.jsonl")
+    with pytest.raises(ReadOnlyError):
+        orphans.clean(reader, saved, "tester")
+    assert orphans.count(db, orphans.get_check("ideas.user_id")) == 2
+
+
+def test_every_clean_is_audited(db: Database, tmp_path: Path, monkeypatch) -> None:
+    log = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("ADMINUI_AUDIT_LOG", str(log))
+    ids = plant(db, "payment_receipts.user_id", 2)
+    result = _clean(db, "payment_receipts.user_id", tmp_path)
+    entry = json.loads(log.read_text().splitlines()[-1])
+    assert entry["operation"] == "orphans.clean payment_receipts.user_id"
+    assert sorted(entry["ids"]["payment_receipts"]) == sorted(ids)
+    assert entry["inputs"]["backup"] == str(result.backup)
+
+
+def test_unknown_checks_are_named(db: Database) -> None:
+    with pytest.raises(InputError, match=r"no check is called 'users\.id'"):
+        orphans.get_check("users.id")
+
+
+def test_planting_needs_the_foreign_key_gone(pg_db: Database) -> None:
+    """Guards the fixture: with the constraint in place PostgreSQL refuses an orphan."""
+    engine = raw_engine(pg_db)
+    with pytest.raises(Exception, match="foreign key"), engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO ideas (user_id, title) VALUES (:u, 'x')"), {"u": str(uuid.uuid4())}
+        )
+    engine.dispose()
+    drop_foreign_keys(pg_db)
+    assert plant(pg_db, "ideas.user_id")
