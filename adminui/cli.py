@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adminui import __version__, cli_credits, cli_executions, cli_payments, connect
+from adminui import __version__, cli_credits, cli_executions, cli_orphans, cli_payments, connect
 from adminui.config import default_config_path, load_config
 from adminui.demo import DEFAULT_USERS
 from adminui.errors import AdminError, InputError
@@ -135,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_credits.add_commands(commands, command, open_session)
     cli_payments.add_commands(commands, command, open_session)
     cli_executions.add_commands(commands, command, open_session)
+    cli_orphans.add_commands(commands, command, open_session)
 
     password = command(commands, "password", "store or remove a profile's password in the keyring")
     password_commands = password.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -148,10 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def open_session(args: argparse.Namespace) -> Session:
+def open_session(args: argparse.Namespace, *, enforce_foreign_keys: bool = True) -> Session:
     """Connect as the global options say (asking for a password only at a terminal)."""
     return connect.open_session(
-        config=args.config, profile=args.profile, url=args.url, interactive=sys.stdin.isatty()
+        config=args.config,
+        profile=args.profile,
+        url=args.url,
+        interactive=sys.stdin.isatty(),
+        enforce_foreign_keys=enforce_foreign_keys,
     )
 
 

@@ -30,13 +30,20 @@ class Session:
 
 
 def open_session(
-    *, config: str | None, profile: str | None, url: str | None, interactive: bool
+    *,
+    config: str | None,
+    profile: str | None,
+    url: str | None,
+    interactive: bool,
+    enforce_foreign_keys: bool = True,
 ) -> Session:
     """Connect as the global options say and check the connection before any work. With
-    `--url` the config file is not read: the operator is the OS user."""
+    `--url` the config file is not read: the operator is the OS user. `enforce_foreign_keys`
+    (SQLite only) is off just for putting orphan backups back."""
     settings = Config() if url else load_config(config)
     chosen = url_profile(url) if url else settings.profile(profile)
-    db = Database(chosen, find_password(chosen, interactive=interactive))
+    password = find_password(chosen, interactive=interactive)
+    db = Database(chosen, password, enforce_foreign_keys=enforce_foreign_keys)
     db.check()
     return Session(db, settings)
 
