@@ -12,6 +12,7 @@ from textual.screen import Screen
 from adminui.config import Config
 from adminui.tui.executions import ExecutionsScreen
 from adminui.tui.grant import GrantScreen
+from adminui.tui.orphans import OrphansScreen
 from adminui.tui.payments import PaymentsScreen
 from adminui.tui.pending_receipts import PendingReceiptsScreen
 from adminui.tui.user_detail import UserDetailScreen
@@ -49,6 +50,7 @@ class AdminApp(App[None]):
             ("Pending receipts", "Verify or refund receipts waiting for review", self.open_pending),
             ("Payments", "Revenue by status, month and user; every receipt", self.open_payments),
             ("Executions", "Failed runs, failures by step, stuck runs", self.open_executions),
+            ("Orphan rows", "Rows whose parent is gone; missing foreign keys", self.open_orphans),
         ):
             yield SystemCommand(title, help_text, callback)
 
@@ -68,6 +70,10 @@ class AdminApp(App[None]):
     def open_payments(self) -> None:
         """Show the payment summaries."""
         self.push_screen(PaymentsScreen())
+
+    def open_orphans(self) -> None:
+        """Show the orphan-row checks."""
+        self.push_screen(OrphansScreen())
 
     def open_pending(self) -> None:
         """Show the queue of pending receipts."""

@@ -6,6 +6,7 @@ Texts are shown literally (`Text(...)`), since they carry database values.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,7 +16,22 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class Dialog(ModalScreen[Any]):
+    """A centred box over the screen; every dialog of the app is one (their CSS loads with
+    whichever is opened first)."""
+
+    DEFAULT_CSS = """
+    Dialog { align: center middle; }
+    Dialog > Vertical {
+        width: 72; max-width: 95%; height: auto; max-height: 90%;
+        border: thick $warning; background: $surface; padding: 1 2;
+    }
+    Dialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    Dialog Button { margin-left: 2; }
+    """
+
+
+class ConfirmScreen(Dialog):
     """Ask before a write: dismissed with True only by the confirm button (or `y`)."""
 
     BINDINGS = [
@@ -23,17 +39,6 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("y", "yes", "Yes", show=False),
         Binding("n", "dismiss(False)", "No", show=False),
     ]
-    DEFAULT_CSS = """
-    ConfirmScreen, ReasonScreen, ReceiptScreen { align: center middle; }
-    ConfirmScreen > Vertical, ReasonScreen > Vertical, ReceiptScreen > Vertical {
-        width: 72; max-width: 95%; height: auto; max-height: 90%;
-        border: thick $warning; background: $surface; padding: 1 2;
-    }
-    ConfirmScreen Horizontal, ReasonScreen Horizontal, ReceiptScreen Horizontal {
-        height: auto; align-horizontal: right; margin-top: 1;
-    }
-    ConfirmScreen Button, ReasonScreen Button, ReceiptScreen Button { margin-left: 2; }
-    """
 
     def __init__(self, question: str, confirm_label: str = "Confirm", *, quick_yes: bool = True):
         super().__init__()
@@ -61,7 +66,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "confirm")
 
 
-class ReasonScreen(ModalScreen[str | None]):
+class ReasonScreen(Dialog):
     """Ask for a line of text (a refund's reason, a file name); dismissed with the text, or
     None when cancelled."""
 
@@ -74,7 +79,7 @@ class ReasonScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self.question))
+            yield Static(Text(self.question))
             yield Input(self.initial, placeholder="reason", id="reason")
             with Horizontal():
                 yield Button("Cancel", id="cancel")
@@ -99,7 +104,7 @@ class ReasonScreen(ModalScreen[str | None]):
         self.dismiss(reason)
 
 
-class ReceiptScreen(ModalScreen[None]):
+class ReceiptScreen(Dialog):
     """A written receipt: it can be copied to the clipboard or saved as a text file."""
 
     BINDINGS = [

@@ -1,0 +1,477 @@
+"""Orphan-row cleanup: scan every relation (with progress, cancellable), preview one check's rows
+page by page, and clean them the safe way: back up, type the row count, one transaction; plus
+the foreign keys and indexes the live database lacks, as DDL to copy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    ProgressBar,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+from textual.worker import Worker, get_current_worker
+
+from adminui.ops import health, orphans
+from adminui.tui.cells import cell, failure
+from adminui.tui.dialogs import ConfirmScreen, Dialog, ReasonScreen
+from adminui.tui.paged_table import PagedTable
+
+if TYPE_CHECKING:
+    from adminui.tui.app import AdminApp
+
+PAGE = 200
+# What identifies a row of each table at a glance, after its id and the dangling column.
+SHOWN = {
+    "users": ("email", "name", "created_at"),
+    "ideas": ("title", "status", "created_at"),
+    "credentials": ("provider", "validation_status", "created_at"),
+    "executions": ("status", "error_step", "started_at"),
+    "outputs": ("format", "published", "created_at"),
+    "blog_posts": ("title", "slug", "created_at"),
+    "usage_tracking": ("paid_credits_remaining", "free_expansions_remaining", "created_at"),
+    "payment_receipts": ("amount_usd", "credits_purchased", "bmc_reference", "status"),
+}
+
+
+class AdminScreen(Screen[None]):
+    @property
+    def admin(self) -> AdminApp:
+        return self.app  # type: ignore[return-value]
+
+    def progress(self, done: int, total: int) -> None:
+        """Called by ops from a worker thread; post_message is thread-safe."""
+        self.post_message(Progress(done, total))
+
+
+@dataclass
+class Progress(Message):
+    """How far a scan, backup or clean has got (posted from its worker thread)."""
+
+    done: int
+    total: int
+
+
+class OrphansScreen(AdminScreen):
+    """Every check's count (`s` scans again; Esc stops a scan); Enter opens a check. The second
+    tab lists the foreign keys and indexes the database lacks."""
+
+    CSS_PATH = "orphans.tcss"
+    BINDINGS = [
+        Binding("escape", "back", "Back / stop"),
+        Binding("s", "scan", "Scan again"),
+        Binding("k", "show_tab('health')", "Keys & indexes"),
+        Binding("o", "show_tab('checks')", "Orphans"),
+    ]
+
+    @dataclass
+    class Scanned(Message):
+        counts: tuple[orphans.CheckCount, ...]
+        error: str | None = None
+
+    @dataclass
+    class Health(Message):
+        keys: tuple[health.KeyHealth, ...]
+        indexes: tuple[health.IndexHealth, ...]
+        error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="checks"):
+            with TabPane("Orphan rows", id="checks"):
+                yield Static("Scanning…", id="status")
+                yield ProgressBar(id="progress", show_eta=False)
+                yield DataTable(id="counts", cursor_type="row", zebra_stripes=True)
+            with TabPane("Foreign keys and indexes", id="health"):
+                yield Static("Reading the catalog…", id="health-status")
+                yield DataTable(id="keys", cursor_type="row", zebra_stripes=True)
+                yield TextArea("", id="ddl", read_only=True, soft_wrap=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "orphan rows"
+        table = self.query_one("#counts", DataTable)
+        for label in ("Check", "Orphans", "Action", "What it finds"):
+            table.add_column(label, key=label)
+        keys = self.query_one("#keys", DataTable)
+        for label in ("Check", "Foreign key", "State"):
+            keys.add_column(label, key=label)
+        self.action_scan()
+        self.read_health()
+
+    def action_show_tab(self, tab: str) -> None:
+        """Switch between the checks and the schema health."""
+        self.query_one(TabbedContent).active = tab
+
+    def action_scan(self) -> None:
+        """Count every check again (off the UI thread)."""
+        self.query_one("#status", Static).update("Scanning…")
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=len(orphans.CHECKS), progress=0)
+        bar.display = True
+        self.scan()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
+    def scan(self) -> None:
+        worker = get_current_worker()
+        try:
+            counts = orphans.scan(self.admin.db, self.progress, lambda: worker.is_cancelled)
+            message = self.Scanned(counts)
+        except Exception as error:  # shown on screen; a worker must never die silently
+            message = self.Scanned((), failure(error))
+        if not worker.is_cancelled:
+            self.post_message(message)
+
+    def on_progress(self, message: Progress) -> None:
+        self.query_one("#progress", ProgressBar).update(total=message.total, progress=message.done)
+        self.query_one("#status", Static).update(
+            f"Scanning… {message.done} of {message.total} checks"
+        )
+
+    def on_orphans_screen_scanned(self, message: Scanned) -> None:
+        status = self.query_one("#status", Static)
+        if message.error:
+            status.update(Text(message.error))
+            return
+        table = self.query_one("#counts", DataTable)
+        table.clear()
+        self.query_one("#progress", ProgressBar).display = False
+        for found in message.counts:
+            check = found.check
+            count = Text(f"{found.count:,}", justify="right", style="bold" if found.count else "")
+            table.add_row(
+                cell(check.name), count, cell(check.action), cell(check.finds), key=check.name
+            )
+        total = sum(c.count for c in message.counts)
+        dirty = sum(1 for c in message.counts if c.count)
+        status.update(
+            f"{total:,} orphan rows in {dirty} of {len(message.counts)} checks. "
+            "Enter opens a check; checks are listed children first, the order to clean them in."
+            if total
+            else f"No orphan rows: all {len(message.counts)} checks are clean."
+        )
+        table.focus()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="health")
+    def read_health(self) -> None:
+        try:
+            db = self.admin.db
+            message = self.Health(health.foreign_keys(db), health.indexes(db))
+        except Exception as error:  # shown on screen; a worker must never die silently
+            message = self.Health((), (), failure(error))
+        if not get_current_worker().is_cancelled:
+            self.post_message(message)
+
+    def on_orphans_screen_health(self, message: Health) -> None:
+        status = self.query_one("#health-status", Static)
+        if message.error:
+            status.update(Text(message.error))
+            return
+        table = self.query_one("#keys", DataTable)
+        table.clear()
+        for key in message.keys:
+            style = "" if key.state == "present" else "bold red"
+            table.add_row(
+                cell(key.check), cell(key.key.name), Text(key.state, style=style), key=key.check
+            )
+        lacking = [k for k in message.keys if k.state != "present"]
+        missing_indexes = [i for i in message.indexes if not i.present]
+        indexes = (
+            f"{len(missing_indexes)} recommended indexes missing"
+            if self.admin.db.dialect == "postgresql"
+            else "index advice is for PostgreSQL"
+        )
+        status.update(
+            f"{len(lacking)} of {len(message.keys)} foreign keys missing or not valid; "
+            f"{indexes}. adminui shows this DDL; it never runs it."
+        )
+        parts = [f"-- {k.check}: {k.state}\n{k.fix}" for k in lacking]
+        parts += [f"-- {i.advice.why}\n{i.advice.ddl}" for i in missing_indexes]
+        self.query_one("#ddl", TextArea).text = "\n\n".join(parts) or "-- Nothing to add."
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "counts" and event.row_key.value:
+            self.app.push_screen(OrphanCheckScreen(orphans.get_check(event.row_key.value)))
+
+    def on_screen_resume(self) -> None:
+        """Coming back from a check: its count may have changed."""
+        if self.query_one("#counts", DataTable).row_count:
+            self.action_scan()
+
+    def action_back(self) -> None:
+        """Stop a running scan; otherwise leave."""
+        running = [w for w in self.workers if w.group == "scan" and w.is_running]
+        if running:
+            for worker in running:
+                worker.cancel()
+            self.query_one("#status", Static).update("Scan stopped; press s to scan again.")
+            return
+        self.app.pop_screen()
+
+
+class OrphanCheckScreen(AdminScreen):
+    """One check's rows, page by page; `c` cleans them: back up, type the count, one
+    transaction. Esc stops a backup or clean in progress (the transaction rolls back)."""
+
+    CSS_PATH = "orphans.tcss"
+    BINDINGS = [
+        Binding("escape", "back", "Back / stop"),
+        Binding("c", "clean", "Clean…", tooltip="Back up these rows, then act on exactly them"),
+        Binding("r", "reload", "Reload"),
+    ]
+
+    @dataclass
+    class Counted(Message):
+        count: int
+        error: str | None = None
+
+    @dataclass
+    class BackedUp(Message):
+        saved: orphans.Backup | None
+        error: str | None = None
+
+    @dataclass
+    class Cleaned(Message):
+        result: orphans.CleanResult | None
+        error: str | None = None
+
+    def __init__(self, check: orphans.Check) -> None:
+        super().__init__()
+        self.check = check
+        self.count = 0
+        self.outcome = ""  # the last clean's result, kept above the count
+        self.busy: Worker[None] | None = None
+        leading = ("id",) if check.action == "create" else ("id", check.column)
+        self.columns = leading + SHOWN[check.table]
+
+    def compose(self) -> ComposeResult:
+        check = self.check
+        yield Header()
+        with Vertical(id="about"):
+            yield Static(Text(f"{check.name}: {check.finds}. Cleaning will {check.does}."))
+            if check.money:
+                yield Static(
+                    "Payment receipts are money records: deleting them removes the audit trail "
+                    "of those payments. Cleaning asks a second time.",
+                    id="warning",
+                )
+            if check.table == "credentials":
+                yield Static(
+                    "Their secret values are not in the backup (adminui never reads them), so "
+                    "this backup can't be restored.",
+                    id="warning",
+                )
+            yield Static("Counting…", id="status")
+            yield ProgressBar(id="progress", show_eta=False)
+        yield PagedTable(self.columns, "rows shown", id="rows")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"orphans · {self.check.name}"
+        self.query_one("#progress", ProgressBar).display = False
+        self.action_reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Cleaning shows as unavailable on a read-only profile."""
+        if action == "clean" and self.admin.db.read_only:
+            return None
+        return True
+
+    def action_reload(self) -> None:
+        """Read the count and the first page again."""
+        self.query_one("#rows", PagedTable).restart(self.fetch)
+        self.count_rows()
+
+    def fetch(self, after: Any) -> tuple[list[dict[str, Any]], Any]:
+        """One page of the check's rows (PagedTable calls it in its worker)."""
+        page = orphans.preview(self.admin.db, self.check, after, PAGE)
+        return list(page.rows), page.after
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="count")
+    def count_rows(self) -> None:
+        try:
+            message = self.Counted(orphans.count(self.admin.db, self.check))
+        except Exception as error:  # shown on screen; a worker must never die silently
+            message = self.Counted(0, failure(error))
+        if not get_current_worker().is_cancelled:
+            self.post_message(message)
+
+    def on_orphan_check_screen_counted(self, message: Counted) -> None:
+        self.count = message.count
+        if message.error:
+            self.say(message.error, True)
+            return
+        rows = f"{message.count:,} rows; c cleans them." if message.count else "No rows left."
+        self.say(f"{self.outcome}\n{rows}" if self.outcome else rows)
+
+    def on_paged_table_changed(self, message: PagedTable.Changed) -> None:
+        if message.error:
+            self.say(message.text, True)
+
+    def say(self, text: str, error: bool = False) -> None:
+        self.query_one("#status", Static).update(Text(text, style="bold red" if error else ""))
+
+    def action_clean(self) -> None:
+        """Ask where the backup goes, then write it (the first step of every clean)."""
+        if self.busy is not None:
+            return
+        if not self.count:
+            self.notify("No rows to clean.")
+            return
+        default = str(orphans.default_backup_path(self.check))
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.start(self.write_backup(Path(path)))
+
+        self.app.push_screen(
+            ReasonScreen(f"Back up the {self.count:,} rows to this new file first:", default),
+            chosen,
+        )
+
+    def start(self, worker: Worker[None]) -> None:
+        self.busy = worker
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
+
+    def finish(self) -> None:
+        self.busy = None
+        self.query_one("#progress", ProgressBar).display = False
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="write")
+    def write_backup(self, path: Path) -> None:
+        worker = get_current_worker()
+        try:
+            saved = orphans.backup(
+                self.admin.db, self.check, path, self.progress, lambda: worker.is_cancelled
+            )
+            message = self.BackedUp(saved)
+        except Exception as error:  # shown on screen; a worker must never die silently
+            message = self.BackedUp(None, failure(error))
+        self.post_message(message)
+
+    def on_progress(self, message: Progress) -> None:
+        self.query_one("#progress", ProgressBar).update(total=message.total, progress=message.done)
+
+    def on_orphan_check_screen_backed_up(self, message: BackedUp) -> None:
+        self.finish()
+        saved = message.saved
+        if saved is None:
+            self.say(message.error or "The backup failed.", True)
+            return
+        self.say(f"Backup of {len(saved.ids):,} rows written to {saved.path}")
+
+        def counted(typed: bool | None) -> None:
+            if not typed:
+                self.say(f"Cancelled; nothing was changed. The backup stays at {saved.path}")
+            elif self.check.money:
+                self.app.push_screen(
+                    ConfirmScreen(
+                        f"Delete {len(saved.ids):,} payment receipts? They are the only record "
+                        "of those payments in the database (the backup keeps a copy).",
+                        "Delete receipts",
+                        quick_yes=False,
+                    ),
+                    lambda sure: self.start(self.run_clean(saved)) if sure else counted(False),
+                )
+            else:
+                self.start(self.run_clean(saved))
+
+        self.app.push_screen(TypeCountScreen(len(saved.ids), self.check), counted)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="write")
+    def run_clean(self, saved: orphans.Backup) -> None:
+        worker = get_current_worker()
+        try:
+            result = orphans.clean(
+                self.admin.db,
+                saved,
+                self.admin.config.operator,
+                self.progress,
+                lambda: worker.is_cancelled,
+            )
+            message = self.Cleaned(result)
+        except Exception as error:  # shown on screen; a worker must never die silently
+            message = self.Cleaned(None, failure(error))
+        self.post_message(message)
+
+    def on_orphan_check_screen_cleaned(self, message: Cleaned) -> None:
+        self.finish()
+        result = message.result
+        if result is None:
+            self.say(message.error or "The clean failed.", True)
+            return
+        self.outcome = (
+            f"Done: {result.acted_on:,} rows ({self.check.does}). Backup: {result.backup}"
+        )
+        self.say(self.outcome)
+        if result.warning:
+            self.notify(result.warning, severity="warning", markup=False)
+        self.action_reload()
+
+    def action_back(self) -> None:
+        """Stop a backup or clean in progress; otherwise leave."""
+        if self.busy is not None and self.busy.is_running:
+            self.busy.cancel()
+            self.say("Stopping… (a clean in progress rolls back)")
+            return
+        self.app.pop_screen()
+
+
+class TypeCountScreen(Dialog):
+    """The operator types the number of rows: a number read, not a reflex Enter."""
+
+    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel")]
+    DEFAULT_CSS = "TypeCountScreen > Vertical { border: thick $error; }"
+
+    def __init__(self, count: int, check: orphans.Check) -> None:
+        super().__init__()
+        self.count = count
+        self.check = check
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                Text(
+                    f"{self.check.name}: {self.check.does}, {self.count:,} rows, in one "
+                    f"transaction. Type {self.count} to go on."
+                )
+            )
+            yield Input(placeholder=str(self.count), id="typed")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Clean", id="clean", variant="error")
+
+    def on_input_submitted(self) -> None:
+        self._finish()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "clean":
+            self._finish()
+        else:
+            self.dismiss(False)
+
+    def _finish(self) -> None:
+        typed = self.query_one("#typed", Input).value.strip().replace(",", "")
+        if typed != str(self.count):
+            self.notify(f"Type {self.count} exactly, or Esc to cancel.", severity="warning")
+            return
+        self.dismiss(True)

@@ -1,0 +1,178 @@
+"""The orphan screens driven with Pilot: the scan, one check's rows, the clean (backup path,
+typed count, a second confirmation for receipts), read-only profiles, and the DDL view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Input, Static, TextArea
+
+from adminui.db import Database
+from adminui.tui.app import AdminApp
+from adminui.tui.dialogs import ConfirmScreen, ReasonScreen
+from adminui.tui.orphans import OrphanCheckScreen, OrphansScreen, TypeCountScreen
+from adminui.tui.paged_table import PagedTable
+from tests.conftest import with_registry
+from tests.orphan_rows import change, plant, table_rows
+from tests.test_tui import shown, wait_until
+
+
+async def open_orphans(app: AdminApp, pilot) -> OrphansScreen:
+    await wait_until(pilot, lambda: app.screen.query("#results"))
+    app.open_orphans()
+    await wait_until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, OrphansScreen)
+            and any(t.row_count for t in app.screen.query("#counts").results(DataTable))
+        ),
+    )
+    return app.screen  # type: ignore[return-value]
+
+
+async def open_check(app: AdminApp, pilot, name: str) -> OrphanCheckScreen:
+    screen = await open_orphans(app, pilot)
+    table = screen.query_one("#counts", DataTable)
+    table.move_cursor(row=table.get_row_index(name))
+    await pilot.press("enter")
+    await wait_until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, OrphanCheckScreen)
+            and any(t.row_count for t in app.screen.query("#rows").results(PagedTable))
+            and app.screen.count > 0
+        ),
+    )
+    return app.screen  # type: ignore[return-value]
+
+
+def status(screen) -> str:
+    return shown(screen.query_one("#status", Static))
+
+
+async def test_the_scan_shows_every_checks_count(db: Database) -> None:
+    plant(db, "ideas.user_id", 2)
+    plant(db, "outputs.idea_id", 3)
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orphans(app, pilot)
+        table = screen.query_one("#counts", DataTable)
+        counts = {
+            str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)
+        }
+        assert counts["ideas.user_id"] == "2" and counts["outputs.idea_id"] == "3"
+        assert counts["credentials.user_id"] == "0"
+        assert "orphan rows in" in status(screen)
+
+
+async def test_clean_backs_up_asks_for_the_count_and_deletes(db: Database, tmp_path: Path) -> None:
+    ids = plant(db, "ideas.user_id", 2)
+    before = len(table_rows(db, "ideas"))
+    backup = tmp_path / "ideas.jsonl"
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_check(app, pilot, "ideas.user_id")
+        assert set(screen.query_one("#rows", PagedTable).loaded) == set(ids)
+        await pilot.press("c")
+        assert isinstance(app.screen, ReasonScreen)
+        app.screen.query_one(Input).value = str(backup)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TypeCountScreen))
+        assert backup.exists()
+        await pilot.press("3", "enter")  # the wrong count does nothing
+        assert isinstance(app.screen, TypeCountScreen)
+        app.screen.query_one(Input).value = ""
+        await pilot.press("2", "enter")
+        await wait_until(pilot, lambda: "Done: 2 rows" in status(screen))
+        await wait_until(pilot, lambda: "No rows left" in status(screen))
+    assert len(table_rows(db, "ideas")) == before - 2
+
+
+async def test_escape_at_the_count_changes_nothing(db: Database, tmp_path: Path) -> None:
+    plant(db, "ideas.user_id", 2)
+    before = table_rows(db, "ideas")
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_check(app, pilot, "ideas.user_id")
+        await pilot.press("c")
+        app.screen.query_one(Input).value = str(tmp_path / "b.jsonl")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TypeCountScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "Cancelled; nothing was changed" in status(screen))
+    assert table_rows(db, "ideas") == before
+
+
+async def test_receipts_need_the_second_confirmation(db: Database, tmp_path: Path) -> None:
+    plant(db, "payment_receipts.user_id", 1)
+    before = table_rows(db, "payment_receipts")
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_check(app, pilot, "payment_receipts.user_id")
+        assert "money records" in shown(screen.query_one("#warning", Static))
+        await pilot.press("c")
+        app.screen.query_one(Input).value = str(tmp_path / "r.jsonl")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TypeCountScreen))
+        await pilot.press("1", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")  # not enough: only the button deletes receipts
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.click("#cancel")
+        await wait_until(pilot, lambda: "Cancelled" in status(screen))
+        assert table_rows(db, "payment_receipts") == before
+        await pilot.press("c")
+        app.screen.query_one(Input).value = str(tmp_path / "r2.jsonl")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TypeCountScreen))
+        await pilot.press("1", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm")
+        await wait_until(pilot, lambda: "Done: 1 rows" in status(screen))
+    assert len(table_rows(db, "payment_receipts")) == len(before) - 1
+
+
+async def test_a_refused_clean_says_why_and_keeps_no_backup(db: Database, tmp_path: Path) -> None:
+    plant(db, "executions.user_id", 1)
+    plant(db, "outputs.execution_id", 1)  # an output pointing at a missing execution…
+    change(  # …and one pointing at the orphan execution, which a delete would cascade to
+        db,
+        "UPDATE outputs SET execution_id = (SELECT id FROM executions "
+        "WHERE error_step = 'orphaned') WHERE format = 'blog_post' "
+        "AND execution_id NOT IN (SELECT id FROM executions)",
+    )
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_check(app, pilot, "executions.user_id")
+        await pilot.press("c")
+        app.screen.query_one(Input).value = str(tmp_path / "e.jsonl")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Refused" in status(screen))
+        assert "outputs rows (execution_id)" in status(screen)
+    assert not (tmp_path / "e.jsonl").exists()
+
+
+async def test_a_read_only_profile_cannot_start_a_clean(db: Database) -> None:
+    plant(db, "ideas.user_id", 1)
+    reader = with_registry(db, db.registry, read_only=True)
+    before = table_rows(db, "ideas")
+    app = AdminApp(reader)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_check(app, pilot, "ideas.user_id")
+        await pilot.press("c")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, OrphanCheckScreen)
+    assert table_rows(db, "ideas") == before
+
+
+async def test_the_health_tab_shows_ddl_for_missing_keys(pg_db: Database) -> None:
+    change(pg_db, "ALTER TABLE ideas DROP CONSTRAINT ideas_user_id_fkey")
+    app = AdminApp(pg_db)
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen = await open_orphans(app, pilot)
+        await pilot.press("k")
+        ddl = screen.query_one("#ddl", TextArea)
+        await wait_until(pilot, lambda: "ADD CONSTRAINT" in ddl.text)
+        assert "ALTER TABLE ideas ADD CONSTRAINT ideas_user_id_fkey" in ddl.text
+        assert "CREATE INDEX executions_started_at_id" in ddl.text
+        assert "1 of 11 foreign keys missing" in shown(screen.query_one("#health-status", Static))
