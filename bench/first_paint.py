@@ -40,13 +40,11 @@ def time_paint(pattern: str, runs: int, command: str) -> tuple[float, str]:
     return median_of(done.stdout), done.stdout.strip()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10)
-    args = parser.parse_args()
+def compare(runs: int) -> tuple[float, float, str]:
+    """Median first paint of the bare app and of `adminui demo` (seconds), and the tool's lines."""
     adminui = shutil.which("adminui")
-    if not adminui or not TOOL.is_file():
-        raise SystemExit("needs the adminui command (pip install -e .) and ../shared/tools")
+    if not adminui or not TOOL.is_file() or not shutil.which("tmux"):
+        raise SystemExit("needs tmux, the adminui command (pip install -e .) and ../shared/tools")
     with tempfile.TemporaryDirectory() as tmp:
         demo = Path(tmp) / "demo.sqlite"
         subprocess.run(
@@ -56,11 +54,18 @@ def main() -> None:
         newest = users.recent_users(db, 1).rows[0].email
         db.dispose()
         bare, bare_line = time_paint(
-            "bare-row-0000", args.runs, f"{sys.executable} {HERE / 'bare_datatable.py'}"
+            "bare-row-0000", runs, f"{sys.executable} {HERE / 'bare_datatable.py'}"
         )
-        app, app_line = time_paint(newest, args.runs, f"{adminui} demo --path {demo}")
-    print(f"bare Textual DataTable: {bare_line}")
-    print(f"adminui demo:           {app_line}")
+        app, app_line = time_paint(newest, runs, f"{adminui} demo --path {demo}")
+    return bare, app, f"bare Textual DataTable: {bare_line}\nadminui demo:           {app_line}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+    bare, app, lines = compare(args.runs)
+    print(lines)
     verdict = "meets" if app <= 2 * bare else "misses"
     print(
         f"first paint: adminui {app:.3f} s vs bare {bare:.3f} s = {app / bare:.2f}x "

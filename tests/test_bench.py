@@ -1,0 +1,52 @@
+"""The benchmark harness can't rot: every read statement has bench parameters, and
+`bench/run.py --quick` runs whole on the test database (CI runs this; the figures at scale come
+from bench/make_scale.py and a full run, never from a timed test)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from adminui.db import Database
+from adminui.queries import Registry
+from adminui.schema import recommended_indexes
+from bench import params, run
+from tests.pg_cluster import PG_PASSWORD
+
+
+def _read_statements() -> list[str]:
+    registry = Registry.load()
+    return [n for n in registry.names() if registry.get(n).mode == "read"]
+
+
+def test_every_read_statement_has_bench_parameters() -> None:
+    missing = [
+        n for n in _read_statements() if params.builder(n) is None and n not in params.EXEMPT
+    ]
+    assert missing == [], f"add these to bench/params.py: {missing}"
+
+
+def test_quick_run_reports_every_statement_and_leaves_no_index(
+    pg_db: Database, tmp_path: Path
+) -> None:
+    url = pg_db.profile.url.set(password=PG_PASSWORD).render_as_string(hide_password=False)
+    out = tmp_path / "RESULTS.md"
+    argv = ["--url", url, "--quick", "--out", str(out)]
+    if shutil.which("tmux") is None:
+        argv.append("--no-paint")
+    run.main(argv, say=lambda _line: None)
+
+    report = out.read_text(encoding="utf-8")
+    labels = {line.split(" | ")[0].lstrip("| ") for line in report.splitlines()}
+    for name in _read_statements():
+        if name not in params.EXEMPT:
+            assert any(label.split(":")[0] == name for label in labels), name
+    ratios = re.findall(r"\| (\d+\.\d\d)x", report)
+    assert len(ratios) >= 2 * (len(_read_statements()) - len(params.EXEMPT))
+    assert all(float(r) > 0 for r in ratios)
+    assert "RSS after paging through" in report
+    with pg_db.read() as tx:
+        names = {r["index_name"] for r in tx.rows("live_indexes")}
+    created = {re.search(r"CREATE INDEX (\w+)", a.ddl)[1] for a in recommended_indexes()}
+    assert names.isdisjoint(created), "the recommended indexes the run created were not dropped"
