@@ -11,6 +11,7 @@ Driver errors become one-sentence AdminErrors here, naming host and port, never 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -29,6 +30,10 @@ from adminui.queries import Registry, Statement
 # Connection settings of the SQLite driver (PRAGMAs, not queries), applied on connect.
 _SQLITE_SETUP = ("PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000")
 _SQLITE_QUERY_ONLY = "PRAGMA query_only = ON"
+# A pooled PostgreSQL connection idle longer than this is pinged before use: the server, a pooler
+# or a firewall may have closed it meanwhile. One used moments ago is not, so a burst of
+# transactions (paging a list, a scan) pays no extra round trip each (pool_pre_ping's cost).
+PING_AFTER_IDLE_SECONDS = 5.0
 # CURRENT_TIMESTAMP's form: the SQLite schema keeps every time as UTC text in it.
 SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
 
@@ -141,7 +146,8 @@ class Database:
             }
             if profile.sslmode:
                 connect_args["sslmode"] = profile.sslmode
-            engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+            engine = create_engine(url, connect_args=connect_args)
+            _ping_when_idle(engine)
             self._write_engine = engine
             self._read_engine = engine.execution_options(postgresql_readonly=True)
 
@@ -253,6 +259,27 @@ class Database:
                 f"({self.profile.statement_timeout_ms} ms) or was cancelled."
             )
         return DatabaseError(f"The database refused {what}: {detail}")
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a connection on checkout when it has been idle in the pool for a while; a dead one is
+    replaced (the pool retries with a fresh connection) instead of failing the transaction."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_conn, None):
+                raise sa_exc.DisconnectionError() from error
+            raise
 
 
 def _first_line(message: str) -> str:

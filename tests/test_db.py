@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from adminui import db as db_module
 from adminui.config import Profile, normalize_url, url_profile
 from adminui.db import Database
 from adminui.errors import DatabaseError, ReadOnlyError, SetupError
@@ -127,3 +128,20 @@ def test_naive_times_are_refused_before_they_reach_either_database(db: Database)
             timezone="UTC",
             created_at=datetime(2026, 1, 1),
         )
+
+
+def test_an_idle_connection_closed_by_the_server_is_replaced_not_failed(
+    pg_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection idle past PING_AFTER_IDLE_SECONDS is pinged on checkout; one the server
+    closed meanwhile is swapped for a new one and the read succeeds. Within the idle window
+    nothing is pinged (that round trip was most of the app's overhead on fast statements)."""
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+    assert pg_db.rows("recent_users", limit=1)  # a connection now waits in the pool
+    killed = scalar(
+        pg_db,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE application_name = 'adminui' AND state = 'idle'",
+    )
+    assert killed == 1
+    assert pg_db.rows("recent_users", limit=1)
