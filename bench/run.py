@@ -39,6 +39,8 @@ from adminui.schema import recommended_indexes
 from bench import params
 
 OVERHEAD_TARGET = 1.2
+TIMEOUT_MS = 15_000  # the profile's statement_timeout_ms, as config.example.toml suggests
+CASE_BUDGET_S = 30.0  # a slow statement gets fewer repeats
 BIG_TABLE = 100_000
 PAINT_TARGET = 2.0
 RSS_TARGET_MB = 200.0
@@ -61,6 +63,7 @@ class Timing:
     case: params.Case
     app: list[float]
     raw: list[float]
+    guarded: list[float]  # raw, inside BEGIN READ ONLY + set_config(statement_timeout) + COMMIT
     plan: str
     seq_scans: tuple[str, ...]  # big tables scanned sequentially
     server_ms: float  # EXPLAIN ANALYZE's execution time
@@ -113,28 +116,55 @@ def plan_of(conn: psycopg.Connection, sql: str, values: dict[str, Any], sizes: d
     return "; ".join(dict.fromkeys(nodes)), tuple(dict.fromkeys(flagged)), top["Execution Time"]
 
 
+@dataclass
+class Raw:
+    """The plain psycopg side: an autocommit connection (the floor: one round trip a statement)
+    and one that runs each statement in a transaction with the app's guarantees, so the report
+    tells their cost apart from the rest of the app's overhead."""
+
+    conn: psycopg.Connection
+    guarded: psycopg.Connection
+    timeout_sql: str
+    timeout_ms: str
+
+    @classmethod
+    def connect(cls, url: str, db: Database) -> Raw:
+        guarded = psycopg.connect(url)
+        guarded.read_only = True
+        timeout = raw_sql(db.statement("set_statement_timeout").sql)
+        return cls(psycopg.connect(url, autocommit=True), guarded, timeout, str(TIMEOUT_MS))
+
+    def close(self) -> None:
+        self.conn.close()
+        self.guarded.close()
+
+
 def measure(
-    db: Database, conn: psycopg.Connection, case: params.Case, repeat: int, sizes: dict[str, int]
+    db: Database, raw: Raw, case: params.Case, repeat: int, sizes: dict[str, int]
 ) -> Timing:
-    """Interleave the app and raw psycopg, `repeat` times each after one warm-up of each."""
+    """Interleave the app, raw psycopg and raw psycopg with the app's transaction guarantees,
+    `repeat` times each (fewer for slow statements, CASE_BUDGET_S each) after a warm-up."""
     sql = raw_sql(db.statement(case.statement).sql)
 
-    def raw() -> None:
-        conn.execute(sql, case.params).fetchall()
+    def plain() -> None:
+        raw.conn.execute(sql, case.params).fetchall()
+
+    def guarded() -> None:
+        with raw.guarded.transaction():
+            raw.guarded.execute(raw.timeout_sql, {"ms": raw.timeout_ms})
+            raw.guarded.execute(sql, case.params).fetchall()
 
     def app() -> None:
         case.app(db)
 
-    app()
-    raw()
-    app_times, raw_times = [], []
-    for i in range(repeat):
-        first, second = (app, raw) if i % 2 == 0 else (raw, app)
-        a, b = clock(first), clock(second)
-        app_times.append(a if first is app else b)
-        raw_times.append(b if first is app else a)
-    shape, flagged, server_ms = plan_of(conn, sql, case.params, sizes)
-    return Timing(case, app_times, raw_times, shape, flagged, server_ms)
+    sides = [app, plain, guarded]
+    once = max(clock(side) for side in sides)
+    times: dict[Callable[[], None], list[float]] = {side: [] for side in sides}
+    for i in range(max(3, min(repeat, int(CASE_BUDGET_S * 1000 / (3 * once))))):
+        for side in sides[i % 3 :] + sides[: i % 3]:  # each side goes first in turn
+            times[side].append(clock(side))
+    shape, flagged, server_ms = plan_of(raw.conn, sql, case.params, sizes)
+    return Timing(case, times[app], times[plain], times[guarded], shape, flagged, server_ms)
 
 
 def table_sizes(conn: psycopg.Connection) -> dict[str, int]:
@@ -205,9 +235,9 @@ def verdict(value: float, limit: float) -> str:
 
 def timings_table(timings: list[Timing]) -> list[str]:
     lines = [
-        "| case | through the app | app p50 / p95 ms | raw p50 / p95 ms | app / raw "
-        f"(<= {OVERHEAD_TARGET}x) | target | verdict | plan (server ms) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| case | through the app | n | app p50 / p95 ms | raw p50 / p95 ms | raw in a guarded "
+        f"tx p50 ms | app / raw (<= {OVERHEAD_TARGET}x) | target | verdict | plan (server ms) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for t in timings:
         target, judged = "—", "—"
@@ -217,25 +247,26 @@ def timings_table(timings: list[Timing]) -> list[str]:
         overhead = f"{t.ratio:.2f}x" + ("" if t.ratio <= OVERHEAD_TARGET else " **over**")
         flag = f" **seq scan: {', '.join(t.seq_scans)}**" if t.seq_scans else ""
         lines.append(
-            f"| {t.case.label} | {t.case.via} | {p50(t.app):.1f} / {p95(t.app):.1f} | "
-            f"{p50(t.raw):.1f} / {p95(t.raw):.1f} | {overhead} | {target} | {judged} | "
+            f"| {t.case.label} | {t.case.via} | {len(t.app)} | "
+            f"{p50(t.app):.2f} / {p95(t.app):.2f} | {p50(t.raw):.2f} / {p95(t.raw):.2f} | "
+            f"{p50(t.guarded):.2f} | {overhead} | {target} | {judged} | "
             f"{t.plan} ({t.server_ms:.1f}){flag} |"
         )
     return lines
 
 
 def run_all(
-    db: Database, conn: psycopg.Connection, repeat: int, say: Callable[[str], None]
+    db: Database, raw: Raw, repeat: int, say: Callable[[str], None]
 ) -> tuple[params.Sample, list[Timing]]:
-    sizes = table_sizes(conn)
-    sample = params.sample(conn)
+    sizes = table_sizes(raw.conn)
+    sample = params.sample(raw.conn)
     names = [n for n in db.registry.names() if db.statement(n).mode == "read"]
     timings = []
     for case in params.cases(sample, names):
-        timing = measure(db, conn, case, repeat, sizes)
+        timing = measure(db, raw, case, repeat, sizes)
         say(
             f"  {case.label:42} app {p50(timing.app):8.2f} ms  raw {p50(timing.raw):8.2f} ms  "
-            f"{timing.ratio:5.2f}x  {timing.plan}"
+            f"guarded {p50(timing.guarded):8.2f} ms  {timing.ratio:5.2f}x  {timing.plan}"
         )
         timings.append(timing)
     return sample, timings
@@ -252,13 +283,13 @@ def main(argv: list[str] | None = None, say: Callable[[str], None] = print) -> l
     args = parser.parse_args(argv)
     repeat = args.repeat or (5 if args.quick else 20)
     out = args.out or Path(__file__).parent / "RESULTS.md"
-    profile = Profile(
-        "bench", normalize_url(args.url, "--url").set(password=None), statement_timeout_ms=15_000
-    )
-    password = normalize_url(args.url, "--url").password
+    url = normalize_url(args.url, "--url")
+    profile = Profile("bench", url.set(password=None), statement_timeout_ms=TIMEOUT_MS)
+    password = url.password
     db = Database(profile, str(password) if password else None, Registry.load())
-    raw_url = normalize_url(args.url, "--url").set(drivername="postgresql")
-    conn = psycopg.connect(raw_url.render_as_string(hide_password=False), autocommit=True)
+    raw_url = url.set(drivername="postgresql")
+    raw = Raw.connect(raw_url.render_as_string(hide_password=False), db)
+    conn = raw.conn
     report = [
         f"# Benchmark results{' (--quick)' if args.quick else ''}",
         "",
@@ -272,13 +303,13 @@ def main(argv: list[str] | None = None, say: Callable[[str], None] = print) -> l
     created: list[str] = []
     try:
         say("with the database's own indexes:")
-        sample, without = run_all(db, conn, repeat, say)
+        sample, without = run_all(db, raw, repeat, say)
         report += ["", "## Every read statement, the database's own indexes", ""]
         report += timings_table(without)
         offsets = offset_pages(conn, sample.runs, max(3, repeat // 4))
         created += create_recommended(conn)
         say(f"with the recommended indexes ({', '.join(created) or 'all there already'}):")
-        _, with_indexes = run_all(db, conn, repeat, say)
+        _, with_indexes = run_all(db, raw, repeat, say)
         report += ["", "## Every read statement, with the recommended indexes", ""]
         report += timings_table(with_indexes)
         report += ["", "## Execution pages: keyset (the app) against OFFSET", ""]
@@ -320,7 +351,7 @@ def main(argv: list[str] | None = None, say: Callable[[str], None] = print) -> l
     finally:
         for name in created:
             conn.execute(f"DROP INDEX IF EXISTS {name}")
-        conn.close()
+        raw.close()
         db.dispose()
     out.write_text("\n".join(report) + "\n", encoding="utf-8")
     say(f"wrote {out}")
