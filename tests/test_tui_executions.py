@@ -1,15 +1,28 @@
-"""The execution history driven with Pilot: failed only, a run's whole error, failures by step."""
+"""The execution history driven with Pilot: failed only, a run's whole error, failures by step
+and over time in a window, auto-refresh."""
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, TextArea
+import re
+import shutil
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Select, Static, TextArea
+
+from adminui.config import Config
 from adminui.db import Database
 from adminui.ops import executions
+from adminui.ops.windows import Window
+from adminui.queries import Registry, default_query_dir
 from adminui.tui.app import AdminApp
-from adminui.tui.executions import ExecutionDetailScreen, ExecutionsScreen
-from tests.conftest import scalar
-from tests.test_tui import table_emails, wait_until
+from adminui.tui.execution_detail import ExecutionDetailScreen
+from adminui.tui.executions import ExecutionsScreen
+from adminui.tui.paged_table import PagedTable
+from tests.conftest import FIXTURE_NOW, scalar, with_registry
+from tests.test_tui import shown, table_emails, wait_until
 from tests.test_tui_payments import rows_in
 
 
@@ -50,3 +63,178 @@ async def test_failures_by_step_and_stuck_runs(db: Database) -> None:
         assert [str(table.get_row_at(i)[0]) for i in range(len(summary))] == [
             s.error_step for s in summary
         ]
+
+
+def insert_runs(db: Database, count: int, after: datetime) -> list[str]:
+    """Failed runs that start after `after`, written as the SaaS app would; newest first."""
+    user = str(scalar(db, "SELECT id FROM users ORDER BY created_at LIMIT 1"))
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    with db.write() as tx:
+        for n, run_id in enumerate(ids):
+            started = after + timedelta(minutes=n + 1)
+            tx.run(
+                "insert_execution",
+                id=run_id,
+                user_id=user,
+                selected_idea_id=None,
+                judge_score=50,
+                format_chosen="image",
+                status="failed",
+                error_message="boom",
+                error_step="generation",
+                tokens_used=1,
+                duration_seconds=1,
+                started_at=started,
+                completed_at=started,
+            )
+    return ids[::-1]
+
+
+def marker(app: AdminApp) -> str:
+    return shown(app.screen.query_one("#new-marker", Static)).strip()
+
+
+def highlighted(table: DataTable) -> str | None:
+    return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+
+async def open_runs(app: AdminApp, pilot: Pilot) -> PagedTable:
+    await wait_until(pilot, lambda: len(table_emails(app)) > 0)
+    app.open_executions()
+    await wait_until(
+        pilot,
+        lambda: isinstance(app.screen, ExecutionsScreen) and rows_in(app, "#runs-table") > 0,
+    )
+    return app.screen.query_one("#runs-table", PagedTable)
+
+
+async def test_auto_refresh_counts_new_runs_and_leaves_cursor_and_scroll_alone(
+    db: Database,
+) -> None:
+    app = AdminApp(db, Config(executions_refresh_seconds=1))
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = await open_runs(app, pilot)
+        table.focus()
+        table.move_cursor(row=40)
+        await wait_until(pilot, lambda: table.scroll_y > 0)
+        where = (table.cursor_row, highlighted(table), table.scroll_y)
+        newest = executions.list_executions(db, limit=1).rows[0].started_at
+        new_ids = insert_runs(db, 3, newest)
+        await pilot.press("a")  # on: counts at once, then every second
+        await wait_until(pilot, lambda: marker(app) == "3 new — press n to show")
+        assert (table.cursor_row, highlighted(table), table.scroll_y) == where
+        new_ids = insert_runs(db, 1, newest + timedelta(minutes=3)) + new_ids
+        await wait_until(pilot, lambda: marker(app) == "4 new — press n to show")  # the timer
+        assert (table.cursor_row, highlighted(table), table.scroll_y) == where
+        await pilot.press("n")
+        await wait_until(pilot, lambda: highlighted(table) == new_ids[0])
+        assert [table.get_row_at(i)[0] for i in range(4)] and list(table.loaded)[:4] == new_ids
+        assert marker(app) == "auto-refresh every 1 s"
+        await pilot.press("a")
+        assert marker(app) == ""
+
+
+def broken_count(tmp_path: Path) -> Registry:
+    """The vetted statements with the count of new runs pointed at a table that isn't there."""
+    queries = tmp_path / "queries"
+    shutil.copytree(default_query_dir(), queries)
+    for path in queries.glob("executions*.sql"):
+        text = path.read_text()
+        assert "AS newer\nFROM (" in text
+        path.write_text(text.replace("AS newer\nFROM (", "AS newer\nFROM no_such_table, ("))
+    return Registry.load(queries)
+
+
+async def test_a_failing_refresh_is_said_and_the_list_keeps_working(
+    db: Database, tmp_path: Path
+) -> None:
+    broken = with_registry(db, broken_count(tmp_path))
+    app = AdminApp(broken)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_runs(app, pilot)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: marker(app).startswith("auto-refresh failed: "))
+        assert "count_newer_executions" in marker(app)
+        assert app.screen.query_one("#new-marker").has_class("-error")
+        await pilot.press("f")
+        failed = executions.list_executions(db, status="failed", limit=300).rows
+        table = app.screen.query_one("#runs-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(failed))
+    broken.dispose()
+
+
+async def type_into(pilot: Pilot, selector: str, text: str) -> None:
+    """Select what the field holds and type over it, as a person would."""
+    pilot.app.screen.query_one(selector, Input).focus()
+    await pilot.press("ctrl+shift+a", *(text or ["backspace"]))
+
+
+def window_status(app: AdminApp) -> str:
+    return shown(app.screen.query_one("#window-status", Static)).strip()
+
+
+async def test_the_window_applies_to_runs_failures_and_the_chart(db: Database) -> None:
+    since, until = FIXTURE_NOW - timedelta(days=6), FIXTURE_NOW
+    runs = executions.list_executions(db, since=since, until=until, limit=10_000).rows
+    summary = executions.failure_summary(db, since, until)
+    app = AdminApp(db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = await open_runs(app, pilot)
+        await type_into(pilot, "#from", "2026-05-26T12:00")
+        await type_into(pilot, "#to", "2026-06-01T12:00")
+        await wait_until(
+            pilot,
+            lambda: window_status(app).startswith(
+                "Window: 2026-05-26 12:00 → 2026-06-01 12:00 UTC"
+            ),
+        )
+        await wait_until(
+            pilot,
+            lambda: (
+                list(table.loaded) == [r.id for r in runs[:300]]
+                and rows_in(app, "#summary") == len(summary)
+            ),
+        )
+        assert summary and runs
+        timeline = app.screen.query_one("#timeline", Static)
+        title = app.screen.query_one("#timeline-title", Static)
+        assert shown(title).startswith("Failures per day")
+        lines = shown(timeline).strip().splitlines()
+        assert len(lines) == 1 + 7  # the headings, then 7 days newest first
+        assert lines[1].startswith("2026-06-01") and lines[-1].startswith("2026-05-26")
+        series = executions.failures_by_bucket(db, Window(since, until))
+        assert [line.split()[-2:] for line in lines[1:]] == [
+            [str(b.failed), str(b.partial)] for b in reversed(series.buckets)
+        ]
+
+        day = executions.list_executions(db, since=until - timedelta(days=1), until=until).rows
+        await type_into(pilot, "#from", "2026-05-31T12:00")
+        await wait_until(
+            pilot,
+            lambda: (
+                shown(title).startswith("Failures per hour")
+                and list(table.loaded) == [r.id for r in day]
+            ),
+        )
+        lines = shown(timeline).strip().splitlines()
+        assert len(lines) == 1 + 24 and lines[1].startswith("2026-06-01 11:00")
+
+        shown_runs = list(table.loaded)
+        for typed, said in (
+            ("[bold]nope", "from: '[bold]nope' is not a window"),
+            ("2099-01-01", "from: 2099-01-01 00:00 UTC is in the future"),
+        ):
+            await type_into(pilot, "#from", typed)
+            await wait_until(pilot, lambda said=said: window_status(app).startswith(said))
+            assert app.screen.query_one("#window-status").has_class("-error")
+            assert list(table.loaded) == shown_runs  # the lists keep the last good window
+        await type_into(pilot, "#from", "2026-06-02")
+        await wait_until(pilot, lambda: window_status(app).startswith("to: must be after from"))
+
+        await type_into(pilot, "#from", "")
+        await type_into(pilot, "#to", "")
+        app.screen.query_one("#window", Select).value = "30d"
+        preset = re.compile(r"Window: \d{4}-\d\d-\d\d \d\d:\d\d → now UTC$")
+        await wait_until(pilot, lambda: bool(preset.match(window_status(app))))
+        recent = executions.list_executions(db, since=datetime.now(UTC) - timedelta(days=30))
+        await wait_until(pilot, lambda: table.row_count == len(recent.rows))

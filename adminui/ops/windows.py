@@ -65,7 +65,7 @@ class Window:
         """The window in words, for a status line."""
         start = f"{self.since:%Y-%m-%d %H:%M}" if self.since else "the first run"
         end = f"{self.until:%Y-%m-%d %H:%M}" if self.until else "now"
-        return f"{start} → {end} (UTC)"
+        return f"{start} → {end} UTC"
 
 
 def parse_window(

@@ -1,5 +1,6 @@
-"""Execution history for on-call: runs newest first (pages load as you scroll), failures by step,
-stuck runs, and one run whole with its full error text."""
+"""Execution history for on-call: runs newest first (pages load as you scroll, new ones counted
+while auto-refresh is on), failures by step and per hour or day, stuck runs; all through one time
+window. One run whole lives in execution_detail.py."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import (
     DataTable,
     Footer,
@@ -25,20 +26,23 @@ from textual.widgets import (
     Static,
     TabbedContent,
     TabPane,
-    TextArea,
 )
 from textual.worker import get_current_worker
 
 from adminui.errors import AdminError
 from adminui.ops import executions
-from adminui.ops.windows import parse_since
+from adminui.ops.windows import Window, parse_window
 from adminui.tui.cells import cell, failure
+from adminui.tui.charts import Bar, bar_chart
+from adminui.tui.execution_detail import ExecutionDetailScreen
 from adminui.tui.paged_table import PagedTable
 
 if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
 
 PAGE = 300
+TYPING_PAUSE = 0.4  # seconds without a keystroke before a typed window applies
+NEW_CAP = 999  # counting stops here: "more than 999 new" is all on-call needs to know
 # What on-call reads first comes first: at 80 columns the later ones scroll into view.
 LIST = (
     "started_at",
@@ -51,25 +55,57 @@ LIST = (
     "duration_seconds",
 )
 SUMMARY = executions.VIEW_COLUMNS["summary"]
+PRESETS = (
+    ("last hour", "1h"),
+    ("last 24 hours", "24h"),
+    ("last 7 days", "7d"),
+    ("last 30 days", "30d"),
+    ("all time", "all"),
+)
+BUCKET_LABEL = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d"}
+
+Top = tuple[datetime, str] | None
 
 
 class ExecutionsScreen(Screen[None]):
-    """Runs, failures by step, stuck runs. `f` toggles failed only; Enter opens a run."""
+    """Runs, failures, stuck runs in one window. `f` toggles failed only, `a` auto-refresh, `n`
+    shows the new runs it found; Enter opens a run."""
 
     CSS_PATH = "executions.tcss"
+    AUTO_FOCUS = "#runs-table"  # the keys (f, a, n, Enter) work at once; the filters are a Tab away
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("f", "failed_only", "Failed only", tooltip="Show only failed runs (or all)"),
+        Binding("a", "auto_refresh", "Auto-refresh", tooltip="Count new runs every few seconds"),
+        Binding("n", "show_new", "Show new", tooltip="Reload the list with the new runs on top"),
         Binding("r", "reload", "Reload"),
     ]
 
     @dataclass
     class Overview(Message):
-        """The failure summary and the stuck runs."""
+        """The failure summary and chart for a window, and the stuck runs."""
 
-        summary: tuple[executions.StepFailures, ...]
-        stuck: tuple[executions.ExecutionRow, ...]
+        window: Window
+        summary: tuple[executions.StepFailures, ...] = ()
+        series: executions.FailureSeries | None = None
+        stuck: tuple[executions.ExecutionRow, ...] = ()
         error: str | None = None
+
+    @dataclass
+    class NewRuns(Message):
+        """How many runs sort above `top` (the list's newest row when the count was asked)."""
+
+        top: Top
+        filters: dict[str, Any]
+        count: int
+        error: str | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.window = Window()
+        self.refreshing = False
+        self._list_filters: dict[str, Any] = {}
+        self._typing: Timer | None = None
 
     @property
     def admin(self) -> AdminApp:
@@ -77,20 +113,31 @@ class ExecutionsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        with Horizontal(id="window-bar"):
+            yield Select(PRESETS, value="all", allow_blank=False, id="window")
+            yield Input(placeholder="from: 2026-11-01, 36h", id="from")
+            yield Input(placeholder="to: 2026-11-20 or now", id="to")
+        yield Static(id="window-status")
         with TabbedContent(initial="runs"):
             with TabPane("Runs", id="runs"):
                 with Horizontal(id="filters"):
                     yield Select(
                         [(s, s) for s in executions.STATUSES], prompt="any status", id="status"
                     )
-                    yield Input(placeholder="since: 1h, 24h, 7d, 30d", id="since")
                     yield Input(placeholder="error_step", id="step")
                     yield Input(placeholder="user email", id="user")
-                yield Static(id="runs-status")
+                with Horizontal(id="runs-line"):
+                    yield Static(id="runs-status")
+                    yield Static(id="new-marker")
                 yield PagedTable(LIST, "runs, newest first", id="runs-table")
-            with TabPane("Failures by step", id="failures"), VerticalScroll():
-                yield Static(id="chart")
-                yield DataTable(id="summary", cursor_type="row")
+            # By step and by time: stacked on a narrow terminal, side by side on a wide one.
+            with TabPane("Failures", id="failures"), VerticalScroll(id="failures-body"):
+                with VerticalScroll(id="by-step"):
+                    yield Static(id="chart")
+                    yield DataTable(id="summary", cursor_type="row")
+                with VerticalScroll(id="by-time"):
+                    yield Static(id="timeline-title")
+                    yield Static(id="timeline")
             with TabPane("Stuck", id="stuck"):
                 yield Static(id="stuck-status")
                 yield DataTable(id="stuck-table", cursor_type="row", zebra_stripes=True)
@@ -102,42 +149,65 @@ class ExecutionsScreen(Screen[None]):
             table = self.query_one(table_id, DataTable)
             for column in columns:
                 table.add_column(column.replace("_", " "), key=column)
-        self.action_reload()
+        self._refresh_timer = self.set_interval(
+            self.admin.config.executions_refresh_seconds, self._check_new, pause=True
+        )
+        self._apply_window()
 
     def action_reload(self) -> None:
-        """Read everything again."""
+        """Read everything again, in the window on screen."""
         self._reload_runs()
-        self.load_overview()
+        self.load_overview(self.window)
+
+    # The window: a preset, or an explicit from-to that replaces it while either is filled.
+
+    @on(Input.Changed, "#from, #to")
+    def _window_typed(self) -> None:
+        """Apply a typed from/to once typing pauses: '2026-11-2' is not yet a window, and
+        every prefix that is one ('2026-11-20', '2026-11-20T1') would reload the lists."""
+        if self._typing is not None:
+            self._typing.stop()
+        self._typing = self.set_timer(TYPING_PAUSE, self._apply_window)
+
+    @on(Select.Changed, "#window")
+    def _apply_window(self) -> None:
+        """Read the window; a bad one is said on screen and the lists keep the last good one."""
+        typed = self.query_one("#from", Input).value, self.query_one("#to", Input).value
+        status = self.query_one("#window-status", Static)
+        try:
+            if any(t.strip() for t in typed):
+                window = parse_window(*typed, fields=("from", "to"))
+            else:
+                window = parse_window(str(self.query_one("#window", Select).value))
+        except AdminError as error:
+            status.set_class(True, "-error")
+            status.update(Text(f"{error} (still showing {self.window.describe()})"))
+            return
+        self.window = window
+        status.set_class(False, "-error")
+        replaced = " · from-to replaces the preset" if any(t.strip() for t in typed) else ""
+        status.update(Text(f"Window: {window.describe()}{replaced}"))
+        self.action_reload()
+
+    # The runs list.
 
     def action_failed_only(self) -> None:
         """Toggle the status filter between 'failed' and any."""
         select = self.query_one("#status", Select)
         select.value = Select.BLANK if select.value == "failed" else "failed"
 
-    def on_input_changed(self) -> None:
-        """A filter changed: the list starts over."""
-        self._reload_runs()
-
-    def on_select_changed(self) -> None:
-        """The status filter changed."""
-        self._reload_runs()
-
-    def _filters(self) -> dict[str, Any]:
+    @on(Input.Changed, "#step, #user")
+    @on(Select.Changed, "#status")
+    def _reload_runs(self) -> None:
+        """A list filter (or the window) changed: the list starts over from the newest run."""
         status = self.query_one("#status", Select).value
-        since = self.query_one("#since", Input).value.strip()
-        return {
+        filters = self._list_filters = {
             "status": status if isinstance(status, str) else None,
-            "since": parse_since(since) if since else None,
             "step": self.query_one("#step", Input).value.strip() or None,
             "email": self.query_one("#user", Input).value.strip() or None,
+            "since": self.window.since,
+            "until": self.window.until,
         }
-
-    def _reload_runs(self) -> None:
-        try:
-            filters = self._filters()
-        except AdminError as error:  # a malformed since: said where the count would be
-            self.query_one("#runs-status", Static).update(Text(str(error)))
-            return
         db = self.admin.db
 
         def fetch(after: tuple[datetime, str] | None) -> tuple[list[dict[str, Any]], Any]:
@@ -145,6 +215,7 @@ class ExecutionsScreen(Screen[None]):
             return [dataclasses.asdict(r) for r in page.rows], page.after
 
         self.query_one("#runs-table", PagedTable).restart(fetch)
+        self._show_marker(0)
 
     def on_paged_table_changed(self, message: PagedTable.Changed) -> None:
         """The runs table says what it holds."""
@@ -155,41 +226,109 @@ class ExecutionsScreen(Screen[None]):
         if event.data_table.id in ("runs-table", "stuck-table") and event.row_key.value:
             self.app.push_screen(ExecutionDetailScreen(event.row_key.value))
 
+    # Auto-refresh: count what sorts above the newest row loaded; the table itself is not
+    # touched, so the operator's cursor and scroll stay where they are until `n`.
+
+    def action_auto_refresh(self) -> None:
+        """Turn auto-refresh on (checking at once) or off."""
+        self.refreshing = not self.refreshing
+        if self.refreshing:
+            self._refresh_timer.resume()
+            self._check_new()
+        else:
+            self._refresh_timer.pause()
+            self._show_marker(0)
+
+    def action_show_new(self) -> None:
+        """Reload the list (new runs on top, cursor back at the top) and the summaries."""
+        self.action_reload()
+
+    def _top(self) -> Top:
+        rows = self.query_one("#runs-table", PagedTable).loaded.values()
+        return next(((r["started_at"], r["id"]) for r in rows if r["started_at"]), None)
+
+    def _check_new(self) -> None:
+        if self.is_current:  # no counting while a run's detail is open over the list
+            self.count_new(self._top(), self._list_filters)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="execution-new")
+    def count_new(self, top: Top, filters: dict[str, Any]) -> None:
+        """Count the new runs off the UI thread."""
+        db = self.admin.db
+        try:
+            count = executions.count_newer_executions(db, top, cap=NEW_CAP, **filters)
+            message = self.NewRuns(top, filters, count)
+        except Exception as error:  # shown on screen; a worker must never die silently
+            message = self.NewRuns(top, filters, 0, failure(error))
+        if not get_current_worker().is_cancelled:
+            self.post_message(message)
+
+    def on_executions_screen_new_runs(self, message: NewRuns) -> None:
+        """Say how many are new, unless the list changed since the count was asked."""
+        current = message.filters is self._list_filters and message.top == self._top()
+        if self.refreshing and current:
+            self._show_marker(message.count, message.error)
+
+    def _show_marker(self, count: int, error: str | None = None) -> None:
+        marker = self.query_one("#new-marker", Static)
+        marker.set_class(error is not None, "-error")
+        marker.set_class(count > 0, "-new")
+        if error is not None:
+            text = f"auto-refresh failed: {error}"
+        elif count > NEW_CAP:
+            text = f"more than {NEW_CAP} new — press n to show"
+        elif count:
+            text = f"{count} new — press n to show"
+        else:
+            every = self.admin.config.executions_refresh_seconds
+            text = f"auto-refresh every {every} s" if self.refreshing else ""
+        marker.update(Text(text))
+
+    # The failures tab and the stuck tab.
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="execution-overview")
-    def load_overview(self) -> None:
-        """The failure summary and the stuck runs off the UI thread."""
+    def load_overview(self, window: Window) -> None:
+        """The failure summary and chart of the window, and the stuck runs, off the UI thread."""
         db, minutes = self.admin.db, self.admin.config.stuck_after_minutes
         try:
             message = self.Overview(
-                executions.failure_summary(db), executions.stuck_executions(db, minutes)
+                window,
+                executions.failure_summary(db, window.since, window.until),
+                executions.failures_by_bucket(db, window),
+                executions.stuck_executions(db, minutes),
             )
         except Exception as error:  # shown on screen; a worker must never die silently
-            message = self.Overview((), (), failure(error))
+            message = self.Overview(window, error=failure(error))
         if not get_current_worker().is_cancelled:
             self.post_message(message)
 
     def on_executions_screen_overview(self, message: Overview) -> None:
-        """Fill the failures tab (with bars) and the stuck tab."""
-        if message.error:
-            self.query_one("#chart", Static).update(Text(message.error))
+        """Fill the failures tab (bars by step, the table, the timeline) and the stuck tab."""
+        if message.error or message.series is None:
+            self.query_one("#chart", Static).update(Text(message.error or ""))
             return
         summary = self.query_one("#summary", DataTable)
         summary.clear()
         for step in message.summary:
             values = dataclasses.asdict(step)
             summary.add_row(*(cell(values[c]) for c in SUMMARY))
-        top = max((s.count for s in message.summary), default=0) or 1
-        chart = Table.grid(padding=(0, 1))
-        chart.add_column()
-        chart.add_column(width=40)
-        chart.add_column(justify="right")
-        for step in message.summary:
-            chart.add_row(
-                Text(step.error_step or "(none)"),
-                Text("█" * max(1, step.count * 40 // top), style="red"),
-                f"{step.count}",
+        steps = (Bar(s.error_step or "(none)", s.count, (f"{s.count:,}",)) for s in message.summary)
+        self.query_one("#chart", Static).update(bar_chart(steps, style="red"))
+        series, fmt, window = message.series, BUCKET_LABEL[message.series.unit], message.window
+        self.query_one("#timeline-title", Static).update(
+            Text(
+                f"Failures per {series.unit}, newest first: {window.describe()}"
+                if series.buckets
+                else f"No failures in {window.describe()}."
             )
-        self.query_one("#chart", Static).update(chart)
+        )
+        buckets = (
+            Bar(b.start.strftime(fmt), b.failed, (f"{b.failed:,}", f"{b.partial:,}"))
+            for b in reversed(series.buckets)
+        )
+        self.query_one("#timeline", Static).update(
+            bar_chart(buckets, style="red", headings=("failed", "partial"))
+        )
         stuck = self.query_one("#stuck-table", DataTable)
         stuck.clear()
         for row in message.stuck:
@@ -202,98 +341,4 @@ class ExecutionsScreen(Screen[None]):
 
     def action_back(self) -> None:
         """Back to where the history was opened from."""
-        self.app.pop_screen()
-
-
-class ExecutionDetailScreen(Screen[None]):
-    """One run: every column, its idea and outputs, the whole error (scroll, select, copy)."""
-
-    CSS_PATH = "executions.tcss"
-    BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("u", "open_user", "Open user"),
-        Binding("c", "copy_error", "Copy error"),
-    ]
-
-    @dataclass
-    class Loaded(Message):
-        """The run was read (or failed)."""
-
-        detail: executions.ExecutionDetail | None
-        error: str | None = None
-
-    def __init__(self, execution_id: str) -> None:
-        super().__init__()
-        self.execution_id = execution_id
-        self.detail: executions.ExecutionDetail | None = None
-
-    @property
-    def admin(self) -> AdminApp:
-        return self.app  # type: ignore[return-value]
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with VerticalScroll(id="run"):
-            # The error first: it is what on-call opened the run for.
-            yield TextArea(id="error-text", read_only=True, soft_wrap=False)
-            yield Static(id="facts")
-            yield DataTable(id="outputs", cursor_type="row")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        table = self.query_one("#outputs", DataTable)
-        for column in ("format", "published", "publication_url", "created_at"):
-            table.add_column(column.replace("_", " "), key=column)
-        self.load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="execution-detail")
-    def load(self) -> None:
-        """Read the run off the UI thread."""
-        try:
-            message = self.Loaded(executions.get_execution(self.admin.db, self.execution_id))
-        except Exception as error:  # shown on screen; a worker must never die silently
-            message = self.Loaded(None, failure(error))
-        if not get_current_worker().is_cancelled:
-            self.post_message(message)
-
-    def on_execution_detail_screen_loaded(self, message: Loaded) -> None:
-        """Show every column; the error text literally, in a scrollable, selectable box."""
-        if message.detail is None:
-            self.notify(
-                message.error or "The run could not be read.", severity="error", markup=False
-            )
-            return
-        d = self.detail = message.detail
-        self.sub_title = f"{d.status} · {d.email}"
-        facts = Table.grid(padding=(0, 1))
-        facts.add_column(style="bold", no_wrap=True)
-        facts.add_column()
-        values = dataclasses.asdict(d)
-        for key, value in values.items():
-            if key not in ("outputs", "error_message"):
-                facts.add_row(key, cell(value))
-        self.query_one("#facts", Static).update(facts)
-        self.query_one("#error-text", TextArea).text = d.error_message or "(no error message)"
-        outputs = self.query_one("#outputs", DataTable)
-        for output in d.outputs:
-            outputs.add_row(
-                cell(output.format),
-                cell(output.published),
-                cell(output.publication_url),
-                cell(output.created_at),
-            )
-
-    def action_open_user(self) -> None:
-        """Open the run's user."""
-        if self.detail is not None:
-            self.admin.open_user(self.detail.user_id)
-
-    def action_copy_error(self) -> None:
-        """Put the whole error message on the clipboard."""
-        if self.detail is not None and self.detail.error_message:
-            self.app.copy_to_clipboard(self.detail.error_message)
-            self.notify("Error message copied.")
-
-    def action_back(self) -> None:
-        """Back to the list."""
         self.app.pop_screen()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +37,7 @@ from adminui.ops import payments
 from adminui.ops.windows import parse_since
 from adminui.output import write_rows
 from adminui.tui.cells import cell, failure
+from adminui.tui.charts import Bar, bar_chart
 from adminui.tui.dialogs import ReasonScreen
 from adminui.tui.paged_table import Fetch, PagedTable
 
@@ -48,26 +48,24 @@ STATUS_COLUMNS, MONTH_COLUMNS, USER_COLUMNS, LIST_COLUMNS = (
     payments.VIEW_COLUMNS[view] for view in ("status", "month", "user", "list")
 )
 PAGE = 200
-BAR_WIDTH = 40
 
 
-def bar_chart(months: tuple[payments.MonthTotal, ...]) -> Table:
+def month_chart(months: tuple[payments.MonthTotal, ...]) -> Table:
     """Verified USD per month as horizontal bars (refunds in the last column)."""
-    chart = Table.grid(padding=(0, 1))
-    chart.add_column()  # month
-    chart.add_column(width=BAR_WIDTH)
-    chart.add_column(justify="right")  # verified USD
-    chart.add_column(justify="right")  # refunds
-    top = max((m.verified_usd for m in months), default=Decimal(0)) or Decimal(1)
-    for m in months:
-        length = int(m.verified_usd / top * BAR_WIDTH)
-        chart.add_row(
-            m.month,
-            Text("█" * length or "·", style="green"),
-            f"{m.verified_usd:,}",
-            Text(f"-{m.refunded_usd:,}" if m.refunded_usd else "", style="red"),
-        )
-    return chart
+    return bar_chart(
+        (
+            Bar(
+                m.month,
+                m.verified_usd,
+                (
+                    f"{m.verified_usd:,}",
+                    Text(f"-{m.refunded_usd:,}" if m.refunded_usd else "", style="red"),
+                ),
+            )
+            for m in months
+        ),
+        style="green",
+    )
 
 
 class PaymentsScreen(Screen[None]):
@@ -188,7 +186,7 @@ class PaymentsScreen(Screen[None]):
         self._fill(
             "#statuses", "overview", STATUS_COLUMNS, [dataclasses.asdict(s) for s in view.by_status]
         )
-        self.query_one("#chart", Static).update(bar_chart(message.months))
+        self.query_one("#chart", Static).update(month_chart(message.months))
         self._fill(
             "#months", "month", MONTH_COLUMNS, [dataclasses.asdict(m) for m in message.months]
         )
