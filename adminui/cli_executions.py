@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from adminui.ops import executions
-from adminui.ops.windows import parse_since
+from adminui.ops.windows import Window, parse_window
 from adminui.output import FORMATS, render_record, render_rows
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ def add_commands(
     group = command(commands, "executions", "executions newest first (failed runs for on-call)")
     group.add_argument("--status", help=f"one of {', '.join(executions.STATUSES)}")
     group.add_argument("--since", help="24h, 7d, 30d or a date")
+    group.add_argument("--until", help="a date or 24h (runs that started before it)")
     group.add_argument("--user", metavar="EMAIL", help="only this user's executions")
     group.add_argument("--step", help="only this error_step")
     group.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
@@ -34,6 +35,7 @@ def add_commands(
     actions = group.add_subparsers(dest="action", metavar="ACTION")
     summary = command(actions, "summary", "failures by error_step: count, users, latest")
     summary.add_argument("--since", help="24h, 7d, 30d or a date (default: all time)")
+    summary.add_argument("--until", help="a date or 24h (default: now)")
     summary.add_argument("--format", choices=FORMATS, default="table")
     summary.set_defaults(handler=lambda args: cmd_summary(args, open_session))
     stuck = command(actions, "stuck", "runs still 'running' after stuck_after_minutes")
@@ -45,18 +47,20 @@ def add_commands(
     show.set_defaults(handler=lambda args: cmd_show(args, open_session))
 
 
-def _since(args: argparse.Namespace) -> Any:
-    return parse_since(args.since) if args.since else None
+def _window(args: argparse.Namespace) -> Window:
+    """The window the TUI's from/to would give, checked before connecting."""
+    return parse_window(args.since or "", args.until or "")
 
 
 def cmd_list(args: argparse.Namespace, open_session: Opener) -> int:
-    since = _since(args)
+    window = _window(args)
     page = executions.list_executions(
         open_session(args).db,
         status=args.status,
         step=args.step,
         email=args.user,
-        since=since,
+        since=window.since,
+        until=window.until,
         limit=args.limit,
     )
     print(render_rows([dataclasses.asdict(r) for r in page.rows], COLUMNS["list"], args.format))
@@ -66,8 +70,8 @@ def cmd_list(args: argparse.Namespace, open_session: Opener) -> int:
 
 
 def cmd_summary(args: argparse.Namespace, open_session: Opener) -> int:
-    since = _since(args)
-    rows = executions.failure_summary(open_session(args).db, since)
+    window = _window(args)
+    rows = executions.failure_summary(open_session(args).db, window.since, window.until)
     print(render_rows([dataclasses.asdict(r) for r in rows], COLUMNS["summary"], args.format))
     return 0
 

@@ -8,6 +8,7 @@ import pytest
 
 from adminui.db import Database
 from adminui.ops import executions
+from adminui.ops.windows import parse_window
 from tests.conftest import run, scalar
 
 
@@ -18,6 +19,18 @@ def test_failed_runs_as_json(db: Database, url: str, capsys) -> None:
     assert [r["id"] for r in rows] == [
         r.id for r in executions.list_executions(db, status="failed", limit=100).rows
     ]
+
+
+def test_a_window_with_an_upper_bound(db: Database, url: str, capsys) -> None:
+    argv = ("--since", "2026-05-01", "--until", "2026-05-08T06:00", "--format", "json")
+    code, out, _ = run(capsys, "executions", *argv, "--limit", "10000", "--url", url)
+    window = parse_window("2026-05-01", "2026-05-08T06:00")
+    expected = executions.list_executions(db, since=window.since, until=window.until, limit=10000)
+    assert code == 0 and [r["id"] for r in json.loads(out)] == [r.id for r in expected.rows]
+    assert expected.rows
+    code, out, _ = run(capsys, "executions", "summary", *argv, "--url", url)
+    summary = executions.failure_summary(db, window.since, window.until)
+    assert code == 0 and [r["count"] for r in json.loads(out)] == [s.count for s in summary]
 
 
 def test_summary_columns(url: str, capsys) -> None:
@@ -40,6 +53,8 @@ def test_show_prints_the_whole_error_literally(db: Database, url: str, capsys) -
         (["--since", "garbage"], "--since: 'garbage' is not a window"),
         (["--since", "2999-01-01"], "--since: 2999-01-01 00:00 UTC is in the future"),
         (["--status", "exploded"], "--status: must be one of running, completed"),
+        (["--until", "soon"], "--until: 'soon' is not a window"),
+        (["summary", "--since", "2026-05-02", "--until", "2026-05-01"], "--until: must be after"),
     ],
 )
 def test_bad_input_exits_1(url: str, capsys, argv: list[str], expected: str) -> None:
