@@ -41,21 +41,24 @@ ORDER BY ms.month;
 -- name: payments_by_user
 -- Top payers: the seed's "Payment summary by user" (verified receipts, grouped by email, most
 -- spent first) with the last payment; ties broken by email. :since NULL: all time. Receipts are
--- added up per user id first (emails are unique, so the groups are the seed's).
+-- added up per user id first (emails are unique, so the groups are the seed's), in whole cents
+-- (integer sums: numeric ones spill past work_mem at 150k payers); only the top :limit totals
+-- and those tied with the last of them are joined to users for their email.
 -- mode: read
 -- params: since, limit
-SELECT u.email, s.payments, s.total_credits, CAST(s.total_spent * 100 AS bigint) AS total_cents,
-       s.last_payment
+SELECT u.email, s.payments, s.total_credits, s.total_cents, s.last_payment
 FROM (
   SELECT pr.user_id, COUNT(*) AS payments, SUM(pr.credits_purchased) AS total_credits,
-         SUM(pr.amount_usd) AS total_spent, MAX(pr.created_at) AS last_payment
+         SUM(CAST(pr.amount_usd * 100 AS bigint)) AS total_cents, MAX(pr.created_at) AS last_payment
   FROM payment_receipts pr
   WHERE pr.status = 'verified'
     AND (CAST(:since AS timestamptz) IS NULL OR pr.created_at >= CAST(:since AS timestamptz))
   GROUP BY pr.user_id
+  ORDER BY total_cents DESC
+  FETCH FIRST :limit ROWS WITH TIES
 ) s
 JOIN users u ON u.id = s.user_id
-ORDER BY s.total_spent DESC, u.email
+ORDER BY s.total_cents DESC, u.email
 LIMIT :limit;
 
 -- name: list_payments

@@ -101,6 +101,16 @@ def test_by_user_matches_the_seed_query(awkward: Database) -> None:
     assert ours[0].total_spent >= Decimal("1999999.98")
 
 
+def test_top_payers_cut_at_any_limit_keep_the_ties_order(db: Database) -> None:
+    """The statement keeps only the top totals (and those tied with the last) before joining
+    users; every cut must still be the first rows of the whole ranking, ties by email."""
+    ranking = payments.by_user(db, limit=100_000)
+    totals = [u.total_spent for u in ranking]
+    assert len(set(totals)) < len(totals), "the fixture needs tied totals for this to test"
+    for limit in range(1, len(ranking) + 1):
+        assert payments.by_user(db, limit=limit) == ranking[:limit], limit
+
+
 def test_months_add_up_to_the_verified_total(awkward: Database) -> None:
     months = payments.by_month(awkward, 24, now=FIXTURE_NOW)
     assert len(months) == 24 and months[-1].month == "2026-06" and months[0].month == "2024-07"
