@@ -8,7 +8,10 @@ import re
 import shutil
 from pathlib import Path
 
+import psycopg
+
 from adminui.db import Database
+from adminui.ops import health
 from adminui.queries import Registry
 from adminui.schema import recommended_indexes
 from bench import params, run
@@ -50,3 +53,14 @@ def test_quick_run_reports_every_statement_and_leaves_no_index(
         names = {r["index_name"] for r in tx.rows("live_indexes")}
     created = {re.search(r"CREATE INDEX (\w+)", a.ddl)[1] for a in recommended_indexes()}
     assert names.isdisjoint(created), "the recommended indexes the run created were not dropped"
+
+
+def test_every_recommended_index_once_created_is_seen_by_the_health_view(pg_db: Database) -> None:
+    """The definitions in recommended_indexes.sql are written as PostgreSQL prints them back,
+    or the health view would call an index missing that the bench has just created."""
+    url = pg_db.profile.url.set(password=PG_PASSWORD, drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
+        created = run.create_recommended(conn)
+    assert len(created) == len(recommended_indexes())
+    missing = [h.advice.ddl for h in health.indexes(pg_db) if not h.present]
+    assert missing == []
