@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, RowMapping, create_engine, event
 from sqlalchemy import exc as sa_exc
 
 from adminui.config import Profile
-from adminui.errors import DatabaseError, ReadOnlyError, SetupError
+from adminui.errors import DatabaseError, InputError, ReadOnlyError, SetupError
 from adminui.queries import Registry, Statement
 
 # Connection settings of the SQLite driver (PRAGMAs, not queries), applied on connect.
@@ -80,6 +80,9 @@ class Transaction:
             naive = [k for k, v in one.items() if isinstance(v, datetime) and v.tzinfo is None]
             if naive:
                 raise TypeError(f"'{name}': {naive[0]} is a naive datetime; pass UTC-aware times")
+            nul = [k for k, v in one.items() if isinstance(v, str) and "\x00" in v]
+            if nul:  # PostgreSQL text can't hold NUL: refuse it as input, not as a driver error
+                raise InputError(nul[0], "contains a NUL character, which the database can't store")
         if self._db.dialect == "sqlite":
             params = (
                 [_sqlite_values(p) for p in params]

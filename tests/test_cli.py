@@ -103,7 +103,7 @@ def test_money_in_json_is_an_exact_string(db: Database, url: str, capsys) -> Non
 def test_an_unknown_user_exits_1_with_a_sentence(url: str, capsys) -> None:
     code, out, err = run(capsys, "users", "show", "ghost@example.com", "--url", url)
     assert (code, out) == (1, "")
-    assert err == "adminui: No user has the email ghost@example.com.\n"
+    assert err == "adminui: No user has the email 'ghost@example.com'.\n"
 
 
 def test_a_too_short_search_exits_1(url: str, capsys) -> None:

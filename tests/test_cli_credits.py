@@ -146,7 +146,7 @@ def test_an_unknown_email_exits_1_and_writes_nothing(db: Database, url: str, cap
     code, _, err = run(
         capsys, "grant", "ghost@example.com", "5", "5.00", "--ref", "BMC-G", "--yes", "--url", url
     )
-    assert code == 1 and "No user has the email ghost@example.com" in err
+    assert code == 1 and "No user has the email 'ghost@example.com'" in err
     assert scalar(db, RECEIPTS) == before
 
 

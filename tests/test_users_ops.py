@@ -199,7 +199,7 @@ def test_resolve_user_by_email_in_any_case_or_by_id(db: Database, seeded: dict) 
     wanted = seeded["under_score@example.com"]
     assert users.resolve_user(db, "UNDER_SCORE@example.com") == wanted
     assert users.resolve_user(db, wanted.upper()) == wanted
-    with pytest.raises(NotFoundError, match=r"No user has the email nobody@example\.com"):
+    with pytest.raises(NotFoundError, match=r"No user has the email 'nobody@example\.com'"):
         users.resolve_user(db, "nobody@example.com")
     with pytest.raises(NotFoundError):
         users.resolve_user(db, str(uuid.uuid4()))

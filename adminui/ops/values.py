@@ -11,7 +11,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from adminui.errors import InputError
+
 CENT = Decimal("0.01")
+MAX_SEARCH = 1000  # characters of search text
 
 
 def as_datetime(value: Any) -> datetime | None:
@@ -53,6 +56,10 @@ def first_line(text: str | None, width: int = 120) -> str:
 
 
 def like_pattern(text: str) -> str:
-    """A lower-cased 'contains' LIKE pattern with the user's % _ and \\ taken literally."""
+    """A lower-cased 'contains' LIKE pattern with the user's % _ and \\ taken literally.
+    Longer text than MAX_SEARCH is refused (SQLite refuses LIKE patterns over 50,000 bytes,
+    and no email, name or reference is that long)."""
+    if len(text) > MAX_SEARCH:
+        raise InputError("search", f"at most {MAX_SEARCH:,} characters")
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
