@@ -104,8 +104,11 @@ class ExecutionsScreen(Screen[None]):
         super().__init__()
         self.window = Window()
         self.refreshing = False
+        self.new_runs = 0  # found by auto-refresh above the list's top, not shown yet
         self._list_filters: dict[str, Any] = {}
         self._typing: Timer | None = None
+        self._refresh_timer: Timer | None = None
+        self._refresh_error: str | None = None
 
     @property
     def admin(self) -> AdminApp:
@@ -149,9 +152,6 @@ class ExecutionsScreen(Screen[None]):
             table = self.query_one(table_id, DataTable)
             for column in columns:
                 table.add_column(column.replace("_", " "), key=column)
-        self._refresh_timer = self.set_interval(
-            self.admin.config.executions_refresh_seconds, self._check_new, pause=True
-        )
         self._apply_window()
 
     def action_reload(self) -> None:
@@ -232,12 +232,20 @@ class ExecutionsScreen(Screen[None]):
     def action_auto_refresh(self) -> None:
         """Turn auto-refresh on (checking at once) or off."""
         self.refreshing = not self.refreshing
-        if self.refreshing:
+        if self._refresh_timer is None:
+            every = self.admin.config.executions_refresh_seconds
+            self._refresh_timer = self.set_interval(every, self._check_new)
+        elif self.refreshing:
             self._refresh_timer.resume()
+        if self.refreshing:
             self._check_new()
         else:
             self._refresh_timer.pause()
             self._show_marker(0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`n` is offered only while there is something new to show."""
+        return self.new_runs > 0 if action == "show_new" else True
 
     def action_show_new(self) -> None:
         """Reload the list (new runs on top, cursor back at the top) and the summaries."""
@@ -266,15 +274,22 @@ class ExecutionsScreen(Screen[None]):
     def on_executions_screen_new_runs(self, message: NewRuns) -> None:
         """Say how many are new, unless the list changed since the count was asked."""
         current = message.filters is self._list_filters and message.top == self._top()
-        if self.refreshing and current:
-            self._show_marker(message.count, message.error)
+        if not (self.refreshing and current):
+            return
+        if message.error is not None and message.error != self._refresh_error:
+            # Whole, once per new error: the marker has room for a few words only.
+            self.notify(message.error, title="Auto-refresh failed", severity="error", markup=False)
+        self._refresh_error = message.error
+        self._show_marker(message.count, message.error)
 
     def _show_marker(self, count: int, error: str | None = None) -> None:
+        self.new_runs = count
+        self.refresh_bindings()
         marker = self.query_one("#new-marker", Static)
         marker.set_class(error is not None, "-error")
         marker.set_class(count > 0, "-new")
         if error is not None:
-            text = f"auto-refresh failed: {error}"
+            text = "auto-refresh failed; retrying"
         elif count > NEW_CAP:
             text = f"more than {NEW_CAP} new — press n to show"
         elif count:
