@@ -155,9 +155,8 @@ class ExecutionsScreen(Screen[None]):
         self._apply_window()
 
     def action_reload(self) -> None:
-        """Read everything again, in the window on screen."""
-        self._reload_runs()
-        self.load_overview(self.window)
+        """Read everything again; a preset ('last hour') is measured from now again."""
+        self._apply_window()
 
     # The window: a preset, or an explicit from-to that replaces it while either is filled.
 
@@ -187,7 +186,8 @@ class ExecutionsScreen(Screen[None]):
         status.set_class(False, "-error")
         replaced = " · from-to replaces the preset" if any(t.strip() for t in typed) else ""
         status.update(Text(f"Window: {window.describe()}{replaced}"))
-        self.action_reload()
+        self._reload_runs()
+        self.load_overview(window)
 
     # The runs list.
 
