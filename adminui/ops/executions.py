@@ -14,6 +14,7 @@ from adminui.ops.windows import Window
 
 STATUSES = ("running", "completed", "failed", "partial")
 _BUCKET_STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+MAX_BUCKETS = 1000  # beyond this many empty leading buckets, the chart starts at the data
 VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
     "list": (
         "started_at",
@@ -225,19 +226,23 @@ def failure_summary(
 
 def failures_by_bucket(db: Database, window: Window, now: datetime | None = None) -> FailureSeries:
     """Failed and partial runs per hour (windows up to 48 h) or day, oldest first, with the
-    empty buckets filled in so gaps show; an open start begins at the first failure."""
+    empty buckets filled in so gaps show; no buckets at all when nothing failed. An open start,
+    or one typed decades back, begins at the first failure instead of thousands of empty days."""
     now = now or datetime.now(UTC)
     unit = window.bucket(now)
     counts: dict[datetime, tuple[int, int]] = {}
     for r in db.rows("failures_by_bucket", unit=unit, since=window.since, until=window.until):
         if (start := as_datetime(r["bucket"])) is not None:  # a run with no start has no bucket
             counts[start] = (int(r["failed"]), int(r["partial"]))
-    if window.since is None and not counts:
+    if not counts:
         return FailureSeries(unit, ())
     step = _BUCKET_STEP[unit]
-    start = _truncate(window.since or min(counts), unit)
     end = min(window.until, now) if window.until else now
     end = max([end, *(bucket + step for bucket in counts)])  # runs dated after now still show
+    first = _truncate(min(counts), unit)
+    start = _truncate(window.since, unit) if window.since else first
+    if (end - start) / step > MAX_BUCKETS:
+        start = max(start, first)
     buckets = []
     while start < end:
         failed, partial = counts.get(start, (0, 0))
