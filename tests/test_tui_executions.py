@@ -189,17 +189,19 @@ async def test_the_window_applies_to_runs_failures_and_the_chart(db: Database) -
                 "Window: 2026-05-26 12:00 → 2026-06-01 12:00 UTC"
             ),
         )
+        timeline = app.screen.query_one("#timeline", Static)
+        title = app.screen.query_one("#timeline-title", Static)
         await wait_until(
             pilot,
             lambda: (
                 list(table.loaded) == [r.id for r in runs[:300]]
                 and rows_in(app, "#summary") == len(summary)
+                and shown(title).startswith(
+                    "Failures per day, newest first: 2026-05-26 12:00 → 2026-06-01 12:00 UTC"
+                )
             ),
         )
         assert summary and runs
-        timeline = app.screen.query_one("#timeline", Static)
-        title = app.screen.query_one("#timeline-title", Static)
-        assert shown(title).startswith("Failures per day")
         lines = shown(timeline).strip().splitlines()
         assert len(lines) == 1 + 7  # the headings, then 7 days newest first
         assert lines[1].startswith("2026-06-01") and lines[-1].startswith("2026-05-26")
@@ -213,7 +215,7 @@ async def test_the_window_applies_to_runs_failures_and_the_chart(db: Database) -
         await wait_until(
             pilot,
             lambda: (
-                shown(title).startswith("Failures per hour")
+                shown(title).startswith("Failures per hour, newest first: 2026-05-31 12:00")
                 and list(table.loaded) == [r.id for r in day]
             ),
         )
