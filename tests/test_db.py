@@ -26,6 +26,12 @@ DELETE FROM payment_receipts;
 -- mode: read
 -- params: seconds
 SELECT pg_sleep(:seconds);
+
+-- name: plan_cache_mode
+-- The transaction's plan_cache_mode (PostgreSQL).
+-- mode: read
+-- params: none
+SELECT current_setting('plan_cache_mode') AS mode;
 """
 
 
@@ -82,6 +88,14 @@ def test_statement_timeout_is_one_clear_sentence(pg_db: Database, sneaky_registr
     with pytest.raises(DatabaseError, match="ran past statement_timeout_ms \\(100 ms\\)"):
         slow.rows("slow_read", seconds=5)
     slow.dispose()
+
+
+def test_each_statement_is_planned_for_its_parameters(pg_db: Database, sneaky_registry: Registry):
+    """The optional filters `(CAST(:x AS text) IS NULL OR ...)` fold away only in a custom plan;
+    a prepared statement's generic plan (after five runs) would walk indexes from their start."""
+    timed = with_registry(pg_db, sneaky_registry, statement_timeout_ms=5000)
+    assert [timed.one("plan_cache_mode")["mode"] for _ in range(7)] == ["force_custom_plan"] * 7
+    timed.dispose()
 
 
 def _connect_error(profile_url: str, password: str | None) -> str:
