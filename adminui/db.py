@@ -11,6 +11,7 @@ Driver errors become one-sentence AdminErrors here, naming host and port, never 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -36,6 +37,10 @@ _SQLITE_QUERY_ONLY = "PRAGMA query_only = ON"
 PING_AFTER_IDLE_SECONDS = 5.0
 # CURRENT_TIMESTAMP's form: the SQLite schema keeps every time as UTC text in it.
 SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
+
+
+class CancelledError(DatabaseError):
+    """The operator stopped a running statement (cancel_running); its transaction rolled back."""
 
 
 class ConnectionLostError(DatabaseError):
@@ -89,7 +94,7 @@ class Transaction:
                 if isinstance(params, list)
                 else (_sqlite_values(params))
             )
-        with self._db.translate_errors(statement):
+        with self._db.translate_errors(statement, self._conn.connection.driver_connection):
             return self._conn.execute(statement.clause, params)
 
 
@@ -130,6 +135,10 @@ class Database:
         self.read_only = profile.read_only
         url = profile.url.set(password=password) if password is not None else profile.url
         self._password = password
+        # Driver connections inside a transaction, for cancel_running(); and those asked to stop.
+        self._running: set[Any] = set()
+        self._cancelled: set[Any] = set()
+        self._lock = threading.Lock()
         if self.dialect == "sqlite":
             path = profile.url.database
             if path and path != ":memory:" and not create and not Path(path).is_file():
@@ -212,12 +221,39 @@ class Database:
 
     @contextmanager
     def _transaction(self, engine: Engine, *, writable: bool) -> Iterator[Transaction]:
-        with self.translate_errors(None), engine.connect() as conn, conn.begin():
-            tx = Transaction(self, conn, writable=writable)
-            timeout = self.profile.statement_timeout_ms
-            if self.dialect == "postgresql" and timeout:
-                tx.one("set_statement_timeout", ms=str(timeout))
-            yield tx
+        with self.translate_errors(None), engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            with self._lock:
+                self._running.add(raw)
+            try:
+                with conn.begin():
+                    tx = Transaction(self, conn, writable=writable)
+                    timeout = self.profile.statement_timeout_ms
+                    if self.dialect == "postgresql" and timeout:
+                        tx.one("set_statement_timeout", ms=str(timeout))
+                    yield tx
+            finally:
+                with self._lock:
+                    self._running.discard(raw)
+                    self._cancelled.discard(raw)
+
+    def cancel_running(self) -> int:
+        """Stop every statement this Database is running, from any thread: PostgreSQL gets a
+        cancel request (psycopg's cancel_safe, on a connection of its own), SQLite an interrupt.
+        Their transactions roll back. Returns how many transactions were open."""
+        with self._lock:
+            running = list(self._running)
+            self._cancelled.update(running)
+        for raw in running:
+            if self.dialect == "postgresql":
+                raw.cancel_safe(timeout=5)
+            else:
+                raw.interrupt()
+        return len(running)
+
+    def _was_cancelled(self, raw: Any) -> bool:
+        with self._lock:
+            return raw in self._cancelled
 
     def run_script(self, script: str) -> None:
         """Run a trusted DDL script (the reference schema) as one unit; demo and tests only."""
@@ -237,11 +273,17 @@ class Database:
         self._write_engine.dispose()
 
     @contextmanager
-    def translate_errors(self, statement: Statement | None) -> Iterator[None]:
+    def translate_errors(self, statement: Statement | None, raw: Any = None) -> Iterator[None]:
         """Turn driver errors into one clear sentence (host and port, never the password)."""
         try:
             yield
         except sa_exc.DBAPIError as error:
+            if raw is not None and self._was_cancelled(raw):
+                name = f"'{statement.name}'" if statement else "The transaction"
+                raise CancelledError(
+                    f"Stopped {name} at your request; its transaction was rolled back, "
+                    "nothing was changed."
+                ) from None
             raise self._describe(error, statement) from None
 
     def _describe(self, error: sa_exc.DBAPIError, statement: Statement | None) -> Exception:

@@ -139,7 +139,8 @@ async def test_a_read_only_profile_shows_writes_as_unavailable(db: Database) -> 
 
 async def test_while_a_grant_is_written_nothing_else_can_start(pg_db: Database) -> None:
     """Another session holds the reference's advisory lock, so the write waits: meanwhile
-    preview, grant and leaving are refused; once it lands, exactly one receipt exists."""
+    preview and grant are refused, and Esc stops the write on the server (nothing written);
+    granted again once the lock is free, exactly one receipt exists."""
     user = users.recent_users(pg_db, 1).rows[0]
     holder = raw_engine(pg_db).connect()
     holder.execute(text("SELECT pg_advisory_lock(hashtextextended('bmc-slow', 0))"))
@@ -152,10 +153,28 @@ async def test_while_a_grant_is_written_nothing_else_can_start(pg_db: Database) 
         await pilot.press("ctrl+g", "y")
         outcome = grant_screen.query_one("#outcome", Static)
         await wait_until(pilot, lambda: "Writing" in shown(outcome))
-        await pilot.press("ctrl+r", "ctrl+g", "escape")
+        await pilot.press("ctrl+r", "ctrl+g")
         await pilot.pause()
         assert app.screen is grant_screen and "Writing" in shown(outcome)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "at your request" in shown(outcome))
+        assert app.screen is grant_screen
+        assert (
+            scalar(
+                pg_db,
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'active' "
+                "AND query LIKE '%pg_advisory_xact_lock%' AND pid <> pg_backend_pid()",
+            )
+            == 0
+        )
+        assert (
+            scalar(pg_db, "SELECT COUNT(*) FROM payment_receipts WHERE bmc_reference = 'BMC-SLOW'")
+            == 0
+        )
         holder.execute(text("SELECT pg_advisory_unlock_all()"))
+        await pilot.press("ctrl+r")  # a stopped write needs a fresh preview
+        await wait_until(pilot, lambda: not grant_screen.query_one("#grant", Button).disabled)
+        await pilot.press("ctrl+g", "y")
         await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen))
     holder.close()
     assert (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -26,7 +27,11 @@ class AdminApp(App[None]):
     """One database, one operator; the user lookup is the home screen."""
 
     TITLE = "adminui"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", tooltip="Leave adminui")]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", tooltip="Leave adminui"),
+        # Before any screen's own Esc: a running query is stopped first (on the server too).
+        Binding("escape", "stop_queries", show=False, priority=True),
+    ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     def __init__(self, db: Database, config: Config | None = None) -> None:
@@ -53,6 +58,13 @@ class AdminApp(App[None]):
             ("Orphan rows", "Rows whose parent is gone; missing foreign keys", self.open_orphans),
         ):
             yield SystemCommand(title, help_text, callback)
+
+    def action_stop_queries(self) -> None:
+        """Esc while a statement runs cancels it (the screen shows it stopped); otherwise Esc
+        goes on to the screen (back, clear, close)."""
+        if not self.db.cancel_running():
+            raise SkipAction()
+        self.notify("Stopping the running query…")
 
     def action_user_lookup(self) -> None:
         """Back to the home screen, whatever is open."""

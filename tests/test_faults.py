@@ -1,0 +1,203 @@
+"""Faults on a real PostgreSQL server: a connection killed in the middle of each write, a slow
+query stopped from the TUI with Esc (and really stopped on the server), the statement timeout,
+and the server restarted under an open app. Nothing partial is ever written, nothing hangs."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from textual.widgets import Input, Static
+
+from adminui.db import ConnectionLostError, Database
+from adminui.ops import credits, orphans
+from adminui.queries import Registry, default_query_dir
+from adminui.tui.app import AdminApp
+from tests.conftest import needle, raw_engine, scalar, with_registry
+from tests.orphan_rows import plant, table_rows
+from tests.test_tui import shown, wait_until
+
+APP_BACKENDS = (
+    "SELECT pid FROM pg_stat_activity WHERE application_name = 'adminui' "
+    "AND datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+def kill_app_connections(db: Database) -> int:
+    """Terminate every backend of the app on this database, from outside (a network cut)."""
+    engine = raw_engine(db)
+    with engine.connect() as conn:
+        pids = [r[0] for r in conn.execute(text(APP_BACKENDS))]
+        for pid in pids:
+            conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+    engine.dispose()
+    return len(pids)
+
+
+def kill_when_waiting(db: Database, write: Callable[[], object]) -> BaseException | None:
+    """Run `write` in a thread; once its backend waits for a lock, kill it. What it raised."""
+    raised: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            write()
+        except BaseException as error:  # handed to the test
+            raised.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    engine = raw_engine(db)
+    waiting = f"{APP_BACKENDS} AND wait_event_type = 'Lock'"
+    deadline = time.monotonic() + 10
+    with engine.connect() as conn:
+        while not conn.execute(text(waiting)).all():
+            assert thread.is_alive(), f"the write ended before waiting: {raised}"
+            assert time.monotonic() < deadline, "the write never waited for the lock"
+            time.sleep(0.02)
+    engine.dispose()
+    kill_app_connections(db)
+    thread.join(10)
+    assert not thread.is_alive(), "the write hung after its connection was killed"
+    return raised[0] if raised else None
+
+
+def test_a_verify_cut_off_mid_transaction_changes_nothing(pg_db: Database) -> None:
+    receipt = str(
+        scalar(
+            pg_db,
+            "SELECT id FROM payment_receipts r WHERE status = 'pending' AND NOT EXISTS "
+            "(SELECT 1 FROM payment_receipts o WHERE o.id <> r.id "
+            "AND lower(trim(o.bmc_reference)) = lower(trim(r.bmc_reference))) LIMIT 1",
+        )
+    )
+    engine = raw_engine(pg_db)
+    holder = engine.connect()
+    holder.execute(text("SELECT 1 FROM usage_tracking FOR UPDATE"))  # the verify waits here
+    before = table_rows(pg_db, "payment_receipts"), table_rows(pg_db, "usage_tracking")
+    error = kill_when_waiting(pg_db, lambda: credits.verify_receipt(pg_db, receipt, "op"))
+    holder.rollback()
+    holder.close()
+    engine.dispose()
+    assert isinstance(error, ConnectionLostError) and "nothing was changed" in str(error)
+    assert (table_rows(pg_db, "payment_receipts"), table_rows(pg_db, "usage_tracking")) == before
+
+
+def test_a_refund_cut_off_mid_transaction_changes_nothing(pg_db: Database) -> None:
+    receipt = str(
+        scalar(pg_db, "SELECT id FROM payment_receipts WHERE status = 'verified' LIMIT 1")
+    )
+    engine = raw_engine(pg_db)
+    holder = engine.connect()
+    holder.execute(text("SELECT 1 FROM usage_tracking FOR UPDATE"))
+    before = table_rows(pg_db, "payment_receipts"), table_rows(pg_db, "usage_tracking")
+    error = kill_when_waiting(
+        pg_db,
+        lambda: credits.refund_receipt(pg_db, receipt, "cut", "op", accept_shortfall=True),
+    )
+    holder.rollback()
+    holder.close()
+    engine.dispose()
+    assert isinstance(error, ConnectionLostError)
+    assert (table_rows(pg_db, "payment_receipts"), table_rows(pg_db, "usage_tracking")) == before
+
+
+def test_a_clean_cut_off_between_batches_changes_nothing(
+    pg_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(orphans, "BATCH", 2)
+    plant(pg_db, "ideas.user_id", 5)
+    saved = orphans.backup(pg_db, orphans.get_check("ideas.user_id"), tmp_path / "b.jsonl")
+    before = table_rows(pg_db, "ideas")
+    with pytest.raises(ConnectionLostError, match="nothing was changed"):
+        orphans.clean(pg_db, saved, "op", progress=lambda done, _: kill_app_connections(pg_db))
+    assert table_rows(pg_db, "ideas") == before
+    assert orphans.clean(pg_db, saved, "op").acted_on == 5  # and it works once retried
+
+
+def slow_registry(tmp_path: Path) -> Registry:
+    """The vetted queries, with the home screen's list made to sleep 30 s on the server."""
+    queries = tmp_path / "queries"
+    shutil.copytree(default_query_dir(), queries)
+    users_sql = queries / "users.sql"
+    sql = users_sql.read_text()
+    head, rest = sql.split("-- name: recent_users", 1)
+    rest = rest.replace("FROM users u\n", "FROM users u CROSS JOIN pg_sleep(30) AS slow\n", 1)
+    users_sql.write_text(head + "-- name: recent_users" + rest)
+    return Registry.load(queries)
+
+
+def sleeping(db: Database) -> int:
+    return int(
+        scalar(  # type: ignore[arg-type]
+            db,
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'active' "
+            "AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()",
+        )
+    )
+
+
+async def test_esc_stops_a_slow_query_on_the_server(pg_db: Database, tmp_path: Path) -> None:
+    slow = with_registry(pg_db, slow_registry(tmp_path))
+    app = AdminApp(slow)
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = app.screen.query_one("#status", Static)
+        deadline = time.monotonic() + 10
+        while not sleeping(pg_db):
+            assert time.monotonic() < deadline, "the slow query never started"
+            await pilot.pause(0.05)
+        started = time.monotonic()
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "at your request" in shown(status))
+        assert time.monotonic() - started < 5  # not the 30 s the query would take
+        assert sleeping(pg_db) == 0  # stopped on the server, not just abandoned
+        await pilot.press(*needle(pg_db))  # and the screen still works
+        await wait_until(pilot, lambda: "users" in shown(status) or "user" in shown(status))
+    slow.dispose()
+
+
+async def test_the_statement_timeout_is_told_and_the_screen_goes_on(
+    pg_db: Database, tmp_path: Path
+) -> None:
+    slow = with_registry(pg_db, slow_registry(tmp_path), statement_timeout_ms=300)
+    app = AdminApp(slow)
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = app.screen.query_one("#status", Static)
+        await wait_until(pilot, lambda: "statement_timeout_ms (300 ms)" in shown(status))
+        await pilot.press(*needle(pg_db))
+        await wait_until(pilot, lambda: "statement_timeout" not in shown(status))
+        assert app.screen.query_one("#search", Input).value == needle(pg_db)
+    slow.dispose()
+
+
+async def test_a_server_gone_and_back_is_told_and_a_retry_works(pg_server, pg_db: Database) -> None:
+    """The server stops under an open app: the next search says so in one sentence (no hang,
+    no traceback); once the server is back, typing again (a retry) works."""
+    app = AdminApp(pg_db)
+    word = needle(pg_db)
+    log = str(pg_server.datadir.parent / "log")  # or the server holds pg_ctl's pipe open
+    command = shlex.split((pg_server.datadir / "postmaster.opts").read_text())
+    options = " ".join(shlex.quote(o) for o in command[3:])  # after: postgres -D DATADIR
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = app.screen.query_one("#status", Static)
+        await wait_until(pilot, lambda: "Loading" not in shown(status))
+        assert pg_server.pg_ctl("-w", "-m", "fast", "stop").returncode == 0
+        try:
+            await pilot.press(*word)
+            await wait_until(pilot, lambda: status.has_class("error"))
+            told = shown(status)
+            assert f"127.0.0.1:{pg_server.port}" in told or "Lost the connection" in told
+            assert told.count("\n") == 1 and "Traceback" not in told
+        finally:
+            started = pg_server.pg_ctl("-w", "-l", log, "-o", options, "start")
+            assert started.returncode == 0, started.stderr
+        await pilot.press("backspace", word[-1])  # the operator types again: a retry
+        await wait_until(
+            pilot, lambda: not status.has_class("error") and "Search" not in shown(status)
+        )
+        assert "users found" in shown(status) or "user found" in shown(status)
