@@ -14,10 +14,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adminui import __version__, cli_credits, cli_executions, cli_orphans, cli_payments, connect
+from adminui import (
+    __version__,
+    cli_credits,
+    cli_executions,
+    cli_orphans,
+    cli_payments,
+    cli_queries,
+    connect,
+    vetting,
+)
 from adminui.config import default_config_path, load_config
 from adminui.demo import DEFAULT_USERS
-from adminui.errors import AdminError, InputError
+from adminui.errors import AdminError, InputError, SetupError
 from adminui.ops import users
 from adminui.output import FORMATS, render_record, render_rows
 from adminui.passwords import PASSWORD_ENV, delete_password, store_password
@@ -78,6 +87,12 @@ def _add_global_options(parser: argparse.ArgumentParser, *, nested: bool) -> Non
         default=default,
         help="SQLAlchemy database URL; bypasses the config file",
     )
+    group.add_argument(
+        "--allow-unvetted",
+        action="store_true",
+        default=argparse.SUPPRESS if nested else False,
+        help="run even if a query file differs from queries/vetted.lock (shown on screen)",
+    )
 
 
 def _add_format(parser: argparse.ArgumentParser) -> None:
@@ -136,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_payments.add_commands(commands, command, open_session)
     cli_executions.add_commands(commands, command, open_session)
     cli_orphans.add_commands(commands, command, open_session)
+    cli_queries.add_commands(commands, command)
 
     password = command(commands, "password", "store or remove a profile's password in the keyring")
     password_commands = password.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -217,23 +233,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"Using the demo at {path} (--rebuild makes it again).", file=sys.stderr)
     if args.no_open:
         return 0
-    return run_app(connect.open_demo(path))
+    return run_app(connect.open_demo(path), args.unvetted)
 
 
-def run_app(session: Session) -> int:
+def run_app(session: Session, unvetted: Sequence[str] = ()) -> int:
     """Open the TUI on a connected database."""
     from adminui.tui.app import AdminApp
 
-    AdminApp(session.db, session.config).run()
+    AdminApp(session.db, session.config, unvetted=tuple(unvetted)).run()
     return 0
+
+
+def check_vetted(allowed: bool) -> list[str]:
+    """Refuse to start with query files that differ from their lock, unless allowed (then warn);
+    what differs."""
+    problems = vetting.unvetted()
+    if problems and not allowed:
+        raise SetupError(
+            f"The query files don't match {vetting.lock_path()} ({'; '.join(problems)}): review "
+            "them, then run 'adminui queries vet', or start with --allow-unvetted."
+        )
+    if problems:
+        print(f"adminui: running unvetted queries ({'; '.join(problems)})", file=sys.stderr)
+    return problems
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `adminui` console script."""
     args = build_parser().parse_args(argv)
     try:
+        if args.command != "queries":  # listing and vetting them must work when they differ
+            args.unvetted = check_vetted(args.allow_unvetted)
         if args.command is None:
-            return run_app(open_session(args))
+            return run_app(open_session(args), args.unvetted)
         return args.handler(args)
     except AdminError as error:
         print(f"adminui: {error}", file=sys.stderr)

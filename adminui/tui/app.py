@@ -34,13 +34,28 @@ class AdminApp(App[None]):
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
-    def __init__(self, db: Database, config: Config | None = None) -> None:
+    def __init__(
+        self, db: Database, config: Config | None = None, *, unvetted: tuple[str, ...] = ()
+    ) -> None:
         super().__init__()
         self.db = db
         self.config = config or Config()
+        self.unvetted = unvetted  # query files that differ from queries/vetted.lock
         profile = db.profile
         mode = " · read-only" if db.read_only else ""
-        self.sub_title = f"{profile.name} · {profile.shown_url}{mode}"
+        warning = " · UNVETTED QUERIES" if unvetted else ""
+        self.sub_title = f"{profile.name} · {profile.shown_url}{mode}{warning}"
+
+    def on_mount(self) -> None:
+        """Started with --allow-unvetted and a query file differs: say so, and keep saying it."""
+        if self.unvetted:
+            self.notify(
+                f"Running unvetted queries: {'; '.join(self.unvetted)}.",
+                title="Not the reviewed SQL",
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
 
     def get_default_screen(self) -> Screen:
         """Open on the user lookup, so the first paint already shows users."""
