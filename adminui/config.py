@@ -40,6 +40,8 @@ _TOP_KEYS = {
     "executions_refresh_seconds",
     "profiles",
 }
+# libpq's sslmode values; a typo is refused when the file is read, not at connect time.
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 DEFAULT_MAX_GRANT_CREDITS = 10_000
 DEFAULT_STUCK_AFTER_MINUTES = 60
 DEFAULT_EXECUTIONS_REFRESH_SECONDS = 15
@@ -219,6 +221,9 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
             f"{where} url holds a password; remove it from the file and run "
             f"'adminui password set {name}' (or set ADMINUI_PASSWORD)."
         )
+    sslmode = _typed(table, "sslmode", str, where, None)
+    if sslmode is not None and sslmode not in SSLMODES:
+        raise SetupError(f"{where}: sslmode must be one of {', '.join(SSLMODES)}, not {sslmode!r}.")
     threshold = table.get("prepare_threshold", 5)
     if threshold == "none":
         threshold = None
@@ -230,7 +235,7 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
         read_only=_typed(table, "read_only", bool, where, False),
         statement_timeout_ms=_typed(table, "statement_timeout_ms", int, where, None),
         connect_timeout=_typed(table, "connect_timeout", int, where, 10),
-        sslmode=_typed(table, "sslmode", str, where, None),
+        sslmode=sslmode,
         prepare_threshold=threshold,
     )
 

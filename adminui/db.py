@@ -363,6 +363,12 @@ def _connect_advice(profile: Profile, detail: str) -> str:
             f"{where} refused the password for {user}: set it with "
             f"'adminui password set {profile.name}' or ADMINUI_PASSWORD."
         )
+    if "does not support ssl" in lower:
+        mode = profile.sslmode or profile.url.query.get("sslmode") or "require"
+        return (
+            f"{where} does not support SSL, but sslmode = {mode} requires it: "
+            "enable SSL on the server, or change sslmode."
+        )
     if "does not exist" in lower:
         return f"{where}: {detail}; check the database and user names in the URL."
     if "timeout expired" in lower:

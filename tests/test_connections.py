@@ -1,0 +1,220 @@
+"""How the app connects (issue #8, part 6): a profile's `sslmode` reaches the driver, and with
+`prepare_threshold = "none"` the app works through a transaction pooler (PgBouncer in
+transaction mode, as Supabase's port 6543) without leaking per-transaction settings to the
+pooler's other clients."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from adminui.config import parse_config
+from adminui.db import Database
+from adminui.errors import DatabaseError
+from adminui.ops import credits, executions, orphans, payments, users
+from tests.conftest import needle, run, scalar
+from tests.pg_cluster import PG_PASSWORD, PgServer
+from tests.pgbouncer import POOL_SIZE, Pooler, PoolerUnavailable, start_pooler
+
+# More runs of each statement than psycopg's default prepare_threshold (5): from the sixth on,
+# psycopg would use a server-side prepared statement that only one server connection knows.
+ROUNDS = 8
+
+
+def write_config(path: Path, url: str, **options: object) -> Path:
+    """A config file with one profile `p` (booleans and strings written as TOML)."""
+    lines = ["[profiles.p]", f'url = "{url}"']
+    for key, value in options.items():
+        lines.append(f"{key} = {str(value).lower() if isinstance(value, bool) else repr(value)}")
+    path.write_text("\n".join(lines).replace("'", '"') + "\n")
+    return path
+
+
+# --- sslmode ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["require", "verify-full"])
+def test_an_sslmode_the_server_cannot_meet_is_one_sentence(
+    pg_server: PgServer, pg_db: Database, tmp_path: Path, capsys, monkeypatch, mode: str
+) -> None:
+    """The test cluster has no SSL: a profile that demands it must fail at connect, told in one
+    line that names the setting, which proves sslmode reaches libpq."""
+    monkeypatch.setenv("ADMINUI_PASSWORD", PG_PASSWORD)
+    config = write_config(
+        tmp_path / "c.toml",
+        pg_server.url(pg_db.profile.url.database, password=False),
+        sslmode=mode,
+    )
+    code, out, err = run(capsys, "users", "find", "example", "--config", str(config))
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "does not support SSL" in err and f"sslmode = {mode}" in err, err
+
+
+def test_sslmode_disable_connects(
+    pg_server: PgServer, pg_db: Database, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """The same server and profile with SSL turned off works: the refusal above was SSL's."""
+    monkeypatch.setenv("ADMINUI_PASSWORD", PG_PASSWORD)
+    config = write_config(
+        tmp_path / "c.toml",
+        pg_server.url(pg_db.profile.url.database, password=False),
+        sslmode="disable",
+    )
+    code, out, _ = run(
+        capsys, "users", "find", "example", "--config", str(config), "--format", "json"
+    )
+    assert code == 0 and "@" in out
+
+
+def test_a_misspelt_sslmode_is_refused_by_name(tmp_path: Path, capsys) -> None:
+    """A typo ('required') is refused when the file is read, naming the key and the choices,
+    not later as a driver error about a 'bad connection'."""
+    config = write_config(
+        tmp_path / "c.toml", "postgresql://admin@127.0.0.1:1/app", sslmode="required"
+    )
+    code, _, err = run(capsys, "users", "find", "example", "--config", str(config))
+    assert code == 2 and "sslmode must be one of" in err and "'required'" in err
+
+
+# --- a transaction pooler ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pooler(pg_server: PgServer) -> Iterator[Pooler]:
+    """PgBouncer in transaction mode in front of the test cluster (skipped if unavailable)."""
+    try:
+        with start_pooler(pg_server) as running:
+            yield running
+    except PoolerUnavailable as error:
+        pytest.skip(f"no transaction pooler to test against: {error}")
+
+
+def raw_pooled(pooler: Pooler, database: str) -> psycopg.Connection:
+    """A plain client of the pooler (another tenant of its server connections)."""
+    return psycopg.connect(
+        host=pooler.host,
+        port=pooler.port,
+        user="postgres",
+        password=PG_PASSWORD,
+        dbname=database,
+        prepare_threshold=None,
+    )
+
+
+def hold_every_server_connection(pooler: Pooler, database: str) -> list[tuple[object, ...]]:
+    """Open POOL_SIZE clients, each inside a transaction at once, so between them they hold
+    every server connection the pooler has for `database`; each one's settings."""
+    with ExitStack() as stack:
+        clients = [stack.enter_context(raw_pooled(pooler, database)) for _ in range(POOL_SIZE)]
+        return [
+            client.execute(
+                "SELECT pg_backend_pid(), current_setting('transaction_read_only'), "
+                "current_setting('default_transaction_read_only'), "
+                "current_setting('statement_timeout'), current_setting('plan_cache_mode')"
+            ).fetchone()
+            for client in clients
+        ]
+
+
+def pooled_db(pooler: Pooler, pg_db: Database, tmp_path: Path, **options: object) -> Database:
+    """The app's Database through the pooler, its profile read from a config file."""
+    config = write_config(
+        tmp_path / "pooled.toml",
+        pooler.url(pg_db.profile.url.database, password=False),
+        statement_timeout_ms=5000,
+        **options,
+    )
+    profile = parse_config(tomllib.loads(config.read_text()), config).profile("p")
+    return Database(profile, PG_PASSWORD)
+
+
+def test_reads_and_grants_work_through_a_transaction_pooler(
+    pooler: Pooler, pg_db: Database, tmp_path: Path
+) -> None:
+    """Every read op and a grant, ROUNDS times each on one client, while consecutive
+    transactions land on different server connections: nothing relies on session state or on a
+    statement prepared by an earlier transaction."""
+    database = pg_db.profile.url.database
+    pids = {row[0] for row in hold_every_server_connection(pooler, database)}
+    assert len(pids) == POOL_SIZE  # the pooler really has several server connections to rotate
+    db = pooled_db(pooler, pg_db, tmp_path, prepare_threshold="none")
+    assert db.profile.prepare_threshold is None
+    user = users.recent_users(db, 1).rows[0]
+    paid_before = scalar(
+        pg_db, "SELECT paid_credits_remaining FROM usage_tracking WHERE user_id = :u", u=user.id
+    )
+    text = needle(pg_db)
+    check = orphans.get_check("ideas.user_id")
+    try:
+        for round_ in range(ROUNDS):
+            assert users.recent_users(db, 10).rows
+            assert users.find_users(db, text).rows
+            assert users.get_user_detail(db, user.id).email == user.email
+            assert executions.list_executions(db, limit=20).rows
+            executions.failure_summary(db, None, None)
+            assert payments.by_status(db)
+            payments.list_payments(db, limit=20)
+            credits.pending_receipts(db)
+            assert orphans.count(db, check) == 0
+            grant = credits.parse_grant(2, "2.00", f"BMC-POOLED-{round_}", max_credits=10_000)
+            result = credits.grant_credits(db, user.id, grant, "pooled")
+            assert result.new_total == result.previous_total + 2
+    finally:
+        db.dispose()
+    paid_after = scalar(
+        pg_db, "SELECT paid_credits_remaining FROM usage_tracking WHERE user_id = :u", u=user.id
+    )
+    assert paid_after == paid_before + 2 * ROUNDS  # type: ignore[operator]
+    receipts = scalar(
+        pg_db, "SELECT COUNT(*) FROM payment_receipts WHERE bmc_reference LIKE 'BMC-POOLED-%'"
+    )
+    assert receipts == ROUNDS
+
+
+def test_without_prepare_threshold_none_the_pooler_breaks_the_app(
+    pooler: Pooler, pg_db: Database, tmp_path: Path
+) -> None:
+    """The control: psycopg's default threshold prepares a statement after five runs, and the
+    next transaction on another server connection can't find it. This is why the setting
+    exists, and shows the pooler above really rotates server connections."""
+    database = pg_db.profile.url.database
+    hold_every_server_connection(pooler, database)
+    db = pooled_db(pooler, pg_db, tmp_path)
+    assert db.profile.prepare_threshold == 5
+    try:
+        with pytest.raises(DatabaseError, match=r"prepared statement .* does not exist"):
+            for _ in range(ROUNDS):
+                users.recent_users(db, 10)
+    finally:
+        db.dispose()
+
+
+def test_per_transaction_settings_do_not_leak_to_other_clients(
+    pooler: Pooler, pg_db: Database, tmp_path: Path
+) -> None:
+    """After the app's read-only, time-limited transactions through the pooler, every server
+    connection it used is back to the server's defaults, and another client can write."""
+    database = pg_db.profile.url.database
+    db = pooled_db(pooler, pg_db, tmp_path, prepare_threshold="none")
+    try:
+        for _ in range(ROUNDS):
+            with db.read() as tx:
+                tx.rows("recent_users", limit=5)
+    finally:
+        db.dispose()
+    for _pid, tx_read_only, default_read_only, timeout, plan in hold_every_server_connection(
+        pooler, database
+    ):
+        assert (tx_read_only, default_read_only) == ("off", "off")
+        assert (timeout, plan) == ("0", "auto")
+    with raw_pooled(pooler, database) as other:
+        other.execute("CREATE TABLE pooled_write (x int)")
+        other.execute("INSERT INTO pooled_write VALUES (1)")
+        other.commit()
+    assert scalar(pg_db, "SELECT COUNT(*) FROM pooled_write") == 1
