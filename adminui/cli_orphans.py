@@ -174,6 +174,10 @@ def cmd_restore(args: argparse.Namespace, open_session: Opener) -> int:
     # The rows go back as they were, without their parents: SQLite must not enforce foreign
     # keys for that (PostgreSQL still refuses them where the constraint exists again).
     session = open_session(args, enforce_foreign_keys=False)
+    if session.db.read_only:  # refused before the summary and the question, as clean is
+        raise ReadOnlyError(
+            f"Profile '{session.db.profile.name}' is read-only; nothing was written."
+        )
     print(
         render_record(
             {
