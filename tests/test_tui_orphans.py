@@ -46,6 +46,15 @@ async def open_check(app: AdminApp, pilot, name: str) -> OrphanCheckScreen:
     return app.screen  # type: ignore[return-value]
 
 
+async def back_up(app: AdminApp, pilot, path: Path) -> None:
+    """Press c, give the backup path, and wait for the backup to be written and the count asked."""
+    await pilot.press("c")
+    assert isinstance(app.screen, ReasonScreen)
+    app.screen.query_one(Input).value = str(path)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, TypeCountScreen))
+
+
 def status(screen) -> str:
     return shown(screen.query_one("#status", Static))
 
@@ -73,11 +82,7 @@ async def test_clean_backs_up_asks_for_the_count_and_deletes(db: Database, tmp_p
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_check(app, pilot, "ideas.user_id")
         assert set(screen.query_one("#rows", PagedTable).loaded) == set(ids)
-        await pilot.press("c")
-        assert isinstance(app.screen, ReasonScreen)
-        app.screen.query_one(Input).value = str(backup)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, TypeCountScreen))
+        await back_up(app, pilot, backup)
         assert backup.exists()
         await pilot.press("3", "enter")  # the wrong count does nothing
         assert isinstance(app.screen, TypeCountScreen)
@@ -94,10 +99,7 @@ async def test_escape_at_the_count_changes_nothing(db: Database, tmp_path: Path)
     app = AdminApp(db)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_check(app, pilot, "ideas.user_id")
-        await pilot.press("c")
-        app.screen.query_one(Input).value = str(tmp_path / "b.jsonl")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, TypeCountScreen))
+        await back_up(app, pilot, tmp_path / "b.jsonl")
         await pilot.press("escape")
         await wait_until(pilot, lambda: "Cancelled; nothing was changed" in status(screen))
     assert table_rows(db, "ideas") == before
@@ -110,10 +112,7 @@ async def test_receipts_need_the_second_confirmation(db: Database, tmp_path: Pat
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_check(app, pilot, "payment_receipts.user_id")
         assert "money records" in shown(screen.query_one("#warning", Static))
-        await pilot.press("c")
-        app.screen.query_one(Input).value = str(tmp_path / "r.jsonl")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, TypeCountScreen))
+        await back_up(app, pilot, tmp_path / "r.jsonl")
         await pilot.press("1", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")  # not enough: only the button deletes receipts
@@ -121,10 +120,7 @@ async def test_receipts_need_the_second_confirmation(db: Database, tmp_path: Pat
         await pilot.click("#cancel")
         await wait_until(pilot, lambda: "Cancelled" in status(screen))
         assert table_rows(db, "payment_receipts") == before
-        await pilot.press("c")
-        app.screen.query_one(Input).value = str(tmp_path / "r2.jsonl")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, TypeCountScreen))
+        await back_up(app, pilot, tmp_path / "r2.jsonl")
         await pilot.press("1", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.click("#confirm")
