@@ -56,6 +56,17 @@ def test_an_sslmode_the_server_cannot_meet_is_one_sentence(
     assert "does not support SSL" in err and f"sslmode = {mode}" in err, err
 
 
+def test_an_sslmode_in_a_url_is_honoured_and_named(
+    pg_server: PgServer, pg_db: Database, capsys
+) -> None:
+    """`--url ...?sslmode=require` reaches libpq as well, and the sentence names it."""
+    url = pg_server.url(pg_db.profile.url.database) + "?sslmode=require"
+    code, out, err = run(capsys, "users", "find", "example", "--url", url)
+    assert (code, out) == (2, "")
+    assert "does not support SSL" in err and "sslmode = require" in err, err
+    assert PG_PASSWORD not in err
+
+
 def test_sslmode_disable_connects(
     pg_server: PgServer, pg_db: Database, tmp_path: Path, capsys, monkeypatch
 ) -> None:
