@@ -5,6 +5,9 @@ pooler's other clients."""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+import time
 import tomllib
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -14,12 +17,13 @@ import psycopg
 import pytest
 
 from adminui.config import parse_config
-from adminui.db import Database
+from adminui.db import CancelledError, Database
 from adminui.errors import DatabaseError
 from adminui.ops import credits, executions, orphans, payments, users
 from tests.conftest import needle, run, scalar
 from tests.pg_cluster import PG_PASSWORD, PgServer
 from tests.pgbouncer import POOL_SIZE, Pooler, PoolerUnavailable, start_pooler
+from tests.test_faults import sleeping, slow_registry
 
 # More runs of each statement than psycopg's default prepare_threshold (5): from the sixth on,
 # psycopg would use a server-side prepared statement that only one server connection knows.
@@ -229,3 +233,47 @@ def test_per_transaction_settings_do_not_leak_to_other_clients(
         other.execute("INSERT INTO pooled_write VALUES (1)")
         other.commit()
     assert scalar(pg_db, "SELECT COUNT(*) FROM pooled_write") == 1
+
+
+def test_a_slow_statement_is_stopped_through_the_pooler(
+    pooler: Pooler, pg_db: Database, tmp_path: Path
+) -> None:
+    """Esc's cancel request (psycopg's cancel_safe) goes through PgBouncer to the server, and
+    the statement timeout, set per transaction, still stops a statement behind the pooler;
+    afterwards the same client goes on working."""
+    registry = slow_registry(tmp_path)
+    config = write_config(
+        tmp_path / "slow.toml",
+        pooler.url(pg_db.profile.url.database, password=False),
+        prepare_threshold="none",
+    )
+    profile = parse_config(tomllib.loads(config.read_text()), config).profile("p")
+    db = Database(profile, PG_PASSWORD, registry)
+    timed = Database(dataclasses.replace(profile, statement_timeout_ms=300), PG_PASSWORD, registry)
+    raised: list[BaseException] = []
+
+    def slow_read() -> None:
+        try:
+            users.recent_users(db, 5)
+        except BaseException as error:  # handed to the test
+            raised.append(error)
+
+    try:
+        thread = threading.Thread(target=slow_read)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not sleeping(pg_db):
+            assert time.monotonic() < deadline, "the slow query never started"
+            time.sleep(0.05)
+        started = time.monotonic()
+        assert db.cancel_running() == 1
+        thread.join(10)
+        assert not thread.is_alive() and time.monotonic() - started < 5
+        assert isinstance(raised[0], CancelledError), raised
+        assert sleeping(pg_db) == 0  # stopped on the server, not just abandoned
+        with pytest.raises(DatabaseError, match=r"statement_timeout_ms \(300 ms\)"):
+            users.recent_users(timed, 5)
+        assert users.find_users(db, needle(pg_db)).rows  # the pooled client still works
+    finally:
+        db.dispose()
+        timed.dispose()
