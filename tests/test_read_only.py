@@ -250,3 +250,36 @@ async def test_the_app_as_a_select_only_role_reads_every_screen_and_offers_no_wr
     finally:
         db.dispose()
     assert fingerprint(pg_db) == before
+
+
+async def test_the_app_on_a_writable_profile_shows_the_databases_refusal(
+    reader: Role, pg_db: Database, tmp_path: Path
+) -> None:
+    """read_only = false as the SELECT-only role: a verify confirmed in the pending queue
+    reaches the server, which refuses it; the operator sees that in one sentence, the queue
+    stays as it was and nothing is written."""
+    before = fingerprint(pg_db)
+    pending = credits.pending_receipts(pg_db)
+    url = normalize_url(reader.url(), "test")
+    db = Database(Profile(name="rw", url=url), READER_PASSWORD)
+    app = AdminApp(db, Config())
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: len(table_emails(app)) > 0)
+            app.open_pending()
+            await wait_until(pilot, lambda: queue_rows(app) == len(pending))
+            await pilot.press("v")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+
+            def errors() -> list[str]:
+                return [n.message for n in app._notifications if n.severity == "error"]
+
+            await wait_until(pilot, lambda: bool(errors()))
+            (said,) = errors()
+            assert said.startswith("Not verified: The database refused 'lock_receipt'"), said
+            assert "permission denied for table payment_receipts" in said and "\n" not in said
+            assert queue_rows(app) == len(pending)
+    finally:
+        db.dispose()
+    assert fingerprint(pg_db) == before
