@@ -41,6 +41,7 @@ class Pooler:
     host: str
     port: int
     log: Path
+    version: tuple[int, ...]
 
     def url(self, database: str, *, password: bool = True) -> str:
         """A psycopg URL for one database of the cluster behind the pooler, as the superuser."""
@@ -62,6 +63,16 @@ def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], log: 
     raise PoolerUnavailable(f"pgbouncer did not listen on {host}:{port} within 10 s")
 
 
+def _version(binary: str) -> tuple[int, ...]:
+    """PgBouncer's version, from the first line of `pgbouncer --version` ("PgBouncer 1.18.0")."""
+    done = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
+    words = (done.stdout or done.stderr).split()
+    try:
+        return tuple(int(part) for part in words[1].split("."))
+    except (IndexError, ValueError):
+        raise PoolerUnavailable(f"can't tell pgbouncer's version from {done.stdout!r}") from None
+
+
 @contextmanager
 def start_pooler(server: PgServer) -> Iterator[Pooler]:
     """Start PgBouncer in front of `server`; stopped and its files removed on exit."""
@@ -70,6 +81,7 @@ def start_pooler(server: PgServer) -> Iterator[Pooler]:
     )
     if binary is None:
         raise PoolerUnavailable("pgbouncer is not installed (.ci/run installs it: apt pgbouncer)")
+    version = _version(binary)
     owner = None
     root = Path(tempfile.mkdtemp(prefix="adminui-pgbouncer-"))
     if os.geteuid() == 0:  # pgbouncer refuses to run as root
@@ -82,23 +94,28 @@ def start_pooler(server: PgServer) -> Iterator[Pooler]:
     port = _free_port()
     log = root / "pgbouncer.log"
     (root / "userlist.txt").write_text(f'"postgres" "{PG_PASSWORD}"\n')
+    settings = {
+        "listen_addr": "127.0.0.1",
+        "listen_port": str(port),
+        "unix_socket_dir": "",
+        "auth_type": "scram-sha-256",
+        "auth_file": str(root / "userlist.txt"),
+        "pool_mode": "transaction",
+        "default_pool_size": str(POOL_SIZE),
+        "server_round_robin": "1",
+        "max_client_conn": "200",
+        "query_wait_timeout": "20",
+        "ignore_startup_parameters": "extra_float_digits",
+        "logfile": str(log),
+        "pidfile": str(root / "pgbouncer.pid"),
+    }
+    if version >= (1, 21):
+        # 1.21+ can track protocol-level prepared statements: off, like a pooler without that,
+        # so the tests see what prepare_threshold = none is for.
+        settings["max_prepared_statements"] = "0"
     (root / "pgbouncer.ini").write_text(
-        "[databases]\n"
-        f"* = host={server.host} port={server.port}\n"
-        "[pgbouncer]\n"
-        "listen_addr = 127.0.0.1\n"
-        f"listen_port = {port}\n"
-        "unix_socket_dir =\n"
-        "auth_type = scram-sha-256\n"
-        f"auth_file = {root / 'userlist.txt'}\n"
-        "pool_mode = transaction\n"
-        f"default_pool_size = {POOL_SIZE}\n"
-        "server_round_robin = 1\n"
-        "max_client_conn = 200\n"
-        "query_wait_timeout = 20\n"
-        "ignore_startup_parameters = extra_float_digits\n"
-        f"logfile = {log}\n"
-        f"pidfile = {root / 'pgbouncer.pid'}\n"
+        f"[databases]\n* = host={server.host} port={server.port}\n[pgbouncer]\n"
+        + "".join(f"{key} = {value}\n" for key, value in settings.items())
     )
     for name in ("userlist.txt", "pgbouncer.ini"):
         (root / name).chmod(0o600)
@@ -112,7 +129,7 @@ def start_pooler(server: PgServer) -> Iterator[Pooler]:
     )
     try:
         _wait_for_port("127.0.0.1", port, process, log)
-        yield Pooler("127.0.0.1", port, log)
+        yield Pooler("127.0.0.1", port, log, version)
     finally:
         process.terminate()
         try:
