@@ -72,7 +72,21 @@ class Transaction:
         if params:
             self._execute(name, list(params))
 
-    def _execute(self, name: str, params: Mapping[str, Any] | list[Mapping[str, Any]]) -> Any:
+    def stream(self, name: str, /, **params: Any) -> Iterator[RowMapping]:
+        """The rows of a statement as they arrive (a server-side cursor on PostgreSQL), for
+        results too large to hold: memory stays at one buffer of rows."""
+        result = self._execute(name, params, stream=True)
+        raw = self._conn.connection.driver_connection
+        with self._db.translate_errors(self._db.statement(name), raw):
+            yield from result.mappings()
+
+    def _execute(
+        self,
+        name: str,
+        params: Mapping[str, Any] | list[Mapping[str, Any]],
+        *,
+        stream: bool = False,
+    ) -> Any:
         statement = self._db.statement(name)
         if statement.mode == "write" and not self.writable:
             raise ReadOnlyError(f"'{name}' writes; it can only run inside db.write().")
@@ -94,8 +108,9 @@ class Transaction:
                 if isinstance(params, list)
                 else (_sqlite_values(params))
             )
+        conn = self._conn.execution_options(stream_results=True) if stream else self._conn
         with self._db.translate_errors(statement, self._conn.connection.driver_connection):
-            return self._conn.execute(statement.clause, params)
+            return conn.execute(statement.clause, params)
 
 
 def _unicode_lower(value: Any) -> Any:

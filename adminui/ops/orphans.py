@@ -239,14 +239,20 @@ def backup(
             os.chmod(target, 0o600)  # it holds user data
             handle.write(_dumps(_header(db, check, total)) + "\n")
             with db.read() as tx:
-                for page in _pages(tx, check):
-                    if cancelled and cancelled():
-                        raise CancelledError("Backup cancelled; nothing was changed.")
-                    for row in page:
-                        handle.write(_dumps(row) + "\n")
-                        ids.append(as_id(row["id"]))
-                    if progress:
-                        progress(len(ids), max(total, len(ids)))
+                # One pass over the orphans, streamed (a keyset page each would redo the anti-join
+                # per page); a row planted since the count is kept too: the ids written are the set.
+                limit = total + BATCH
+                rows = tx.stream(check.statement("preview"), after=_FIRST_ID, limit=limit)
+                for row in rows:
+                    handle.write(_dumps({k: _plain(v) for k, v in row.items()}) + "\n")
+                    ids.append(as_id(row["id"]))
+                    if len(ids) % PAGE == 0:
+                        if cancelled and cancelled():
+                            raise CancelledError("Backup cancelled; nothing was changed.")
+                        if progress:
+                            progress(len(ids), max(total, len(ids)))
+                if progress:
+                    progress(len(ids), max(total, len(ids)))
             handle.flush()
             os.fsync(handle.fileno())
         touched = dependents(db, check, tuple(ids))
@@ -257,17 +263,6 @@ def backup(
         raise
     _fsync_dir(target.parent)
     return Backup(target, check, tuple(ids))
-
-
-def _pages(tx: Transaction, check: Check) -> Iterator[tuple[dict[str, Any], ...]]:
-    after: str | None = None
-    while True:
-        page = _page(tx, check, after, PAGE)
-        if page.rows:
-            yield page.rows
-        if page.after is None:
-            return
-        after = page.after
 
 
 def _header(db: Database, check: Check, rows: int) -> dict[str, Any]:
