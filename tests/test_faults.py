@@ -189,7 +189,11 @@ async def test_a_server_gone_and_back_is_told_and_a_retry_works(pg_server, pg_db
         assert pg_server.pg_ctl("-w", "-m", "fast", "stop").returncode == 0
         try:
             await pilot.press(*word)
-            await wait_until(pilot, lambda: status.has_class("error"))
+            # The last keystroke's search failed (an earlier one's error may still be shown
+            # while it runs: wait for the answer, not just the colour).
+            await wait_until(
+                pilot, lambda: status.has_class("error") and "Searching" not in shown(status)
+            )
             told = shown(status)
             assert f"127.0.0.1:{pg_server.port}" in told or "Lost the connection" in told
             assert told.count("\n") == 1 and "Traceback" not in told
