@@ -43,8 +43,8 @@ class AdminApp(App[None]):
         self.unvetted = unvetted  # query files that differ from queries/vetted.lock
         profile = db.profile
         mode = " · read-only" if db.read_only else ""
-        warning = " · UNVETTED QUERIES" if unvetted else ""
-        self.sub_title = f"{profile.name} · {profile.shown_url}{mode}{warning}"
+        warning = "UNVETTED QUERIES · " if unvetted else ""  # first: a narrow header cuts the end
+        self.sub_title = f"{warning}{profile.name} · {profile.shown_url}{mode}"
 
     def on_mount(self) -> None:
         """Started with --allow-unvetted and a query file differs: say so, and keep saying it."""
