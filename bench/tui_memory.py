@@ -40,21 +40,27 @@ async def page_through(db: Database, rows: int) -> dict[str, float]:
         app.open_executions()
         await pilot.pause()
         table = app.screen.query_one("#runs-table", PagedTable)
+        deadline = time.perf_counter() + 60
+        while not table.read:  # the first page (the screen applies its window first)
+            if time.perf_counter() > deadline:
+                raise SystemExit("the executions screen never showed a page")
+            await pilot.pause(0.05)
         while True:
             await app.workers.wait_for_complete()
             await pilot.pause()
-            loaded = table.row_count
+            loaded = table.read
             if loaded >= rows:
                 break
             table.action_scroll_bottom()  # the cursor at the end asks for the next page
             await pilot.pause()
             await app.workers.wait_for_complete()
             await pilot.pause()
-            if table.row_count == loaded:
+            if table.read == loaded:
                 break  # no more runs
             pages += 1
         return {
-            "rows": table.row_count,
+            "rows": table.read,
+            "held": table.row_count,
             "pages": pages + 1,
             "seconds": round(time.perf_counter() - started, 1),
             "rss_mib": round(status_mib("VmRSS"), 1),

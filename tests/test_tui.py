@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import uuid
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import ColumnKey
+from textual.worker import WorkerCancelled
 
 from adminui.db import Database
 from adminui.ops import users
@@ -29,7 +31,9 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float
     waited = 0.0
     while not condition():
         assert waited < timeout, "the app never reached the expected state"
-        await pilot.app.workers.wait_for_complete()
+        # A worker replaced by a newer one (exclusive workers) is cancelled: keep waiting.
+        with contextlib.suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.02)
         waited += 0.02
 

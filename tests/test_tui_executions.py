@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from textual.coordinate import Coordinate
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static, TextArea
 
@@ -241,3 +242,37 @@ async def test_the_window_applies_to_runs_failures_and_the_chart(db: Database) -
         await wait_until(pilot, lambda: bool(preset.match(window_status(app))))
         recent = executions.list_executions(db, since=datetime.now(UTC) - timedelta(days=30))
         await wait_until(pilot, lambda: table.row_count == len(recent.rows))
+
+
+async def test_deep_paging_lets_the_oldest_rows_go_and_keeps_the_cursor(
+    db: Database, monkeypatch
+) -> None:
+    """Memory stays flat however deep one pages: past the window the oldest rows are let go,
+    the cursor stays on its run, and the status line says how many were read."""
+    monkeypatch.setattr("adminui.tui.paged_table.WINDOW", 40)
+    monkeypatch.setattr("adminui.tui.executions.PAGE", 15)
+    total = int(scalar(db, "SELECT COUNT(*) FROM executions e JOIN users u ON u.id = e.user_id"))
+    assert total > 100
+    app = AdminApp(db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = await open_runs(app, pilot)
+        table.focus()
+        while table.read < 100:
+            read = table.read
+            table.action_scroll_bottom()  # the cursor at the end asks for the next page
+            for _ in range(200):  # not wait_until: the next page's worker replaces this one
+                if table.read > read:
+                    break
+                await pilot.pause(0.05)
+            assert table.read > read, "the next page never came"
+            on = highlighted(table)
+            assert table.row_count <= 40
+            assert on in table.loaded and list(table.loaded).index(on) == table.cursor_row
+        status = shown(app.screen.query_one("#runs-status", Static))
+        assert re.search(r"runs, newest first, the last of \d+ read", status)
+        assert "r starts over" in status
+        in_table = [
+            table.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value
+            for i in range(table.row_count)
+        ]
+        assert in_table == list(table.loaded)  # the table and what it holds agree, in order

@@ -1,4 +1,5 @@
-"""A table that reads its rows a page at a time, as the cursor nears the end of what is loaded.
+"""A table that reads its rows a page at a time, as the cursor nears the end of what is loaded,
+and lets the oldest go past a window of rows, so memory stays flat however deep one pages.
 
 Screens give it a `fetch(after)` function (rows as dicts, and the next page's cursor or None) and
 call `restart` whenever their filters change; pages asked for under older filters are dropped.
@@ -19,6 +20,9 @@ from textual.worker import get_current_worker
 from adminui.tui.cells import cell, failure
 
 Fetch = Callable[[Any], tuple[list[dict[str, Any]], Any]]
+# Rows a table holds at most (~5 KB each on screen): past it the oldest half is let go, so paging
+# through 100,000 runs keeps the app's memory flat.
+WINDOW = 6_000
 
 
 class PagedTable(DataTable):
@@ -41,12 +45,22 @@ class PagedTable(DataTable):
         first: bool
         error: str | None = None
 
-    def __init__(self, columns: Sequence[str], noun: str, *, id: str, prefetch: int = 20):
+    def __init__(
+        self,
+        columns: Sequence[str],
+        noun: str,
+        *,
+        id: str,
+        prefetch: int = 20,
+        window: int | None = None,
+    ):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.shown_columns = tuple(columns)
         self.noun = noun
         self.prefetch = prefetch
         self.loaded: dict[str, dict[str, Any]] = {}
+        self.window = window or WINDOW  # rows held at most
+        self.read = 0  # rows read since the last restart (held or let go)
         self._fetch: Fetch | None = None
         self._generation = 0
         self._after: Any = None
@@ -84,12 +98,35 @@ class PagedTable(DataTable):
         if message.first:
             self.clear()
             self.loaded = {}
+            self.read = 0
         for row in message.rows:
             self.loaded[row["id"]] = row
             self.add_row(*(cell(row[c]) for c in self.shown_columns), key=row["id"])
+        self.read += len(message.rows)
+        if self.row_count > self.window:
+            self._drop_oldest()
         self._after = message.after
         more = " (more load as you scroll)" if self._after else ""
-        self.post_message(self.Changed(f"{self.row_count:,} {self.noun}{more}"))
+        held = (
+            f"{self.row_count:,} {self.noun}, the last of {self.read:,} read (earlier pages "
+            "let go to save memory; r starts over)"
+            if self.read > self.row_count
+            else f"{self.row_count:,} {self.noun}"
+        )
+        self.post_message(self.Changed(f"{held}{more}"))
+
+    def _drop_oldest(self) -> None:
+        """Keep the newest half of the window: memory stays flat however deep the operator
+        pages. Rebuilt in one go (DataTable removes a row in linear time), with the cursor kept
+        on its row."""
+        at = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        kept = list(self.loaded.items())[-self.window // 2 :]
+        self.clear()
+        self.loaded = dict(kept)
+        for key, row in kept:
+            self.add_row(*(cell(row[c]) for c in self.shown_columns), key=key)
+        if at in self.loaded:
+            self.move_cursor(row=self.get_row_index(at))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Near the end of what is loaded, load the next page (one request per page)."""
