@@ -1,4 +1,8 @@
-"""The adminui application: holds the database and opens the job screens."""
+"""The adminui application: holds the database and opens the job screens.
+
+Only the home screen is imported up front; each other screen is imported when first opened, so
+the first paint doesn't wait for modules it doesn't show.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from adminui.config import Config
-from adminui.tui.executions import ExecutionsScreen
-from adminui.tui.grant import GrantScreen
-from adminui.tui.orphans import OrphansScreen
-from adminui.tui.payments import PaymentsScreen
-from adminui.tui.pending_receipts import PendingReceiptsScreen
-from adminui.tui.user_detail import UserDetailScreen
 from adminui.tui.user_lookup import UserLookupScreen
 
 if TYPE_CHECKING:
@@ -88,24 +86,36 @@ class AdminApp(App[None]):
 
     def open_user(self, user_id: str) -> None:
         """Show one user's detail screen."""
+        from adminui.tui.user_detail import UserDetailScreen
+
         self.push_screen(UserDetailScreen(user_id))
 
     def open_executions(self) -> None:
         """Show the execution history."""
+        from adminui.tui.executions import ExecutionsScreen
+
         self.push_screen(ExecutionsScreen())
 
     def open_payments(self) -> None:
         """Show the payment summaries."""
+        from adminui.tui.payments import PaymentsScreen
+
         self.push_screen(PaymentsScreen())
 
     def open_orphans(self) -> None:
         """Show the orphan-row checks."""
+        from adminui.tui.orphans import OrphansScreen
+
         self.push_screen(OrphansScreen())
 
     def open_pending(self) -> None:
         """Show the queue of pending receipts."""
+        from adminui.tui.pending_receipts import PendingReceiptsScreen
+
         self.push_screen(PendingReceiptsScreen())
 
     def open_grant(self, user: str = "") -> None:
         """Show the grant screen, for a user if one is given."""
+        from adminui.tui.grant import GrantScreen
+
         self.push_screen(GrantScreen(user))
