@@ -106,7 +106,8 @@ def confirm(question: str, yes: bool) -> None:
         raise AdminError("Cancelled; nothing was written.")
 
 
-def _writable(session: Session) -> None:
+def require_writable(session: Session) -> None:
+    """Refuse a write on a read-only profile before anything is asked or written."""
     if session.db.read_only:
         raise ReadOnlyError(
             f"Profile '{session.db.profile.name}' is read-only; nothing was written."
@@ -130,7 +131,7 @@ def cmd_grant(args: argparse.Namespace, open_session: Opener) -> int:
         max_credits=credits.MAX_CREDITS,
     )
     session = open_session(args)
-    _writable(session)
+    require_writable(session)
     credits.parse_credits(grant.credits, session.config.max_grant_credits)
     say, db = _say(args), session.db
     say("💳 Processing credit grant...")
@@ -219,7 +220,7 @@ def _list_duplicates(
 
 def cmd_verify(args: argparse.Namespace, open_session: Opener) -> int:
     session = open_session(args)
-    _writable(session)
+    require_writable(session)
     preview = credits.preview_verify(session.db, args.receipt_id)
     receipt, say = preview.receipt, _say(args)
     say(_describe(receipt))
@@ -249,7 +250,7 @@ def cmd_verify(args: argparse.Namespace, open_session: Opener) -> int:
 
 def cmd_refund(args: argparse.Namespace, open_session: Opener) -> int:
     session = open_session(args)
-    _writable(session)
+    require_writable(session)
     preview = credits.preview_refund(session.db, args.receipt_id)
     say = _say(args)
     say(_describe(preview.receipt))

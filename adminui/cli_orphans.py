@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adminui.cli_credits import confirm
-from adminui.errors import AdminError, InputError, ReadOnlyError
+from adminui.cli_credits import confirm, require_writable
+from adminui.errors import AdminError, InputError
 from adminui.ops import health, orphans
 from adminui.output import FORMATS, render_record, render_rows
 
@@ -91,9 +91,8 @@ def cmd_show(args: argparse.Namespace, open_session: Opener) -> int:
 def cmd_clean(args: argparse.Namespace, open_session: Opener) -> int:
     check = orphans.get_check(args.check)
     session = open_session(args)
+    require_writable(session)
     db = session.db
-    if db.read_only:
-        raise ReadOnlyError(f"Profile '{db.profile.name}' is read-only; nothing was written.")
     total = orphans.count(db, check)
     if not total:
         print(f"No {check.finds}; nothing to do.")
@@ -174,10 +173,7 @@ def cmd_restore(args: argparse.Namespace, open_session: Opener) -> int:
     # The rows go back as they were, without their parents: SQLite must not enforce foreign
     # keys for that (PostgreSQL still refuses them where the constraint exists again).
     session = open_session(args, enforce_foreign_keys=False)
-    if session.db.read_only:  # refused before the summary and the question, as clean is
-        raise ReadOnlyError(
-            f"Profile '{session.db.profile.name}' is read-only; nothing was written."
-        )
+    require_writable(session)  # before the summary and the question, as clean does
     print(
         render_record(
             {

@@ -11,7 +11,7 @@
 -- orphans_dependents_<table> count the rows elsewhere that a delete would touch; they join
 -- unnest(:ids) so the ids are hashed once (`= ANY(:ids)` on a column without an index
 -- compares every row with every id: minutes for 10,000 ids over 2M rows).
--- credentials.encrypted_value is never selected: a credentials backup can't be restored.
+-- Credentials' secret values are never selected: a credentials backup can't be restored.
 
 -- name: live_foreign_keys
 -- The single-column foreign keys the live database has, and whether each is validated.

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+from uuid import UUID
 
 from adminui.audit import try_record
 from adminui.config import data_dir
@@ -31,7 +32,7 @@ Progress = Callable[[int, int], None]
 IsCancelled = Callable[[], bool]
 
 BATCH = 10_000  # ids per statement when cleaning, so a large set shows progress
-PAGE = 1_000  # rows per preview page while writing a backup
+PAGE = 1_000  # rows between progress reports (and cancel checks) of a backup or restore
 BACKUP_FORMAT = 1
 _FIRST_ID = "00000000-0000-0000-0000-000000000000"  # sorts before every id: the first page
 
@@ -164,8 +165,7 @@ def scan(
     for done, check in enumerate(CHECKS):
         if cancelled and cancelled():
             raise CancelledError("Scan cancelled.")
-        row = db.one(check.statement("count"))
-        counts.append(CheckCount(check, int(row["orphans"]) if row else 0))
+        counts.append(CheckCount(check, count(db, check)))
         if progress:
             progress(done + 1, len(CHECKS))
     return tuple(counts)
@@ -184,24 +184,25 @@ def preview(db: Database, check: Check, after: str | None = None, limit: int = 1
 
 def _page(tx: Transaction, check: Check, after: str | None, limit: int) -> OrphanPage:
     rows = tx.rows(check.statement("preview"), after=after or _FIRST_ID, limit=limit)
-    page = tuple({key: _plain(value) for key, value in row.items()} for row in rows)
+    page = tuple(_plain(row) for row in rows)
     return OrphanPage(page, as_id(page[-1]["id"]) if len(page) == limit else None)
 
 
-def _plain(value: Any) -> Any:
-    return as_id(value) if type(value).__name__ == "UUID" else value
+def _plain(row: Any) -> dict[str, Any]:
+    """A row as a dict, ids as their canonical text on both dialects."""
+    return {key: as_id(value) if isinstance(value, UUID) else value for key, value in row.items()}
 
 
 def dependents(db: Database, check: Check, ids: tuple[str, ...]) -> dict[str, int]:
     """Rows of other tables that point at these ids (only for a delete of a referenced table)."""
-    if check.action != "delete" or check.table not in _REFERENCED:
-        return {}
     with db.read() as tx:
         return _dependents(tx, check, ids)
 
 
 def _dependents(tx: Transaction, check: Check, ids: tuple[str, ...]) -> dict[str, int]:
     found: dict[str, int] = {}
+    if check.action != "delete" or check.table not in _REFERENCED:
+        return found
     for batch in _batches(ids):
         for row in tx.rows(f"orphans_dependents_{check.table}", ids=list(batch)):
             found[row["referrer"]] = found.get(row["referrer"], 0) + int(row["count"])
@@ -244,7 +245,7 @@ def backup(
                 limit = total + BATCH
                 rows = tx.stream(check.statement("preview"), after=_FIRST_ID, limit=limit)
                 for row in rows:
-                    handle.write(_dumps({k: _plain(v) for k, v in row.items()}) + "\n")
+                    handle.write(_dumps(_plain(row)) + "\n")
                     ids.append(as_id(row["id"]))
                     if len(ids) % PAGE == 0:
                         if cancelled and cancelled():
@@ -305,8 +306,8 @@ def clean(
         raise InputError("check", f"{check.name} has no rows to clean")
     acted = 0
     with db.write() as tx:
-        touched = _dependents(tx, check, ids) if check.table in _REFERENCED else {}
-        if check.action == "delete" and touched:
+        touched = _dependents(tx, check, ids)
+        if touched:
             raise AdminError(_touches(check, touched))
         for batch in _batches(ids):
             if cancelled and cancelled():
