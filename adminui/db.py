@@ -243,9 +243,9 @@ class Database:
             try:
                 with conn.begin():
                     tx = Transaction(self, conn, writable=writable)
-                    timeout = self.profile.statement_timeout_ms
-                    if self.dialect == "postgresql" and timeout:
-                        tx.one("set_statement_timeout", ms=str(timeout))
+                    if self.dialect == "postgresql":
+                        timeout = self.profile.statement_timeout_ms
+                        tx.one("transaction_settings", ms=str(timeout) if timeout else None)
                     yield tx
             finally:
                 with self._lock:

@@ -132,7 +132,7 @@ class Raw:
     def connect(cls, url: str, db: Database) -> Raw:
         guarded = psycopg.connect(url)
         guarded.read_only = True
-        timeout = raw_sql(db.statement("set_statement_timeout").sql)
+        timeout = raw_sql(db.statement("transaction_settings").sql)
         return cls(psycopg.connect(url, autocommit=True), guarded, timeout, str(TIMEOUT_MS))
 
     def close(self) -> None:

@@ -1,8 +1,8 @@
--- SQLite has no statement timeout (the database layer never asks for one there); this form only
+-- SQLite has none of these settings (the database layer never runs this there); this form only
 -- keeps the statement runnable on both dialects.
 
--- name: set_statement_timeout
--- Returns :ms unchanged (SQLite has no statement timeout).
+-- name: transaction_settings
+-- Returns :ms unchanged.
 -- mode: read
 -- params: ms
 SELECT :ms AS statement_timeout;

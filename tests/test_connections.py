@@ -131,7 +131,8 @@ def hold_every_server_connection(pooler: Pooler, database: str) -> list[tuple[ob
             client.execute(
                 "SELECT pg_backend_pid(), current_setting('transaction_read_only'), "
                 "current_setting('default_transaction_read_only'), "
-                "current_setting('statement_timeout'), current_setting('plan_cache_mode')"
+                "current_setting('statement_timeout'), current_setting('plan_cache_mode'), "
+                "current_setting('jit')"
             ).fetchone()
             for client in clients
         ]
@@ -223,11 +224,11 @@ def test_per_transaction_settings_do_not_leak_to_other_clients(
                 tx.rows("recent_users", limit=5)
     finally:
         db.dispose()
-    for _pid, tx_read_only, default_read_only, timeout, plan in hold_every_server_connection(
+    for _pid, tx_read_only, default_read_only, timeout, plan, jit in hold_every_server_connection(
         pooler, database
     ):
         assert (tx_read_only, default_read_only) == ("off", "off")
-        assert (timeout, plan) == ("0", "auto")
+        assert (timeout, plan, jit) == ("0", "auto", "on")
     with raw_pooled(pooler, database) as other:
         other.execute("CREATE TABLE pooled_write (x int)")
         other.execute("INSERT INTO pooled_write VALUES (1)")

@@ -12,7 +12,7 @@ from adminui.config import Profile, normalize_url, url_profile
 from adminui.db import Database
 from adminui.errors import DatabaseError, ReadOnlyError, SetupError
 from adminui.queries import Registry, default_query_dir
-from tests.conftest import PG_PASSWORD, PgServer, scalar, with_registry
+from tests.conftest import PG_PASSWORD, PgServer, raw_engine, scalar, with_registry
 
 SNEAKY = """\
 -- name: sneaky_delete
@@ -27,11 +27,12 @@ DELETE FROM payment_receipts;
 -- params: seconds
 SELECT pg_sleep(:seconds);
 
--- name: plan_cache_mode
--- The transaction's plan_cache_mode (PostgreSQL).
+-- name: settings_seen
+-- The settings a transaction runs with (PostgreSQL).
 -- mode: read
 -- params: none
-SELECT current_setting('plan_cache_mode') AS mode;
+SELECT current_setting('plan_cache_mode') AS plan, current_setting('jit') AS jit,
+       current_setting('statement_timeout') AS timeout;
 """
 
 
@@ -94,8 +95,29 @@ def test_each_statement_is_planned_for_its_parameters(pg_db: Database, sneaky_re
     """The optional filters `(CAST(:x AS text) IS NULL OR ...)` fold away only in a custom plan;
     a prepared statement's generic plan (after five runs) would walk indexes from their start."""
     timed = with_registry(pg_db, sneaky_registry, statement_timeout_ms=5000)
-    assert [timed.one("plan_cache_mode")["mode"] for _ in range(7)] == ["force_custom_plan"] * 7
+    seen = [tuple(timed.one("settings_seen").values()) for _ in range(7)]
+    assert seen == [("force_custom_plan", "off", "5s")] * 7
     timed.dispose()
+
+
+def test_without_a_timeout_the_servers_own_is_kept_and_the_rest_still_applies(
+    pg_db: Database, sneaky_registry: Registry
+):
+    """A profile without statement_timeout_ms keeps whatever the role sets (Supabase sets one
+    per role), and still gets custom plans and no JIT."""
+    database = pg_db.profile.url.database
+    role_timeout = f"ALTER ROLE CURRENT_USER IN DATABASE {database} SET statement_timeout"
+    engine = raw_engine(pg_db)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"{role_timeout} = '7s'")
+    untimed = with_registry(pg_db, sneaky_registry, statement_timeout_ms=None)
+    try:
+        assert tuple(untimed.one("settings_seen").values()) == ("force_custom_plan", "off", "7s")
+    finally:
+        untimed.dispose()
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"{role_timeout} TO DEFAULT")
+        engine.dispose()
 
 
 def _connect_error(profile_url: str, password: str | None) -> str:
