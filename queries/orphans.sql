@@ -14,16 +14,21 @@
 -- Credentials' secret values are never selected: a credentials backup can't be restored.
 
 -- name: live_foreign_keys
--- The single-column foreign keys the live database has, and whether each is validated.
+-- The single-column foreign keys the live database has; whether each is validated (every
+-- existing row was checked) and enabled (its triggers fire on ordinary writes: none is disabled
+-- or set to fire only in replica mode).
 -- mode: read
 -- params: none
 SELECT cl.relname AS child_table, a.attname AS child_column, pcl.relname AS parent_table,
-       c.conname AS name, c.convalidated AS validated
+       pa.attname AS parent_column, c.conname AS name, c.convalidated AS validated,
+       NOT EXISTS (SELECT 1 FROM pg_trigger t
+                   WHERE t.tgconstraint = c.oid AND t.tgenabled NOT IN ('O', 'A')) AS enabled
 FROM pg_constraint c
 JOIN pg_class cl ON cl.oid = c.conrelid
 JOIN pg_namespace n ON n.oid = cl.relnamespace
 JOIN pg_class pcl ON pcl.oid = c.confrelid
 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+JOIN pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1]
 WHERE c.contype = 'f' AND cardinality(c.conkey) = 1 AND n.nspname = current_schema()
 ORDER BY 1, 2;
 

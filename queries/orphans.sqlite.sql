@@ -3,11 +3,12 @@
 -- catalog is read with PRAGMA table functions.
 
 -- name: live_foreign_keys
--- The single-column foreign keys the live database declares (SQLite validates none of them).
+-- The single-column foreign keys the live database declares. SQLite checks them only on
+-- connections that turn foreign keys on, so nothing here says the rows obey them.
 -- mode: read
 -- params: none
 SELECT m.name AS child_table, f."from" AS child_column, f."table" AS parent_table,
-       NULL AS name, 1 AS validated
+       COALESCE(f."to", 'id') AS parent_column, NULL AS name, 1 AS validated, 1 AS enabled
 FROM sqlite_master m
 JOIN pragma_foreign_key_list(m.name) f
 WHERE m.type = 'table'

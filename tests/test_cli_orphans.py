@@ -32,7 +32,7 @@ def test_scan_prints_every_check_as_json(db: Database, url: str, capsys) -> None
     code, out, _ = run(capsys, "orphans", "scan", "--url", url, "--format", "json")
     assert code == 0
     found = json.loads(out)
-    assert set(found[0]) == {"check", "count", "action"}
+    assert set(found[0]) == {"check", "count", "enforced_by", "action"}
     counts = {r["check"]: (r["count"], r["action"]) for r in found}
     assert counts["ideas.user_id"] == (2, "delete")
     assert counts["outputs.idea_id"] == (3, "nullify")

@@ -146,6 +146,54 @@ def test_health_names_missing_and_unvalidated_keys(pg_db: Database) -> None:
     assert sum(k.state == "present" for k in keys.values()) == len(keys) - 2
 
 
+def test_a_validated_key_is_trusted_and_a_full_scan_counts_past_it(pg_db: Database) -> None:
+    """With every key in place only users.usage_tracking (which no key covers) is counted. A row
+    written with triggers off (replica mode, as a data-only restore) gets past a key: the quick
+    scan can't see it, the full scan counts it."""
+    ghost = str(uuid.uuid4())
+    engine = raw_engine(pg_db)
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text("INSERT INTO ideas (user_id, title) VALUES (:u, 'x')"), {"u": ghost})
+    engine.dispose()
+    quick = {c.check.name: c for c in orphans.scan(pg_db)}
+    assert quick["ideas.user_id"] == orphans.CheckCount(
+        orphans.get_check("ideas.user_id"), 0, "ideas_user_id_fkey"
+    )
+    assert [name for name, c in quick.items() if c.enforced_by is None] == ["users.usage_tracking"]
+    full = {c.check.name: c for c in orphans.scan(pg_db, full=True)}
+    assert full["ideas.user_id"].count == 1
+    assert all(c.enforced_by is None for c in full.values())
+
+
+def test_a_lost_unvalidated_or_disabled_key_is_counted(pg_db: Database) -> None:
+    ids = plant(pg_db, "ideas.user_id", 2)  # drops every key
+    for key in expected_foreign_keys():
+        if key.table == "ideas":
+            continue  # ideas.user_id stays lost
+        not_valid = " NOT VALID" if key.table == "outputs" else ""
+        change(pg_db, key.ddl.rstrip(";") + not_valid)
+    change(pg_db, "ALTER TABLE usage_tracking DISABLE TRIGGER ALL")
+    keys = {k.check: k for k in health.foreign_keys(pg_db)}
+    assert keys["ideas.user_id"].state == "missing"
+    assert {keys[n].state for n in ("outputs.user_id", "outputs.idea_id")} == {"not valid"}
+    assert keys["usage_tracking.user_id"].state == "disabled"
+    assert keys["usage_tracking.user_id"].fix.startswith(
+        "ALTER TABLE usage_tracking ENABLE TRIGGER ALL;"
+    )
+    found = {c.check.name: c for c in orphans.scan(pg_db)}
+    counted = {name for name, c in found.items() if c.enforced_by is None}
+    expected = {"ideas.user_id", "usage_tracking.user_id", "users.usage_tracking"}
+    assert counted == expected | {n for n in keys if n.startswith("outputs.")}
+    assert found["ideas.user_id"].count == len(ids)
+
+
+def test_sqlite_keys_are_never_trusted(sqlite_db: Database) -> None:
+    """SQLite checks foreign keys only on connections that ask it to: every check is counted."""
+    assert {h.state for h in health.foreign_keys(sqlite_db)} == {"present"}
+    assert all(c.enforced_by is None for c in orphans.scan(sqlite_db))
+
+
 def test_index_advice_sees_an_index_under_any_name(pg_db: Database) -> None:
     def present() -> dict[str, bool]:
         return {i.advice.table + i.advice.definition: i.present for i in health.indexes(pg_db)}

@@ -74,6 +74,28 @@ async def test_the_scan_shows_every_checks_count(db: Database) -> None:
         assert "orphan rows in" in status(screen)
 
 
+def counts_shown(screen: OrphansScreen) -> dict[str, str]:
+    table = screen.query_one("#counts", DataTable)
+    return {
+        str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)
+    }
+
+
+async def test_checks_a_key_enforces_show_as_such_until_f_counts_them(pg_db: Database) -> None:
+    app = AdminApp(pg_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_orphans(app, pilot)
+        quick = counts_shown(screen)
+        assert [n for n, shown_count in quick.items() if shown_count != "by key"] == [
+            "users.usage_tracking"
+        ]
+        assert "The other 11 ('by key') were not counted" in status(screen)
+        await pilot.press("f")
+        await wait_until(pilot, lambda: "by key" not in counts_shown(screen).values())
+        assert counts_shown(screen)["ideas.user_id"] == "0"
+        assert "by key" not in status(screen)
+
+
 async def test_clean_backs_up_asks_for_the_count_and_deletes(db: Database, tmp_path: Path) -> None:
     ids = plant(db, "ideas.user_id", 2)
     before = len(table_rows(db, "ideas"))

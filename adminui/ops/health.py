@@ -11,7 +11,7 @@ from typing import Literal
 from adminui.db import Database
 from adminui.schema import ForeignKey, IndexAdvice, expected_foreign_keys, recommended_indexes
 
-KeyState = Literal["present", "missing", "not valid"]
+KeyState = Literal["present", "missing", "not valid", "disabled"]
 SQLITE_NOTE = (
     "SQLite can't add a foreign key to an existing table: rebuild the table with it "
     "(https://www.sqlite.org/lang_altertable.html#otheralter)."
@@ -23,6 +23,7 @@ class KeyHealth:
     key: ForeignKey
     state: KeyState
     fix: str  # what to run, or why there is nothing to run
+    name: str = ""  # the live constraint's name (PostgreSQL), when there is one
 
     @property
     def check(self) -> str:
@@ -39,22 +40,39 @@ class IndexHealth:
 def foreign_keys(db: Database) -> tuple[KeyHealth, ...]:
     """Every expected foreign key with its state in the live database."""
     live = {
-        (r["child_table"], r["child_column"], r["parent_table"]): r
+        (r["child_table"], r["child_column"], r["parent_table"], r["parent_column"]): r
         for r in db.rows("live_foreign_keys")
     }
     found = []
     for key in expected_foreign_keys():
-        row = live.get((key.table, key.column, key.parent))
+        row = live.get((key.table, key.column, key.parent, "id"))
         if row is None:
             fix = SQLITE_NOTE if db.dialect == "sqlite" else key.ddl
             found.append(KeyHealth(key, "missing", fix))
-        elif not row["validated"]:
+            continue
+        name = row["name"] or ""
+        if not row["validated"]:
             # The constraint holds for new rows only; validating it checks the old ones.
-            fix = f"ALTER TABLE {key.table} VALIDATE CONSTRAINT {row['name']};"
-            found.append(KeyHealth(key, "not valid", fix))
+            fix = f"ALTER TABLE {key.table} VALIDATE CONSTRAINT {name};"
+            found.append(KeyHealth(key, "not valid", fix, name))
+        elif not row["enabled"]:
+            # Its triggers were disabled (ALTER TABLE ... DISABLE TRIGGER): it checks nothing.
+            # Turning them back on takes a superuser, and turns on any other disabled trigger of
+            # the two tables; rows written meanwhile stay unchecked, so a full scan is due.
+            fix = " ".join(f"ALTER TABLE {t} ENABLE TRIGGER ALL;" for t in (key.table, key.parent))
+            found.append(KeyHealth(key, "disabled", fix, name))
         else:
-            found.append(KeyHealth(key, "present", ""))
+            found.append(KeyHealth(key, "present", "", name))
     return tuple(found)
+
+
+def enforcing_keys(db: Database) -> dict[str, str]:
+    """Check name -> the live constraint that keeps its orphans out: validated (PostgreSQL
+    checked every row when it was added) and enabled (it checks every ordinary write since).
+    Only PostgreSQL: SQLite checks foreign keys only on connections that ask it to."""
+    if db.dialect != "postgresql":
+        return {}
+    return {k.check: k.name for k in foreign_keys(db) if k.state == "present"}
 
 
 def indexes(db: Database) -> tuple[IndexHealth, ...]:

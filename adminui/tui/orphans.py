@@ -70,16 +70,19 @@ class Progress(Message):
 
 
 class OrphansScreen(AdminScreen):
-    """Every check's count (`s` scans again; Esc stops a scan); Enter opens a check. The second
-    tab lists the foreign keys and indexes the database lacks."""
+    """Every check's count (`s` scans again, `f` also counts what foreign keys enforce; Esc
+    stops a scan); Enter opens a check. The second tab lists the foreign keys and indexes the
+    database lacks."""
 
     CSS_PATH = "orphans.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back / stop"),
         Binding("s", "scan", "Scan again"),
+        Binding("f", "scan(True)", "Full scan"),
         Binding("k", "show_tab('health')", "Keys & indexes"),
         Binding("o", "show_tab('checks')", "Orphans"),
     ]
+    full = False  # whether the last scan counted the checks a foreign key enforces too
 
     @dataclass
     class Scanned(Message):
@@ -120,19 +123,22 @@ class OrphansScreen(AdminScreen):
         """Switch between the checks and the schema health."""
         self.query_one(TabbedContent).active = tab
 
-    def action_scan(self) -> None:
-        """Count every check again (off the UI thread)."""
+    def action_scan(self, full: bool = False) -> None:
+        """Count every check again (off the UI thread); `full`: also those a key enforces."""
+        self.full = full
         self.query_one("#status", Static).update("Scanning…")
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=len(orphans.CHECKS), progress=0)
         bar.display = True
-        self.scan()
+        self.scan(full)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
-    def scan(self) -> None:
+    def scan(self, full: bool) -> None:
         worker = get_current_worker()
         try:
-            counts = orphans.scan(self.admin.db, self.progress, lambda: worker.is_cancelled)
+            counts = orphans.scan(
+                self.admin.db, self.progress, lambda: worker.is_cancelled, full=full
+            )
             message = self.Scanned(counts)
         except Exception as error:  # shown on screen; a worker must never die silently
             message = self.Scanned((), failure(error))
@@ -155,18 +161,31 @@ class OrphansScreen(AdminScreen):
         self.query_one("#progress", ProgressBar).display = False
         for found in message.counts:
             check = found.check
-            count = Text(f"{found.count:,}", justify="right", style="bold" if found.count else "")
+            if found.enforced_by:
+                count = Text("by key", justify="right", style="dim italic")
+            else:
+                style = "bold" if found.count else ""
+                count = Text(f"{found.count:,}", justify="right", style=style)
             table.add_row(
                 cell(check.name), count, cell(check.action), cell(check.finds), key=check.name
             )
         total = sum(c.count for c in message.counts)
         dirty = sum(1 for c in message.counts if c.count)
-        status.update(
-            f"{total:,} orphan rows in {dirty} of {len(message.counts)} checks. "
-            "Enter opens a check; checks are listed children first, the order to clean them in."
+        enforced = sum(1 for c in message.counts if c.enforced_by)
+        counted = len(message.counts) - enforced
+        found = (
+            f"{total:,} orphan rows in {dirty} of {counted} checks counted. Enter opens a check; "
+            "checks are listed children first, the order to clean them in."
             if total
-            else f"No orphan rows: all {len(message.counts)} checks are clean."
+            else f"No orphan rows in the {counted} checks counted."
         )
+        by_key = (
+            f" The other {enforced} ('by key') were not counted: a validated foreign key keeps "
+            "their orphans out. f counts them too."
+            if enforced
+            else ""
+        )
+        status.update(found + by_key)
         table.focus()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="health")
@@ -199,7 +218,8 @@ class OrphansScreen(AdminScreen):
             else "index advice is for PostgreSQL"
         )
         status.update(
-            f"{len(lacking)} of {len(message.keys)} foreign keys missing or not valid; "
+            f"{len(lacking)} of {len(message.keys)} foreign keys missing, not valid or "
+            f"disabled; "
             f"{indexes}. adminui shows this DDL; it never runs it."
         )
         parts = [f"-- {k.check}: {k.state}\n{k.fix}" for k in lacking]
@@ -213,7 +233,7 @@ class OrphansScreen(AdminScreen):
     def on_screen_resume(self) -> None:
         """Coming back from a check: its count may have changed."""
         if self.query_one("#counts", DataTable).row_count:
-            self.action_scan()
+            self.action_scan(self.full)
 
     def action_back(self) -> None:
         """Stop a running scan; otherwise leave."""
