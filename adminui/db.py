@@ -245,7 +245,11 @@ class Database:
                     tx = Transaction(self, conn, writable=writable)
                     if self.dialect == "postgresql":
                         timeout = self.profile.statement_timeout_ms
-                        tx.one("transaction_settings", ms=str(timeout) if timeout else None)
+                        tx.one(
+                            "transaction_settings",
+                            ms=str(timeout) if timeout else None,
+                            plans=None if writable else "force_custom_plan",
+                        )
                     yield tx
             finally:
                 with self._lock:

@@ -152,7 +152,9 @@ def measure(
 
     def guarded() -> None:
         with raw.guarded.transaction():
-            raw.guarded.execute(raw.timeout_sql, {"ms": raw.timeout_ms})
+            raw.guarded.execute(
+                raw.timeout_sql, {"ms": raw.timeout_ms, "plans": "force_custom_plan"}
+            )
             raw.guarded.execute(sql, case.params).fetchall()
 
     def app() -> None:

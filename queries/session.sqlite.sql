@@ -2,7 +2,7 @@
 -- keeps the statement runnable on both dialects.
 
 -- name: transaction_settings
--- Returns :ms unchanged.
+-- Returns :ms and :plans unchanged.
 -- mode: read
--- params: ms
-SELECT :ms AS statement_timeout;
+-- params: ms, plans
+SELECT :ms AS statement_timeout, :plans AS plan_cache_mode;

@@ -97,6 +97,10 @@ def test_each_statement_is_planned_for_its_parameters(pg_db: Database, sneaky_re
     timed = with_registry(pg_db, sneaky_registry, statement_timeout_ms=5000)
     seen = [tuple(timed.one("settings_seen").values()) for _ in range(7)]
     assert seen == [("force_custom_plan", "off", "5s")] * 7
+    # A write keeps the server's: forced, the foreign keys' own statements (ON DELETE SET NULL,
+    # once per deleted row) would be planned again for every row.
+    with timed.write() as tx:
+        assert tuple(tx.one("settings_seen").values()) == ("auto", "off", "5s")
     timed.dispose()
 
 
