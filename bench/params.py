@@ -218,13 +218,14 @@ def _payments_list(s: Sample) -> list[Case]:
 def _by_month(s: Sample) -> list[Case]:
     return [
         Case(
-            "payments_by_month: 24 months",
+            f"payments_by_month: {n} months",
             "payments_by_month",
-            {"since": months_before(s.now, 23)},
-            lambda db: payments.by_month(db, 24, s.now),
+            {"months": [months_before(s.now, back) for back in range(n - 1, -1, -1)]},
+            lambda db, n=n: payments.by_month(db, n, s.now),
             "ops.payments.by_month",
             PAYMENT_SUMMARY,
         )
+        for n in (12, 24)
     ]
 
 

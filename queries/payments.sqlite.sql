@@ -15,9 +15,10 @@ GROUP BY pr.status
 ORDER BY pr.status;
 
 -- name: payments_by_month
--- Verified and refunded cents and credits per calendar month (UTC) since :since.
+-- Verified and refunded cents and credits per calendar month (UTC), for the months :months
+-- (a JSON array of each month's first instant, oldest first; receipts from the first one on).
 -- mode: read
--- params: since
+-- params: months
 SELECT substr(pr.created_at, 1, 7) AS month,
        COUNT(*) FILTER (WHERE pr.status = 'verified') AS verified_receipts,
        COALESCE(SUM(CAST(round(pr.amount_usd * 100) AS INTEGER))
@@ -28,7 +29,8 @@ SELECT substr(pr.created_at, 1, 7) AS month,
        COALESCE(SUM(CAST(round(pr.amount_usd * 100) AS INTEGER))
                   FILTER (WHERE pr.status = 'refunded'), 0) AS refunded_cents
 FROM payment_receipts pr
-WHERE pr.created_at >= :since
+WHERE pr.created_at >= (SELECT value FROM json_each(:months) WHERE key = 0)
+  AND substr(pr.created_at, 1, 7) IN (SELECT substr(value, 1, 7) FROM json_each(:months))
 GROUP BY 1
 ORDER BY 1;
 

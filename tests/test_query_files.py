@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from adminui.db import Database
 from adminui.ops import orphans
+from adminui.ops.windows import months_before
 from adminui.queries import Registry
 from tests.conftest import raw_engine, scalar
 from tests.orphan_rows import change, plant
@@ -137,7 +138,9 @@ EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
         "verified_at": NOW,
     },
     "payments_by_status": lambda db: {"since": None},
-    "payments_by_month": lambda db: {"since": datetime(2024, 1, 1, tzinfo=UTC)},
+    "payments_by_month": lambda db: {
+        "months": [months_before(datetime.now(UTC), back) for back in range(23, -1, -1)]
+    },
     "payments_by_user": lambda db: {"since": None, "limit": 10},
     "list_payments": lambda db: {
         "status": "verified",

@@ -111,11 +111,11 @@ def by_month(db: Database, months: int = 12, now: datetime | None = None) -> tup
     if not 1 <= months <= 120:
         raise InputError("months", "must be between 1 and 120")
     now = now or datetime.now(UTC)
-    start = months_before(now, months - 1)
-    rows = {r["month"]: r for r in db.rows("payments_by_month", since=start)}
+    starts = [months_before(now, offset) for offset in range(months - 1, -1, -1)]
+    rows = {r["month"]: r for r in db.rows("payments_by_month", months=starts)}
     result = []
-    for offset in range(months - 1, -1, -1):
-        month = f"{months_before(now, offset):%Y-%m}"
+    for start in starts:
+        month = f"{start:%Y-%m}"
         row = rows.get(month)
         result.append(
             MonthTotal(
