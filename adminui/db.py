@@ -96,7 +96,12 @@ class Transaction:
                     f"{statement.source}: '{name}' takes {sorted(statement.params)}, "
                     f"was given {sorted(one)}"
                 )
-            naive = [k for k, v in one.items() if isinstance(v, datetime) and v.tzinfo is None]
+            naive = [
+                k
+                for k, v in one.items()
+                for item in (v if isinstance(v, list | tuple) else [v])
+                if isinstance(item, datetime) and item.tzinfo is None
+            ]
             if naive:
                 raise TypeError(f"'{name}': {naive[0]} is a naive datetime; pass UTC-aware times")
             nul = [k for k, v in one.items() if isinstance(v, str) and "\x00" in v]
@@ -318,10 +323,13 @@ class Database:
             )
         what = f"'{statement.name}' ({statement.source})" if statement else "the transaction"
         if _sqlstate(error) == "57014":
-            return DatabaseError(
-                f"{what} was stopped: it ran past statement_timeout_ms "
-                f"({self.profile.statement_timeout_ms} ms) or was cancelled."
+            timeout = self.profile.statement_timeout_ms
+            limit = (
+                f"statement_timeout_ms ({timeout} ms)"
+                if timeout
+                else "the server's statement_timeout"
             )
+            return DatabaseError(f"{what} was stopped: it ran past {limit} or was cancelled.")
         return DatabaseError(f"The database refused {what}: {detail}")
 
 

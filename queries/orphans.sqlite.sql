@@ -8,7 +8,8 @@
 -- mode: read
 -- params: none
 SELECT m.name AS child_table, f."from" AS child_column, f."table" AS parent_table,
-       COALESCE(f."to", 'id') AS parent_column, NULL AS name, 1 AS validated, 1 AS enabled
+       COALESCE(f."to", 'id') AS parent_column, NULL AS name, 1 AS validated, 1 AS enabled,
+       1 AS plain
 FROM sqlite_master m
 JOIN pragma_foreign_key_list(m.name) f
 WHERE m.type = 'table'

@@ -157,7 +157,7 @@ def test_a_missing_sqlite_file_is_not_created(tmp_path: Path) -> None:
 
 
 def test_naive_times_are_refused_before_they_reach_either_database(db: Database) -> None:
-    from datetime import datetime
+    from datetime import UTC, datetime
 
     with pytest.raises(TypeError, match="created_at is a naive datetime"), db.write() as tx:
         tx.run(
@@ -167,6 +167,11 @@ def test_naive_times_are_refused_before_they_reach_either_database(db: Database)
             name=None,
             timezone="UTC",
             created_at=datetime(2026, 1, 1),
+        )
+    # Inside a list too (PostgreSQL would read it in the session's time zone, SQLite as given).
+    with pytest.raises(TypeError, match="months is a naive datetime"):
+        db.rows(
+            "payments_by_month", months=[datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1)]
         )
 
 

@@ -158,7 +158,7 @@ def test_a_validated_key_is_trusted_and_a_full_scan_counts_past_it(pg_db: Databa
     engine.dispose()
     quick = {c.check.name: c for c in orphans.scan(pg_db)}
     assert quick["ideas.user_id"] == orphans.CheckCount(
-        orphans.get_check("ideas.user_id"), 0, "ideas_user_id_fkey"
+        orphans.get_check("ideas.user_id"), None, "ideas_user_id_fkey"
     )
     assert [name for name, c in quick.items() if c.enforced_by is None] == ["users.usage_tracking"]
     full = {c.check.name: c for c in orphans.scan(pg_db, full=True)}
@@ -178,14 +178,68 @@ def test_a_lost_unvalidated_or_disabled_key_is_counted(pg_db: Database) -> None:
     assert keys["ideas.user_id"].state == "missing"
     assert {keys[n].state for n in ("outputs.user_id", "outputs.idea_id")} == {"not valid"}
     assert keys["usage_tracking.user_id"].state == "disabled"
-    assert keys["usage_tracking.user_id"].fix.startswith(
-        "ALTER TABLE usage_tracking ENABLE TRIGGER ALL;"
-    )
+    # Adding the key again checks every row, which enabling its triggers would not.
+    assert keys["usage_tracking.user_id"].fix.splitlines()[1:] == [
+        "ALTER TABLE usage_tracking DROP CONSTRAINT usage_tracking_user_id_fkey;",
+        next(k.ddl for k in expected_foreign_keys() if k.table == "usage_tracking"),
+    ]
     found = {c.check.name: c for c in orphans.scan(pg_db)}
     counted = {name for name, c in found.items() if c.enforced_by is None}
     expected = {"ideas.user_id", "usage_tracking.user_id", "users.usage_tracking"}
     assert counted == expected | {n for n in keys if n.startswith("outputs.")}
     assert found["ideas.user_id"].count == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("statement", "untrusted"),
+    [
+        # The parent's side: deleting a user would no longer cascade.
+        ("ALTER TABLE users DISABLE TRIGGER ALL", lambda k: k.parent == "users"),
+        # Triggers that fire only in replica mode check no ordinary write.
+        (
+            "DO $$ DECLARE t text; BEGIN FOR t IN SELECT tgname FROM pg_trigger "
+            "WHERE tgrelid = CAST('ideas' AS regclass) AND tgisinternal LOOP "
+            "EXECUTE format('ALTER TABLE ideas ENABLE REPLICA TRIGGER %I', t); END LOOP; END $$",
+            lambda k: "ideas" in (k.table, k.parent),
+        ),
+        # Rows of a table inheriting from ideas are read as ideas but not checked by its key.
+        (
+            "CREATE TABLE ideas_archive () INHERITS (ideas)",
+            lambda k: "ideas" in (k.table, k.parent),
+        ),
+    ],
+)
+def test_keys_that_do_not_check_every_row_are_not_trusted(
+    pg_db: Database, statement: str, untrusted
+) -> None:
+    change(pg_db, statement)
+    expected = {f"{k.table}.{k.column}" for k in expected_foreign_keys() if untrusted(k)}
+    counted = {c.check.name for c in orphans.scan(pg_db) if c.enforced_by is None}
+    assert counted == expected | {"users.usage_tracking"}
+
+
+def test_a_key_to_a_table_of_another_schema_is_not_trusted(pg_db: Database) -> None:
+    """ideas.user_id pointing at auth.users (as on Supabase) keeps nothing out of public.users."""
+    ghost = str(uuid.uuid4())
+    change(pg_db, "CREATE SCHEMA auth")
+    change(pg_db, "CREATE TABLE auth.users (id uuid PRIMARY KEY)")
+    change(pg_db, "INSERT INTO auth.users SELECT id FROM users")
+    change(pg_db, "INSERT INTO auth.users VALUES (:id)", id=ghost)
+    change(pg_db, "ALTER TABLE ideas DROP CONSTRAINT ideas_user_id_fkey")
+    change(
+        pg_db,
+        "ALTER TABLE ideas ADD CONSTRAINT ideas_user_id_fkey FOREIGN KEY (user_id) "
+        "REFERENCES auth.users(id)",
+    )
+    change(pg_db, "INSERT INTO ideas (user_id, title) VALUES (:u, 'x')", u=ghost)
+    assert {k.check: k.state for k in health.foreign_keys(pg_db)}["ideas.user_id"] == "missing"
+    found = {c.check.name: c for c in orphans.scan(pg_db)}
+    assert (found["ideas.user_id"].count, found["ideas.user_id"].enforced_by) == (1, None)
+
+
+def test_each_check_names_the_parent_its_key_points_at() -> None:
+    for key in expected_foreign_keys():
+        assert orphans.get_check(f"{key.table}.{key.column}").parent == key.parent
 
 
 def test_sqlite_keys_are_never_trusted(sqlite_db: Database) -> None:

@@ -1,6 +1,7 @@
-"""Schema health: which foreign keys of the reference schema the live database lacks or has not
-validated (the cause of orphan rows, seeds 003 and 004), and which recommended indexes are
-missing. The app shows the DDL to copy; it never runs it (the SaaS app owns the schema)."""
+"""Schema health: which foreign keys of the reference schema the live database lacks, has not
+validated or has disabled (the cause of orphan rows, seeds 003 and 004), and which recommended
+indexes are missing. The app shows the DDL to copy; it never runs it (the SaaS app owns the
+schema)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class KeyHealth:
     state: KeyState
     fix: str  # what to run, or why there is nothing to run
     name: str = ""  # the live constraint's name (PostgreSQL), when there is one
+    plain: bool = True  # between plain tables: no partition or inheriting table to get past it
 
     @property
     def check(self) -> str:
@@ -56,23 +58,28 @@ def foreign_keys(db: Database) -> tuple[KeyHealth, ...]:
             fix = f"ALTER TABLE {key.table} VALIDATE CONSTRAINT {name};"
             found.append(KeyHealth(key, "not valid", fix, name))
         elif not row["enabled"]:
-            # Its triggers were disabled (ALTER TABLE ... DISABLE TRIGGER): it checks nothing.
-            # Turning them back on takes a superuser, and turns on any other disabled trigger of
-            # the two tables; rows written meanwhile stay unchecked, so a full scan is due.
-            fix = " ".join(f"ALTER TABLE {t} ENABLE TRIGGER ALL;" for t in (key.table, key.parent))
+            # Its triggers were disabled (ALTER TABLE ... DISABLE TRIGGER): it checks nothing,
+            # and turning them back on would leave the rows written meanwhile unchecked. Adding
+            # the key again checks every row (and refuses while orphans remain: clean first).
+            fix = (
+                f"-- count with: adminui orphans scan --full; clean; then:\n"
+                f"ALTER TABLE {key.table} DROP CONSTRAINT {name};\n{key.ddl}"
+            )
             found.append(KeyHealth(key, "disabled", fix, name))
         else:
-            found.append(KeyHealth(key, "present", "", name))
+            found.append(KeyHealth(key, "present", "", name, bool(row["plain"])))
     return tuple(found)
 
 
 def enforcing_keys(db: Database) -> dict[str, str]:
     """Check name -> the live constraint that keeps its orphans out: validated (PostgreSQL
-    checked every row when it was added) and enabled (it checks every ordinary write since).
-    Only PostgreSQL: SQLite checks foreign keys only on connections that ask it to."""
+    checked every row when it was added), enabled (it checks every ordinary write since) and
+    between plain tables. Writes with triggers off still get past it (replica mode: data-only
+    restores, logical replication). Only PostgreSQL: SQLite checks foreign keys only on
+    connections that ask it to."""
     if db.dialect != "postgresql":
         return {}
-    return {k.check: k.name for k in foreign_keys(db) if k.state == "present"}
+    return {k.check: k.name for k in foreign_keys(db) if k.state == "present" and k.plain}
 
 
 def indexes(db: Database) -> tuple[IndexHealth, ...]:

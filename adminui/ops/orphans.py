@@ -123,10 +123,11 @@ class CancelledError(AdminError):
 
 @dataclass(frozen=True)
 class CheckCount:
-    """A check's orphans: counted, or (`enforced_by` a constraint's name) known to be none."""
+    """A check's orphans: counted, or not (None) because `enforced_by`, a constraint, keeps
+    them out."""
 
     check: Check
-    count: int
+    count: int | None
     enforced_by: str | None = None
 
 
@@ -173,19 +174,19 @@ def scan(
 ) -> tuple[CheckCount, ...]:
     """Every check's count. `progress(done, total)` after each; `cancelled()` is asked between.
 
-    A check whose foreign key PostgreSQL has validated and enforces can have no orphans, so it
+    A check whose foreign key PostgreSQL has validated and enforces (`health.enforcing_keys`)
     is not counted unless `full`: at 2M executions its anti-join takes up to a second, the
-    catalog answers in milliseconds, and the checks that can hold orphans (a lost or NOT VALID
-    key, seed 003) are still counted. What gets past such a key is a write with its triggers
-    off (`session_replication_role = replica`, as a data-only dump restores): `full` counts
-    those checks too."""
+    catalog answers in milliseconds, and the checks where orphans pile up (a lost, NOT VALID or
+    disabled key, seed 003) are still counted. What gets past such a key is a write with its
+    triggers off (`session_replication_role = replica`: data-only restores, logical
+    replication): `full` counts those checks too."""
     enforced = {} if full else enforcing_keys(db)
     counts = []
     for done, check in enumerate(CHECKS):
         if cancelled and cancelled():
             raise CancelledError("Scan cancelled.")
         key = enforced.get(check.name)
-        counts.append(CheckCount(check, 0, key) if key else CheckCount(check, count(db, check)))
+        counts.append(CheckCount(check, None, key) if key else CheckCount(check, count(db, check)))
         if progress:
             progress(done + 1, len(CHECKS))
     return tuple(counts)

@@ -169,11 +169,11 @@ class OrphansScreen(AdminScreen):
             table.add_row(
                 cell(check.name), count, cell(check.action), cell(check.finds), key=check.name
             )
-        total = sum(c.count for c in message.counts)
+        total = sum(c.count or 0 for c in message.counts)
         dirty = sum(1 for c in message.counts if c.count)
         enforced = sum(1 for c in message.counts if c.enforced_by)
         counted = len(message.counts) - enforced
-        found = (
+        summary = (
             f"{total:,} orphan rows in {dirty} of {counted} checks counted. Enter opens a check; "
             "checks are listed children first, the order to clean them in."
             if total
@@ -185,7 +185,7 @@ class OrphansScreen(AdminScreen):
             if enforced
             else ""
         )
-        status.update(found + by_key)
+        status.update(summary + by_key)
         table.focus()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="health")
