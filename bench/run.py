@@ -245,7 +245,7 @@ def first_paint_row(runs: int, say: Callable[[str], None]) -> str:
     except (subprocess.CalledProcessError, SystemExit) as error:
         detail = getattr(error, "stdout", None) or getattr(error, "stderr", None) or error
         say(f"first paint failed: {detail}")
-        reason = str(detail).strip()[:200]
+        reason = " ".join(str(detail).split())[:200]  # one table row: no newlines
         return f"| first paint | not measured: {reason} | <= {PAINT_TARGET}x | — |"
     say(lines)
     return (
