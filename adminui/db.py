@@ -249,6 +249,7 @@ class Database:
                 with conn.begin():
                     tx = Transaction(self, conn, writable=writable)
                     if self.dialect == "postgresql":
+                        # No timeout in the profile (or 0): the server's or role's own applies.
                         timeout = self.profile.statement_timeout_ms
                         tx.one(
                             "transaction_settings",
