@@ -60,26 +60,24 @@ def status(screen) -> str:
     return shown(screen.query_one("#status", Static))
 
 
+def counts_shown(screen: OrphansScreen) -> dict[str, str]:
+    """Each check's name -> what its Orphans cell shows."""
+    table = screen.query_one("#counts", DataTable)
+    return {
+        str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)
+    }
+
+
 async def test_the_scan_shows_every_checks_count(db: Database) -> None:
     plant(db, "ideas.user_id", 2)
     plant(db, "outputs.idea_id", 3)
     app = AdminApp(db)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_orphans(app, pilot)
-        table = screen.query_one("#counts", DataTable)
-        counts = {
-            str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)
-        }
+        counts = counts_shown(screen)
         assert counts["ideas.user_id"] == "2" and counts["outputs.idea_id"] == "3"
         assert counts["credentials.user_id"] == "0"
         assert "orphan rows in" in status(screen)
-
-
-def counts_shown(screen: OrphansScreen) -> dict[str, str]:
-    table = screen.query_one("#counts", DataTable)
-    return {
-        str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)
-    }
 
 
 async def test_checks_a_key_enforces_show_as_such_until_f_counts_them(pg_db: Database) -> None:

@@ -219,8 +219,7 @@ class OrphansScreen(AdminScreen):
         )
         status.update(
             f"{len(lacking)} of {len(message.keys)} foreign keys missing, not valid or "
-            f"disabled; "
-            f"{indexes}. adminui shows this DDL; it never runs it."
+            f"disabled; {indexes}. adminui shows this DDL; it never runs it."
         )
         parts = [f"-- {k.check}: {k.state}\n{k.fix}" for k in lacking]
         parts += [f"-- {i.advice.why}\n{i.advice.ddl}" for i in missing_indexes]
