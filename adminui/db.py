@@ -119,7 +119,12 @@ class Transaction:
 
 
 def _unicode_lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
+    """SQLite's lower(), as PostgreSQL's folds: each character by itself to one character (the
+    simple case mapping). Python's str.lower maps `İ` to two characters and a word-final `Σ` to
+    `ς`, so a key it builds is not the key the database compares."""
+    if not isinstance(value, str):
+        return value
+    return "".join(char.lower()[0] for char in value)
 
 
 def _sqlite_values(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -191,7 +196,7 @@ class Database:
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             # Let SQLAlchemy's begin event, not the sqlite3 module, decide where transactions start.
             dbapi_conn.isolation_level = None
-            # SQLite's own lower() folds ASCII only; use Python's, as PostgreSQL folds Unicode.
+            # SQLite's own lower() folds ASCII only; fold Unicode, as PostgreSQL does.
             dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
             for pragma in _SQLITE_SETUP if foreign_keys else _SQLITE_SETUP[1:]:
                 dbapi_conn.execute(pragma)

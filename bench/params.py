@@ -149,7 +149,7 @@ def _executions(after: tuple[datetime, str] | None = None, **filters: Any) -> di
     params = {
         "status": None,
         "step": None,
-        "email_lower": None,
+        "email": None,
         "since": None,
         "until": None,
         "after_started": after[0] if after else None,
@@ -269,7 +269,7 @@ CASES: dict[str, Callable[[Sample], list[Case]]] = {
         _inside(
             "user_ids_by_email_ci",
             "user_ids_by_email_ci",
-            {"email_lower": s.busy_email.lower()},
+            {"email": s.busy_email.upper()},
             "ops.users.resolve_user",
         )
     ],

@@ -2,22 +2,25 @@
 -- runs inside one transaction of adminui.ops.credits, which locks before it checks.
 
 -- name: lock_reference
--- Serializes every grant of one (normalized) bmc_reference until the transaction ends, so two
--- operators can't both pass the duplicate check (PostgreSQL advisory lock).
+-- Serializes every grant of one bmc_reference until the transaction ends, so two operators can't
+-- both pass the duplicate check (PostgreSQL advisory lock). The key is the reference as the
+-- database folds it, lower(trim(...)): the very expression receipts_by_reference compares (and
+-- the recommended index holds), so the lock and the duplicate check can't disagree on what is
+-- the same reference (Python's str.lower folds `İ` and a final `Σ` otherwise).
 -- mode: write
 -- params: reference
-SELECT pg_advisory_xact_lock(hashtextextended(:reference, 0));
+SELECT pg_advisory_xact_lock(hashtextextended(lower(trim(CAST(:reference AS text))), 0));
 
 -- name: receipts_by_reference
--- Every receipt, of any user, whose bmc_reference equals the normalized (trimmed, lower-case)
--- reference: the duplicate hazard shown before a grant.
+-- Every receipt, of any user, whose bmc_reference is the given reference once both are folded
+-- by the database the same way (trimmed, lower-case): the duplicate hazard shown before a grant.
 -- mode: read
 -- params: reference
 SELECT pr.id, pr.user_id, u.email, pr.amount_usd, pr.credits_purchased, pr.bmc_reference,
        pr.status, pr.created_at
 FROM payment_receipts pr
 LEFT JOIN users u ON u.id = pr.user_id
-WHERE lower(trim(pr.bmc_reference)) = :reference
+WHERE lower(trim(pr.bmc_reference)) = lower(trim(CAST(:reference AS text)))
 ORDER BY pr.created_at, pr.id;
 
 -- name: lock_usage

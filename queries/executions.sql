@@ -1,10 +1,10 @@
 -- Execution history for on-call: failed runs, the failure summary, stuck runs, one run whole.
 
 -- name: list_executions
--- One page of executions, newest first, filtered by status, error_step, user (lower-cased
--- email) and time window; keyset paging after (:after_started, :after_id) at any depth.
+-- One page of executions, newest first, filtered by status, error_step, user (email, any
+-- case) and time window; keyset paging after (:after_started, :after_id) at any depth.
 -- mode: read
--- params: status, step, email_lower, since, until, after_started, after_id, limit
+-- params: status, step, email, since, until, after_started, after_id, limit
 SELECT x.id, x.user_id, u.email, x.status, x.format_chosen, x.error_step, x.error_message,
        x.tokens_used, x.duration_seconds, x.started_at, x.completed_at
 FROM (
@@ -12,8 +12,9 @@ FROM (
   FROM executions e
   WHERE (CAST(:status AS text) IS NULL OR e.status = :status)
     AND (CAST(:step AS text) IS NULL OR e.error_step = :step)
-    AND (CAST(:email_lower AS text) IS NULL
-         OR e.user_id IN (SELECT m.id FROM users m WHERE lower(m.email) = :email_lower))
+    AND (CAST(:email AS text) IS NULL
+         OR e.user_id IN (SELECT m.id FROM users m
+                          WHERE lower(m.email) = lower(CAST(:email AS text))))
     AND (CAST(:since AS timestamptz) IS NULL OR e.started_at >= CAST(:since AS timestamptz))
     AND (CAST(:until AS timestamptz) IS NULL OR e.started_at < CAST(:until AS timestamptz))
     AND (CAST(:after_started AS timestamptz) IS NULL
@@ -65,15 +66,16 @@ ORDER BY 1;
 -- How many executions under list_executions' filters sort above (:top_started, :top_id), the
 -- newest row on screen (NULL: all that match), counting at most :limit of them.
 -- mode: read
--- params: status, step, email_lower, since, until, top_started, top_id, limit
+-- params: status, step, email, since, until, top_started, top_id, limit
 SELECT COUNT(*) AS newer
 FROM (
   SELECT 1
   FROM executions e
   WHERE (CAST(:status AS text) IS NULL OR e.status = :status)
     AND (CAST(:step AS text) IS NULL OR e.error_step = :step)
-    AND (CAST(:email_lower AS text) IS NULL
-         OR e.user_id IN (SELECT m.id FROM users m WHERE lower(m.email) = :email_lower))
+    AND (CAST(:email AS text) IS NULL
+         OR e.user_id IN (SELECT m.id FROM users m
+                          WHERE lower(m.email) = lower(CAST(:email AS text))))
     AND (CAST(:since AS timestamptz) IS NULL OR e.started_at >= CAST(:since AS timestamptz))
     AND (CAST(:until AS timestamptz) IS NULL OR e.started_at < CAST(:until AS timestamptz))
     AND (CAST(:top_started AS timestamptz) IS NULL

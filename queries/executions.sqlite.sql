@@ -4,7 +4,7 @@
 -- One page of executions, newest first, filtered by status, error_step, user (lower-cased
 -- email) and time window; keyset paging after (:after_started, :after_id) at any depth.
 -- mode: read
--- params: status, step, email_lower, since, until, after_started, after_id, limit
+-- params: status, step, email, since, until, after_started, after_id, limit
 SELECT x.id, x.user_id, u.email, x.status, x.format_chosen, x.error_step, x.error_message,
        x.tokens_used, x.duration_seconds, x.started_at, x.completed_at
 FROM (
@@ -12,8 +12,8 @@ FROM (
   FROM executions e
   WHERE (:status IS NULL OR e.status = :status)
     AND (:step IS NULL OR e.error_step = :step)
-    AND (:email_lower IS NULL
-         OR e.user_id IN (SELECT m.id FROM users m WHERE lower(m.email) = :email_lower))
+    AND (:email IS NULL
+         OR e.user_id IN (SELECT m.id FROM users m WHERE lower(m.email) = lower(:email)))
     AND (:since IS NULL OR e.started_at >= :since)
     AND (:until IS NULL OR e.started_at < :until)
     AND (:after_started IS NULL OR (e.started_at, e.id) < (:after_started, :after_id))
@@ -63,15 +63,15 @@ ORDER BY 1;
 -- How many executions under list_executions' filters sort above (:top_started, :top_id), the
 -- newest row on screen (NULL: all that match), counting at most :limit of them.
 -- mode: read
--- params: status, step, email_lower, since, until, top_started, top_id, limit
+-- params: status, step, email, since, until, top_started, top_id, limit
 SELECT COUNT(*) AS newer
 FROM (
   SELECT 1
   FROM executions e
   WHERE (:status IS NULL OR e.status = :status)
     AND (:step IS NULL OR e.error_step = :step)
-    AND (:email_lower IS NULL
-         OR e.user_id IN (SELECT m.id FROM users m WHERE lower(m.email) = :email_lower))
+    AND (:email IS NULL
+         OR e.user_id IN (SELECT m.id FROM users m WHERE lower(m.email) = lower(:email)))
     AND (:since IS NULL OR e.started_at >= :since)
     AND (:until IS NULL OR e.started_at < :until)
     AND (:top_started IS NULL OR (e.started_at, e.id) > (:top_started, :top_id))

@@ -48,10 +48,11 @@ ORDER BY u.created_at DESC NULLS LAST, u.id DESC;
 SELECT u.id FROM users u WHERE u.email = :email;
 
 -- name: user_ids_by_email_ci
--- Ids of users whose email equals the lower-cased text, ignoring case (a full scan; the fallback).
+-- Ids of users whose email equals the text, ignoring case as the database folds it on both sides
+-- (a full scan; the fallback).
 -- mode: read
--- params: email_lower
-SELECT u.id FROM users u WHERE lower(u.email) = :email_lower ORDER BY u.created_at DESC NULLS LAST;
+-- params: email
+SELECT u.id FROM users u WHERE lower(u.email) = lower(CAST(:email AS text)) ORDER BY u.created_at DESC NULLS LAST;
 
 -- name: get_user
 -- One user's profile and credit balances; has_usage_tracking is false when the row is missing.

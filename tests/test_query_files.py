@@ -43,7 +43,7 @@ EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
     "find_users": lambda db: {"pattern": "%a%", "id_low": None, "id_high": None, "limit": 5},
     "user_ids_by_email": lambda db: {"email": _any(db, "SELECT email FROM users LIMIT 1")},
     "user_ids_by_email_ci": lambda db: {
-        "email_lower": _any(db, "SELECT lower(email) FROM users LIMIT 1")
+        "email": _any(db, "SELECT upper(email) FROM users LIMIT 1")
     },
     "get_user": lambda db: {"user_id": _user(db)},
     "user_content_counts": lambda db: {"user_id": _user(db)},
@@ -154,7 +154,7 @@ EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
     "list_executions": lambda db: {
         "status": "failed",
         "step": None,
-        "email_lower": None,
+        "email": None,
         "since": None,
         "until": None,
         "after_started": NOW,
@@ -170,7 +170,7 @@ EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
     "count_newer_executions": lambda db: {
         "status": None,
         "step": None,
-        "email_lower": None,
+        "email": None,
         "since": None,
         "until": None,
         "top_started": datetime(2024, 1, 1, tzinfo=UTC),

@@ -4,7 +4,8 @@ wrote, and leaves an audit line.
 
 Input is validated here, once, with errors that name the field: money is Decimal end to end
 ("5.00", never a float), credits are whole numbers within the configured maximum, references are
-compared trimmed and case-insensitively.
+compared trimmed and case-insensitively, folded by the database on both sides (never by Python,
+whose str.lower differs from PostgreSQL's lower for `İ` or a final `Σ`).
 """
 
 from __future__ import annotations
@@ -39,11 +40,6 @@ class GrantInput:
     reference: str
     notes: str | None
     override_reason: str | None
-
-    @property
-    def reference_key(self) -> str:
-        """The reference as duplicates are compared: trimmed, lower-case."""
-        return normalize_reference(self.reference)
 
 
 @dataclass(frozen=True)
@@ -135,11 +131,6 @@ class GrantResult:
     def receipt_text(self) -> str:
         """The receipt as plain text, to copy or save."""
         return "\n".join(f"{label + ':':<19}{value}" for label, value in self.receipt_lines())
-
-
-def normalize_reference(reference: str) -> str:
-    """How references are compared for duplicates."""
-    return reference.strip().lower()
 
 
 def _text(field: str, value: str | None, limit: int, *, multiline: bool = False) -> str | None:
@@ -245,7 +236,7 @@ def preview_grant(db: Database, user_id: str, grant: GrantInput) -> GrantPreview
     with db.read() as tx:
         user = _user(tx, user_id)
         balance = _balance(user if user["has_usage_tracking"] else None)
-        duplicates = tx.rows("receipts_by_reference", reference=grant.reference_key)
+        duplicates = tx.rows("receipts_by_reference", reference=grant.reference)
     return GrantPreview(
         user_id=as_id(user["id"]),
         email=user["email"],
@@ -287,8 +278,8 @@ def grant_credits(
     now = datetime.now(UTC).replace(microsecond=0)
     with db.write() as tx:
         user = _user(tx, user_id)
-        tx.rows("lock_reference", reference=grant.reference_key)
-        duplicates = tx.rows("receipts_by_reference", reference=grant.reference_key)
+        tx.rows("lock_reference", reference=grant.reference)
+        duplicates = tx.rows("receipts_by_reference", reference=grant.reference)
         if duplicates and not grant.override_reason:
             raise _duplicate_refusal(duplicates, grant.reference)
         if duplicates and {as_id(d["id"]) for d in duplicates} != seen_duplicates:
@@ -453,7 +444,7 @@ def _check_receipt_credits(credits_purchased: int, action: str) -> None:
 def _other_receipts(tx: Transaction, reference: str | None, receipt_id: str) -> list[Any]:
     if not reference:
         return []
-    rows = tx.rows("receipts_by_reference", reference=normalize_reference(reference))
+    rows = tx.rows("receipts_by_reference", reference=reference)
     return [r for r in rows if as_id(r["id"]) != receipt_id]
 
 
@@ -492,7 +483,7 @@ def verify_receipt(
             raise InputError("receipt", f"is {locked['status']}, not pending; nothing to verify")
         _check_receipt_credits(locked["credits_purchased"], "verified")
         if locked["bmc_reference"]:
-            tx.rows("lock_reference", reference=normalize_reference(locked["bmc_reference"]))
+            tx.rows("lock_reference", reference=locked["bmc_reference"])
         others = _other_receipts(tx, locked["bmc_reference"], receipt_id)
         if others and not reason:
             raise _duplicate_refusal(others, locked["bmc_reference"])

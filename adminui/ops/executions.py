@@ -180,7 +180,7 @@ def _filters(
     return {
         "status": status,
         "step": step or None,
-        "email_lower": email.strip().lower() if email and email.strip() else None,
+        "email": email.strip() if email and email.strip() else None,
         "since": since,
         "until": until,
     }

@@ -185,9 +185,7 @@ def resolve_user(db: Database, key: str) -> str:
             raise NotFoundError(f"No user has the id {key}.")
         return key.lower()
     with db.read() as tx:
-        rows = tx.rows("user_ids_by_email", email=key) or tx.rows(
-            "user_ids_by_email_ci", email_lower=key.lower()
-        )
+        rows = tx.rows("user_ids_by_email", email=key) or tx.rows("user_ids_by_email_ci", email=key)
     if not rows:
         raise NotFoundError(f"No user has the email {key[:80]!r}.")
     if len(rows) > 1:
