@@ -1,14 +1,30 @@
-"""The audit log: one JSON line per write, appended to a file in the platform state dir.
+"""The audit log: every write leaves its lines in a JSON-lines file in the platform state dir,
+chained by hash so that an edited, removed or inserted line shows.
 
-Each line says who did what where: time, operator, profile, database host, operation, inputs,
-ids written, and the totals before and after. It is flushed and fsynced before the operation
-returns, so a write the operator was told about is always on disk.
+A write is recorded twice. Its **intent** line (who, what, where, the inputs, the ids it wrote, the
+totals before and after as read inside the transaction, the transaction's id) is appended and
+fsynced *before* COMMIT: if it can't be written, the write is rolled back, so no committed write
+is ever without a line, whatever happens after (a crash, a stalled disk, a lost reply). Its
+**outcome** line follows: committed, rolled back, or unknown (the reply to COMMIT was lost and
+the database could not be asked). An intent with no outcome is a write whose end nobody saw:
+`adminui audit verify` lists them for the operator to check.
+
+Each line carries `prev`, the SHA-256 of the line before it (of the first line: 64 zeros), and
+appends hold an exclusive lock on the file, so concurrent adminui processes keep one chain.
+Lines written before the chain existed (no `prev`) are counted as unchained, never trusted.
+The chain shows tampering by anyone who does not rewrite every later line; it can't show the
+last lines cut off the end (compare the head hash `verify` prints with one noted earlier).
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +32,19 @@ from typing import Any
 import platformdirs
 
 from adminui.config import APP_NAME, Profile
+from adminui.errors import AdminError
 from adminui.output import json_value
 
 AUDIT_ENV = "ADMINUI_AUDIT_LOG"
+GENESIS = "0" * 64
+# The last line is read back from the end of the file in chunks of this size.
+_TAIL_CHUNK = 64 * 1024
+
+
+class AuditError(AdminError):
+    """The audit log can't be written: the write it was for did not happen."""
+
+    exit_code = 2
 
 
 def audit_path() -> Path:
@@ -28,38 +54,21 @@ def audit_path() -> Path:
     return platformdirs.user_state_path(APP_NAME) / "audit.jsonl"
 
 
-def record(
-    profile: Profile,
-    operator: str,
-    operation: str,
-    inputs: dict[str, Any],
-    ids: dict[str, Any],
-    before: dict[str, Any],
-    after: dict[str, Any],
-) -> dict[str, Any]:
-    """Append one audit line and return what was written."""
-    entry = {
-        "time": datetime.now(UTC).isoformat(),
-        "operator": operator,
-        "profile": profile.name,
-        "host": profile.where,
-        "operation": operation,
-        "inputs": inputs,
-        "ids": ids,
-        "before": before,
-        "after": after,
-    }
-    path = audit_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(json_value(entry), ensure_ascii=False, sort_keys=True) + "\n"
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return entry
+def line_hash(line: bytes) -> str:
+    """The hash the next line carries as `prev`: SHA-256 of the line without its newline."""
+    return hashlib.sha256(line).hexdigest()
 
 
-def try_record(
+@dataclass(frozen=True)
+class Intent:
+    """A write's intent line, once it is on disk: what its outcome line refers to."""
+
+    write: str
+    operation: str
+    path: Path
+
+
+def intent(
     profile: Profile,
     operator: str,
     operation: str,
@@ -68,14 +77,188 @@ def try_record(
     ids: dict[str, Any],
     before: dict[str, Any],
     after: dict[str, Any],
-) -> str | None:
-    """Append the audit line after a committed write. A failure here is a warning for the
-    operator (returned), not an error that would suggest the write did not happen."""
+    xid: str | None,
+) -> Intent:
+    """Append and fsync the intent line of a write about to be committed; AuditError if the
+    log can't be written (the caller's transaction then rolls back)."""
+    write = str(uuid.uuid4())
+    entry = {
+        "entry": "intent",
+        "write": write,
+        "operator": operator,
+        "profile": profile.name,
+        "host": profile.where,
+        "operation": operation,
+        "inputs": inputs,
+        "ids": ids,
+        "before": before,
+        "after": after,
+        "xid": xid,
+    }
     try:
-        record(profile, operator, operation, inputs, ids, before, after)
-    except Exception as error:  # the write is committed: never report it as failed
+        path = _append(entry)
+    except OSError as error:
+        raise AuditError(
+            f"The audit log {audit_path()} can't be written "
+            f"({error.strerror or error}); the {operation} was rolled back, nothing was changed."
+        ) from None
+    return Intent(write, operation, path)
+
+
+def outcome(written: Intent, result: str, detail: str | None = None) -> str | None:
+    """Append the outcome line of a write (`committed`, `rolled back` or `unknown`). The write
+    is over whatever happens here: a failure is returned as a warning, never raised."""
+    entry = {
+        "entry": "outcome",
+        "write": written.write,
+        "operation": written.operation,
+        "outcome": result,
+        **({"detail": detail} if detail else {}),
+    }
+    try:
+        _append(entry)
+    except OSError as error:
         return (
-            f"The change was committed, but the audit line could not be written to "
-            f"{audit_path()}: {getattr(error, 'strerror', None) or error}."
+            f"The {written.operation} was {result}, but its outcome line could not be added to "
+            f"{written.path} ({error.strerror or error}); its intent line (write {written.write}) "
+            "stands for it."
         )
     return None
+
+
+def _append(entry: dict[str, Any]) -> Path:
+    """Append one chained line under an exclusive lock, flushed and fsynced; the file's path."""
+    path = audit_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        size = os.fstat(fd).st_size
+        last = _last_line(fd, size)
+        torn = size > 0 and not _ends_with_newline(fd, size)
+        stamped = {"prev": GENESIS if last is None else line_hash(last), **entry}
+        stamped["time"] = datetime.now(UTC).isoformat()
+        text = json.dumps(json_value(stamped), ensure_ascii=False, sort_keys=True)
+        # A torn last line (a crash mid-append) is closed off, not continued: verify names it.
+        os.write(fd, (b"\n" if torn else b"") + text.encode() + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)  # releases the lock
+    if size == 0:
+        _fsync_dir(path.parent)
+    return path
+
+
+def _ends_with_newline(fd: int, size: int) -> bool:
+    return os.pread(fd, 1, size - 1) == b"\n"
+
+
+def _last_line(fd: int, size: int) -> bytes | None:
+    """The file's last line, without its newline, read back from the end."""
+    if size == 0:
+        return None
+    end = size
+    if _ends_with_newline(fd, size):
+        end -= 1
+    start = end
+    while start > 0:
+        chunk_start = max(0, start - _TAIL_CHUNK)
+        chunk = os.pread(fd, start - chunk_start, chunk_start)
+        newline = chunk.rfind(b"\n")
+        if newline >= 0:
+            start = chunk_start + newline + 1
+            break
+        start = chunk_start
+    return os.pread(fd, end - start, start)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Verified:
+    """What `verify` found: the first broken line (None: the chain holds), the head hash, lines
+    written before the chain began, and writes whose outcome was never recorded."""
+
+    path: Path
+    lines: int = 0
+    unchained: int = 0
+    broken: str | None = None
+    head: str = GENESIS
+    open_writes: list[dict[str, Any]] = field(default_factory=list)
+    unknown: list[dict[str, Any]] = field(default_factory=list)
+
+
+def verify(path: Path | None = None) -> Verified:
+    """Check the chain line by line; stop at the first line that breaks it, naming it."""
+    path = path or audit_path()
+    found = Verified(path)
+    intents: dict[str, dict[str, Any]] = {}
+    prev: bytes | None = None
+    for number, line in enumerate(_raw_lines(path), start=1):
+        found.lines = number
+        entry = _record(line)
+        if entry is None:
+            found.broken = f"line {number} is not a complete JSON record (a torn or edited line)"
+            return found
+        expected = GENESIS if prev is None else line_hash(prev)
+        if "prev" not in entry and found.lines - 1 == found.unchained:
+            found.unchained += 1  # written before the chain existed
+        elif entry.get("prev") != expected:
+            found.broken = (
+                f"line {number} does not follow line {number - 1}: a line at or before it "
+                "was changed, removed or inserted"
+                if number > 1
+                else "line 1 does not start a chain: lines before it were removed"
+            )
+            return found
+        prev = line
+        if entry.get("entry") == "intent":
+            intents[str(entry.get("write"))] = entry
+        elif entry.get("entry") == "outcome":
+            started = intents.pop(str(entry.get("write")), None)
+            if started is not None and entry.get("outcome") == "unknown":
+                found.unknown.append({**started, "line": number})
+    found.head = GENESIS if prev is None else line_hash(prev)
+    found.open_writes = list(intents.values())
+    return found
+
+
+def writes(path: Path | None = None) -> list[dict[str, Any]]:
+    """Every write of the log as one record: its intent with `outcome` (None while open) and
+    `outcome_detail` from its outcome line; lines before the chain as they are."""
+    merged: dict[str, dict[str, Any]] = {}
+    for line in _raw_lines(path or audit_path()):
+        entry = _record(line)
+        if entry is None:
+            continue
+        if entry.get("entry") == "intent":
+            merged[str(entry["write"])] = {**entry, "outcome": None, "outcome_detail": None}
+        elif entry.get("entry") == "outcome" and str(entry.get("write")) in merged:
+            merged[str(entry["write"])].update(
+                outcome=entry.get("outcome"), outcome_detail=entry.get("detail")
+            )
+        elif "entry" not in entry:
+            merged[f"line-{len(merged)}"] = {**entry, "outcome": "committed"}
+    return list(merged.values())
+
+
+def _raw_lines(path: Path) -> Iterator[bytes]:
+    if not path.is_file():
+        return
+    with path.open("rb") as handle:
+        for line in handle:
+            yield line.removesuffix(b"\n")
+
+
+def _record(line: bytes) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return entry if isinstance(entry, dict) else None

@@ -1,7 +1,10 @@
 """The `adminui` command: the app when run bare, and the same operations as scriptable commands.
 
 Exit codes: 0 done; 1 refused, not found or bad input; 2 config, keyring or connection trouble
-(nothing was asked of the database). Every error is one sentence on stderr, never a traceback.
+(nothing was asked of the database, or a write rolled back because the audit log can't be
+written); 3 a write's outcome is unknown (the connection was lost while committing and the
+database could not be asked since: look it up before trying again). Every error is one sentence
+on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from adminui import (
     __version__,
+    cli_audit,
     cli_credits,
     cli_executions,
     cli_orphans,
@@ -152,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_executions.add_commands(commands, command, open_session)
     cli_orphans.add_commands(commands, command, open_session)
     cli_queries.add_commands(commands, command)
+    cli_audit.add_commands(commands, command)
 
     password = command(commands, "password", "store or remove a profile's password in the keyring")
     password_commands = password.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -262,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `adminui` console script."""
     args = build_parser().parse_args(argv)
     try:
-        if args.command != "queries":  # listing and vetting them must work when they differ
+        if args.command not in ("queries", "audit"):  # these must work when the files differ
             args.unvetted = check_vetted(args.allow_unvetted)
         if args.command is None:
             return run_app(open_session(args), args.unvetted)

@@ -25,7 +25,13 @@ from sqlalchemy import Connection, Engine, RowMapping, create_engine, event
 from sqlalchemy import exc as sa_exc
 
 from adminui.config import Profile
-from adminui.errors import DatabaseError, InputError, ReadOnlyError, SetupError
+from adminui.errors import (
+    DatabaseError,
+    InputError,
+    OutcomeUnknownError,
+    ReadOnlyError,
+    SetupError,
+)
 from adminui.queries import Registry, Statement
 
 # Connection settings of the SQLite driver (PRAGMAs, not queries), applied on connect.
@@ -71,6 +77,12 @@ class Transaction:
         """Run one statement for many parameter sets (executemany)."""
         if params:
             self._execute(name, list(params))
+
+    def transaction_id(self) -> str | None:
+        """This write transaction's id (PostgreSQL; None on SQLite), for the audit log's intent
+        line: if the reply to COMMIT is lost, Database.transaction_status asks about it."""
+        row = self.one("transaction_id")
+        return None if row is None or row["xid"] is None else str(row["xid"])
 
     def stream(self, name: str, /, **params: Any) -> Iterator[RowMapping]:
         """The rows of a statement as they arrive (a server-side cursor on PostgreSQL), for
@@ -250,6 +262,7 @@ class Database:
             raw = conn.connection.driver_connection
             with self._lock:
                 self._running.add(raw)
+            committing = False
             try:
                 with conn.begin():
                     tx = Transaction(self, conn, writable=writable)
@@ -262,10 +275,41 @@ class Database:
                             plans=None if writable else "force_custom_plan",
                         )
                     yield tx
+                    committing = True  # all that is left of the block is its COMMIT
+            except sa_exc.DBAPIError as error:
+                if not committing:
+                    raise
+                raise self._commit_failure(error, writable=writable) from None
             finally:
                 with self._lock:
                     self._running.discard(raw)
                     self._cancelled.discard(raw)
+
+    def _commit_failure(self, error: sa_exc.DBAPIError, *, writable: bool) -> Exception:
+        """What a failed COMMIT means. A refusal from the server (a deferred constraint, a
+        serialization failure) rolled back. A connection lost on the way is different: the
+        server may have committed and only its reply be gone, so a write's outcome is unknown
+        (the caller asks transaction_status); a read had nothing to commit."""
+        lost = error.connection_invalidated or _is_connect_failure(error)
+        if lost and writable:
+            return OutcomeUnknownError(
+                f"Lost the connection to {self.profile.where} while committing; whether the "
+                "change was committed is not known."
+            )
+        if lost:
+            return ConnectionLostError(
+                f"Lost the connection to {self.profile.where} at the end of a read; nothing was "
+                "changed. Retry when the database is back."
+            )
+        return DatabaseError(
+            f"The database refused to commit: {self._detail(error)}; nothing was changed."
+        )
+
+    def transaction_status(self, xid: str) -> str | None:
+        """'committed', 'aborted' or 'in progress' for a recent transaction id, asked on a new
+        connection (None: the database does not know it)."""
+        row = self.one("transaction_status", xid=xid)
+        return None if row is None else row["status"]
 
     def cancel_running(self) -> int:
         """Stop every statement this Database is running, from any thread: PostgreSQL gets a
@@ -316,10 +360,13 @@ class Database:
                 ) from None
             raise self._describe(error, statement) from None
 
-    def _describe(self, error: sa_exc.DBAPIError, statement: Statement | None) -> Exception:
+    def _detail(self, error: sa_exc.DBAPIError) -> str:
+        """The driver's first line, with the password masked should it appear."""
         detail = _first_line(str(error.orig))
-        if self._password:
-            detail = detail.replace(self._password, "***")
+        return detail.replace(self._password, "***") if self._password else detail
+
+    def _describe(self, error: sa_exc.DBAPIError, statement: Statement | None) -> Exception:
+        detail = self._detail(error)
         if error.connection_invalidated or _is_connect_failure(error):
             if statement is None:
                 return SetupError(_connect_advice(self.profile, detail))

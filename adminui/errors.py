@@ -39,3 +39,10 @@ class ReadOnlyError(AdminError):
 
 class DatabaseError(AdminError):
     """The database refused or failed a statement; the message says which and why, in short."""
+
+
+class OutcomeUnknownError(DatabaseError):
+    """The connection broke while COMMIT was under way and the database could not be asked
+    since: the write may or may not be committed. Exit code 3: check before trying again."""
+
+    exit_code = 3

@@ -20,3 +20,18 @@
 SELECT set_config('statement_timeout', COALESCE(:ms, current_setting('statement_timeout')), true),
        set_config('plan_cache_mode', COALESCE(:plans, current_setting('plan_cache_mode')), true),
        set_config('jit', 'off', true);
+
+-- name: transaction_id
+-- The id of the write transaction this runs in (assigning one if it has none yet), recorded in
+-- the audit log's intent line before COMMIT: if the reply to COMMIT is lost, transaction_status
+-- tells from any other connection whether it committed.
+-- mode: write
+-- params: none
+SELECT CAST(pg_current_xact_id() AS text) AS xid;
+
+-- name: transaction_status
+-- Whether a recent transaction committed: 'committed', 'aborted' or 'in progress' (NULL when
+-- the id is too old to know). PostgreSQL keeps this for exactly the lost-COMMIT-reply case.
+-- mode: read
+-- params: xid
+SELECT pg_xact_status(CAST(:xid AS xid8)) AS status;

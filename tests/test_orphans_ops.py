@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from adminui import audit
 from adminui.db import Database
 from adminui.errors import AdminError, InputError, ReadOnlyError
 from adminui.ops import health, orphans
@@ -422,8 +423,9 @@ def test_every_clean_is_audited(db: Database, tmp_path: Path, monkeypatch) -> No
     monkeypatch.setenv("ADMINUI_AUDIT_LOG", str(log))
     ids = plant(db, "payment_receipts.user_id", 2)
     result = _clean(db, "payment_receipts.user_id", tmp_path)
-    entry = json.loads(log.read_text().splitlines()[-1])
+    [entry] = audit.writes(log)
     assert entry["operation"] == "orphans.clean payment_receipts.user_id"
+    assert entry["outcome"] == "committed"
     assert sorted(entry["ids"]["payment_receipts"]) == sorted(ids)
     assert entry["inputs"]["backup"] == str(result.backup)
 

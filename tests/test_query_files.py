@@ -39,6 +39,12 @@ def _new_id() -> str:
 # Each statement's example parameters, built from the fixture data of the database at hand.
 EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
     "transaction_settings": lambda db: {"ms": "5000", "plans": None},
+    "transaction_id": lambda db: {},
+    "transaction_status": lambda db: {
+        "xid": _any(db, "SELECT CAST(pg_current_xact_id() AS text)")
+        if db.dialect == "postgresql"
+        else "1"
+    },
     "recent_users": lambda db: {"limit": 5},
     "find_users": lambda db: {"pattern": "%a%", "id_low": None, "id_high": None, "limit": 5},
     "user_ids_by_email": lambda db: {"email": _any(db, "SELECT email FROM users LIMIT 1")},
@@ -275,7 +281,13 @@ def _orphan_examples() -> dict[str, Callable[[Database], dict[str, Any]]]:
 EXAMPLES.update(_orphan_examples())
 
 # Write statements that hand rows back (locks, INSERT ... RETURNING) are checked by their rows.
-RETURNS_ROWS = {"lock_reference", "lock_usage", "lock_receipt", "insert_verified_receipt"}
+RETURNS_ROWS = {
+    "lock_reference",
+    "lock_usage",
+    "lock_receipt",
+    "insert_verified_receipt",
+    "transaction_id",
+}
 
 
 def test_every_vetted_statement_has_an_example() -> None:

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from adminui import audit
 from adminui.db import Database, Transaction
 from adminui.errors import InputError, NotFoundError
 from adminui.ops.values import as_datetime, as_id, as_money
+from adminui.ops.writes import Written, audited_write
 
 MAX_AMOUNT = Decimal("99999999.99")  # NUMERIC(10, 2)
 MAX_CREDITS = 2_147_483_647  # INT; the configured max_grant_credits is usually far lower
@@ -267,7 +267,7 @@ def grant_credits(
     seen_duplicates: frozenset[str] = frozenset(),
     after_insert: Callable[[], None] | None = None,
 ) -> GrantResult:
-    """Create a verified receipt and add its paid credits, in one transaction.
+    """Create a verified receipt and add its paid credits, in one audited transaction.
 
     Locks the reference (PostgreSQL advisory lock) and the user's credits row before checking,
     so two operators can't both pass the duplicate check or lose each other's update. An
@@ -276,7 +276,8 @@ def grant_credits(
     insert and the credit update (tests use it to cut the connection there).
     """
     now = datetime.now(UTC).replace(microsecond=0)
-    with db.write() as tx:
+
+    def body(tx: Transaction) -> Written[GrantResult]:
         user = _user(tx, user_id)
         tx.rows("lock_reference", reference=grant.reference)
         duplicates = tx.rows("receipts_by_reference", reference=grant.reference)
@@ -310,58 +311,56 @@ def grant_credits(
         tx.run("add_paid_credits", user_id=user_id, credits=grant.credits)
         after = _balance(tx.one("lock_usage", user_id=user_id))
         receipt = receipt_from_row(tx.one("get_receipt", receipt_id=str(inserted["id"])))
-    result = GrantResult(
-        receipt_id=receipt.id,
-        user_id=as_id(user["id"]),
-        email=user["email"],
-        credits=receipt.credits_purchased,
-        amount_usd=receipt.amount_usd or Decimal("0.00"),
-        bmc_reference=receipt.bmc_reference or "",
-        notes=receipt.notes,
-        verified_by=receipt.verified_by or operator,
-        verified_at=receipt.verified_at or now,
-        previous_total=before.total,
-        new_total=after.total,
-    )
-    warning = _audit(
-        db,
-        operator,
-        "grant",
-        inputs={
+        result = _grant_result(receipt, user["email"], before.total, after.total, fallback=now)
+        inputs = {
             "user_id": user_id,
             "credits": grant.credits,
             "amount_usd": grant.amount_usd,
             "bmc_reference": grant.reference,
             "notes": grant.notes,
             "override_reason": grant.override_reason,
-        },
-        ids={"receipt_id": result.receipt_id},
-        before=before,
-        after=after,
+        }
+        ids = {"receipt_id": receipt.id}
+        return Written(result, inputs, ids, _totals(before), _totals(after))
+
+    result, warning = audited_write(
+        db,
+        operator,
+        "grant",
+        body,
+        lambda db, done: _grant_result(
+            get_receipt(db, done.receipt_id),
+            done.email,
+            done.previous_total,
+            done.new_total,
+            fallback=done.verified_at,
+        ),
     )
     return result if warning is None else replace(result, warning=warning)
 
 
-def _audit(
-    db: Database,
-    operator: str,
-    operation: str,
-    *,
-    inputs: dict[str, Any],
-    ids: dict[str, Any],
-    before: Balance,
-    after: Balance,
-) -> str | None:
-    """Append the audit line with the balances before and after (None, or a warning)."""
-    return audit.try_record(
-        db.profile,
-        operator,
-        operation,
-        inputs=inputs,
-        ids=ids,
-        before={"free": before.free, "paid": before.paid, "total": before.total},
-        after={"free": after.free, "paid": after.paid, "total": after.total},
+def _grant_result(
+    receipt: ReceiptInfo, email: str, previous_total: int, new_total: int, *, fallback: datetime
+) -> GrantResult:
+    """A grant's result: the receipt as the database holds it, and the totals around it."""
+    return GrantResult(
+        receipt_id=receipt.id,
+        user_id=receipt.user_id,
+        email=email,
+        credits=receipt.credits_purchased,
+        amount_usd=receipt.amount_usd or Decimal("0.00"),
+        bmc_reference=receipt.bmc_reference or "",
+        notes=receipt.notes,
+        verified_by=receipt.verified_by or "",
+        verified_at=receipt.verified_at or fallback,
+        previous_total=previous_total,
+        new_total=new_total,
     )
+
+
+def _totals(balance: Balance) -> dict[str, int]:
+    """A balance as the audit line records it."""
+    return {"free": balance.free, "paid": balance.paid, "total": balance.total}
 
 
 def get_receipt(db: Database, receipt_id: str) -> ReceiptInfo:
@@ -475,7 +474,8 @@ def verify_receipt(
     receipt_id = _receipt_id(receipt_id)
     reason = _text("override reason", override_reason, MAX_REASON)
     now = datetime.now(UTC).replace(microsecond=0)
-    with db.write() as tx:
+
+    def body(tx: Transaction) -> Written[ReceiptChange]:
         locked = tx.one("lock_receipt", receipt_id=receipt_id)
         if locked is None:
             raise NotFoundError(f"No receipt has the id {receipt_id}.")
@@ -514,21 +514,23 @@ def verify_receipt(
         tx.run("add_paid_credits", user_id=user_id, credits=locked["credits_purchased"])
         after = _balance(tx.one("lock_usage", user_id=user_id))
         receipt = receipt_from_row(tx.one("get_receipt", receipt_id=receipt_id))
-    warning = _audit(
-        db,
-        operator,
-        "verify",
-        inputs={
+        change = ReceiptChange(receipt, before.total, after.total, after.paid - before.paid)
+        inputs = {
             "receipt_id": receipt_id,
             "user_id": user_id,
             "credits": locked["credits_purchased"],
             "override_reason": reason,
-        },
-        ids={"receipt_id": receipt_id},
-        before=before,
-        after=after,
-    )
-    return ReceiptChange(receipt, before.total, after.total, after.paid - before.paid, warning)
+        }
+        ids = {"receipt_id": receipt_id}
+        return Written(change, inputs, ids, _totals(before), _totals(after))
+
+    change, warning = audited_write(db, operator, "verify", body, _reread_receipt)
+    return replace(change, warning=warning)
+
+
+def _reread_receipt(db: Database, change: ReceiptChange) -> ReceiptChange:
+    """A verify's or refund's result with the receipt read back on a new connection."""
+    return replace(change, receipt=get_receipt(db, change.receipt.id))
 
 
 @dataclass(frozen=True)
@@ -578,7 +580,8 @@ def refund_receipt(
     if why is None:
         raise InputError("reason", "required: say why the payment is refunded")
     now = datetime.now(UTC).replace(microsecond=0)
-    with db.write() as tx:
+
+    def body(tx: Transaction) -> Written[ReceiptChange]:
         locked = tx.one("lock_receipt", receipt_id=receipt_id)
         if locked is None:
             raise NotFoundError(f"No receipt has the id {receipt_id}.")
@@ -602,18 +605,15 @@ def refund_receipt(
         usage = tx.one("lock_usage", user_id=user_id)
         after = _balance(usage) if usage is not None else before
         receipt = receipt_from_row(tx.one("get_receipt", receipt_id=receipt_id))
-    warning = _audit(
-        db,
-        operator,
-        "refund",
-        inputs={
+        change = ReceiptChange(receipt, before.total, after.total, after.paid - before.paid)
+        inputs = {
             "receipt_id": receipt_id,
             "reason": why,
             "from_status": status,
             "accept_shortfall": accept_shortfall,
-        },
-        ids={"receipt_id": receipt_id},
-        before=before,
-        after=after,
-    )
-    return ReceiptChange(receipt, before.total, after.total, after.paid - before.paid, warning)
+        }
+        ids = {"receipt_id": receipt_id}
+        return Written(change, inputs, ids, _totals(before), _totals(after))
+
+    change, warning = audited_write(db, operator, "refund", body, _reread_receipt)
+    return replace(change, warning=warning)

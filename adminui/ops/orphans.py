@@ -14,18 +14,18 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
-from adminui.audit import try_record
 from adminui.config import data_dir
 from adminui.db import Database, Transaction
 from adminui.errors import AdminError, InputError
 from adminui.ops.health import enforcing_keys
 from adminui.ops.values import as_id
+from adminui.ops.writes import Written, audited_write
 from adminui.output import json_value
 
 Action = Literal["delete", "nullify", "create"]
@@ -325,8 +325,9 @@ def clean(
     check, ids = saved.check, saved.ids
     if not ids:
         raise InputError("check", f"{check.name} has no rows to clean")
-    acted = 0
-    with db.write() as tx:
+
+    def body(tx: Transaction) -> Written[CleanResult]:
+        acted = 0
         touched = _dependents(tx, check, ids)
         if touched:
             raise AdminError(_touches(check, touched))
@@ -344,17 +345,19 @@ def clean(
                 "(some gained their parent or were changed or removed since the preview); the "
                 "transaction was rolled back and nothing changed. Preview again."
             )
-    remaining = count(db, check)
-    warning = try_record(
-        db.profile,
-        operator,
-        f"orphans.clean {check.name}",
-        inputs={"check": check.name, "action": check.action, "backup": str(saved.path)},
-        ids={check.table: list(ids) if len(ids) <= 1000 else f"{len(ids)} ids, see the backup"},
-        before={"orphans": len(ids)},
-        after={"orphans": remaining, "acted_on": acted},
+        return Written(
+            CleanResult(check, acted, 0, saved.path),
+            {"check": check.name, "action": check.action, "backup": str(saved.path)},
+            {check.table: list(ids) if len(ids) <= 1000 else f"{len(ids)} ids, see the backup"},
+            {"orphans": len(ids)},
+            {"acted_on": acted},
+        )
+
+    result, warning = audited_write(
+        db, operator, f"orphans.clean {check.name}", body, lambda _db, done: done
     )
-    return CleanResult(check, acted, remaining, saved.path, warning)
+    # Counted once committed: an anti-join inside the transaction would hold its locks longer.
+    return replace(result, remaining=count(db, check), warning=warning)
 
 
 def _touches(check: Check, touched: dict[str, int]) -> str:
@@ -424,8 +427,9 @@ def restore(
         f"orphans_reinsert_{check.table}" if check.action == "delete" else check.statement("relink")
     )
     columns = db.statement(name).params
-    refused = []
-    with db.write() as tx:
+
+    def body(tx: Transaction) -> Written[RestoreResult]:
+        refused = []
         for done, row in enumerate(saved.rows, start=1):
             if not columns <= set(row):
                 missing = ", ".join(sorted(columns - set(row)))
@@ -434,17 +438,19 @@ def restore(
                 refused.append(str(row["id"]))
             if progress and (done % PAGE == 0 or done == len(saved.rows)):
                 progress(done, len(saved.rows))
-    restored = len(saved.rows) - len(refused)
-    warning = try_record(
-        db.profile,
-        operator,
-        f"orphans.restore {check.name}",
-        inputs={"check": check.name, "backup": str(saved.path)},
-        ids={check.table: f"{restored} rows restored, {len(refused)} refused"},
-        before={},
-        after={"restored": restored, "refused": refused[:1000]},
+        restored = len(saved.rows) - len(refused)
+        return Written(
+            RestoreResult(check, restored, tuple(refused)),
+            {"check": check.name, "backup": str(saved.path)},
+            {check.table: f"{restored} rows restored, {len(refused)} refused"},
+            {},
+            {"restored": restored, "refused": refused[:1000]},
+        )
+
+    result, warning = audited_write(
+        db, operator, f"orphans.restore {check.name}", body, lambda _db, done: done
     )
-    return RestoreResult(check, restored, tuple(refused), warning)
+    return replace(result, warning=warning)
 
 
 def _bindable(value: Any) -> Any:
