@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from adminui.cli_credits import confirm, require_writable
 from adminui.errors import AdminError, InputError
-from adminui.ops import health, orphans
+from adminui.ops import backups, health, orphans
 from adminui.output import FORMATS, render_record, render_rows
 
 if TYPE_CHECKING:
@@ -58,6 +58,12 @@ def add_commands(
         "--delete-receipts",
         action="store_true",
         help="with --yes: also confirm deleting payment receipts (money records)",
+    )
+    clean.add_argument(
+        "--include-dependents",
+        action="store_true",
+        help="also back up and change the rows (not orphans) that deleting these rows would "
+        "delete or set to NULL, in the same transaction",
     )
     fks = action("fks", "the reference schema's foreign keys the database lacks", cmd_fks)
     fks.add_argument("--format", choices=FORMATS, default="table")
@@ -134,16 +140,30 @@ def cmd_clean(args: argparse.Namespace, open_session: Opener) -> int:
         )
         if args.yes and not args.delete_receipts:
             raise InputError("--delete-receipts", "payment receipts need it beside --yes")
-    saved = orphans.backup(db, check, Path(args.backup) if args.backup else None)
-    print(f"Backup of {len(saved.ids)} rows written to {saved.path}")
+    try:
+        saved = backups.backup(
+            db,
+            check,
+            Path(args.backup) if args.backup else None,
+            include_dependents=args.include_dependents,
+        )
+    except orphans.DependentsError as refused:
+        raise InputError("--include-dependents", str(refused)) from None
+    print(f"Backup of {saved.rows} rows written to {saved.path}")
+    for name, ids in saved.dependents.items():
+        relation = orphans.get_relation(name)
+        print(f"  including {len(ids)} {relation.table} rows ({name}): {relation.does}")
     if not args.yes:
-        _ask(f"Type {len(saved.ids)} to {check.does} ({len(saved.ids)} rows)", str(len(saved.ids)))
+        _ask(f"Type {saved.rows} to {check.does} ({saved.rows} rows)", str(saved.rows))
         if check.money:
             _ask(f"Type '{RECEIPTS_WORDS}' to delete these payment receipts", RECEIPTS_WORDS)
     result = orphans.clean(db, saved, session.config.operator, progress=_progress(len(saved.ids)))
+    also = ""
+    if result.dependents_acted_on:
+        also = f" and {result.dependents_acted_on} rows that pointed at them"
     print(
-        f"Done: {result.acted_on} rows ({check.does}); {result.remaining} {check.finds} remain. "
-        f"Backup: {result.backup}"
+        f"Done: {result.acted_on} rows ({check.does}){also}; {result.remaining} {check.finds} "
+        f"remain. Backup: {result.backup}"
     )
     if result.warning:
         print(f"adminui: {result.warning}", file=sys.stderr)
@@ -190,27 +210,30 @@ def cmd_indexes(args: argparse.Namespace, open_session: Opener) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, open_session: Opener) -> int:
-    saved = orphans.read_backup(Path(args.file))
+    saved = backups.read_backup(Path(args.file))
     header = saved.header
     # The rows go back as they were, without their parents: SQLite must not enforce foreign
     # keys for that (PostgreSQL still refuses them where the constraint exists again).
     session = open_session(args, enforce_foreign_keys=False)
     require_writable(session)  # before the summary and the question, as clean does
+    clean = backups.recorded_clean(session.db, saved)  # a file no clean wrote is refused here
     print(
         render_record(
             {
                 "check": saved.check.name,
                 "rows": len(saved.rows),
-                "written_at": header.get("written_at"),
+                "cleaned": f"{clean.get('time')} by {clean.get('operator')}",
                 "from": f"{header.get('profile')} ({header.get('host')})",
                 "into": f"{session.db.profile.name} ({session.db.profile.where})",
             },
             "table",
         )
     )
-    confirm(f"Put {len(saved.rows)} {saved.check.table} rows back?", args.yes)
-    result = orphans.restore(session.db, saved, session.config.operator)
+    confirm(f"Put {len(saved.rows)} rows of {saved.check.name} back?", args.yes)
+    result = backups.restore(session.db, saved, session.config.operator)
     print(f"Restored {result.restored} rows; refused {len(result.refused)} (their id exists).")
+    for column, total in result.money.items():
+        print(f"  {column}: {total} put back")
     for row_id in result.refused[:20]:
         print(f"  refused {row_id}")
     if result.warning:

@@ -32,6 +32,7 @@ from adminui.errors import (
     ReadOnlyError,
     SetupError,
 )
+from adminui.exact_json import loads as exact_json_loads
 from adminui.queries import Registry, Statement
 
 # Connection settings of the SQLite driver (PRAGMAs, not queries), applied on connect.
@@ -77,6 +78,11 @@ class Transaction:
         """Run one statement for many parameter sets (executemany)."""
         if params:
             self._execute(name, list(params))
+
+    @property
+    def driver_connection(self) -> Any:
+        """The DBAPI connection under this transaction (for cancelling and driver settings)."""
+        return self._conn.connection.driver_connection
 
     def transaction_id(self) -> str | None:
         """This write transaction's id (PostgreSQL; None on SQLite), for the audit log's intent
@@ -231,10 +237,22 @@ class Database:
             pass
 
     @contextmanager
-    def read(self) -> Iterator[Transaction]:
-        """A read-only transaction (consistent for the statements run inside it)."""
+    def read(self, *, exact_json: bool = False) -> Iterator[Transaction]:
+        """A read-only transaction (consistent for the statements run inside it). With
+        `exact_json`, json/jsonb values keep their numbers exact (Decimal, see exact_json.py),
+        as a backup needs them; otherwise they come as the driver parses them."""
         with self._transaction(self._read_engine, writable=False) as tx:
-            yield tx
+            if exact_json and self.dialect == "postgresql":
+                from psycopg.types.json import set_json_loads  # psycopg only where it is used
+
+                raw = tx.driver_connection
+                set_json_loads(exact_json_loads, raw)
+                try:
+                    yield tx
+                finally:  # the connection goes back to the pool as it came
+                    set_json_loads(json.loads, raw)
+            else:
+                yield tx
 
     @contextmanager
     def write(self) -> Iterator[Transaction]:

@@ -1,5 +1,6 @@
-"""The lock on the vetted queries: `queries/vetted.lock` records the SHA-256 of every query file
-as it was last reviewed.
+"""The lock on the vetted queries: `queries/vetted.lock` records the SHA-256 of every file the app
+reads SQL from, as it was last reviewed: the query files, and the schema files the health views
+show as DDL to copy (`schema/foreign_keys.sql`, `schema/recommended_indexes.sql`) or the demo runs.
 
 A query file that changes without the lock changing with it is caught twice: by a test (so a
 query change in a commit always shows as a change of the lock too, a visible review) and at
@@ -14,10 +15,12 @@ import hashlib
 from pathlib import Path
 
 from adminui.queries import Registry, default_query_dir
+from adminui.schema import SCHEMA_DIR
 
 LOCK_NAME = "vetted.lock"
 _HEADER = """\
-# The SHA-256 of every file in queries/ as it was last reviewed (sha256sum's format).
+# The SHA-256 of every file adminui reads SQL from (queries/, and adminui/schema/ as schema/), as
+# last reviewed (sha256sum's format).
 # A query file that differs from its line here is refused at start-up (unless --allow-unvetted);
 # after reviewing a change, `adminui queries vet` rewrites this file. Commit it with the change.
 """
@@ -27,12 +30,20 @@ def lock_path(directory: Path | None = None) -> Path:
     return (directory or default_query_dir()) / LOCK_NAME
 
 
-def digests(directory: Path | None = None) -> dict[str, str]:
-    """Each query file's name and SHA-256, as the files are now."""
+def vetted_files(directory: Path | None = None) -> dict[str, Path]:
+    """Every file under the lock, by the name the lock gives it: `users.sql`, and the schema
+    files as `schema/foreign_keys.sql`."""
     directory = directory or default_query_dir()
+    files = {path.name: path for path in sorted(directory.glob("*.sql"))}
+    files |= {f"schema/{path.name}": path for path in sorted(SCHEMA_DIR.glob("*.sql"))}
+    return files
+
+
+def digests(directory: Path | None = None) -> dict[str, str]:
+    """Each vetted file's name and SHA-256, as the files are now."""
     return {
-        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(directory.glob("*.sql"))
+        name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for name, path in vetted_files(directory).items()
     }
 
 

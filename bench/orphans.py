@@ -30,7 +30,7 @@ from sqlalchemy import make_url
 
 from adminui.config import Profile
 from adminui.db import Database
-from adminui.ops import orphans
+from adminui.ops import backups, orphans
 from adminui.schema import expected_foreign_keys
 from bench.make_scale import CLUSTER, load, parse_anchor
 from bench.run import create_recommended
@@ -99,7 +99,7 @@ def run(url: str, n: int, repeat: int, indexes: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         saved = timed(
             f"backup of {n:,} rows (JSON lines, fsynced)",
-            lambda: orphans.backup(db, check, Path(tmp) / "b.jsonl"),
+            lambda: backups.backup(db, check, Path(tmp) / "b.jsonl"),
         )
         size = saved.path.stat().st_size / 1e6
         result = timed(
@@ -112,10 +112,10 @@ def run(url: str, n: int, repeat: int, indexes: bool) -> None:
         )
         restored = timed(
             f"restore of {n:,} rows from the backup",
-            lambda: orphans.restore(db, orphans.read_backup(saved.path), "bench"),
+            lambda: backups.restore(db, backups.read_backup(saved.path), "bench"),
         )
         print(f"  restored {restored.restored:,}, refused {len(restored.refused)}")
-        again = orphans.backup(db, check, Path(tmp) / "c.jsonl")
+        again = backups.backup(db, check, Path(tmp) / "c.jsonl")
         orphans.clean(db, again, "bench")
     print(f"{'re-adding the foreign key (validates)':44} {put_key_back(url):8.2f} s")
     db.dispose()

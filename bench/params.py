@@ -430,11 +430,11 @@ def _orphan_case(name: str) -> Callable[[Sample], list[Case]] | None:
             return lambda s, c=check: [
                 Case(name, name, first, lambda db: orphans.preview(db, c), "ops.orphans.preview")
             ]
-    table = name.removeprefix("orphans_dependents_")
-    if table != name:
-        return lambda s: [
-            _inside(name, name, {"ids": s.ids[table]}, "ops.orphans.dependents (before a clean)")
-        ]
+    for relation in orphans.relations():
+        if name == relation.statement("dependents"):
+            return lambda s, r=relation: [
+                _inside(name, name, {"ids": s.ids[r.parent]}, "ops.orphans.dependents")
+            ]
     return None
 
 

@@ -8,9 +8,10 @@
 --            SQLite gets it as JSON text): delete the rows, set a dangling SET NULL reference to
 --            NULL, or create a user's missing usage_tracking row.
 -- orphans_reinsert_<table> and orphans_relink_<table>_<column> put a backup back.
--- orphans_dependents_<table> count the rows elsewhere that a delete would touch; they join
--- unnest(:ids) so the ids are hashed once (`= ANY(:ids)` on a column without an index
--- compares every row with every id: minutes for 10,000 ids over 2M rows).
+-- orphans_dependents_<table>_<column> are the rows elsewhere, whole, that a delete would change
+-- (ON DELETE CASCADE or SET NULL); they join unnest(:ids) so the ids are hashed once (`= ANY(:ids)`
+-- on a column without an index compares every row with every id: minutes for 10,000 ids over 2M
+-- rows). orphans_cascade_<table>_<column> act on exactly those rows, backed up with the clean.
 -- Credentials' secret values are never selected: a credentials backup can't be restored.
 
 -- name: live_foreign_keys
@@ -533,30 +534,86 @@ WHERE id = CAST(:id AS uuid) AND selected_idea_id IS NULL;
 UPDATE outputs SET idea_id = CAST(:idea_id AS uuid)
 WHERE id = CAST(:id AS uuid) AND idea_id IS NULL;
 
--- name: orphans_dependents_ideas
--- How many rows elsewhere point at the given ideas ids (a delete would touch them).
+-- name: orphans_dependents_executions_selected_idea_id
+-- The executions rows, whole, whose selected_idea_id is one of the given ideas ids, by id: a delete of
+-- those ideas rows would change them.
 -- mode: read
 -- params: ids
-SELECT 'executions.selected_idea_id' AS referrer, COUNT(*) AS count
+SELECT d.id, d.user_id, d.selected_idea_id, d.judge_reasoning, d.judge_score, d.format_chosen,
+       d.format_reasoning, d.status, d.error_message, d.error_step, d.tokens_used,
+       d.duration_seconds, d.started_at, d.completed_at
 FROM executions d
 JOIN unnest(CAST(:ids AS uuid[])) AS given(id) ON d.selected_idea_id = given.id
-UNION ALL
-SELECT 'outputs.idea_id' AS referrer, COUNT(*) AS count
-FROM outputs d
-JOIN unnest(CAST(:ids AS uuid[])) AS given(id) ON d.idea_id = given.id;
+ORDER BY d.id;
 
--- name: orphans_dependents_executions
--- How many rows elsewhere point at the given executions ids (a delete would touch them).
+-- name: orphans_dependents_outputs_idea_id
+-- The outputs rows, whole, whose idea_id is one of the given ideas ids, by id: a delete of
+-- those ideas rows would change them.
 -- mode: read
 -- params: ids
-SELECT 'outputs.execution_id' AS referrer, COUNT(*) AS count
+SELECT d.id, d.execution_id, d.user_id, d.idea_id, d.format, d.content, d.published,
+       d.publication_url, d.publication_metadata, d.created_at, d.published_at
 FROM outputs d
-JOIN unnest(CAST(:ids AS uuid[])) AS given(id) ON d.execution_id = given.id;
+JOIN unnest(CAST(:ids AS uuid[])) AS given(id) ON d.idea_id = given.id
+ORDER BY d.id;
 
--- name: orphans_dependents_outputs
--- How many rows elsewhere point at the given outputs ids (a delete would touch them).
+-- name: orphans_dependents_outputs_execution_id
+-- The outputs rows, whole, whose execution_id is one of the given executions ids, by id: a delete of
+-- those executions rows would change them.
 -- mode: read
 -- params: ids
-SELECT 'blog_posts.output_id' AS referrer, COUNT(*) AS count
+SELECT d.id, d.execution_id, d.user_id, d.idea_id, d.format, d.content, d.published,
+       d.publication_url, d.publication_metadata, d.created_at, d.published_at
+FROM outputs d
+JOIN unnest(CAST(:ids AS uuid[])) AS given(id) ON d.execution_id = given.id
+ORDER BY d.id;
+
+-- name: orphans_dependents_blog_posts_output_id
+-- The blog_posts rows, whole, whose output_id is one of the given outputs ids, by id: a delete of
+-- those outputs rows would change them.
+-- mode: read
+-- params: ids
+SELECT d.id, d.output_id, d.user_id, d.title, d.slug, d.markdown_content, d.html_content,
+       d.meta_description, d.tags, d.is_public, d.published_at, d.created_at, d.updated_at
 FROM blog_posts d
-JOIN unnest(CAST(:ids AS uuid[])) AS given(id) ON d.output_id = given.id;
+JOIN unnest(CAST(:ids AS uuid[])) AS given(id) ON d.output_id = given.id
+ORDER BY d.id;
+
+-- name: orphans_cascade_executions_selected_idea_id
+-- Set selected_idea_id to NULL on the given executions rows that still point at one of the given
+-- ideas ids
+-- (:parents, the rows the same clean deletes): what ON DELETE SET NULL would do, done explicitly.
+-- mode: write
+-- params: ids, parents
+UPDATE executions AS d SET selected_idea_id = NULL
+WHERE d.id = ANY(CAST(:ids AS uuid[]))
+  AND d.selected_idea_id = ANY(CAST(:parents AS uuid[]));
+
+-- name: orphans_cascade_outputs_idea_id
+-- Set idea_id to NULL on the given outputs rows that still point at one of the given ideas ids
+-- (:parents, the rows the same clean deletes): what ON DELETE SET NULL would do, done explicitly.
+-- mode: write
+-- params: ids, parents
+UPDATE outputs AS d SET idea_id = NULL
+WHERE d.id = ANY(CAST(:ids AS uuid[]))
+  AND d.idea_id = ANY(CAST(:parents AS uuid[]));
+
+-- name: orphans_cascade_outputs_execution_id
+-- Delete the given outputs rows whose execution_id still points at one of the given executions
+-- ids (:parents, the rows the same clean deletes): what ON DELETE CASCADE would do, done
+-- explicitly so that it happens whether or not the foreign key exists.
+-- mode: write
+-- params: ids, parents
+DELETE FROM outputs AS d
+WHERE d.id = ANY(CAST(:ids AS uuid[]))
+  AND d.execution_id = ANY(CAST(:parents AS uuid[]));
+
+-- name: orphans_cascade_blog_posts_output_id
+-- Delete the given blog_posts rows whose output_id still points at one of the given outputs ids
+-- (:parents, the rows the same clean deletes): what ON DELETE CASCADE would do, done explicitly
+-- so that it happens whether or not the foreign key exists.
+-- mode: write
+-- params: ids, parents
+DELETE FROM blog_posts AS d
+WHERE d.id = ANY(CAST(:ids AS uuid[]))
+  AND d.output_id = ANY(CAST(:parents AS uuid[]));

@@ -405,30 +405,75 @@ WHERE id = :id AND selected_idea_id IS NULL;
 UPDATE outputs SET idea_id = :idea_id
 WHERE id = :id AND idea_id IS NULL;
 
--- name: orphans_dependents_ideas
--- How many rows elsewhere point at the given ideas ids (a delete would touch them).
+-- name: orphans_dependents_executions_selected_idea_id
+-- The executions rows, whole, whose selected_idea_id is one of the given ideas ids, by id.
 -- mode: read
 -- params: ids
-SELECT 'executions.selected_idea_id' AS referrer, COUNT(*) AS count
+SELECT d.id, d.user_id, d.selected_idea_id, d.judge_reasoning, d.judge_score, d.format_chosen,
+       d.format_reasoning, d.status, d.error_message, d.error_step, d.tokens_used,
+       d.duration_seconds, d.started_at, d.completed_at
 FROM executions d
 WHERE d.selected_idea_id IN (SELECT value FROM json_each(:ids))
-UNION ALL
-SELECT 'outputs.idea_id' AS referrer, COUNT(*) AS count
-FROM outputs d
-WHERE d.idea_id IN (SELECT value FROM json_each(:ids));
+ORDER BY d.id;
 
--- name: orphans_dependents_executions
--- How many rows elsewhere point at the given executions ids (a delete would touch them).
+-- name: orphans_dependents_outputs_idea_id
+-- The outputs rows, whole, whose idea_id is one of the given ideas ids, by id.
 -- mode: read
 -- params: ids
-SELECT 'outputs.execution_id' AS referrer, COUNT(*) AS count
+SELECT d.id, d.execution_id, d.user_id, d.idea_id, d.format, d.content, d.published,
+       d.publication_url, d.publication_metadata, d.created_at, d.published_at
 FROM outputs d
-WHERE d.execution_id IN (SELECT value FROM json_each(:ids));
+WHERE d.idea_id IN (SELECT value FROM json_each(:ids))
+ORDER BY d.id;
 
--- name: orphans_dependents_outputs
--- How many rows elsewhere point at the given outputs ids (a delete would touch them).
+-- name: orphans_dependents_outputs_execution_id
+-- The outputs rows, whole, whose execution_id is one of the given executions ids, by id.
 -- mode: read
 -- params: ids
-SELECT 'blog_posts.output_id' AS referrer, COUNT(*) AS count
+SELECT d.id, d.execution_id, d.user_id, d.idea_id, d.format, d.content, d.published,
+       d.publication_url, d.publication_metadata, d.created_at, d.published_at
+FROM outputs d
+WHERE d.execution_id IN (SELECT value FROM json_each(:ids))
+ORDER BY d.id;
+
+-- name: orphans_dependents_blog_posts_output_id
+-- The blog_posts rows, whole, whose output_id is one of the given outputs ids, by id.
+-- mode: read
+-- params: ids
+SELECT d.id, d.output_id, d.user_id, d.title, d.slug, d.markdown_content, d.html_content,
+       d.meta_description, d.tags, d.is_public, d.published_at, d.created_at, d.updated_at
 FROM blog_posts d
-WHERE d.output_id IN (SELECT value FROM json_each(:ids));
+WHERE d.output_id IN (SELECT value FROM json_each(:ids))
+ORDER BY d.id;
+
+-- name: orphans_cascade_executions_selected_idea_id
+-- Set selected_idea_id to NULL on the given executions rows that still point at one of the given ideas ids.
+-- mode: write
+-- params: ids, parents
+UPDATE executions AS d SET selected_idea_id = NULL
+WHERE d.id IN (SELECT value FROM json_each(:ids))
+  AND d.selected_idea_id IN (SELECT value FROM json_each(:parents));
+
+-- name: orphans_cascade_outputs_idea_id
+-- Set idea_id to NULL on the given outputs rows that still point at one of the given ideas ids.
+-- mode: write
+-- params: ids, parents
+UPDATE outputs AS d SET idea_id = NULL
+WHERE d.id IN (SELECT value FROM json_each(:ids))
+  AND d.idea_id IN (SELECT value FROM json_each(:parents));
+
+-- name: orphans_cascade_outputs_execution_id
+-- Delete the given outputs rows whose execution_id still points at one of the given executions ids.
+-- mode: write
+-- params: ids, parents
+DELETE FROM outputs AS d
+WHERE d.id IN (SELECT value FROM json_each(:ids))
+  AND d.execution_id IN (SELECT value FROM json_each(:parents));
+
+-- name: orphans_cascade_blog_posts_output_id
+-- Delete the given blog_posts rows whose output_id still points at one of the given outputs ids.
+-- mode: write
+-- params: ids, parents
+DELETE FROM blog_posts AS d
+WHERE d.id IN (SELECT value FROM json_each(:ids))
+  AND d.output_id IN (SELECT value FROM json_each(:parents));

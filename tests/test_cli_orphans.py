@@ -62,7 +62,8 @@ def test_clean_with_yes_backs_up_then_deletes(
     )
     assert code == 0 and f"written to {backup}" in out and "Done: 2 rows" in out
     assert _count(db, "SELECT COUNT(*) FROM ideas") == before - 2
-    assert sorted(json.loads(x)["id"] for x in backup.read_text().splitlines()[1:]) == sorted(ids)
+    lines = backup.read_text().splitlines()[1:-1]  # between the header and the end line
+    assert sorted(json.loads(x)["row"]["id"] for x in lines) == sorted(ids)
 
 
 def test_clean_without_a_terminal_or_yes_writes_nothing(

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from textual.widgets import Input, Static
 
 from adminui.db import ConnectionLostError, Database
-from adminui.ops import credits, orphans
+from adminui.ops import backups, credits, orphans
 from adminui.queries import Registry, default_query_dir
 from adminui.tui.app import AdminApp
 from tests.conftest import needle, raw_engine, scalar, with_registry
@@ -112,7 +112,7 @@ def test_a_clean_cut_off_between_batches_changes_nothing(
 ) -> None:
     monkeypatch.setattr(orphans, "BATCH", 2)
     plant(pg_db, "ideas.user_id", 5)
-    saved = orphans.backup(pg_db, orphans.get_check("ideas.user_id"), tmp_path / "b.jsonl")
+    saved = backups.backup(pg_db, orphans.get_check("ideas.user_id"), tmp_path / "b.jsonl")
     before = table_rows(pg_db, "ideas")
     with pytest.raises(ConnectionLostError, match="nothing was changed"):
         orphans.clean(pg_db, saved, "op", progress=lambda done, _: kill_app_connections(pg_db))

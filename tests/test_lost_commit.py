@@ -21,7 +21,7 @@ import pytest
 from adminui import audit
 from adminui.db import Database
 from adminui.errors import DatabaseError, OutcomeUnknownError
-from adminui.ops import credits, orphans, writes
+from adminui.ops import backups, credits, orphans, writes
 from tests.commit_cutter import CommitCutter, commit_cutter
 from tests.conftest import PG_PASSWORD, run, scalar
 from tests.orphan_rows import plant, table_rows
@@ -109,7 +109,7 @@ def test_a_clean_whose_commit_reply_is_lost_is_reported_committed(
 ) -> None:
     ids = plant(pg_db, "ideas.user_id", 3)
     check = orphans.get_check("ideas.user_id")
-    saved = orphans.backup(proxied, check, tmp_path / "b.jsonl")
+    saved = backups.backup(proxied, check, tmp_path / "b.jsonl")
     cutter.arm("cut")
     result = orphans.clean(proxied, saved, OPERATOR)
     assert cutter.cut.is_set() and result.warning and "is committed" in result.warning

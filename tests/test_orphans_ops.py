@@ -15,7 +15,7 @@ from sqlalchemy import text
 from adminui import audit
 from adminui.db import Database
 from adminui.errors import AdminError, InputError, ReadOnlyError
-from adminui.ops import health, orphans
+from adminui.ops import backups, health, orphans
 from adminui.schema import expected_foreign_keys
 from tests.conftest import raw_engine, scalar, with_registry
 from tests.orphan_rows import change, drop_foreign_keys, plant, table_rows
@@ -54,7 +54,7 @@ def _snapshot(db: Database) -> dict[str, list[tuple]]:
 
 def _clean(db: Database, name: str, tmp_path: Path) -> orphans.CleanResult:
     check = orphans.get_check(name)
-    saved = orphans.backup(db, check, tmp_path / f"{name}.jsonl")
+    saved = backups.backup(db, check, tmp_path / f"{name}.jsonl")
     return orphans.clean(db, saved, "tester")
 
 
@@ -263,7 +263,7 @@ def test_index_advice_sees_an_index_under_any_name(pg_db: Database) -> None:
 def test_a_row_that_gains_its_parent_rolls_the_clean_back(db: Database, tmp_path: Path) -> None:
     ids = plant(db, "ideas.user_id", 3)
     check = orphans.get_check("ideas.user_id")
-    saved = orphans.backup(db, check, tmp_path / "b.jsonl")
+    saved = backups.backup(db, check, tmp_path / "b.jsonl")
     assert sorted(saved.ids) == sorted(ids)
     before = table_rows(db, "ideas")
     ghost = scalar(db, "SELECT user_id FROM ideas WHERE id = :id", id=ids[1])
@@ -280,7 +280,7 @@ def test_a_row_that_gains_its_parent_rolls_the_clean_back(db: Database, tmp_path
 def test_a_clean_acts_on_the_backed_up_ids_only(db: Database, tmp_path: Path) -> None:
     plant(db, "payment_receipts.user_id", 2)
     check = orphans.get_check("payment_receipts.user_id")
-    saved = orphans.backup(db, check, tmp_path / "b.jsonl")
+    saved = backups.backup(db, check, tmp_path / "b.jsonl")
     late = plant(db, "payment_receipts.user_id", 1)  # appears after the preview
     result = orphans.clean(db, saved, "tester")
     assert (result.acted_on, result.remaining) == (2, 1)
@@ -311,7 +311,7 @@ def test_a_backup_restores_the_rows_byte_for_byte(db: Database, tmp_path: Path, 
     # Putting orphans back means writing rows whose parent is missing: on SQLite that needs
     # the connection's foreign-key enforcement off, as the CLI's restore opens it.
     target = _restoring(db)
-    restored = orphans.restore(target, orphans.read_backup(result.backup), "tester")
+    restored = backups.restore(target, backups.read_backup(result.backup), "tester")
     assert (restored.restored, restored.refused) == (3, ())
     assert table_rows(db, check.table) == before
 
@@ -324,38 +324,45 @@ def _restoring(db: Database) -> Database:
 
 def test_restore_refuses_rows_that_exist(db: Database, tmp_path: Path) -> None:
     ids = plant(db, "ideas.user_id", 2)
-    saved = orphans.backup(db, orphans.get_check("ideas.user_id"), tmp_path / "b.jsonl")
+    result = _clean(db, "ideas.user_id", tmp_path)
+    saved = backups.read_backup(result.backup)
+    assert backups.restore(_restoring(db), saved, "tester").restored == 2
     before = table_rows(db, "ideas")
-    result = orphans.restore(_restoring(db), orphans.read_backup(saved.path), "tester")
-    assert (result.restored, sorted(result.refused)) == (0, sorted(ids))
+    again = backups.restore(_restoring(db), saved, "tester")
+    assert (again.restored, sorted(again.refused)) == (0, sorted(ids))
     assert table_rows(db, "ideas") == before
 
 
 def test_restore_refuses_what_it_cannot_put_back(db: Database, tmp_path: Path) -> None:
     plant(db, "credentials.user_id")
     result = _clean(db, "credentials.user_id", tmp_path)
-    saved = orphans.read_backup(result.backup)
+    saved = backups.read_backup(result.backup)
     assert all("encrypted_value" not in row for row in saved.rows)
     with pytest.raises(InputError, match="secret values"):
-        orphans.restore(db, saved, "tester")
+        backups.restore(db, saved, "tester")
     damaged = tmp_path / "damaged.jsonl"
     damaged.write_text(result.backup.read_text() + "{not json\n")
-    with pytest.raises(InputError, match="line 3 is not JSON"):
-        orphans.read_backup(damaged)
+    with pytest.raises(InputError, match="line 4 is not JSON"):
+        backups.read_backup(damaged)
 
 
 def test_the_backup_file_is_whole_and_private(db: Database, tmp_path: Path) -> None:
     ids = plant(db, "payment_receipts.user_id", 2)
     check = orphans.get_check("payment_receipts.user_id")
-    saved = orphans.backup(db, check, tmp_path / "b.jsonl")
-    lines = [json.loads(x) for x in saved.path.read_text().splitlines()]
+    saved = backups.backup(db, check, tmp_path / "b.jsonl")
+    lines = [json.loads(x, parse_float=Decimal) for x in saved.path.read_text().splitlines()]
     assert lines[0]["check"] == "payment_receipts.user_id" and lines[0]["rows_counted"] == 2
-    assert sorted(r["id"] for r in lines[1:]) == sorted(ids)
+    rows = [line["row"] for line in lines[1:-1]]
+    assert sorted(r["id"] for r in rows) == sorted(ids)
     # PostgreSQL's NUMERIC is written as its exact text; SQLite keeps what its schema stores.
-    assert {Decimal(str(r["amount_usd"])) for r in lines[1:]} == {Decimal("999999.99")}
+    assert {Decimal(str(r["amount_usd"])) for r in rows} == {Decimal("999999.99")}
+    assert lines[-1] == {
+        "adminui_backup_end": {"payment_receipts.user_id": 2},
+        "sha256": saved.digest,
+    }
     assert saved.path.stat().st_mode & 0o777 == 0o600
     with pytest.raises(InputError, match="exists already"):
-        orphans.backup(db, check, saved.path)
+        backups.backup(db, check, saved.path)
 
 
 def test_a_delete_that_would_touch_other_rows_is_refused(db: Database, tmp_path: Path) -> None:
@@ -372,8 +379,8 @@ def test_a_delete_that_would_touch_other_rows_is_refused(db: Database, tmp_path:
     )
     before = table_rows(db, "executions")
     target = tmp_path / "b.jsonl"
-    with pytest.raises(AdminError, match=r"1 outputs rows \(execution_id\) point at"):
-        orphans.backup(db, orphans.get_check("executions.user_id"), target)
+    with pytest.raises(AdminError, match=r"1 outputs rows \(outputs.execution_id, deleted"):
+        backups.backup(db, orphans.get_check("executions.user_id"), target)
     assert not target.exists()
     assert table_rows(db, "executions") == before
 
@@ -386,7 +393,7 @@ def test_large_sets_go_in_batches_with_progress(
     plant(db, "usage_tracking.user_id", 10)
     check = orphans.get_check("usage_tracking.user_id")
     seen: list[tuple[int, int]] = []
-    saved = orphans.backup(
+    saved = backups.backup(
         db, check, tmp_path / "b.jsonl", progress=lambda d, t: seen.append((d, t))
     )
     assert seen == [(3, 10), (6, 10), (9, 10), (10, 10)]
@@ -400,7 +407,7 @@ def test_a_cancelled_clean_changes_nothing(
 ) -> None:
     monkeypatch.setattr(orphans, "BATCH", 2)
     plant(db, "ideas.user_id", 5)
-    saved = orphans.backup(db, orphans.get_check("ideas.user_id"), tmp_path / "b.jsonl")
+    saved = backups.backup(db, orphans.get_check("ideas.user_id"), tmp_path / "b.jsonl")
     before = table_rows(db, "ideas")
     calls = iter([False, False, True])
     with pytest.raises(orphans.CancelledError):
@@ -412,7 +419,7 @@ def test_a_read_only_profile_scans_but_does_not_clean(db: Database, tmp_path: Pa
     plant(db, "ideas.user_id", 2)
     reader = with_registry(db, db.registry, read_only=True)
     assert {c.check.name: c.count for c in orphans.scan(reader)}["ideas.user_id"] == 2
-    saved = orphans.backup(reader, orphans.get_check("ideas.user_id"), tmp_path / "b.jsonl")
+    saved = backups.backup(reader, orphans.get_check("ideas.user_id"), tmp_path / "b.jsonl")
     with pytest.raises(ReadOnlyError):
         orphans.clean(reader, saved, "tester")
     assert orphans.count(db, orphans.get_check("ideas.user_id")) == 2

@@ -271,9 +271,18 @@ def _orphan_examples() -> dict[str, Callable[[Database], dict[str, Any]]]:
         elif check.restorable:
             name = f"orphans_reinsert_{check.table}"
             examples[name] = lambda db, t=check.table, n=name: _deleted_row(db, t, n)
-    for table in ("ideas", "executions", "outputs"):
-        examples[f"orphans_dependents_{table}"] = lambda db, t=table: {
-            "ids": [_any(db, f"SELECT id FROM {t} LIMIT 1")]
+    for relation in orphans.relations():
+        # The first row (by id) that points somewhere: its id, or what it points at.
+        pointing = (
+            f"SELECT {{}} FROM {relation.table} WHERE {relation.column} IS NOT NULL "
+            "ORDER BY id LIMIT 1"
+        )
+        examples[relation.statement("dependents")] = lambda db, q=pointing, r=relation: {
+            "ids": [_any(db, q.format(r.column))]
+        }
+        examples[relation.statement("cascade")] = lambda db, q=pointing, r=relation: {
+            "ids": [_any(db, q.format("id"))],
+            "parents": [_any(db, q.format(r.column))],
         }
     return examples
 

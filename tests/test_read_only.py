@@ -16,7 +16,7 @@ from textual.widgets import Button, DataTable, Static
 
 from adminui.config import Config, Profile, normalize_url
 from adminui.db import Database
-from adminui.ops import credits, orphans, users
+from adminui.ops import backups, credits, orphans, users
 from adminui.tui.app import AdminApp
 from adminui.tui.dialogs import ConfirmScreen, ReasonScreen
 from adminui.tui.grant import GrantScreen
@@ -119,7 +119,7 @@ def values(db: Database, tmp_path: Path) -> dict[str, str]:
     backup = tmp_path / "superuser.jsonl"
     # A backup of orphans that are gone, written and cleaned by a writable profile: restoring
     # it would insert rows. The orphans planted again stay for `orphans clean`.
-    saved = orphans.backup(db, check, backup)
+    saved = backups.backup(db, check, backup)
     orphans.clean(db, saved, "superuser")
     plant(db, ORPHAN_CHECK, 2)
     return {

@@ -150,7 +150,9 @@ async def test_receipts_need_the_second_confirmation(db: Database, tmp_path: Pat
     assert len(table_rows(db, "payment_receipts")) == len(before) - 1
 
 
-async def test_a_refused_clean_says_why_and_keeps_no_backup(db: Database, tmp_path: Path) -> None:
+async def test_a_clean_that_would_change_other_rows_names_them_and_keeps_no_backup(
+    db: Database, tmp_path: Path
+) -> None:
     plant(db, "executions.user_id", 1)
     plant(db, "outputs.execution_id", 1)  # an output pointing at a missing execution…
     change(  # …and one pointing at the orphan execution, which a delete would cascade to
@@ -165,8 +167,11 @@ async def test_a_refused_clean_says_why_and_keeps_no_backup(db: Database, tmp_pa
         await pilot.press("c")
         app.screen.query_one(Input).value = str(tmp_path / "e.jsonl")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: "Refused" in status(screen))
-        assert "outputs rows (execution_id)" in status(screen)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        offer = str(app.screen.query_one("#question", Static).render())
+        assert "1 outputs rows (outputs.execution_id, deleted with them" in offer
+        await pilot.click("#cancel")
+        await wait_until(pilot, lambda: "no backup kept" in status(screen))
     assert not (tmp_path / "e.jsonl").exists()
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from adminui import vetting
 from adminui.db import Database
 from adminui.queries import default_query_dir
+from adminui.schema import SCHEMA_DIR
 from adminui.tui.app import AdminApp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +23,9 @@ def test_the_lock_matches_the_query_files() -> None:
     """Fails whenever a query file changes without queries/vetted.lock changing with it: run
     `adminui queries vet` after reviewing the change, and commit both."""
     assert vetting.unvetted() == []
-    assert set(vetting.recorded()) == {p.name for p in default_query_dir().glob("*.sql")}
+    assert set(vetting.recorded()) == {p.name for p in default_query_dir().glob("*.sql")} | {
+        f"schema/{p.name}" for p in SCHEMA_DIR.glob("*.sql")
+    }
 
 
 def test_changed_new_and_missing_files_are_named(tmp_path: Path) -> None:
@@ -77,6 +80,25 @@ def test_the_cli_refuses_a_hand_edited_query_file(sqlite_db: Database, tmp_path:
     vetted = _adminui(source, "queries", "vet")
     assert vetted.returncode == 0 and "users.sql changed" in vetted.stdout
     assert _adminui(source, "users", "find", "example", "--url", url).returncode == 0
+
+
+def test_the_cli_refuses_an_edited_schema_file(sqlite_db: Database, tmp_path: Path) -> None:
+    """The attack: `DROP TABLE ... CASCADE` added to foreign_keys.sql was shown as DDL to copy,
+    and a deleted key line silently left the foreign-key report."""
+    url = f"sqlite:///{sqlite_db.profile.url.database}"
+    for name, edit in (
+        ("foreign_keys.sql", lambda t: t + "DROP TABLE users CASCADE;\n"),
+        ("foreign_keys.sql", lambda t: "\n".join(t.splitlines()[:-1]) + "\n"),
+        ("recommended_indexes.sql", lambda t: t + "\n-- why: x\nDROP TABLE users CASCADE;\n"),
+    ):
+        source = tmp_path / f"src-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(ROOT / "adminui", source / "adminui")
+        shutil.copytree(ROOT / "queries", source / "queries")
+        schema_file = source / "adminui" / "schema" / name
+        schema_file.write_text(edit(schema_file.read_text()))
+        refused = _adminui(source, "orphans", "fks", "--url", url)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert f"schema/{name} changed" in refused.stderr
 
 
 async def test_the_app_says_it_runs_unvetted_queries(sqlite_db: Database) -> None:

@@ -1,32 +1,31 @@
-"""Orphan rows (seed 003): scan every parent/child relation, preview a check's rows, back them up,
-act on exactly the backed-up ids that are still orphans, and put a backup back.
+"""Orphan rows (seed 003): scan every parent/child relation, preview a check's rows, and act on
+exactly the backed-up ids that are still orphans (backups.py writes the backup and restores it).
 
-The safety of a clean rests on three things. The backup is written (flushed and fsynced) before
-anything changes, and its ids are the only ones the action may touch. The action runs in one
-transaction, in batches, and each statement re-checks that a row is still an orphan; if the rows
-acted on are not exactly the previewed number, the transaction rolls back. And a delete that
-would cascade to, or leave dangling, rows of other tables (which are not in the backup) is
-refused before it starts.
+The safety of a clean rests on three things. The backup is written (fsynced) before anything
+changes, and its ids are the only ones the action may touch. The action runs in one transaction,
+in batches, and each statement re-checks that a row is still an orphan; if the rows acted on are
+not exactly the backed-up number, the transaction rolls back. And a delete that would change rows
+of other tables (ON DELETE CASCADE, followed on; or SET NULL) is refused unless those rows, its
+*dependents*, were named to the operator, backed up in the same file, and are acted on in the
+same transaction, exactly as backed up: otherwise a non-orphan blog post hanging off an orphan
+output would block that output's clean forever (issue 13.10).
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
-from adminui.config import data_dir
 from adminui.db import Database, Transaction
 from adminui.errors import AdminError, InputError
 from adminui.ops.health import enforcing_keys
 from adminui.ops.values import as_id
 from adminui.ops.writes import Written, audited_write
-from adminui.output import json_value
+from adminui.schema import expected_foreign_keys
 
 Action = Literal["delete", "nullify", "create"]
 Progress = Callable[[int, int], None]
@@ -37,8 +36,7 @@ BATCH = 10_000  # ids per statement when cleaning, so a large set shows progress
 # PostgreSQL hashed all 2M executions (1.2 s a batch); for 1,000 it probes the index (~2 ms).
 DEPENDENTS_BATCH = 1_000
 PAGE = 1_000  # rows between progress reports (and cancel checks) of a backup or restore
-BACKUP_FORMAT = 1
-_FIRST_ID = "00000000-0000-0000-0000-000000000000"  # sorts before every id: the first page
+FIRST_ID = "00000000-0000-0000-0000-000000000000"  # sorts before every id: the first page
 
 
 @dataclass(frozen=True)
@@ -104,8 +102,49 @@ CHECKS = (
     Check("payment_receipts.user_id", "users", "delete"),
     Check("users.usage_tracking", "usage_tracking", "create"),
 )
-# Tables other rows point at: deleting their rows would cascade or leave new dangling references.
-_REFERENCED = {"ideas", "executions", "outputs"}
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A reference into a table that a check deletes from: rows of `table` whose `column`
+    points at the deleted rows, and whether the database deletes them too (ON DELETE CASCADE)
+    or sets the column to NULL (ON DELETE SET NULL)."""
+
+    table: str
+    column: str
+    parent: str
+    deletes: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.table}.{self.column}"
+
+    @property
+    def does(self) -> str:
+        return "deleted with them" if self.deletes else f"{self.column} set to NULL"
+
+    def statement(self, kind: str) -> str:
+        return f"orphans_{kind}_{self.table}_{self.column}"
+
+
+@cache
+def relations() -> tuple[Relation, ...]:
+    """The reference schema's foreign keys into the tables the checks delete from (read when
+    first needed, after the vetted-file check, not at import)."""
+    deleted = {check.table for check in CHECKS if check.action == "delete"}
+    return tuple(
+        Relation(key.table, key.column, key.parent, key.on_delete == "CASCADE")
+        for key in expected_foreign_keys()
+        if key.parent in deleted
+    )
+
+
+def get_relation(name: str) -> Relation:
+    """The relation called `name` (like `blog_posts.output_id`)."""
+    for relation in relations():
+        if relation.name == name:
+            return relation
+    raise InputError("relation", f"no relation is called {name!r}")
 
 
 def get_check(name: str) -> Check:
@@ -140,12 +179,44 @@ class OrphanPage:
 
 
 @dataclass(frozen=True)
+class Dependents:
+    """Rows of other tables that deleting a check's rows would change, by relation name, in the
+    order they were found (a relation's parents before it)."""
+
+    rows: dict[str, tuple[dict[str, Any], ...]]
+
+    @property
+    def total(self) -> int:
+        return sum(len(rows) for rows in self.rows.values())
+
+    def ids(self) -> dict[str, tuple[str, ...]]:
+        """Relation name -> the ids of its rows, in id order."""
+        return {name: tuple(sorted(r["id"] for r in rows)) for name, rows in self.rows.items()}
+
+    def describe(self) -> str:
+        """'2 blog_posts rows (blog_posts.output_id, deleted with them: 3f2a1b0c…, 9b1c…)'."""
+        parts = []
+        for name, ids in self.ids().items():
+            relation = get_relation(name)
+            shown = ", ".join(i[:8] + "…" for i in ids[:3]) + (", …" if len(ids) > 3 else "")
+            parts.append(f"{len(ids)} {relation.table} rows ({name}, {relation.does}: {shown})")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
 class Backup:
-    """A backup file on disk and the ids it holds: the only rows a clean may act on."""
+    """A backup file on disk and the ids it holds: the only rows a clean may act on (the
+    check's own, and its dependents by relation), and the SHA-256 the file ends with."""
 
     path: Path
     check: Check
     ids: tuple[str, ...]
+    dependents: dict[str, tuple[str, ...]]
+    digest: str
+
+    @property
+    def rows(self) -> int:
+        return len(self.ids) + sum(len(ids) for ids in self.dependents.values())
 
 
 @dataclass(frozen=True)
@@ -154,14 +225,7 @@ class CleanResult:
     acted_on: int
     remaining: int
     backup: Path
-    warning: str | None = None
-
-
-@dataclass(frozen=True)
-class RestoreResult:
-    check: Check
-    restored: int
-    refused: tuple[str, ...]  # ids whose row exists already (or, relinking, is gone or changed)
+    dependents_acted_on: int = 0
     warning: str | None = None
 
 
@@ -204,113 +268,54 @@ def preview(db: Database, check: Check, after: str | None = None, limit: int = 1
 
 
 def _page(tx: Transaction, check: Check, after: str | None, limit: int) -> OrphanPage:
-    rows = tx.rows(check.statement("preview"), after=after or _FIRST_ID, limit=limit)
-    page = tuple(_plain(row) for row in rows)
+    rows = tx.rows(check.statement("preview"), after=after or FIRST_ID, limit=limit)
+    page = tuple(plain_row(row) for row in rows)
     return OrphanPage(page, as_id(page[-1]["id"]) if len(page) == limit else None)
 
 
-def _plain(row: Any) -> dict[str, Any]:
+def plain_row(row: Any) -> dict[str, Any]:
     """A row as a dict, ids as their canonical text on both dialects."""
     return {key: as_id(value) if isinstance(value, UUID) else value for key, value in row.items()}
 
 
-def dependents(db: Database, check: Check, ids: tuple[str, ...]) -> dict[str, int]:
-    """Rows of other tables that point at these ids (only for a delete of a referenced table)."""
-    with db.read() as tx:
-        return _dependents(tx, check, ids)
+def dependents(db: Database, check: Check, ids: tuple[str, ...]) -> Dependents:
+    """The rows of other tables that deleting these rows of the check would change."""
+    with db.read(exact_json=True) as tx:
+        return find_dependents(tx, check, ids)
 
 
-def _dependents(tx: Transaction, check: Check, ids: tuple[str, ...]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    if check.action != "delete" or check.table not in _REFERENCED:
-        return found
-    for batch in _batches(ids, DEPENDENTS_BATCH):
-        for row in tx.rows(f"orphans_dependents_{check.table}", ids=list(batch)):
-            found[row["referrer"]] = found.get(row["referrer"], 0) + int(row["count"])
-    return {referrer: n for referrer, n in found.items() if n}
+def find_dependents(tx: Transaction, check: Check, ids: tuple[str, ...]) -> Dependents:
+    """Follow the relations from the check's rows: SET NULL rows stay (only their column
+    changes), CASCADE rows are deleted too, so the rows pointing at *them* are followed on."""
+    found: dict[str, tuple[dict[str, Any], ...]] = {}
+    frontier = [(check.table, ids)] if check.action == "delete" else []
+    while frontier:
+        table, parent_ids = frontier.pop(0)
+        for relation in relations():
+            if relation.parent != table:
+                continue
+            rows: dict[str, dict[str, Any]] = {}
+            for batch in _batches(parent_ids, DEPENDENTS_BATCH):
+                for row in tx.rows(relation.statement("dependents"), ids=list(batch)):
+                    rows[as_id(row["id"])] = plain_row(row)
+            if rows:
+                found[relation.name] = tuple(rows[i] for i in sorted(rows))
+                if relation.deletes:
+                    frontier.append((relation.table, tuple(sorted(rows))))
+    return Dependents(found)
 
 
-def default_backup_path(check: Check, now: datetime | None = None) -> Path:
-    """A new file in the platform data dir, named by check and time."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
-    return data_dir() / "backups" / f"{check.name}-{stamp}.jsonl"
+class DependentsError(AdminError):
+    """A clean's delete would change rows it was not told to include (`found`)."""
 
-
-def backup(
-    db: Database,
-    check: Check,
-    path: Path | None = None,
-    progress: Progress | None = None,
-    cancelled: IsCancelled | None = None,
-) -> Backup:
-    """Write every row of the check, whole, to a new JSON-lines file (a header line, then one
-    line per row), flushed and fsynced; never overwrites a file. A delete that would touch rows
-    of other tables is refused here, and its file removed."""
-    target = (path or default_backup_path(check)).expanduser()
-    total = count(db, check)
-    ids: list[str] = []
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        handle = target.open("x", encoding="utf-8")
-    except FileExistsError:
-        raise InputError("backup", f"{target} exists already; choose a new file") from None
-    except OSError as error:
-        raise InputError("backup", f"can't write {target}: {error.strerror}") from None
-    try:
-        with handle:
-            os.chmod(target, 0o600)  # it holds user data
-            handle.write(_dumps(_header(db, check, total)) + "\n")
-            with db.read() as tx:
-                # One pass over the orphans, streamed (a keyset page each would redo the anti-join
-                # per page); a row planted since the count is kept too: the ids written are the set.
-                limit = total + BATCH
-                rows = tx.stream(check.statement("preview"), after=_FIRST_ID, limit=limit)
-                for row in rows:
-                    handle.write(_dumps(_plain(row)) + "\n")
-                    ids.append(as_id(row["id"]))
-                    if len(ids) % PAGE == 0:
-                        if cancelled and cancelled():
-                            raise CancelledError("Backup cancelled; nothing was changed.")
-                        if progress:
-                            progress(len(ids), max(total, len(ids)))
-                if progress:
-                    progress(len(ids), max(total, len(ids)))
-            handle.flush()
-            os.fsync(handle.fileno())
-        touched = dependents(db, check, tuple(ids))
-        if touched:
-            raise AdminError(_touches(check, touched))
-    except BaseException:
-        target.unlink(missing_ok=True)  # half a backup must not pass for a whole one
-        raise
-    _fsync_dir(target.parent)
-    return Backup(target, check, tuple(ids))
-
-
-def _header(db: Database, check: Check, rows: int) -> dict[str, Any]:
-    return {
-        "adminui_backup": BACKUP_FORMAT,
-        "check": check.name,
-        "action": check.action,
-        "table": check.table,
-        "profile": db.profile.name,
-        "host": db.profile.where,
-        "dialect": db.dialect,
-        "written_at": datetime.now(UTC).isoformat(),
-        "rows_counted": rows,
-    }
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(json_value(value), ensure_ascii=False, sort_keys=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    def __init__(self, check: Check, found: Dependents) -> None:
+        super().__init__(
+            f"Deleting these {check.table} rows would change rows that are not orphans: "
+            f"{found.describe()}. Include them (they are backed up in the same file, acted on in "
+            "the same transaction and restored with it), or clean their own checks first; "
+            "nothing was changed and no backup kept."
+        )
+        self.found = found
 
 
 def clean(
@@ -320,139 +325,116 @@ def clean(
     progress: Progress | None = None,
     cancelled: IsCancelled | None = None,
 ) -> CleanResult:
-    """Act on the backed-up ids that are still orphans, in one transaction; roll back unless
-    that is every one of them. Appends an audit line once committed."""
+    """Act on the backed-up rows in one audited transaction: first the dependents (children
+    before parents), then the check's ids that are still orphans; roll back unless every row
+    acted on is one backed up, and every backed-up row is acted on. A failed clean leaves its
+    backup file, and says so."""
     check, ids = saved.check, saved.ids
     if not ids:
         raise InputError("check", f"{check.name} has no rows to clean")
 
     def body(tx: Transaction) -> Written[CleanResult]:
-        acted = 0
-        touched = _dependents(tx, check, ids)
-        if touched:
-            raise AdminError(_touches(check, touched))
-        for batch in _batches(ids, BATCH):
-            if cancelled and cancelled():
-                raise CancelledError(
-                    "Clean cancelled; the transaction was rolled back, nothing changed."
-                )
-            acted += tx.run(check.statement("clean"), ids=list(batch))
-            if progress:
-                progress(min(acted, len(ids)), len(ids))
-        if acted != len(ids):
+        now = find_dependents(tx, check, ids)
+        if now.ids() != saved.dependents:
+            if not saved.dependents:
+                raise DependentsError(check, now)
             raise AdminError(
-                f"Only {acted} of the {len(ids)} previewed {check.table} rows are still orphans "
-                "(some gained their parent or were changed or removed since the preview); the "
-                "transaction was rolled back and nothing changed. Preview again."
+                f"The rows that point at these {check.table} rows changed since the backup "
+                f"(now: {now.describe() or 'none'}); the transaction was rolled back and nothing "
+                "changed. Back up again."
             )
+        dependents_acted = 0
+        for name in reversed(saved.dependents):  # children before their parents
+            relation = get_relation(name)
+            parents = _deleted_ids(relation.parent, saved)
+            dependents_acted += _act(
+                tx,
+                relation.statement("cascade"),
+                saved.dependents[name],
+                f"backed-up {relation.table} rows ({name}) still point at the rows deleted",
+                cancelled,
+                parents=list(parents),
+            )
+        acted = _act(
+            tx,
+            check.statement("clean"),
+            ids,
+            f"previewed {check.table} rows are still orphans",
+            cancelled,
+            progress=progress,
+        )
         return Written(
-            CleanResult(check, acted, 0, saved.path),
-            {"check": check.name, "action": check.action, "backup": str(saved.path)},
-            {check.table: list(ids) if len(ids) <= 1000 else f"{len(ids)} ids, see the backup"},
-            {"orphans": len(ids)},
-            {"acted_on": acted},
+            CleanResult(check, acted, 0, saved.path, dependents_acted),
+            {
+                "check": check.name,
+                "action": check.action,
+                "backup": str(saved.path),
+                "backup_sha256": saved.digest,
+            },
+            {check.table: listed_ids(ids)}
+            | {name: listed_ids(found) for name, found in saved.dependents.items()},
+            {"orphans": len(ids), "dependents": sum(map(len, saved.dependents.values()))},
+            {"acted_on": acted, "dependents_acted_on": dependents_acted},
         )
 
-    result, warning = audited_write(
-        db, operator, f"orphans.clean {check.name}", body, lambda _db, done: done
-    )
+    try:
+        result, warning = audited_write(
+            db, operator, f"orphans.clean {check.name}", body, lambda _db, done: done
+        )
+    except AdminError as error:
+        error.args = (f"{error} The backup {saved.path} stays (delete it if not needed).",)
+        raise
     # Counted once committed: an anti-join inside the transaction would hold its locks longer.
     return replace(result, remaining=count(db, check), warning=warning)
 
 
-def _touches(check: Check, touched: dict[str, int]) -> str:
-    what = ", ".join(f"{n} {referrer.replace('.', ' rows (')})" for referrer, n in touched.items())
-    return (
-        f"Refused: {what} point at these {check.table} rows; deleting them would change those "
-        "rows too, and they are not in the backup. Clean those rows' own checks first "
-        "(the scan lists children before parents); nothing was changed and no backup kept."
+def _deleted_ids(table: str, saved: Backup) -> tuple[str, ...]:
+    """The ids a clean deletes from `table`: the check's own, or a cascading relation's."""
+    if table == saved.check.table:
+        return saved.ids
+    return next(
+        ids
+        for name, ids in saved.dependents.items()
+        if get_relation(name).table == table and get_relation(name).deletes
     )
+
+
+def _act(
+    tx: Transaction,
+    statement: str,
+    ids: tuple[str, ...],
+    rows_still: str,
+    cancelled: IsCancelled | None,
+    *,
+    progress: Progress | None = None,
+    **params: Any,
+) -> int:
+    """Run one action over the ids in batches; roll back unless it acted on every one
+    (`rows_still` says what every one should still be, for the refusal)."""
+    acted = 0
+    for batch in _batches(ids, BATCH):
+        if cancelled and cancelled():
+            raise CancelledError(
+                "Clean cancelled; the transaction was rolled back, nothing changed."
+            )
+        acted += tx.run(statement, ids=list(batch), **params)
+        if progress:
+            progress(min(acted, len(ids)), len(ids))
+    if acted != len(ids):
+        raise AdminError(
+            f"Only {acted} of the {len(ids)} {rows_still} (some gained their parent or were "
+            "changed or removed since the preview); the transaction was rolled back and nothing "
+            "changed. Preview again."
+        )
+    return acted
+
+
+def listed_ids(ids: tuple[str, ...]) -> list[str] | str:
+    """Ids as an audit line holds them: all of them up to 1,000, else a count (the backup,
+    whose SHA-256 the line records, holds them all)."""
+    return list(ids) if len(ids) <= 1000 else f"{len(ids)} ids, see the backup"
 
 
 def _batches(ids: tuple[str, ...], size: int) -> Iterator[tuple[str, ...]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
-
-
-@dataclass(frozen=True)
-class BackupFile:
-    """A backup read back: its header and rows, checked against the check's statements."""
-
-    path: Path
-    check: Check
-    header: dict[str, Any]
-    rows: tuple[dict[str, Any], ...]
-
-
-def read_backup(path: Path) -> BackupFile:
-    """Parse a backup file; any damage is an InputError naming the line."""
-    try:
-        lines = path.expanduser().read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise InputError("backup", f"can't read {path}: {error.strerror}") from None
-    records = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise InputError("backup", f"{path} line {number} is not JSON") from None
-    header = records[0] if records else {}
-    if not isinstance(header, dict) or header.get("adminui_backup") != BACKUP_FORMAT:
-        raise InputError("backup", f"{path} is not an adminui orphan backup")
-    check = get_check(str(header.get("check")))
-    if not all(isinstance(r, dict) and r.get("id") for r in records[1:]):
-        raise InputError("backup", f"{path} holds a row without an id")
-    return BackupFile(path, check, header, tuple(records[1:]))
-
-
-def restore(
-    db: Database,
-    saved: BackupFile,
-    operator: str,
-    progress: Progress | None = None,
-) -> RestoreResult:
-    """Put a backup's rows back in one transaction: reinsert deleted rows, or put a nulled
-    reference back; rows whose id exists already (or, relinking, is gone) are refused."""
-    check = saved.check
-    if not check.restorable:
-        reason = (
-            "adminui never reads credentials' secret values, so the backup can't recreate them"
-            if check.table == "credentials"
-            else "that clean created rows and deleted nothing"
-        )
-        raise InputError("backup", f"a {check.name} backup can't be restored: {reason}")
-    if saved.header.get("dialect") != db.dialect:
-        raise InputError("backup", f"it was written from a {saved.header.get('dialect')} database")
-    name = (
-        f"orphans_reinsert_{check.table}" if check.action == "delete" else check.statement("relink")
-    )
-    columns = db.statement(name).params
-
-    def body(tx: Transaction) -> Written[RestoreResult]:
-        refused = []
-        for done, row in enumerate(saved.rows, start=1):
-            if not columns <= set(row):
-                missing = ", ".join(sorted(columns - set(row)))
-                raise InputError("backup", f"row {row['id']} lacks {missing}; nothing restored")
-            if not tx.run(name, **{key: _bindable(row[key]) for key in columns}):
-                refused.append(str(row["id"]))
-            if progress and (done % PAGE == 0 or done == len(saved.rows)):
-                progress(done, len(saved.rows))
-        restored = len(saved.rows) - len(refused)
-        return Written(
-            RestoreResult(check, restored, tuple(refused)),
-            {"check": check.name, "backup": str(saved.path)},
-            {check.table: f"{restored} rows restored, {len(refused)} refused"},
-            {},
-            {"restored": restored, "refused": refused[:1000]},
-        )
-
-    result, warning = audited_write(
-        db, operator, f"orphans.restore {check.name}", body, lambda _db, done: done
-    )
-    return replace(result, warning=warning)
-
-
-def _bindable(value: Any) -> Any:
-    """JSON values (jsonb, text[]) go back as JSON text; the SQL casts them."""
-    return json.dumps(value) if isinstance(value, dict | list) else value

@@ -7,13 +7,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from adminui.errors import QueryFileError
+
 SCHEMA_DIR = Path(__file__).parent
 
 _FOREIGN_KEY = re.compile(
     r"ALTER TABLE (?P<table>\w+) ADD CONSTRAINT (?P<name>\w+) FOREIGN KEY \((?P<column>\w+)\) "
-    r"REFERENCES (?P<parent>\w+)\(id\)"
+    r"REFERENCES (?P<parent>\w+)\(id\) ON DELETE (?P<on_delete>CASCADE|SET NULL);$"
 )
 _INDEX = re.compile(r"CREATE INDEX (?P<name>\w+) ON (?P<table>\w+) USING (?P<definition>.+);$")
+_EXTENSION = re.compile(r"CREATE EXTENSION IF NOT EXISTS \w+;$")
 
 
 def schema_sql(dialect: str) -> str:
@@ -30,6 +33,7 @@ class ForeignKey:
     parent: str
     name: str
     ddl: str
+    on_delete: str  # "CASCADE" or "SET NULL": what deleting a parent row does to the child
 
 
 @dataclass(frozen=True)
@@ -43,13 +47,25 @@ class IndexAdvice:
 
 
 def expected_foreign_keys() -> tuple[ForeignKey, ...]:
-    """Every constraint in foreign_keys.sql, in file order."""
+    """Every constraint in foreign_keys.sql, in file order. Any other statement there is
+    refused: the file's lines are shown as DDL to copy (the vetted lock covers it too)."""
     keys = []
-    for line in (SCHEMA_DIR / "foreign_keys.sql").read_text(encoding="utf-8").splitlines():
-        if match := _FOREIGN_KEY.match(line):
-            keys.append(
-                ForeignKey(match["table"], match["column"], match["parent"], match["name"], line)
+    text = (SCHEMA_DIR / "foreign_keys.sql").read_text(encoding="utf-8")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("--"):
+            continue
+        if not (match := _FOREIGN_KEY.match(line)):
+            raise QueryFileError(f"foreign_keys.sql:{number}: not an ADD CONSTRAINT ... line")
+        keys.append(
+            ForeignKey(
+                match["table"],
+                match["column"],
+                match["parent"],
+                match["name"],
+                line,
+                match["on_delete"],
             )
+        )
     return tuple(keys)
 
 
@@ -61,8 +77,11 @@ def recommended_indexes() -> tuple[IndexAdvice, ...]:
         lines = paragraph.splitlines()
         why = " ".join(x.removeprefix("-- why:").strip() for x in lines if x.startswith("-- why:"))
         ddl = [x for x in lines if not x.startswith("--")]
-        index = _INDEX.match(ddl[-1])
-        if not index:
-            raise ValueError(f"recommended_indexes.sql: no CREATE INDEX ends {paragraph!r}")
+        index = _INDEX.match(ddl[-1]) if ddl else None
+        if not index or not all(_EXTENSION.match(x) for x in ddl[:-1]):
+            raise QueryFileError(
+                f"recommended_indexes.sql: a paragraph holds other than CREATE EXTENSION IF NOT "
+                f"EXISTS lines and one CREATE INDEX: {paragraph[:80]!r}"
+            )
         advice.append(IndexAdvice(index["table"], index["definition"], why, "\n".join(ddl)))
     return tuple(advice)

@@ -29,7 +29,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, get_current_worker
 
-from adminui.ops import health, orphans
+from adminui.ops import backups, health, orphans
 from adminui.tui.cells import cell, failure
 from adminui.tui.dialogs import ConfirmScreen, Dialog, ReasonScreen
 from adminui.tui.paged_table import PagedTable
@@ -265,6 +265,8 @@ class OrphanCheckScreen(AdminScreen):
     class BackedUp(Message):
         saved: orphans.Backup | None
         error: str | None = None
+        path: Path | None = None  # with `dependents`: where the refused backup was to go
+        dependents: orphans.Dependents | None = None
 
     @dataclass
     class Cleaned(Message):
@@ -354,7 +356,7 @@ class OrphanCheckScreen(AdminScreen):
         if not self.count:
             self.notify("No rows to clean.")
             return
-        default = str(orphans.default_backup_path(self.check))
+        default = str(backups.default_backup_path(self.check))
 
         def chosen(path: str | None) -> None:
             if path:
@@ -376,13 +378,20 @@ class OrphanCheckScreen(AdminScreen):
         self.query_one("#progress", ProgressBar).display = False
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="write")
-    def write_backup(self, path: Path) -> None:
+    def write_backup(self, path: Path, include_dependents: bool = False) -> None:
         worker = get_current_worker()
         try:
-            saved = orphans.backup(
-                self.admin.db, self.check, path, self.progress, lambda: worker.is_cancelled
+            saved = backups.backup(
+                self.admin.db,
+                self.check,
+                path,
+                self.progress,
+                lambda: worker.is_cancelled,
+                include_dependents=include_dependents,
             )
             message = self.BackedUp(saved)
+        except orphans.DependentsError as refused:  # offered to the operator to include
+            message = self.BackedUp(None, str(refused), path, refused.found)
         except Exception as error:  # shown on screen; a worker must never die silently
             message = self.BackedUp(None, failure(error))
         self.post_message(message)
@@ -393,10 +402,16 @@ class OrphanCheckScreen(AdminScreen):
     def on_orphan_check_screen_backed_up(self, message: BackedUp) -> None:
         self.finish()
         saved = message.saved
+        if message.dependents is not None and message.path is not None:
+            self.offer_dependents(message.path, message.dependents)
+            return
         if saved is None:
             self.say(message.error or "The backup failed.", True)
             return
-        self.say(f"Backup of {len(saved.ids):,} rows written to {saved.path}")
+        also = ""
+        if saved.dependents:
+            also = f" and {saved.rows - len(saved.ids):,} rows that point at them"
+        self.say(f"Backup of {len(saved.ids):,} rows{also} written to {saved.path}")
 
         def counted(typed: bool | None) -> None:
             if not typed:
@@ -414,7 +429,28 @@ class OrphanCheckScreen(AdminScreen):
             else:
                 self.start(self.run_clean(saved))
 
-        self.app.push_screen(TypeCountScreen(len(saved.ids), self.check), counted)
+        self.app.push_screen(TypeCountScreen(saved.rows, self.check), counted)
+
+    def offer_dependents(self, path: Path, found: orphans.Dependents) -> None:
+        """A delete would change rows that are not orphans: name them, and offer to include
+        them in the backup and the clean (or leave it)."""
+
+        def chosen(include: bool | None) -> None:
+            if include:
+                self.start(self.write_backup(path, include_dependents=True))
+            else:
+                self.say("Cancelled; nothing was changed and no backup kept.")
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Deleting these {self.check.table} rows would change rows that are not "
+                f"orphans: {found.describe()}.\n\nInclude them? They are backed up in the same "
+                "file, changed in the same transaction and restored with it.",
+                "Include them",
+                quick_yes=False,
+            ),
+            chosen,
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="write")
     def run_clean(self, saved: orphans.Backup) -> None:
@@ -438,8 +474,11 @@ class OrphanCheckScreen(AdminScreen):
         if result is None:
             self.say(message.error or "The clean failed.", True)
             return
+        also = ""
+        if result.dependents_acted_on:
+            also = f", and {result.dependents_acted_on:,} rows that pointed at them"
         self.outcome = (
-            f"Done: {result.acted_on:,} rows ({self.check.does}). Backup: {result.backup}"
+            f"Done: {result.acted_on:,} rows ({self.check.does}){also}. Backup: {result.backup}"
         )
         self.say(self.outcome)
         if result.warning:
