@@ -55,7 +55,9 @@ def kill_when_waiting(db: Database, write: Callable[[], object]) -> BaseExceptio
     engine = raw_engine(db)
     waiting = f"{APP_BACKENDS} AND wait_event_type = 'Lock'"
     deadline = time.monotonic() + 10
-    with engine.connect() as conn:
+    # Autocommit: pg_stat_activity is read once per transaction, so polling inside one would
+    # never see the write start waiting after the first look.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         while not conn.execute(text(waiting)).all():
             assert thread.is_alive(), f"the write ended before waiting: {raised}"
             assert time.monotonic() < deadline, "the write never waited for the lock"
