@@ -253,6 +253,7 @@ class Database:
                         timeout = self.profile.statement_timeout_ms
                         tx.one(
                             "transaction_settings",
+                            schema=self.profile.schema,
                             ms=str(timeout) if timeout else None,
                             plans=None if writable else "force_custom_plan",
                         )

@@ -2,7 +2,7 @@
 -- keeps the statement runnable on both dialects.
 
 -- name: transaction_settings
--- Returns :ms and :plans unchanged.
+-- Returns :schema, :ms and :plans unchanged.
 -- mode: read
--- params: ms, plans
-SELECT :ms AS statement_timeout, :plans AS plan_cache_mode;
+-- params: schema, ms, plans
+SELECT :schema AS search_path, :ms AS statement_timeout, :plans AS plan_cache_mode;
