@@ -52,6 +52,14 @@ DEFAULT_SCHEMA = "public"
 # names, which could then name another schema). Nothing else: no "$user", which the search path
 # would read as the role's own schema, quoted or not.
 _SCHEMA = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+# URL query keys that would change the session from outside, and why each is refused; the
+# database layer refuses PGOPTIONS and PGSERVICE, their environment forms.
+OUTSIDE_SETTINGS = {
+    "options": "sets options, which change the session's settings (search_path among them) "
+    "from outside; remove them (the profile's schema key names the schema adminui uses).",
+    "service": "names a pg_service.conf entry, whose options could change the session's "
+    "settings (search_path among them) from outside; give host, port and database in the URL.",
+}
 
 
 def default_config_path() -> Path:
@@ -145,6 +153,9 @@ def normalize_url(raw: str, where: str) -> URL:
         url = url.set(drivername="postgresql+psycopg")
     elif url.get_backend_name() == "sqlite":
         url = url.set(drivername="sqlite")
+    outside = [key for key in url.query if key.lower() in OUTSIDE_SETTINGS]
+    if url.get_backend_name() == "postgresql" and outside:
+        raise SetupError(f"{where} {OUTSIDE_SETTINGS[outside[0].lower()]}")
     if url.get_backend_name() == "sqlite" and url.database and url.database.startswith("~"):
         url = url.set(database=str(Path(url.database).expanduser()))
     if url.get_backend_name() not in ("postgresql", "sqlite"):

@@ -1,6 +1,19 @@
--- Session settings the database layer applies to each transaction it opens. The statement runs
--- before the search path is pinned, under whatever path the session came with: every function
--- and operator in it is schema-qualified, so nothing in a schema of that path can answer for it.
+-- Session settings the database layer applies to each connection and transaction it opens.
+-- Both statements run before the search path is pinned, under whatever path the session came
+-- with: every function, operator and table in them is schema-qualified, so nothing in a schema
+-- of that path can answer for them.
+
+-- name: connection_search_path
+-- The search_path a new connection starts with, and where it was set (pg_settings.source: user,
+-- database, database user, configuration file, ...). Run first on every new connection, before
+-- SQLAlchemy's own first statements (`select current_schema()`, unqualified): a path that lists
+-- a schema before pg_catalog lets that schema's functions answer for PostgreSQL's own, so the
+-- database layer refuses it.
+-- mode: read
+-- params: none
+SELECT s.setting AS search_path, s.source
+FROM pg_catalog.pg_settings s
+WHERE s.name OPERATOR(pg_catalog.=) 'search_path';
 
 -- name: transaction_settings
 -- Run first in every PostgreSQL transaction the app opens; every setting is local to the

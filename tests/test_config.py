@@ -81,6 +81,14 @@ def test_lookup_order_is_flag_then_environment_then_platform_dir(
         ('[profiles.x]\nurl = "postgresql://u@h/db"\nschema = ""', r"schema must be a"),
         ('[profiles.x]\nurl = "postgresql://u@h/db"\nschema = 1', r"schema must be a str"),
         ('[profiles.x]\nurl = "sqlite:///a"\nschema = "app"', r"schema is for PostgreSQL"),
+        (
+            '[profiles.x]\nurl = "postgresql://u@h/db?options=-csearch_path%3Devil"',
+            r"\[profiles.x\] url sets options, which change the session's settings",
+        ),
+        (
+            '[profiles.x]\nurl = "postgresql://u@h/db?service=evil"',
+            r"\[profiles.x\] url names a pg_service.conf entry",
+        ),
     ],
 )
 def test_a_malformed_config_is_named(tmp_path: Path, text: str, expected: str) -> None:

@@ -326,3 +326,26 @@ def test_a_temporary_table_left_on_the_pooler_does_not_take_a_grant(
         db.dispose()
     assert scalar(pg_db, paid, u=user) == before + 3  # type: ignore[operator]
     assert result.new_total - result.previous_total == 3 and result.new_total < 1000
+
+
+def test_a_temporary_view_left_on_the_pooler_runs_nothing_when_the_app_connects(
+    pooler: Pooler, pg_db: Database, tmp_path: Path
+) -> None:
+    """SQLAlchemy's first connection looked the hstore type up in `pg_type`, unqualified and
+    before any pin: a temporary view of that name (searched before pg_catalog) ran the other
+    client's function as the app's role. The app asks for no hstore, so nothing reads it."""
+    database = pg_db.profile.url.database
+    pg_db.run_script(
+        "CREATE SEQUENCE spied; "
+        "CREATE FUNCTION spy_types() RETURNS SETOF pg_catalog.pg_type LANGUAGE plpgsql AS $$ "
+        "BEGIN PERFORM nextval('spied'); RETURN QUERY SELECT * FROM pg_catalog.pg_type; END $$"
+    )
+    leave_on_every_server_connection(
+        pooler, database, "CREATE TEMP VIEW pg_type AS SELECT * FROM public.spy_types()"
+    )
+    db = pooled_db(pooler, pg_db, tmp_path, prepare_threshold="none")
+    try:
+        assert users.recent_users(db, 1).rows
+    finally:
+        db.dispose()
+    assert scalar(pg_db, "SELECT is_called FROM spied") is False

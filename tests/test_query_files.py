@@ -38,6 +38,7 @@ def _new_id() -> str:
 
 # Each statement's example parameters, built from the fixture data of the database at hand.
 EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
+    "connection_search_path": lambda db: {},
     "transaction_settings": lambda db: {"schema": "public", "ms": "5000", "plans": None},
     "recent_users": lambda db: {"limit": 5},
     "find_users": lambda db: {"pattern": "%a%", "id_low": None, "id_high": None, "limit": 5},

@@ -226,11 +226,63 @@ def test_the_cli_grant_ignores_a_schema_named_after_the_role(
 
 # --- (b) routes that change the session from outside ------------------------------------------
 
+PATHS = ("evil,public", "evil,pg_catalog,public")
+
+
+@pytest.fixture
+def evil(pg_server: PgServer, pg_db: Database) -> Scene:
+    """Look-alikes in a schema `evil`, planted by someone who may create schemas."""
+    return scene(pg_server, pg_db.profile.url.database, "evil", None)
+
+
+def _grant_cli(capsys, evil: Scene, *where: str) -> tuple[int, str, str]:
+    return run(
+        capsys, "grant", evil.email, str(GRANTED), "7.00", "--ref", "BMC-ROUTE", "--yes", *where
+    )
+
+
+ROUTES = ("--url options", "config url options", "PGOPTIONS", "--url service", "PGSERVICE")
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_search_path_from_outside_is_refused(
+    evil: Scene, pg_server: PgServer, tmp_path: Path, capsys, monkeypatch, route: str, path: str
+) -> None:
+    """Each route is refused before connecting, in one sentence naming where it came from."""
+    monkeypatch.setenv("ADMINUI_PASSWORD", PG_PASSWORD)
+    base = pg_server.url(evil.database, password=False)
+    options = "-csearch_path%3D" + path
+    services = tmp_path / "pg_service.conf"
+    services.write_text(f"[evil]\noptions=-csearch_path={path}\n")
+    config = tmp_path / "c.toml"
+    config.write_text(f'[profiles.p]\nurl = "{base}?options={options}"\n')
+    argv, named = {
+        "--url options": (("--url", f"{base}?options={options}"), "--url"),
+        "config url options": (("--config", str(config)), f"{config}: [profiles.p] url"),
+        "PGOPTIONS": (("--url", base), "PGOPTIONS"),
+        "--url service": (("--url", f"{base}?service=evil"), "--url"),
+        "PGSERVICE": (("--url", base), "PGSERVICE"),
+    }[route]
+    before = evil.look()
+    with monkeypatch.context() as environment:  # only the app's own connection sees it
+        environment.setenv("PGSERVICEFILE", str(services))
+        if route.startswith("PG"):
+            value = f"-csearch_path={path}" if route == "PGOPTIONS" else "evil"
+            environment.setenv(route, value)
+        code, _, err = _grant_cli(capsys, evil, *argv)
+    outcome = evil.since(before)
+    assert outcome == Outcome(0, 0, SAFE), f"{route} route: {outcome} {err}"
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert named in err and "search_path" in err, err
+
 
 @pytest.mark.parametrize(
     ("path", "refused"),
     [
         ("evil, public", None),
+        ("evil, pg_catalog, public", "evil"),
+        ('"$user", EVIL, "pg_catalog"', "$user"),  # quoted or not, as PostgreSQL reads it
         ('"evil,pg_catalog", public', None),  # one schema (that does not exist) and public
     ],
 )
