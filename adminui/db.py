@@ -97,7 +97,7 @@ class Transaction:
         results too large to hold: memory stays at one buffer of rows."""
         result = self._execute(name, params, stream=True)
         raw = self._conn.connection.driver_connection
-        with self._db.translate_errors(self._db.statement(name), raw):
+        with self._db.translate_errors(self._db.statement(name), raw, reading=not self.writable):
             yield from result.mappings()
 
     def _execute(
@@ -134,7 +134,8 @@ class Transaction:
                 else (_sqlite_values(params))
             )
         conn = self._conn.execution_options(stream_results=True) if stream else self._conn
-        with self._db.translate_errors(statement, self._conn.connection.driver_connection):
+        raw = self._conn.connection.driver_connection
+        with self._db.translate_errors(statement, raw, reading=not self.writable):
             return conn.execute(statement.clause, params)
 
 
@@ -297,7 +298,7 @@ class Database:
 
     @contextmanager
     def _transaction(self, engine: Engine, *, writable: bool) -> Iterator[Transaction]:
-        with self.translate_errors(None), engine.connect() as conn:
+        with self.translate_errors(None, reading=not writable), engine.connect() as conn:
             raw = conn.connection.driver_connection
             with self._lock:
                 self._running.add(raw)
@@ -355,8 +356,12 @@ class Database:
         self._write_engine.dispose()
 
     @contextmanager
-    def translate_errors(self, statement: Statement | None, raw: Any = None) -> Iterator[None]:
-        """Turn driver errors into one clear sentence (host and port, never the password)."""
+    def translate_errors(
+        self, statement: Statement | None, raw: Any = None, *, reading: bool = False
+    ) -> Iterator[None]:
+        """Turn driver errors into one clear sentence (host and port, never the password).
+        `statement` None: around connecting and ending a transaction; `reading`: inside (or
+        around) a read-only transaction, where a lost connection has changed nothing."""
         try:
             yield
         except sa_exc.DBAPIError as error:
@@ -366,13 +371,23 @@ class Database:
                     f"Stopped {name} at your request; its transaction was rolled back, "
                     "nothing was changed."
                 ) from None
-            raise self._describe(error, statement) from None
+            raise self._describe(error, statement, reading) from None
 
-    def _describe(self, error: sa_exc.DBAPIError, statement: Statement | None) -> Exception:
+    def _describe(
+        self, error: sa_exc.DBAPIError, statement: Statement | None, reading: bool
+    ) -> Exception:
         detail = _first_line(str(error.orig))
         if self._password:
             detail = detail.replace(self._password, "***")
         if error.connection_invalidated or _is_connect_failure(error):
+            # Invalidated: SQLAlchemy had a connection and lost it (a failed connect has none to
+            # lose), so with no statement running, a read transaction was ending.
+            if reading and (statement is not None or error.connection_invalidated):
+                during = f"running {statement.name} in" if statement else "ending"
+                return ConnectionLostError(
+                    f"Lost the connection to {self.profile.where} while {during} a read "
+                    "transaction: nothing was changed. Retry when the database is back."
+                )
             if statement is None:
                 return SetupError(_connect_advice(self.profile, detail))
             return ConnectionLostError(
