@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ _PROFILE_KEYS = {
     "connect_timeout",
     "sslmode",
     "prepare_threshold",
+    "schema",
 }
 _TOP_KEYS = {
     "operator",
@@ -45,6 +47,19 @@ SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 DEFAULT_MAX_GRANT_CREDITS = 10_000
 DEFAULT_STUCK_AFTER_MINUTES = 60
 DEFAULT_EXECUTIONS_REFRESH_SECONDS = 15
+DEFAULT_SCHEMA = "public"
+# A schema name as adminui pins it: a plain identifier of at most 63 bytes (PostgreSQL cuts longer
+# names, which could then name another schema). Nothing else: no "$user", which the search path
+# would read as the role's own schema, quoted or not.
+_SCHEMA = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+# URL query keys that would change the session from outside, and why each is refused; the
+# database layer refuses PGOPTIONS and PGSERVICE, their environment forms.
+OUTSIDE_SETTINGS = {
+    "options": "sets options, which change the session's settings (search_path among them) "
+    "from outside; remove them (the profile's schema key names the schema adminui uses).",
+    "service": "names a pg_service.conf entry, whose options could change the session's "
+    "settings (search_path among them) from outside; give host, port and database in the URL.",
+}
 
 
 def default_config_path() -> Path:
@@ -69,6 +84,8 @@ class Profile:
     sslmode: str | None = None
     # None: psycopg's automatic prepared statements off (needed behind a transaction pooler).
     prepare_threshold: int | None = 5
+    # PostgreSQL: the schema holding the product's tables; each transaction's search_path.
+    schema: str = DEFAULT_SCHEMA
 
     @property
     def dialect(self) -> str:
@@ -136,6 +153,9 @@ def normalize_url(raw: str, where: str) -> URL:
         url = url.set(drivername="postgresql+psycopg")
     elif url.get_backend_name() == "sqlite":
         url = url.set(drivername="sqlite")
+    outside = [key for key in url.query if key.lower() in OUTSIDE_SETTINGS]
+    if url.get_backend_name() == "postgresql" and outside:
+        raise SetupError(f"{where} {OUTSIDE_SETTINGS[outside[0].lower()]}")
     if url.get_backend_name() == "sqlite" and url.database and url.database.startswith("~"):
         url = url.set(database=str(Path(url.database).expanduser()))
     if url.get_backend_name() not in ("postgresql", "sqlite"):
@@ -147,7 +167,7 @@ def normalize_url(raw: str, where: str) -> URL:
 
 
 def url_profile(raw: str) -> Profile:
-    """A profile made from `--url`, for scripts and first tries."""
+    """A profile made from `--url`, for scripts and first tries (its schema: public)."""
     return Profile(name=URL_PROFILE, url=normalize_url(raw, "--url"))
 
 
@@ -229,6 +249,14 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
         threshold = None
     elif not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
         raise SetupError(f'{where}: prepare_threshold must be a whole number or "none".')
+    schema = _typed(table, "schema", str, where, DEFAULT_SCHEMA)
+    if "schema" in table and url.get_backend_name() != "postgresql":
+        raise SetupError(f"{where}: schema is for PostgreSQL profiles; remove it here.")
+    if not _SCHEMA.match(schema) or schema.startswith("pg_"):
+        raise SetupError(
+            f"{where}: schema must be a schema name (letters, digits and _, at most 63, not "
+            f"starting with pg_), not {schema[:70]!r}."
+        )
     return Profile(
         name=name,
         url=url,
@@ -237,6 +265,7 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
         connect_timeout=_typed(table, "connect_timeout", int, where, 10),
         sslmode=sslmode,
         prepare_threshold=threshold,
+        schema=schema,
     )
 
 

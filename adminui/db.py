@@ -11,6 +11,8 @@ Driver errors become one-sentence AdminErrors here, naming host and port, never 
 from __future__ import annotations
 
 import json
+import os
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -44,6 +46,24 @@ _SQLITE_QUERY_ONLY = "PRAGMA query_only = ON"
 PING_AFTER_IDLE_SECONDS = 5.0
 # CURRENT_TIMESTAMP's form: the SQLite schema keeps every time as UTC text in it.
 SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
+# libpq's environment forms of the URL keys config.OUTSIDE_SETTINGS refuses, and why each is.
+OUTSIDE_ENVIRONMENT = {
+    "PGOPTIONS": "PGOPTIONS is set; it changes every session's settings (search_path among "
+    "them) from outside, so adminui does not connect with it: unset it.",
+    "PGSERVICE": "PGSERVICE is set; it names a pg_service.conf entry whose options could change "
+    "the session's settings (search_path among them) from outside: unset it and give host, port "
+    "and database in the URL.",
+}
+# One schema of a search_path setting: "quoted" (with "" for a quote) or bare.
+_PATH_ITEM = re.compile(r'"((?:[^"]|"")*)"|([^\s,]+)')
+# Where a session's search_path was set (pg_settings.source), as the operator would undo it.
+_PATH_SOURCES = {
+    "user": "ALTER ROLE … SET search_path",
+    "database": "ALTER DATABASE … SET search_path",
+    "database user": "ALTER ROLE … IN DATABASE … SET search_path",
+    "configuration file": "the server's configuration (postgresql.conf or ALTER SYSTEM)",
+    "client": "the connection's startup options",
+}
 
 
 class CancelledError(DatabaseError):
@@ -95,7 +115,7 @@ class Transaction:
         results too large to hold: memory stays at one buffer of rows."""
         result = self._execute(name, params, stream=True)
         raw = self._conn.connection.driver_connection
-        with self._db.translate_errors(self._db.statement(name), raw):
+        with self._db.translate_errors(self._db.statement(name), raw, reading=not self.writable):
             yield from result.mappings()
 
     def _execute(
@@ -132,7 +152,8 @@ class Transaction:
                 else (_sqlite_values(params))
             )
         conn = self._conn.execution_options(stream_results=True) if stream else self._conn
-        with self._db.translate_errors(statement, self._conn.connection.driver_connection):
+        raw = self._conn.connection.driver_connection
+        with self._db.translate_errors(statement, raw, reading=not self.writable):
             return conn.execute(statement.clause, params)
 
 
@@ -194,6 +215,11 @@ class Database:
                 url, "BEGIN IMMEDIATE", enforce_foreign_keys, False
             )
         else:
+            refused = [
+                OUTSIDE_ENVIRONMENT[name] for name in OUTSIDE_ENVIRONMENT if name in os.environ
+            ]
+            if refused:
+                raise SetupError(refused[0])
             connect_args: dict[str, Any] = {
                 "connect_timeout": profile.connect_timeout,
                 "prepare_threshold": profile.prepare_threshold,
@@ -201,7 +227,11 @@ class Database:
             }
             if profile.sslmode:
                 connect_args["sslmode"] = profile.sslmode
-            engine = create_engine(url, connect_args=connect_args)
+            # No hstore: SQLAlchemy would look its type up in `pg_type`, unqualified, when it
+            # first connects, before any transaction pins the path; a temporary view of that
+            # name (a transaction pooler can leave one behind from another client) would answer.
+            engine = create_engine(url, connect_args=connect_args, use_native_hstore=False)
+            self._refuse_a_steered_path(engine)
             _ping_when_idle(engine)
             self._write_engine = engine
             self._read_engine = engine.execution_options(postgresql_readonly=True)
@@ -226,6 +256,33 @@ class Database:
             conn.exec_driver_sql(begin)
 
         return engine
+
+    def _refuse_a_steered_path(self, engine: Engine) -> None:
+        """Check each new PostgreSQL connection's search_path before anything else runs on it.
+
+        SQLAlchemy's first statements on a connection (`select current_schema()`) are not
+        schema-qualified and run before any transaction pins the path, so a path that a role or
+        database setting made to list a schema before pg_catalog would let that schema's
+        functions run there as the app's role. One round trip per new connection, in
+        autocommit so no transaction is left open."""
+        sql = self.statement("connection_search_path").sql
+
+        @event.listens_for(engine, "connect", insert=True)  # before SQLAlchemy's own
+        def _check_search_path(dbapi_conn: Any, _record: Any) -> None:
+            autocommit, dbapi_conn.autocommit = dbapi_conn.autocommit, True
+            try:
+                path, source = dbapi_conn.execute(sql).fetchone()
+            finally:
+                dbapi_conn.autocommit = autocommit
+            before = _schemas_before_catalog(path or "")
+            if before:
+                origin = _PATH_SOURCES.get(source, "the server's settings")
+                raise SetupError(
+                    f"{self.profile.where} starts sessions with a search_path (from {origin}) "
+                    f"that lists {before[0]!r} before pg_catalog, so functions there could stand "
+                    "in for PostgreSQL's own before adminui pins the path: reset it and connect "
+                    "again."
+                )
 
     def statement(self, name: str) -> Statement:
         """The vetted statement called `name`, in this database's dialect."""
@@ -276,7 +333,7 @@ class Database:
 
     @contextmanager
     def _transaction(self, engine: Engine, *, writable: bool) -> Iterator[Transaction]:
-        with self.translate_errors(None), engine.connect() as conn:
+        with self.translate_errors(None, reading=not writable), engine.connect() as conn:
             raw = conn.connection.driver_connection
             with self._lock:
                 self._running.add(raw)
@@ -289,6 +346,7 @@ class Database:
                         timeout = self.profile.statement_timeout_ms
                         tx.one(
                             "transaction_settings",
+                            schema=self.profile.schema,
                             ms=str(timeout) if timeout else None,
                             plans=None if writable else "force_custom_plan",
                         )
@@ -315,10 +373,7 @@ class Database:
                 "change was committed is not known."
             )
         if lost:
-            return ConnectionLostError(
-                f"Lost the connection to {self.profile.where} at the end of a read; nothing was "
-                "changed. Retry when the database is back."
-            )
+            return self._describe(error, None, reading=True)
         return DatabaseError(
             f"The database refused to commit: {self._detail(error)}; nothing was changed."
         )
@@ -365,8 +420,12 @@ class Database:
         self._write_engine.dispose()
 
     @contextmanager
-    def translate_errors(self, statement: Statement | None, raw: Any = None) -> Iterator[None]:
-        """Turn driver errors into one clear sentence (host and port, never the password)."""
+    def translate_errors(
+        self, statement: Statement | None, raw: Any = None, *, reading: bool = False
+    ) -> Iterator[None]:
+        """Turn driver errors into one clear sentence (host and port, never the password).
+        `statement` None: around connecting and ending a transaction; `reading`: inside (or
+        around) a read-only transaction, where a lost connection has changed nothing."""
         try:
             yield
         except sa_exc.DBAPIError as error:
@@ -376,16 +435,26 @@ class Database:
                     f"Stopped {name} at your request; its transaction was rolled back, "
                     "nothing was changed."
                 ) from None
-            raise self._describe(error, statement) from None
+            raise self._describe(error, statement, reading) from None
 
     def _detail(self, error: sa_exc.DBAPIError) -> str:
         """The driver's first line, with the password masked should it appear."""
         detail = _first_line(str(error.orig))
         return detail.replace(self._password, "***") if self._password else detail
 
-    def _describe(self, error: sa_exc.DBAPIError, statement: Statement | None) -> Exception:
+    def _describe(
+        self, error: sa_exc.DBAPIError, statement: Statement | None, reading: bool
+    ) -> Exception:
         detail = self._detail(error)
         if error.connection_invalidated or _is_connect_failure(error):
+            # Invalidated: SQLAlchemy had a connection and lost it (a failed connect has none to
+            # lose), so with no statement running, a read transaction was ending.
+            if reading and (statement is not None or error.connection_invalidated):
+                during = f"running {statement.name} in" if statement else "ending"
+                return ConnectionLostError(
+                    f"Lost the connection to {self.profile.where} while {during} a read "
+                    "transaction: nothing was changed. Retry when the database is back."
+                )
             if statement is None:
                 return SetupError(_connect_advice(self.profile, detail))
             return ConnectionLostError(
@@ -423,6 +492,16 @@ def _ping_when_idle(engine: Engine) -> None:
             if engine.dialect.is_disconnect(error, dbapi_conn, None):
                 raise sa_exc.DisconnectionError() from error
             raise
+
+
+def _schemas_before_catalog(path: str) -> list[str]:
+    """The schemas a search_path setting lists before pg_catalog; none when it does not list
+    pg_catalog, which PostgreSQL then searches first."""
+    names = [
+        item[1].replace('""', '"') if item[1] is not None else item[2].lower()
+        for item in _PATH_ITEM.finditer(path)
+    ]
+    return names[: names.index("pg_catalog")] if "pg_catalog" in names else []
 
 
 def _first_line(message: str) -> str:

@@ -153,7 +153,8 @@ def measure(
     def guarded() -> None:
         with raw.guarded.transaction():
             raw.guarded.execute(
-                raw.timeout_sql, {"ms": raw.timeout_ms, "plans": "force_custom_plan"}
+                raw.timeout_sql,
+                {"schema": "public", "ms": raw.timeout_ms, "plans": "force_custom_plan"},
             )
             raw.guarded.execute(sql, case.params).fetchall()
 

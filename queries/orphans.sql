@@ -41,7 +41,9 @@ WHERE c.contype = 'f' AND cardinality(c.conkey) = 1
 ORDER BY 1, 2;
 
 -- name: live_indexes
--- Every index in the current schema: its table and its definition after USING.
+-- Every index of the tables the other statements name unqualified (as the search path resolves
+-- them; not current_schema(), which is pg_catalog under the pinned path, and not the catalog's
+-- own tables): its table and its definition after USING.
 -- mode: read
 -- params: none
 SELECT t.relname AS table_name, i.relname AS index_name,
@@ -50,7 +52,8 @@ FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_class t ON t.oid = x.indrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
-WHERE n.nspname = current_schema()
+WHERE n.nspname <> 'pg_catalog'
+  AND t.oid = to_regclass(quote_ident(t.relname))
 ORDER BY 1, 2;
 
 -- name: orphans_count_ideas_user_id

@@ -1,8 +1,32 @@
--- Session settings the database layer applies to each transaction it opens.
+-- Session settings the database layer applies to each connection and transaction it opens.
+-- Both statements run before the search path is pinned, under whatever path the session came
+-- with: every function, operator and table in them is schema-qualified, so nothing in a schema
+-- of that path can answer for them.
+
+-- name: connection_search_path
+-- The search_path a new connection starts with, and where it was set (pg_settings.source: user,
+-- database, database user, configuration file, ...). Run first on every new connection, before
+-- SQLAlchemy's own first statements (`select current_schema()`, unqualified): a path that lists
+-- a schema before pg_catalog lets that schema's functions answer for PostgreSQL's own, so the
+-- database layer refuses it.
+-- mode: read
+-- params: none
+SELECT s.setting AS search_path, s.source
+FROM pg_catalog.pg_settings s
+WHERE s.name OPERATOR(pg_catalog.=) 'search_path';
 
 -- name: transaction_settings
--- Run first in every PostgreSQL transaction the app opens; all three settings are local to the
--- transaction, so they are safe behind a transaction pooler.
+-- Run first in every PostgreSQL transaction the app opens; every setting is local to the
+-- transaction, so it is safe behind a transaction pooler.
+-- search_path: pg_catalog, then the profile's schema :schema (bound, quoted by quote_ident),
+-- then pg_temp. Every vetted statement names tables and functions unqualified; pinned, neither a
+-- schema named after the role (first in the default "$user", public), nor one a role or
+-- database setting lists first, can answer for them. pg_catalog first: no object of the product
+-- schema can shadow a built-in function or operator of the same signature (named later, as in
+-- "<schema>, pg_catalog", it could). pg_temp last: a temporary table, which a transaction
+-- pooler can leave on its server connection from another client, can't shadow a real table
+-- (unnamed, pg_temp is searched first). current_schema() is then pg_catalog: a statement that
+-- means "the product's schema" asks for the tables the path resolves instead.
 -- statement_timeout: :ms milliseconds, or (NULL) whatever the server or role already sets.
 -- plan_cache_mode: :plans, or (NULL) the server's. Read transactions ask for
 -- force_custom_plan, each statement planned for its actual parameters: the optional filters
@@ -16,10 +40,16 @@
 -- more than it saves: JIT took 120-280 ms of a 450 ms payments summary, and turning it off took
 -- the whole orphan scan at 2M executions from 5.1 s to 4.2 s.
 -- mode: read
--- params: ms, plans
-SELECT set_config('statement_timeout', COALESCE(:ms, current_setting('statement_timeout')), true),
-       set_config('plan_cache_mode', COALESCE(:plans, current_setting('plan_cache_mode')), true),
-       set_config('jit', 'off', true);
+-- params: schema, ms, plans
+SELECT pg_catalog.set_config(
+         'search_path',
+         pg_catalog.concat('pg_catalog, ', pg_catalog.quote_ident(:schema), ', pg_temp'),
+         true),
+       pg_catalog.set_config(
+         'statement_timeout', COALESCE(:ms, pg_catalog.current_setting('statement_timeout')), true),
+       pg_catalog.set_config(
+         'plan_cache_mode', COALESCE(:plans, pg_catalog.current_setting('plan_cache_mode')), true),
+       pg_catalog.set_config('jit', 'off', true);
 
 -- name: transaction_id
 -- The id of the write transaction this runs in (assigning one if it has none yet), recorded in
@@ -27,11 +57,11 @@ SELECT set_config('statement_timeout', COALESCE(:ms, current_setting('statement_
 -- tells from any other connection whether it committed.
 -- mode: write
 -- params: none
-SELECT CAST(pg_current_xact_id() AS text) AS xid;
+SELECT CAST(pg_catalog.pg_current_xact_id() AS text) AS xid;
 
 -- name: transaction_status
 -- Whether a recent transaction committed: 'committed', 'aborted' or 'in progress' (NULL when
 -- the id is too old to know). PostgreSQL keeps this for exactly the lost-COMMIT-reply case.
 -- mode: read
 -- params: xid
-SELECT pg_xact_status(CAST(:xid AS xid8)) AS status;
+SELECT pg_catalog.pg_xact_status(CAST(:xid AS xid8)) AS status;

@@ -26,6 +26,7 @@ read_only = true
 statement_timeout_ms = 15000
 sslmode = "require"
 prepare_threshold = "none"
+schema = "app"
 """
 
 
@@ -44,6 +45,7 @@ def test_a_config_file_gives_profiles(tmp_path: Path) -> None:
     assert (prod.read_only, prod.statement_timeout_ms, prod.sslmode) == (True, 15000, "require")
     assert prod.prepare_threshold is None
     assert prod.where == "db.example.supabase.co:6543/postgres"
+    assert (prod.schema, url_profile("postgresql://u@h/db").schema) == ("app", "public")
 
 
 def test_lookup_order_is_flag_then_environment_then_platform_dir(
@@ -73,6 +75,20 @@ def test_lookup_order_is_flag_then_environment_then_platform_dir(
         ('[profiles.x]\nurl = "sqlite:///a"\nprepare_threshold = "off"', r"prepare_threshold"),
         ('default_profile = "y"\n[profiles.x]\nurl = "sqlite:///a"', r"default_profile 'y' has no"),
         ("executions_refresh_seconds = 0", r"executions_refresh_seconds must be at least 1"),
+        ('[profiles.x]\nurl = "postgresql://u@h/db"\nschema = "pg_catalog"', r"schema must be a"),
+        ('[profiles.x]\nurl = "postgresql://u@h/db"\nschema = "$user"', r"not '\$user'"),
+        ('[profiles.x]\nurl = "postgresql://u@h/db"\nschema = "a.b"', r"schema must be a"),
+        ('[profiles.x]\nurl = "postgresql://u@h/db"\nschema = ""', r"schema must be a"),
+        ('[profiles.x]\nurl = "postgresql://u@h/db"\nschema = 1', r"schema must be a str"),
+        ('[profiles.x]\nurl = "sqlite:///a"\nschema = "app"', r"schema is for PostgreSQL"),
+        (
+            '[profiles.x]\nurl = "postgresql://u@h/db?options=-csearch_path%3Devil"',
+            r"\[profiles.x\] url sets options, which change the session's settings",
+        ),
+        (
+            '[profiles.x]\nurl = "postgresql://u@h/db?service=evil"',
+            r"\[profiles.x\] url names a pg_service.conf entry",
+        ),
     ],
 )
 def test_a_malformed_config_is_named(tmp_path: Path, text: str, expected: str) -> None:

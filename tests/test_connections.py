@@ -132,7 +132,7 @@ def hold_every_server_connection(pooler: Pooler, database: str) -> list[tuple[ob
                 "SELECT pg_backend_pid(), current_setting('transaction_read_only'), "
                 "current_setting('default_transaction_read_only'), "
                 "current_setting('statement_timeout'), current_setting('plan_cache_mode'), "
-                "current_setting('jit')"
+                "current_setting('jit'), current_setting('search_path')"
             ).fetchone()
             for client in clients
         ]
@@ -214,21 +214,31 @@ def test_without_prepare_threshold_none_the_pooler_breaks_the_app(
 def test_per_transaction_settings_do_not_leak_to_other_clients(
     pooler: Pooler, pg_db: Database, tmp_path: Path
 ) -> None:
-    """After the app's read-only, time-limited transactions through the pooler, every server
-    connection it used is back to the server's defaults, and another client can write."""
+    """After the app's read-only, time-limited transactions and its grants through the pooler,
+    every server connection it used is back to the server's defaults (the pinned search_path
+    too), and another client can write."""
     database = pg_db.profile.url.database
     db = pooled_db(pooler, pg_db, tmp_path, prepare_threshold="none")
+    user = users.recent_users(db, 1).rows[0].id
     try:
-        for _ in range(ROUNDS):
+        for round_ in range(ROUNDS):
             with db.read() as tx:
                 tx.rows("recent_users", limit=5)
+            grant = credits.parse_grant(1, "1.00", f"BMC-LEAK-{round_}", max_credits=10)
+            credits.grant_credits(db, user, grant, "pooled")
     finally:
         db.dispose()
-    for _pid, tx_read_only, default_read_only, timeout, plan, jit in hold_every_server_connection(
-        pooler, database
-    ):
+    for (
+        _pid,
+        tx_read_only,
+        default_read_only,
+        timeout,
+        plan,
+        jit,
+        path,
+    ) in hold_every_server_connection(pooler, database):
         assert (tx_read_only, default_read_only) == ("off", "off")
-        assert (timeout, plan, jit) == ("0", "auto", "on")
+        assert (timeout, plan, jit, path) == ("0", "auto", "on", '"$user", public')
     with raw_pooled(pooler, database) as other:
         other.execute("CREATE TABLE pooled_write (x int)")
         other.execute("INSERT INTO pooled_write VALUES (1)")
@@ -278,3 +288,64 @@ def test_a_slow_statement_is_stopped_through_the_pooler(
     finally:
         db.dispose()
         timed.dispose()
+
+
+def leave_on_every_server_connection(pooler: Pooler, database: str, sql: str) -> None:
+    """Another client of the pooler runs `sql` (temporary objects) on each of its server
+    connections, commits and goes: the objects stay there for the next client."""
+    with ExitStack() as stack:
+        clients = [stack.enter_context(raw_pooled(pooler, database)) for _ in range(POOL_SIZE)]
+        pids = {client.execute("SELECT pg_backend_pid()").fetchone()[0] for client in clients}
+        assert len(pids) == POOL_SIZE  # each client holds its own server connection
+        for client in clients:
+            client.execute(sql)
+            client.commit()
+
+
+def test_a_temporary_table_left_on_the_pooler_does_not_take_a_grant(
+    pooler: Pooler, pg_db: Database, tmp_path: Path
+) -> None:
+    """A temporary `usage_tracking` another client left on every server connection: unnamed in
+    the path, pg_temp is searched first and would take the grant; the pin lists it last."""
+    database = pg_db.profile.url.database
+    leave_on_every_server_connection(
+        pooler,
+        database,
+        "CREATE TEMP TABLE usage_tracking (LIKE public.usage_tracking INCLUDING ALL); "
+        "INSERT INTO usage_tracking SELECT * FROM public.usage_tracking; "
+        "UPDATE usage_tracking SET paid_credits_remaining = paid_credits_remaining + 1000",
+    )
+    db = pooled_db(pooler, pg_db, tmp_path, prepare_threshold="none")
+    user = users.recent_users(db, 1).rows[0].id
+    paid = "SELECT paid_credits_remaining FROM usage_tracking WHERE user_id = :u"
+    before = scalar(pg_db, paid, u=user)
+    try:
+        grant = credits.parse_grant(3, "3.00", "BMC-TEMP-TABLE", max_credits=10)
+        result = credits.grant_credits(db, user, grant, "pooled")
+    finally:
+        db.dispose()
+    assert scalar(pg_db, paid, u=user) == before + 3  # type: ignore[operator]
+    assert result.new_total - result.previous_total == 3 and result.new_total < 1000
+
+
+def test_a_temporary_view_left_on_the_pooler_runs_nothing_when_the_app_connects(
+    pooler: Pooler, pg_db: Database, tmp_path: Path
+) -> None:
+    """SQLAlchemy's first connection looked the hstore type up in `pg_type`, unqualified and
+    before any pin: a temporary view of that name (searched before pg_catalog) ran the other
+    client's function as the app's role. The app asks for no hstore, so nothing reads it."""
+    database = pg_db.profile.url.database
+    pg_db.run_script(
+        "CREATE SEQUENCE spied; "
+        "CREATE FUNCTION spy_types() RETURNS SETOF pg_catalog.pg_type LANGUAGE plpgsql AS $$ "
+        "BEGIN PERFORM nextval('spied'); RETURN QUERY SELECT * FROM pg_catalog.pg_type; END $$"
+    )
+    leave_on_every_server_connection(
+        pooler, database, "CREATE TEMP VIEW pg_type AS SELECT * FROM public.spy_types()"
+    )
+    db = pooled_db(pooler, pg_db, tmp_path, prepare_threshold="none")
+    try:
+        assert users.recent_users(db, 1).rows
+    finally:
+        db.dispose()
+    assert scalar(pg_db, "SELECT is_called FROM spied") is False

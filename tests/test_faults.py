@@ -4,6 +4,7 @@ and the server restarted under an open app. Nothing partial is ever written, not
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import shutil
 import threading
@@ -16,6 +17,7 @@ from sqlalchemy import text
 from textual.widgets import Input, Static
 
 from adminui.db import ConnectionLostError, Database
+from adminui.errors import SetupError
 from adminui.ops import backups, credits, orphans
 from adminui.queries import Registry, default_query_dir
 from adminui.tui.app import AdminApp
@@ -40,31 +42,43 @@ def kill_app_connections(db: Database) -> int:
     return len(pids)
 
 
-def kill_when_waiting(db: Database, write: Callable[[], object]) -> BaseException | None:
-    """Run `write` in a thread; once its backend waits for a lock, kill it. What it raised."""
+def kill_once(
+    db: Database, call: Callable[[], object], started: Callable[[], object], what: str
+) -> BaseException | None:
+    """Run `call` in a thread; once `started()` says it is `what` (waiting, sleeping), kill the
+    app's connections. What it raised."""
     raised: list[BaseException] = []
 
     def target() -> None:
         try:
-            write()
+            call()
         except BaseException as error:  # handed to the test
             raised.append(error)
 
     thread = threading.Thread(target=target)
     thread.start()
-    engine = raw_engine(db)
-    waiting = f"{APP_BACKENDS} AND wait_event_type = 'Lock'"
     deadline = time.monotonic() + 10
-    with engine.connect() as conn:
-        while not conn.execute(text(waiting)).all():
-            assert thread.is_alive(), f"the write ended before waiting: {raised}"
-            assert time.monotonic() < deadline, "the write never waited for the lock"
-            time.sleep(0.02)
-    engine.dispose()
+    while not started():
+        assert thread.is_alive(), f"it ended before it was {what}: {raised}"
+        assert time.monotonic() < deadline, f"it was never {what}"
+        time.sleep(0.02)
     kill_app_connections(db)
     thread.join(10)
-    assert not thread.is_alive(), "the write hung after its connection was killed"
+    assert not thread.is_alive(), "it hung after its connection was killed"
     return raised[0] if raised else None
+
+
+def kill_when_waiting(db: Database, write: Callable[[], object]) -> BaseException | None:
+    """Run `write` in a thread; once its backend waits for a lock, kill it. What it raised."""
+    engine = raw_engine(db)
+    waiting = text(f"{APP_BACKENDS} AND wait_event_type = 'Lock'")
+    # Autocommit: pg_stat_activity is read once per transaction, so polling inside one would
+    # never see the write start waiting after the first look.
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return kill_once(db, write, lambda: conn.execute(waiting).all(), "waiting for a lock")
+    finally:
+        engine.dispose()
 
 
 def test_a_verify_cut_off_mid_transaction_changes_nothing(pg_db: Database) -> None:
@@ -118,6 +132,58 @@ def test_a_clean_cut_off_between_batches_changes_nothing(
         orphans.clean(pg_db, saved, "op", progress=lambda done, _: kill_app_connections(pg_db))
     assert table_rows(pg_db, "ideas") == before
     assert orphans.clean(pg_db, saved, "op").acted_on == 5  # and it works once retried
+
+
+def _read_cut_off(db: Database, tmp_path: Path, when: str) -> BaseException | None:
+    """A read transaction whose connection is killed `when`; what it raised."""
+    if when == "while a statement runs":
+        slow = with_registry(db, slow_registry(tmp_path))
+        try:
+            return kill_once(
+                slow, lambda: slow.rows("recent_users", limit=5), lambda: sleeping(db), "sleeping"
+            )
+        finally:
+            slow.dispose()
+    try:
+        with db.read() as tx:
+            tx.rows("recent_users", limit=5)
+            kill_app_connections(db)
+            if when == "between two statements":
+                tx.rows("find_users", pattern="%a%", id_low=None, id_high=None, limit=5)
+    except BaseException as error:  # handed to the test
+        return error
+    return None
+
+
+@pytest.mark.parametrize(
+    ("when", "during"),
+    [
+        ("while a statement runs", "running recent_users in a read transaction"),
+        ("between two statements", "running find_users in a read transaction"),
+        ("after the last statement", "ending a read transaction"),
+    ],
+)
+def test_a_read_cut_off_says_the_connection_was_lost_and_nothing_changed(
+    pg_db: Database, tmp_path: Path, when: str, during: str
+) -> None:
+    """It had connected: not the connect advice ("Could not connect ..."), but where and during
+    what the connection went, and that a read changed nothing; and the next read works."""
+    error = _read_cut_off(pg_db, tmp_path, when)
+    assert isinstance(error, ConnectionLostError), repr(error)
+    assert str(error) == (
+        f"Lost the connection to {pg_db.profile.where} while {during}: nothing was changed. "
+        "Retry when the database is back."
+    )
+    assert pg_db.rows("recent_users", limit=1)
+
+
+def test_a_read_that_cannot_connect_keeps_the_connect_advice(pg_db: Database) -> None:
+    """Nothing listening at all is still told as a connect failure, with its advice."""
+    nowhere = Database(
+        dataclasses.replace(pg_db.profile, url=pg_db.profile.url.set(port=1), connect_timeout=3)
+    )
+    with pytest.raises(SetupError, match=r"^Nothing accepted a connection at 127\.0\.0\.1:1/"):
+        nowhere.rows("recent_users", limit=1)
 
 
 def slow_registry(tmp_path: Path) -> Registry:

@@ -38,7 +38,8 @@ def _new_id() -> str:
 
 # Each statement's example parameters, built from the fixture data of the database at hand.
 EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
-    "transaction_settings": lambda db: {"ms": "5000", "plans": None},
+    "connection_search_path": lambda db: {},
+    "transaction_settings": lambda db: {"schema": "public", "ms": "5000", "plans": None},
     "transaction_id": lambda db: {},
     "transaction_status": lambda db: {
         "xid": _any(db, "SELECT CAST(pg_current_xact_id() AS text)")
