@@ -45,6 +45,9 @@ SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 DEFAULT_MAX_GRANT_CREDITS = 10_000
 DEFAULT_STUCK_AFTER_MINUTES = 60
 DEFAULT_EXECUTIONS_REFRESH_SECONDS = 15
+# PostgreSQL's largest statement_timeout (an int of milliseconds): a larger one would be read
+# without complaint and then fail every transaction.
+MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647
 
 
 def default_config_path() -> Path:
@@ -190,19 +193,13 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     profiles = {name: _parse_profile(name, table, path) for name, table in tables.items()}
     if default_profile is not None and default_profile not in profiles:
         raise SetupError(f"{path}: default_profile '{default_profile}' has no [profiles.*] table.")
-    max_grant = _typed(data, "max_grant_credits", int, path, DEFAULT_MAX_GRANT_CREDITS)
-    if max_grant < 1:
-        raise SetupError(f"{path}: max_grant_credits must be at least 1.")
+    max_grant = _whole(data, "max_grant_credits", path, DEFAULT_MAX_GRANT_CREDITS, 1)
     if not operator.strip():
         raise SetupError(f"{path}: operator must not be empty (it is written as verified_by).")
-    stuck = _typed(data, "stuck_after_minutes", int, path, DEFAULT_STUCK_AFTER_MINUTES)
-    if stuck < 1:
-        raise SetupError(f"{path}: stuck_after_minutes must be at least 1.")
-    refresh = _typed(
-        data, "executions_refresh_seconds", int, path, DEFAULT_EXECUTIONS_REFRESH_SECONDS
+    stuck = _whole(data, "stuck_after_minutes", path, DEFAULT_STUCK_AFTER_MINUTES, 1)
+    refresh = _whole(
+        data, "executions_refresh_seconds", path, DEFAULT_EXECUTIONS_REFRESH_SECONDS, 1
     )
-    if refresh < 1:
-        raise SetupError(f"{path}: executions_refresh_seconds must be at least 1.")
     return Config(path, operator, default_profile, profiles, max_grant, stuck, refresh)
 
 
@@ -233,11 +230,36 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
         name=name,
         url=url,
         read_only=_typed(table, "read_only", bool, where, False),
-        statement_timeout_ms=_typed(table, "statement_timeout_ms", int, where, None),
-        connect_timeout=_typed(table, "connect_timeout", int, where, 10),
+        # 0: the server's (or role's) own statement_timeout, as when the key is unset.
+        statement_timeout_ms=_whole(
+            table, "statement_timeout_ms", where, None, 0, MAX_STATEMENT_TIMEOUT_MS
+        ),
+        # libpq reads 0 or less as "wait forever", but psycopg then waits its own 130 s: neither
+        # is what the number says, so at least 1.
+        connect_timeout=_whole(table, "connect_timeout", where, 10, 1),
         sslmode=sslmode,
         prepare_threshold=threshold,
     )
+
+
+def _whole(
+    table: dict[str, Any],
+    key: str,
+    where: object,
+    default: int | None,
+    minimum: int,
+    maximum: int | None = None,
+) -> Any:
+    """A whole-number setting, refused by name when out of range: a value the file accepts
+    must not fail every command later."""
+    value = _typed(table, key, int, where, default)
+    if value is None:
+        return value
+    if value < minimum:
+        raise SetupError(f"{where}: {key} must be at least {minimum}, not {value}.")
+    if maximum is not None and value > maximum:
+        raise SetupError(f"{where}: {key} must be at most {maximum:,}, not {value:,}.")
+    return value
 
 
 def _typed(table: dict[str, Any], key: str, kind: type, where: object, default: Any) -> Any:
