@@ -136,7 +136,7 @@ def normalize_url(raw: str, where: str) -> URL:
             "or sqlite:///PATH."
         ) from None
     if url.get_backend_name() == "postgresql":  # always psycopg 3, whatever driver was named
-        url = url.set(drivername="postgresql+psycopg")
+        url = _password_from_query(url.set(drivername="postgresql+psycopg"), where)
     elif url.get_backend_name() == "sqlite":
         url = url.set(drivername="sqlite")
     if url.get_backend_name() == "sqlite" and url.database and url.database.startswith("~"):
@@ -147,6 +147,18 @@ def normalize_url(raw: str, where: str) -> URL:
             "and SQLite are supported."
         )
     return url
+
+
+def _password_from_query(url: URL, where: str) -> URL:
+    """libpq reads a `?password=` over the password psycopg is handed, so one in the query
+    would beat $ADMINUI_PASSWORD and show in every URL printed. Make it the URL's own password:
+    masked when shown, second to the environment, and refused in a config file like any other."""
+    if "password" not in url.query:
+        return url
+    password = url.query["password"]
+    if not isinstance(password, str) or url.password is not None:
+        raise SetupError(f"{where} holds more than one password; give one, as USER:PASSWORD@HOST.")
+    return url.difference_update_query(["password"]).set(password=password)
 
 
 def url_profile(raw: str) -> Profile:

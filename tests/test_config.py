@@ -106,9 +106,17 @@ def test_a_url_is_shown_with_its_password_masked() -> None:
     assert profile.shown_url == "postgresql+psycopg://admin:***@db.example.com:5432/app"
 
 
-def test_a_bad_url_is_not_echoed() -> None:
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not a url with s3cret",
+        "postgresql://u:s3cret@h/db?password=s3cret2",  # two passwords: which one is meant?
+        "postgresql://u@h/db?password=s3cret&password=s3cret2",
+    ],
+)
+def test_a_bad_url_is_not_echoed(raw: str) -> None:
     with pytest.raises(SetupError) as caught:
-        url_profile("not a url with s3cret")
+        url_profile(raw)
     assert "s3cret" not in str(caught.value)
 
 
