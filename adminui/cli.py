@@ -258,10 +258,35 @@ def check_vetted(allowed: bool) -> list[str]:
     return problems
 
 
+def refuse_undecodable(argv: Sequence[str]) -> None:
+    """Refuse, before anything runs, an argument that was not valid UTF-8. Python hands such
+    bytes over as lone surrogates, which fail wherever the text is encoded later (the driver, a
+    print); here is the one place that sees every argument. It is named by position (and the
+    option before it), never echoed: it may be a --url with a password."""
+    for number, argument in enumerate(argv, 1):
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            before = argv[number - 2] if number > 1 else ""
+            if argument.startswith("--") and "=" in argument:
+                name = argument.split("=", 1)[0]
+            elif before.startswith("-"):
+                name = f"argument {number} (after {before.split('=', 1)[0]})"
+            else:
+                name = f"argument {number}"
+            raise InputError(
+                name,
+                "is not valid UTF-8 text (check the terminal's or the script's encoding); "
+                "nothing was run",
+            ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `adminui` console script."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        refuse_undecodable(argv)
+        args = build_parser().parse_args(argv)
         if args.command != "queries":  # listing and vetting them must work when they differ
             args.unvetted = check_vetted(args.allow_unvetted)
         if args.command is None:

@@ -48,6 +48,9 @@ DEFAULT_EXECUTIONS_REFRESH_SECONDS = 15
 # PostgreSQL's largest statement_timeout (an int of milliseconds): a larger one would be read
 # without complaint and then fail every transaction.
 MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647
+# Longer than any real database URL (or SQLite path: PATH_MAX is 4096 on Linux); a longer one is
+# refused before a message can quote a megabyte of it.
+MAX_URL_LENGTH = 4096
 
 
 def default_config_path() -> Path:
@@ -123,18 +126,22 @@ class Config:
 
 
 def normalize_url(raw: str, where: str) -> URL:
-    """Parse a database URL; rewrite the postgres:// forms Supabase hands out to psycopg 3."""
+    """Parse a database URL; rewrite the postgres:// forms Supabase hands out to psycopg 3.
+    Whatever would fail only when connecting (a port that is not a number, a host no resolver
+    takes, options the driver can't read) fails here, in one sentence."""
+    # The text may hold a password: no message here echoes it.
+    not_a_url = SetupError(
+        f"{where} is not a database URL; expected postgresql://USER@HOST:PORT/DB or sqlite:///PATH."
+    )
+    if len(raw) > MAX_URL_LENGTH:
+        raise SetupError(f"{where} is {len(raw):,} characters long; no database URL is.")
     if raw.startswith("postgres://"):
         raw = "postgresql://" + raw.removeprefix("postgres://")
     try:
         url = make_url(raw)
         url.port  # noqa: B018 - a port that is not a number fails here, not at connect time
     except (ArgumentError, ValueError):
-        # The text may hold a password: never echo it.
-        raise SetupError(
-            f"{where} is not a database URL; expected postgresql://USER@HOST:PORT/DB "
-            "or sqlite:///PATH."
-        ) from None
+        raise not_a_url from None
     if url.get_backend_name() == "postgresql":  # always psycopg 3, whatever driver was named
         url = _password_from_query(url.set(drivername="postgresql+psycopg"), where)
     elif url.get_backend_name() == "sqlite":
@@ -146,7 +153,40 @@ def normalize_url(raw: str, where: str) -> URL:
             f"{where} names a {url.get_backend_name()} database; only PostgreSQL "
             "and SQLite are supported."
         )
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise SetupError(f"{where}: the port must be from 1 to 65535, not {url.port}.")
+    _check_host_names(url, where)
+    try:  # what SQLAlchemy will make of the URL when connecting (ports and options in the query)
+        url.get_dialect()().create_connect_args(url)
+    except (ArgumentError, ValueError):
+        raise SetupError(
+            f"{where} can't be used: check the port and the options after '?'."
+        ) from None
     return url
+
+
+def _check_host_names(url: URL, where: str) -> None:
+    """Refuse a host name no resolver takes: psycopg resolves names itself, and such a one
+    failed with a traceback. A socket directory (starting with /) is not a host name."""
+    hosts = [url.host or ""]
+    if url.get_backend_name() == "postgresql":  # libpq's host=h1,h2 (SQLite has no host)
+        hosts += [h for value in url.normalized_query.get("host", ()) for h in value.split(",")]
+    if not all(host.startswith("/") or _resolvable(host) for host in hosts):
+        raise SetupError(
+            f"{where}: a host name in it is too long or malformed (at most 253 characters, "
+            "and 1 to 63 between dots)."
+        )
+
+
+def _resolvable(host: str) -> bool:
+    """Whether a resolver could be asked for `host` (the IDNA form psycopg hands it)."""
+    if len(host) > 253:
+        return False
+    try:
+        host.encode("idna")  # refuses a part between dots that is empty or over 63
+    except UnicodeError:
+        return False
+    return True
 
 
 def _password_from_query(url: URL, where: str) -> URL:
@@ -189,6 +229,13 @@ def load_config(explicit: str | None = None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise SetupError(f"{path} is not valid TOML ({error}); fix the line it names.") from None
+    except UnicodeDecodeError as error:
+        raise SetupError(
+            f"{path} is not UTF-8 text (byte {error.start + 1}); TOML files are UTF-8: save it "
+            "as UTF-8."
+        ) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise SetupError(f"{path}: a value nests too deeply to be read; fix the file.") from None
     except OSError as error:
         raise SetupError(f"Can't read {path}: {error.strerror}.") from None
     return parse_config(data, path)
