@@ -28,7 +28,7 @@ from adminui.config import default_config_path, load_config
 from adminui.demo import DEFAULT_USERS
 from adminui.errors import AdminError, InputError, SetupError
 from adminui.ops import users
-from adminui.output import FORMATS, render_record, render_rows
+from adminui.output import FORMATS, escaped_output, raw_output, render_record, render_rows
 from adminui.passwords import PASSWORD_ENV, delete_password, store_password
 
 if TYPE_CHECKING:
@@ -237,10 +237,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def run_app(session: Session, unvetted: Sequence[str] = ()) -> int:
-    """Open the TUI on a connected database."""
+    """Open the TUI on a connected database, on the real terminal (not main's escaping)."""
     from adminui.tui.app import AdminApp
 
-    AdminApp(session.db, session.config, unvetted=tuple(unvetted)).run()
+    with raw_output():
+        AdminApp(session.db, session.config, unvetted=tuple(unvetted)).run()
     return 0
 
 
@@ -281,8 +282,10 @@ def refuse_undecodable(argv: Sequence[str]) -> None:
             ) from None
 
 
+@escaped_output()
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `adminui` console script."""
+    """Entry point of the `adminui` console script. All it prints is escaped (escaped_output):
+    no text from the database or the command line can steer the operator's terminal."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         refuse_undecodable(argv)
