@@ -32,7 +32,7 @@ from adminui.config import default_config_path, load_config
 from adminui.demo import DEFAULT_USERS
 from adminui.errors import AdminError, InputError, SetupError
 from adminui.ops import users
-from adminui.output import FORMATS, render_record, render_rows
+from adminui.output import FORMATS, escaped_output, raw_output, render_record, render_rows
 from adminui.passwords import PASSWORD_ENV, delete_password, store_password
 
 if TYPE_CHECKING:
@@ -242,10 +242,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def run_app(session: Session, unvetted: Sequence[str] = ()) -> int:
-    """Open the TUI on a connected database."""
+    """Open the TUI on a connected database, on the real terminal (not main's escaping)."""
     from adminui.tui.app import AdminApp
 
-    AdminApp(session.db, session.config, unvetted=tuple(unvetted)).run()
+    with raw_output():
+        AdminApp(session.db, session.config, unvetted=tuple(unvetted)).run()
     return 0
 
 
@@ -263,10 +264,37 @@ def check_vetted(allowed: bool) -> list[str]:
     return problems
 
 
+def refuse_undecodable(argv: Sequence[str]) -> None:
+    """Refuse, before anything runs, an argument that was not valid UTF-8. Python hands such
+    bytes over as lone surrogates, which fail wherever the text is encoded later (the driver, a
+    print); here is the one place that sees every argument. It is named by position (and the
+    option before it), never echoed: it may be a --url with a password."""
+    for number, argument in enumerate(argv, 1):
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            before = argv[number - 2] if number > 1 else ""
+            if argument.startswith("--") and "=" in argument:
+                name = argument.split("=", 1)[0]
+            elif before.startswith("-"):
+                name = f"argument {number} (after {before.split('=', 1)[0]})"
+            else:
+                name = f"argument {number}"
+            raise InputError(
+                name,
+                "is not valid UTF-8 text (check the terminal's or the script's encoding); "
+                "nothing was run",
+            ) from None
+
+
+@escaped_output()
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `adminui` console script."""
-    args = build_parser().parse_args(argv)
+    """Entry point of the `adminui` console script. All it prints is escaped (escaped_output):
+    no text from the database or the command line can steer the operator's terminal."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        refuse_undecodable(argv)
+        args = build_parser().parse_args(argv)
         if args.command not in ("queries", "audit"):  # these must work when the files differ
             args.unvetted = check_vetted(args.allow_unvetted)
         if args.command is None:

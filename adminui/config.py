@@ -60,6 +60,12 @@ OUTSIDE_SETTINGS = {
     "service": "names a pg_service.conf entry, whose options could change the session's "
     "settings (search_path among them) from outside; give host, port and database in the URL.",
 }
+# PostgreSQL's largest statement_timeout (an int of milliseconds): a larger one would be read
+# without complaint and then fail every transaction.
+MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647
+# Longer than any real database URL (or SQLite path: PATH_MAX is 4096 on Linux); a longer one is
+# refused before a message can quote a megabyte of it.
+MAX_URL_LENGTH = 4096
 
 
 def default_config_path() -> Path:
@@ -137,20 +143,24 @@ class Config:
 
 
 def normalize_url(raw: str, where: str) -> URL:
-    """Parse a database URL; rewrite the postgres:// forms Supabase hands out to psycopg 3."""
+    """Parse a database URL; rewrite the postgres:// forms Supabase hands out to psycopg 3.
+    Whatever would fail only when connecting (a port that is not a number, a host no resolver
+    takes, options the driver can't read) fails here, in one sentence."""
+    # The text may hold a password: no message here echoes it.
+    not_a_url = SetupError(
+        f"{where} is not a database URL; expected postgresql://USER@HOST:PORT/DB or sqlite:///PATH."
+    )
+    if len(raw) > MAX_URL_LENGTH:
+        raise SetupError(f"{where} is {len(raw):,} characters long; no database URL is.")
     if raw.startswith("postgres://"):
         raw = "postgresql://" + raw.removeprefix("postgres://")
     try:
         url = make_url(raw)
         url.port  # noqa: B018 - a port that is not a number fails here, not at connect time
     except (ArgumentError, ValueError):
-        # The text may hold a password: never echo it.
-        raise SetupError(
-            f"{where} is not a database URL; expected postgresql://USER@HOST:PORT/DB "
-            "or sqlite:///PATH."
-        ) from None
+        raise not_a_url from None
     if url.get_backend_name() == "postgresql":  # always psycopg 3, whatever driver was named
-        url = url.set(drivername="postgresql+psycopg")
+        url = _password_from_query(url.set(drivername="postgresql+psycopg"), where)
     elif url.get_backend_name() == "sqlite":
         url = url.set(drivername="sqlite")
     outside = [key for key in url.query if key.lower() in OUTSIDE_SETTINGS]
@@ -163,7 +173,52 @@ def normalize_url(raw: str, where: str) -> URL:
             f"{where} names a {url.get_backend_name()} database; only PostgreSQL "
             "and SQLite are supported."
         )
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise SetupError(f"{where}: the port must be from 1 to 65535, not {url.port}.")
+    _check_host_names(url, where)
+    try:  # what SQLAlchemy will make of the URL when connecting (ports and options in the query)
+        url.get_dialect()().create_connect_args(url)
+    except (ArgumentError, ValueError):
+        raise SetupError(
+            f"{where} can't be used: check the port and the options after '?'."
+        ) from None
     return url
+
+
+def _check_host_names(url: URL, where: str) -> None:
+    """Refuse a host name no resolver takes: psycopg resolves names itself, and such a one
+    failed with a traceback. A socket directory (starting with /) is not a host name."""
+    hosts = [url.host or ""]
+    if url.get_backend_name() == "postgresql":  # libpq's host=h1,h2 (SQLite has no host)
+        hosts += [h for value in url.normalized_query.get("host", ()) for h in value.split(",")]
+    if not all(host.startswith("/") or _resolvable(host) for host in hosts):
+        raise SetupError(
+            f"{where}: a host name in it is too long or malformed (at most 253 characters, "
+            "and 1 to 63 between dots)."
+        )
+
+
+def _resolvable(host: str) -> bool:
+    """Whether a resolver could be asked for `host` (the IDNA form psycopg hands it)."""
+    if len(host) > 253:
+        return False
+    try:
+        host.encode("idna")  # refuses a part between dots that is empty or over 63
+    except UnicodeError:
+        return False
+    return True
+
+
+def _password_from_query(url: URL, where: str) -> URL:
+    """libpq reads a `?password=` over the password psycopg is handed, so one in the query
+    would beat $ADMINUI_PASSWORD and show in every URL printed. Make it the URL's own password:
+    masked when shown, second to the environment, and refused in a config file like any other."""
+    if "password" not in url.query:
+        return url
+    password = url.query["password"]
+    if not isinstance(password, str) or url.password is not None:
+        raise SetupError(f"{where} holds more than one password; give one, as USER:PASSWORD@HOST.")
+    return url.difference_update_query(["password"]).set(password=password)
 
 
 def url_profile(raw: str) -> Profile:
@@ -194,6 +249,13 @@ def load_config(explicit: str | None = None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise SetupError(f"{path} is not valid TOML ({error}); fix the line it names.") from None
+    except UnicodeDecodeError as error:
+        raise SetupError(
+            f"{path} is not UTF-8 text (byte {error.start + 1}); TOML files are UTF-8: save it "
+            "as UTF-8."
+        ) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise SetupError(f"{path}: a value nests too deeply to be read; fix the file.") from None
     except OSError as error:
         raise SetupError(f"Can't read {path}: {error.strerror}.") from None
     return parse_config(data, path)
@@ -210,19 +272,13 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     profiles = {name: _parse_profile(name, table, path) for name, table in tables.items()}
     if default_profile is not None and default_profile not in profiles:
         raise SetupError(f"{path}: default_profile '{default_profile}' has no [profiles.*] table.")
-    max_grant = _typed(data, "max_grant_credits", int, path, DEFAULT_MAX_GRANT_CREDITS)
-    if max_grant < 1:
-        raise SetupError(f"{path}: max_grant_credits must be at least 1.")
+    max_grant = _whole(data, "max_grant_credits", path, DEFAULT_MAX_GRANT_CREDITS, 1)
     if not operator.strip():
         raise SetupError(f"{path}: operator must not be empty (it is written as verified_by).")
-    stuck = _typed(data, "stuck_after_minutes", int, path, DEFAULT_STUCK_AFTER_MINUTES)
-    if stuck < 1:
-        raise SetupError(f"{path}: stuck_after_minutes must be at least 1.")
-    refresh = _typed(
-        data, "executions_refresh_seconds", int, path, DEFAULT_EXECUTIONS_REFRESH_SECONDS
+    stuck = _whole(data, "stuck_after_minutes", path, DEFAULT_STUCK_AFTER_MINUTES, 1)
+    refresh = _whole(
+        data, "executions_refresh_seconds", path, DEFAULT_EXECUTIONS_REFRESH_SECONDS, 1
     )
-    if refresh < 1:
-        raise SetupError(f"{path}: executions_refresh_seconds must be at least 1.")
     return Config(path, operator, default_profile, profiles, max_grant, stuck, refresh)
 
 
@@ -261,12 +317,37 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
         name=name,
         url=url,
         read_only=_typed(table, "read_only", bool, where, False),
-        statement_timeout_ms=_typed(table, "statement_timeout_ms", int, where, None),
-        connect_timeout=_typed(table, "connect_timeout", int, where, 10),
+        # 0: the server's (or role's) own statement_timeout, as when the key is unset.
+        statement_timeout_ms=_whole(
+            table, "statement_timeout_ms", where, None, 0, MAX_STATEMENT_TIMEOUT_MS
+        ),
+        # libpq reads 0 or less as "wait forever", but psycopg then waits its own 130 s: neither
+        # is what the number says, so at least 1.
+        connect_timeout=_whole(table, "connect_timeout", where, 10, 1),
         sslmode=sslmode,
         prepare_threshold=threshold,
         schema=schema,
     )
+
+
+def _whole(
+    table: dict[str, Any],
+    key: str,
+    where: object,
+    default: int | None,
+    minimum: int,
+    maximum: int | None = None,
+) -> Any:
+    """A whole-number setting, refused by name when out of range: a value the file accepts
+    must not fail every command later."""
+    value = _typed(table, key, int, where, default)
+    if value is None:
+        return value
+    if value < minimum:
+        raise SetupError(f"{where}: {key} must be at least {minimum}, not {value}.")
+    if maximum is not None and value > maximum:
+        raise SetupError(f"{where}: {key} must be at most {maximum:,}, not {value:,}.")
+    return value
 
 
 def _typed(table: dict[str, Any], key: str, kind: type, where: object, default: Any) -> Any:

@@ -520,7 +520,13 @@ def _is_connect_failure(error: sa_exc.DBAPIError) -> bool:
     text = str(error.orig).lower()
     return isinstance(error, sa_exc.OperationalError) and any(
         part in text
-        for part in ("connection", "could not translate", "timeout expired", "unable to open")
+        for part in (
+            "connection",
+            "could not translate",
+            "failed to resolve host",  # psycopg resolves host names itself
+            "timeout expired",
+            "unable to open",
+        )
     )
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TextIO
@@ -23,6 +26,10 @@ _CONTROL = {i: f"\\x{i:02x}" for i in (*range(32), *range(127, 160))} | {
     9: "\\t",
     13: "\\r",
 }
+# What a terminal acts on instead of showing: C0 controls but newline and tab (CR too: it moves
+# back over the line), DEL and C1; and lone surrogates (undecodable bytes), which can't be
+# written at all.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def json_value(value: Any) -> Any:
@@ -47,6 +54,55 @@ def text_value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value).translate(_CONTROL)
+
+
+def terminal_text(text: str) -> str:
+    """`text` with what a terminal would act on shown escaped, as text_value shows it."""
+    return _UNSAFE.sub(lambda m: _CONTROL.get(ord(m[0])) or f"\\u{ord(m[0]):04x}", text)
+
+
+class EscapedStream:
+    """A text stream over `raw` that writes everything through terminal_text; the rest of the
+    stream (flush, isatty, fileno, close, ...) is raw's own."""
+
+    def __init__(self, raw: TextIO) -> None:
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(terminal_text(text))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
+@contextmanager
+def escaped_output() -> Iterator[None]:
+    """Meanwhile, stdout and stderr escape what a terminal would act on: the CLI's one choke
+    point for database text on its way to the operator's screen (tables, CSV, step logs, the
+    `adminui: ...` lines). Also a decorator. JSON is escaped by json.dumps already."""
+    real = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapedStream(real[0]), EscapedStream(real[1])
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = real
+
+
+@contextmanager
+def raw_output() -> Iterator[None]:
+    """Meanwhile, the streams escaped_output wrapped are the real ones again: for the TUI, which
+    draws with escape sequences (Rich prints its coloured crash report to sys.stderr too)."""
+    wrapped = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = (s.raw if isinstance(s, EscapedStream) else s for s in wrapped)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = wrapped
 
 
 def render_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str) -> str:

@@ -31,7 +31,14 @@ def find_password(
     if profile.dialect == "sqlite":
         return None
     if os.environ.get(PASSWORD_ENV):
-        return os.environ[PASSWORD_ENV]
+        password = os.environ[PASSWORD_ENV]
+        try:  # bytes that aren't UTF-8 come as lone surrogates, which fail when sent
+            password.encode("utf-8")
+        except UnicodeEncodeError:
+            raise SetupError(
+                f"${PASSWORD_ENV} is not valid UTF-8 text; set it as UTF-8 text."
+            ) from None
+        return password
     if profile.url.password is not None:  # only --url may carry one
         return str(profile.url.password)
     if profile.name != URL_PROFILE:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -154,6 +156,18 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def run_process(*argv: str | bytes) -> subprocess.CompletedProcess[bytes]:
+    """Run the CLI in a process of its own, as a shell would: arguments may be raw bytes, and
+    stdout and stderr are the bytes a terminal would get. Nothing comes on stdin."""
+    return subprocess.run(
+        [sys.executable, "-m", "adminui", *argv],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture

@@ -9,9 +9,11 @@ import pytest
 from keyring.backends.fail import Keyring as FailKeyring
 
 from adminui import connect
-from adminui.config import load_config, url_profile
-from adminui.errors import SetupError
+from adminui.config import MAX_STATEMENT_TIMEOUT_MS, load_config, url_profile
+from adminui.db import Database
+from adminui.errors import DatabaseError, SetupError
 from adminui.passwords import delete_password, find_password, store_password
+from tests.conftest import with_registry
 
 GOOD = """
 operator = "jordan"
@@ -89,6 +91,11 @@ def test_lookup_order_is_flag_then_environment_then_platform_dir(
             '[profiles.x]\nurl = "postgresql://u@h/db?service=evil"',
             r"\[profiles.x\] url names a pg_service.conf entry",
         ),
+        # Timeouts (issue 13, item 12c): each of these was accepted, then failed every command.
+        ('[profiles.x]\nurl = "sqlite:///a"\nstatement_timeout_ms = -5', r"_ms must be at least 0"),
+        (f'[profiles.x]\nurl = "sqlite:///a"\nstatement_timeout_ms = {2**31}', r"at most 2,147,"),
+        ('[profiles.x]\nurl = "sqlite:///a"\nconnect_timeout = -1', r"connect_timeout must be at "),
+        ('[profiles.x]\nurl = "sqlite:///a"\nconnect_timeout = 0', r"connect_timeout must be at "),
     ],
 )
 def test_a_malformed_config_is_named(tmp_path: Path, text: str, expected: str) -> None:
@@ -115,9 +122,17 @@ def test_a_url_is_shown_with_its_password_masked() -> None:
     assert profile.shown_url == "postgresql+psycopg://admin:***@db.example.com:5432/app"
 
 
-def test_a_bad_url_is_not_echoed() -> None:
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not a url with s3cret",
+        "postgresql://u:s3cret@h/db?password=s3cret2",  # two passwords: which one is meant?
+        "postgresql://u@h/db?password=s3cret&password=s3cret2",
+    ],
+)
+def test_a_bad_url_is_not_echoed(raw: str) -> None:
     with pytest.raises(SetupError) as caught:
-        url_profile("not a url with s3cret")
+        url_profile(raw)
     assert "s3cret" not in str(caught.value)
 
 
@@ -171,3 +186,17 @@ def test_the_example_config_loads_and_documents_every_key() -> None:
     text = example.read_text()
     for key in _PROFILE_KEYS | _TOP_KEYS:
         assert f"{key} " in text or f"[{key}." in text, f"config.example.toml lacks {key}"
+
+
+def test_the_largest_statement_timeout_accepted_is_the_largest_that_works(pg_db: Database) -> None:
+    """config.py's bound is PostgreSQL's own: at it a command runs; one past it (which the file
+    refuses) would fail every transaction."""
+    widest = with_registry(pg_db, pg_db.registry, statement_timeout_ms=MAX_STATEMENT_TIMEOUT_MS)
+    beyond = with_registry(pg_db, pg_db.registry, statement_timeout_ms=MAX_STATEMENT_TIMEOUT_MS + 1)
+    try:
+        assert widest.rows("recent_users", limit=1)
+        with pytest.raises(DatabaseError, match='invalid value for parameter "statement_timeout"'):
+            beyond.rows("recent_users", limit=1)
+    finally:
+        widest.dispose()
+        beyond.dispose()

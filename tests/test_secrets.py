@@ -18,6 +18,7 @@ import pytest
 from textual.widgets import DataTable
 
 from adminui.audit import writes
+from adminui.config import url_profile
 from adminui.connect import open_session
 from adminui.db import Database
 from adminui.ops import credits, users
@@ -255,7 +256,7 @@ async def test_the_canary_stays_out_of_the_app_and_its_screenshot(
         assert not leaks(path.read_text(encoding="utf-8", errors="replace"), canary), path
 
 
-@pytest.mark.parametrize("field", ["url", "password"])
+@pytest.mark.parametrize("field", ["url", "query", "password"])
 def test_a_url_with_a_password_in_the_config_is_refused_without_echoing_it(
     tmp_path: Path, capsys, field: str
 ) -> None:
@@ -265,6 +266,9 @@ def test_a_url_with_a_password_in_the_config_is_refused_without_echoing_it(
     config = tmp_path / "c.toml"
     if field == "url":
         config.write_text(f'[profiles.p]\nurl = "postgresql://admin:{canary}@db.example.com/app"\n')
+    elif field == "query":  # libpq would take it over $ADMINUI_PASSWORD and the keyring
+        url = f"postgresql://admin@db.example.com/app?sslmode=require&password={canary}"
+        config.write_text(f'[profiles.p]\nurl = "{url}"\n')
     else:
         config.write_text(
             f'[profiles.p]\nurl = "postgresql://admin@db.example.com/app"\npassword = "{canary}"\n'
@@ -272,3 +276,27 @@ def test_a_url_with_a_password_in_the_config_is_refused_without_echoing_it(
     code, out, err = run(capsys, "users", "find", "abc", "--config", str(config))
     assert code == 2 and out == "" and err.count("\n") == 1
     assert not leaks(err, canary), err
+
+
+def test_a_password_in_the_url_query_is_the_url_password(
+    pg_server: PgServer, pg_db: Database, capsys, monkeypatch
+) -> None:
+    """libpq reads `?password=` over the password SQLAlchemy passes, so it would beat
+    $ADMINUI_PASSWORD and show in every URL printed. In --url it counts as the URL's password:
+    masked wherever the URL is shown, used when nothing else gives one, and second to
+    $ADMINUI_PASSWORD, as a password in the userinfo is (in a config file both are refused)."""
+    canary = f"Cn{secrets.token_hex(16)}@/%"
+    with login_role(pg_server, pg_db.profile.url.database, canary, select_only=True) as role:
+        in_query = f"{role.url()}?sslmode=disable&password={quote(canary, safe='')}"
+        wrong_in_query = f"{role.url()}?password=not-{secrets.token_hex(4)}"
+        shown = url_profile(in_query).shown_url
+        assert "***" in shown and "sslmode=disable" in shown and not leaks(shown, canary)
+        code, out, err = run(capsys, "users", "find", needle(pg_db), "--url", in_query)
+        assert code == 0 and out, err
+        monkeypatch.setenv("ADMINUI_PASSWORD", canary)
+        code, out, err = run(capsys, "users", "find", needle(pg_db), "--url", wrong_in_query)
+        assert code == 0 and out, err  # the environment's password won
+        monkeypatch.setenv("ADMINUI_PASSWORD", "not-the-password")
+        code, out2, err2 = run(capsys, "users", "find", needle(pg_db), "--url", in_query)
+        assert code == 2 and "refused the password" in err2
+    assert not leaks(out + err + out2 + err2, canary)
