@@ -275,9 +275,10 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     max_grant = _whole(data, "max_grant_credits", path, DEFAULT_MAX_GRANT_CREDITS, 1)
     if not operator.strip():
         raise SetupError(f"{path}: operator must not be empty (it is written as verified_by).")
-    stuck = _whole(data, "stuck_after_minutes", path, DEFAULT_STUCK_AFTER_MINUTES, 1)
+    # Ten years: a longer look-back runs past the calendar's start (OverflowError in `stuck`).
+    stuck = _whole(data, "stuck_after_minutes", path, DEFAULT_STUCK_AFTER_MINUTES, 1, 5_256_000)
     refresh = _whole(
-        data, "executions_refresh_seconds", path, DEFAULT_EXECUTIONS_REFRESH_SECONDS, 1
+        data, "executions_refresh_seconds", path, DEFAULT_EXECUTIONS_REFRESH_SECONDS, 1, 86_400
     )
     return Config(path, operator, default_profile, profiles, max_grant, stuck, refresh)
 

@@ -96,6 +96,8 @@ def test_lookup_order_is_flag_then_environment_then_platform_dir(
         (f'[profiles.x]\nurl = "sqlite:///a"\nstatement_timeout_ms = {2**31}', r"at most 2,147,"),
         ('[profiles.x]\nurl = "sqlite:///a"\nconnect_timeout = -1', r"connect_timeout must be at "),
         ('[profiles.x]\nurl = "sqlite:///a"\nconnect_timeout = 0', r"connect_timeout must be at "),
+        ("stuck_after_minutes = 10000000000", r"stuck_after_minutes must be at most 5,256,000"),
+        ("executions_refresh_seconds = 100000", r"executions_refresh_seconds must be at most"),
     ],
 )
 def test_a_malformed_config_is_named(tmp_path: Path, text: str, expected: str) -> None:

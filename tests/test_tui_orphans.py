@@ -13,8 +13,9 @@ from adminui.tui.app import AdminApp
 from adminui.tui.dialogs import ConfirmScreen, ReasonScreen
 from adminui.tui.orphans import OrphanCheckScreen, OrphansScreen, TypeCountScreen
 from adminui.tui.paged_table import PagedTable
-from tests.conftest import with_registry
+from tests.conftest import scalar, with_registry
 from tests.orphan_rows import change, plant, table_rows
+from tests.test_orphan_dependents import a_post_on
 from tests.test_tui import shown, wait_until
 
 
@@ -173,6 +174,33 @@ async def test_a_clean_that_would_change_other_rows_names_them_and_keeps_no_back
         await pilot.click("#cancel")
         await wait_until(pilot, lambda: "no backup kept" in status(screen))
     assert not (tmp_path / "e.jsonl").exists()
+
+
+async def test_the_rows_a_delete_would_change_can_be_included_and_go_with_it(
+    db: Database, tmp_path: Path
+) -> None:
+    """The seed-003 clean that could never finish: a kept blog post on an orphan output."""
+    [output] = plant(db, "outputs.execution_id", 1)
+    post = a_post_on(db, output)
+    backup = tmp_path / "o.jsonl"
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_check(app, pilot, "outputs.execution_id")
+        await pilot.press("c")
+        app.screen.query_one(Input).value = str(backup)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")  # the offer needs its button: `y` does nothing
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.click("#confirm")
+        await wait_until(pilot, lambda: isinstance(app.screen, TypeCountScreen))
+        assert "and 1 rows that point at them" in status(screen)
+        await pilot.press("2", "enter")
+        await wait_until(pilot, lambda: "and 1 rows that pointed at them" in status(screen))
+    remaining = "SELECT COUNT(*) FROM {} WHERE id = :i"
+    assert scalar(db, remaining.format("outputs"), i=output) == 0
+    assert scalar(db, remaining.format("blog_posts"), i=post) == 0
+    assert backup.exists()
 
 
 async def test_a_read_only_profile_cannot_start_a_clean(db: Database) -> None:

@@ -429,7 +429,9 @@ class OrphanCheckScreen(AdminScreen):
             else:
                 self.start(self.run_clean(saved))
 
-        self.app.push_screen(TypeCountScreen(saved.rows, self.check), counted)
+        self.app.push_screen(
+            TypeCountScreen(saved.rows, self.check, saved.rows - len(saved.ids)), counted
+        )
 
     def offer_dependents(self, path: Path, found: orphans.Dependents) -> None:
         """A delete would change rows that are not orphans: name them, and offer to include
@@ -500,17 +502,23 @@ class TypeCountScreen(Dialog):
     BINDINGS = [Binding("escape", "dismiss(False)", "Cancel")]
     DEFAULT_CSS = "TypeCountScreen > Vertical { border: thick $error; }"
 
-    def __init__(self, count: int, check: orphans.Check) -> None:
+    def __init__(self, count: int, check: orphans.Check, dependents: int = 0) -> None:
         super().__init__()
         self.count = count
         self.check = check
+        self.dependents = dependents  # of the count: rows that point at the check's rows
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(
                 Text(
-                    f"{self.check.name}: {self.check.does}, {self.count:,} rows, in one "
-                    f"transaction. Type {self.count} to go on."
+                    f"{self.check.name}: {self.check.does}, {self.count:,} rows"
+                    + (
+                        f" (of them {self.dependents:,} that point at the others, included)"
+                        if self.dependents
+                        else ""
+                    )
+                    + f", in one transaction. Type {self.count} to go on."
                 )
             )
             yield Input(placeholder=str(self.count), id="typed")
