@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def installed_paths(python: Path) -> dict[str, str]:
+    """The install paths (purelib, platlib, ...) of another interpreter."""
+    code = "import json, sysconfig; print(json.dumps(sysconfig.get_paths()))"
+    done = subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout)
 
 
 def test_the_wheel_runs_a_query_from_its_installed_copy(tmp_path: Path) -> None:
@@ -31,8 +39,15 @@ def test_the_wheel_runs_a_query_from_its_installed_copy(tmp_path: Path) -> None:
     )
     (wheel,) = wheels.glob("adminui-*.whl")
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    venv.create(env_dir, with_pip=True)
     python, adminui = env_dir / "bin" / "python", env_dir / "bin" / "adminui"
+    # The dependencies come from the environment running the tests (a virtualenv or the bare
+    # interpreter: `system_site_packages` would see the base interpreter's, not a virtualenv's),
+    # as plain path entries: that environment's own .pth files, among them an editable
+    # install's, are not read, so adminui itself can only come from the wheel.
+    site_packages = installed_paths(python)["purelib"]
+    outer = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    Path(site_packages, "test-dependencies.pth").write_text("\n".join(sorted(outer)) + "\n")
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
         check=True,
