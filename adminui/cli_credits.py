@@ -1,8 +1,8 @@
 """The money commands: `adminui grant` and `adminui receipts pending|verify|refund`.
 
 Each write previews first, then asks (or takes `--yes`); with no terminal and no `--yes` it
-refuses. Steps go to stdout for a person, or to stderr when `--format json` keeps stdout for
-the one result object.
+refuses. Steps go to stdout for a person, or to stderr when `--format csv|json` keeps stdout for
+the result alone (one CSV record or one JSON object).
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def require_writable(session: Session) -> None:
 
 
 def _say(args: argparse.Namespace) -> Callable[[str], None]:
-    stream = sys.stderr if args.format == "json" else sys.stdout
+    stream = sys.stdout if args.format == "table" else sys.stderr
     return lambda line: print(line, file=stream)
 
 
@@ -170,8 +170,8 @@ def cmd_grant(args: argparse.Namespace, open_session: Opener) -> int:
         )
     else:
         say("✅ Verification successful")
-    if args.format == "json":
-        print(render_record({f: getattr(result, f) for f in GRANT_FIELDS}, "json"))
+    if args.format != "table":
+        print(render_record({f: getattr(result, f) for f in GRANT_FIELDS}, args.format))
     else:
         say(f"\n{RULE}\n✨ Credits granted successfully!\n")
         say(result.receipt_text())
@@ -198,8 +198,8 @@ def _describe(receipt: credits.ReceiptInfo) -> str:
 
 
 def _print_change(args: argparse.Namespace, change: credits.ReceiptChange, verb: str) -> None:
-    if args.format == "json":
-        print(render_record(change.record(), "json"))
+    if args.format != "table":
+        print(render_record(change.record(), args.format))
     else:
         print(f"✅ {change.describe(verb)}")
     if change.warning:

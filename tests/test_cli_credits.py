@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -248,3 +250,18 @@ def test_a_read_only_profile_refuses_writes(
     assert code == 1 and "read-only" in err
     assert scalar(db, RECEIPTS) == before
     assert main(["receipts", "pending", "--config", str(config)]) == 0
+
+
+def test_every_write_as_csv_is_one_record_and_nothing_else(db: Database, url: str, capsys) -> None:
+    """`--format csv` printed grant's step log (issue 14.2): stdout is data only, the steps
+    go to stderr."""
+    receipt = credits.pending_receipts(db)[0]
+    for argv, key in (
+        (["grant", an_email(db), "3", "2.50", "--ref", "BMC-CSV-1"], "receipt_id"),
+        (["receipts", "verify", receipt.id], "receipt_id"),
+        (["receipts", "refund", receipt.id, "--reason", "chargeback"], "receipt_id"),
+    ):
+        code, out, err = run(capsys, *argv, "--yes", "--format", "csv", "--url", url)
+        assert code == 0, err
+        [record] = list(csv.DictReader(io.StringIO(out)))
+        assert record[key] and "✅" not in out and "Step" not in out
