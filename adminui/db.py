@@ -384,6 +384,12 @@ class Database:
         row = self.one("transaction_status", xid=xid)
         return None if row is None else row["status"]
 
+    @property
+    def running(self) -> int:
+        """How many transactions are open right now (from any thread)."""
+        with self._lock:
+            return len(self._running)
+
     def cancel_running(self) -> int:
         """Stop every statement this Database is running, from any thread: PostgreSQL gets a
         cancel request (psycopg's cancel_safe, on a connection of its own), SQLite an interrupt.

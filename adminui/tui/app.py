@@ -27,8 +27,17 @@ class AdminApp(App[None]):
     TITLE = "adminui"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", tooltip="Leave adminui"),
-        # Before any screen's own Esc: a running query is stopped first (on the server too).
-        Binding("escape", "stop_queries", show=False, priority=True),
+        Binding("question_mark", "toggle_keys", "Keys", key_display="?", tooltip="Every key here"),
+        # Before any screen's own Esc, while a query runs (or the key panel is open): the query
+        # is stopped first, on the server too. Otherwise it steps aside (check_action), so the
+        # footer shows and Esc does what the screen says (back, clear, close).
+        Binding(
+            "escape",
+            "stop_queries",
+            "Stop query",
+            priority=True,
+            tooltip="Stop the running query (the server is asked to cancel it)",
+        ),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
@@ -72,12 +81,31 @@ class AdminApp(App[None]):
         ):
             yield SystemCommand(title, help_text, callback)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc is the app's only while a query runs or the key panel is open."""
+        if action == "stop_queries":
+            return self.db.running > 0 or self._keys_shown()
+        return True
+
+    def _keys_shown(self) -> bool:
+        return bool(self.screen.query("HelpPanel"))
+
+    def action_toggle_keys(self) -> None:
+        """`?` opens the panel of every key of the screen, and closes it again."""
+        if self._keys_shown():
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
     def action_stop_queries(self) -> None:
-        """Esc while a statement runs cancels it (the screen shows it stopped); otherwise Esc
-        goes on to the screen (back, clear, close)."""
-        if not self.db.cancel_running():
+        """Esc while a statement runs cancels it (the screen shows it stopped); with the key
+        panel open it closes the panel; otherwise Esc goes on to the screen."""
+        if self.db.cancel_running():
+            self.notify("Stopping the running query…")
+        elif self._keys_shown():
+            self.action_hide_help_panel()
+        else:
             raise SkipAction()
-        self.notify("Stopping the running query…")
 
     def action_user_lookup(self) -> None:
         """Back to the home screen, whatever is open."""

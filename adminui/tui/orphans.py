@@ -120,8 +120,10 @@ class OrphansScreen(AdminScreen):
         self.read_health()
 
     def action_show_tab(self, tab: str) -> None:
-        """Switch between the checks and the schema health."""
+        """Switch between the checks and the schema health, and put the focus on the tab's
+        table (else nothing has it until Tab is pressed twice)."""
         self.query_one(TabbedContent).active = tab
+        self.query_one("#counts" if tab == "checks" else "#keys", DataTable).focus()
 
     def action_scan(self, full: bool = False) -> None:
         """Count every check again (off the UI thread); `full`: also those a key enforces."""

@@ -22,6 +22,22 @@ if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
 
 
+class SearchInput(Input):
+    """The search box, with ↓ and Enter named in the footer (↓ moves into the results, Enter
+    opens the only match): an Input's own bindings for them are hidden."""
+
+    BINDINGS = [
+        Binding("down", "screen.focus_results", "Results", key_display="↓"),
+        Binding("enter", "submit", "Open", show=True),
+    ]
+
+
+class ResultsTable(DataTable):
+    """The results, with Enter named in the footer (it opens the user under the cursor)."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Open", show=True)]
+
+
 class UserLookupScreen(Screen[None]):
     """Search users by email, name, id prefix or BMC reference; Enter opens one."""
 
@@ -56,9 +72,9 @@ class UserLookupScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="Search email, name, user id or BMC reference", id="search")
+        yield SearchInput(placeholder="Search email, name, user id or BMC reference", id="search")
         yield Static("Loading the newest users…", id="status")
-        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield ResultsTable(id="results", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
