@@ -2,7 +2,8 @@
 chained by hash so that an edited, removed or inserted line shows.
 
 A write is recorded twice. Its **intent** line (who, what, where, the inputs, the ids it wrote, the
-totals before and after as read inside the transaction, the transaction's id) is appended and
+totals before and after as read inside the transaction, the transaction's id and its server's
+start time) is appended and
 fsynced *before* COMMIT: if it can't be written, the write is rolled back, so no committed write
 is ever without a line, whatever happens after (a crash, a stalled disk, a lost reply). Its
 **outcome** line follows: committed, rolled back, or unknown (the reply to COMMIT was lost and
@@ -78,6 +79,7 @@ def intent(
     before: dict[str, Any],
     after: dict[str, Any],
     xid: str | None,
+    server_started: str | None = None,
 ) -> Intent:
     """Append and fsync the intent line of a write about to be committed; AuditError if the
     log can't be written (the caller's transaction then rolls back)."""
@@ -94,6 +96,7 @@ def intent(
         "before": before,
         "after": after,
         "xid": xid,
+        "server_started": server_started,
     }
     try:
         path = _append(entry)

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -74,6 +75,15 @@ class ConnectionLostError(DatabaseError):
     """The connection broke during a statement; nothing of an open transaction was kept."""
 
 
+@dataclass(frozen=True)
+class TransactionMark:
+    """Which transaction a write was: its id, and when the server it ran on started (after a
+    crash the server may give a lost transaction's id to another one)."""
+
+    xid: str
+    server_started: str
+
+
 class Transaction:
     """One open transaction: runs vetted statements by name with bound parameters."""
 
@@ -104,11 +114,13 @@ class Transaction:
         """The DBAPI connection under this transaction (for cancelling and driver settings)."""
         return self._conn.connection.driver_connection
 
-    def transaction_id(self) -> str | None:
+    def transaction_id(self) -> TransactionMark | None:
         """This write transaction's id (PostgreSQL; None on SQLite), for the audit log's intent
         line: if the reply to COMMIT is lost, Database.transaction_status asks about it."""
         row = self.one("transaction_id")
-        return None if row is None or row["xid"] is None else str(row["xid"])
+        if row is None or row["xid"] is None:
+            return None
+        return TransactionMark(str(row["xid"]), str(row["server_started"]))
 
     def stream(self, name: str, /, **params: Any) -> Iterator[RowMapping]:
         """The rows of a statement as they arrive (a server-side cursor on PostgreSQL), for
@@ -224,6 +236,8 @@ class Database:
                 "connect_timeout": profile.connect_timeout,
                 "prepare_threshold": profile.prepare_threshold,
                 "application_name": "adminui",
+                # Whatever PGCLIENTENCODING or the database says: the driver speaks UTF-8.
+                "client_encoding": "utf8",
             }
             if profile.sslmode:
                 connect_args["sslmode"] = profile.sslmode
@@ -356,6 +370,15 @@ class Database:
                 if not committing:
                     raise
                 raise self._commit_failure(error, writable=writable) from None
+            except BaseException as error:
+                # Ctrl-C while COMMIT waited (on a slow disk, a synchronous standby): the driver
+                # cancels the wait, but the server may keep the commit. Not "nothing was done".
+                if committing and writable:
+                    raise OutcomeUnknownError(
+                        f"Interrupted while {self.profile.where} was committing; whether the "
+                        "change was committed is not known."
+                    ) from error
+                raise
             finally:
                 with self._lock:
                     self._running.discard(raw)
@@ -378,11 +401,14 @@ class Database:
             f"The database refused to commit: {self._detail(error)}; nothing was changed."
         )
 
-    def transaction_status(self, xid: str) -> str | None:
-        """'committed', 'aborted' or 'in progress' for a recent transaction id, asked on a new
-        connection (None: the database does not know it)."""
-        row = self.one("transaction_status", xid=xid)
-        return None if row is None else row["status"]
+    def transaction_status(self, mark: TransactionMark) -> str | None:
+        """'committed', 'aborted' or 'in progress' for a recent transaction, asked on a new
+        connection; 'restarted' when the server started again since (its status may then be
+        another transaction's); None: the database does not know it."""
+        row = self.one("transaction_status", xid=mark.xid)
+        if row is None:
+            return None
+        return "restarted" if row["server_started"] != mark.server_started else row["status"]
 
     @property
     def running(self) -> int:

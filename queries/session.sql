@@ -39,6 +39,10 @@ WHERE s.name OPERATOR(pg_catalog.=) 'search_path';
 -- jit: off. The app's statements run for milliseconds to a few seconds, where compiling costs
 -- more than it saves: JIT took 120-280 ms of a 450 ms payments summary, and turning it off took
 -- the whole orphan scan at 2M executions from 5.1 s to 4.2 s.
+-- DateStyle and IntervalStyle: the driver reads times in ISO form; a database or role setting
+-- (ALTER DATABASE ... SET DateStyle = 'SQL, DMY', or PGDATESTYLE) made every screen fail.
+-- synchronous_commit: never off, so a write reported committed survives a crash (a database
+-- set to off lost a grant the operator was shown); a stronger setting (remote_apply) is kept.
 -- mode: read
 -- params: schema, ms, plans
 SELECT pg_catalog.set_config(
@@ -49,19 +53,30 @@ SELECT pg_catalog.set_config(
          'statement_timeout', COALESCE(:ms, pg_catalog.current_setting('statement_timeout')), true),
        pg_catalog.set_config(
          'plan_cache_mode', COALESCE(:plans, pg_catalog.current_setting('plan_cache_mode')), true),
-       pg_catalog.set_config('jit', 'off', true);
+       pg_catalog.set_config('jit', 'off', true),
+       pg_catalog.set_config('DateStyle', 'ISO, MDY', true),
+       pg_catalog.set_config('IntervalStyle', 'postgres', true),
+       pg_catalog.set_config(
+         'synchronous_commit',
+         CASE pg_catalog.current_setting('synchronous_commit')
+           WHEN 'off' THEN 'on' ELSE pg_catalog.current_setting('synchronous_commit') END,
+         true);
 
 -- name: transaction_id
--- The id of the write transaction this runs in (assigning one if it has none yet), recorded in
--- the audit log's intent line before COMMIT: if the reply to COMMIT is lost, transaction_status
--- tells from any other connection whether it committed.
+-- The id of the write transaction this runs in (assigning one if it has none yet) and when the
+-- server started, recorded in the audit log's intent line before COMMIT: if the reply to COMMIT
+-- is lost, transaction_status tells from any other connection whether it committed. (After a
+-- crash the server may hand the same id to another transaction: the start time shows that.)
 -- mode: write
 -- params: none
-SELECT CAST(pg_catalog.pg_current_xact_id() AS text) AS xid;
+SELECT CAST(pg_catalog.pg_current_xact_id() AS text) AS xid,
+       CAST(pg_catalog.pg_postmaster_start_time() AS text) AS server_started;
 
 -- name: transaction_status
 -- Whether a recent transaction committed: 'committed', 'aborted' or 'in progress' (NULL when
--- the id is too old to know). PostgreSQL keeps this for exactly the lost-COMMIT-reply case.
+-- the id is too old to know), and when the server started. PostgreSQL keeps this for exactly the
+-- lost-COMMIT-reply case.
 -- mode: read
 -- params: xid
-SELECT pg_catalog.pg_xact_status(CAST(:xid AS xid8)) AS status;
+SELECT pg_catalog.pg_xact_status(CAST(:xid AS xid8)) AS status,
+       CAST(pg_catalog.pg_postmaster_start_time() AS text) AS server_started;

@@ -17,10 +17,10 @@ SELECT :schema AS search_path, :ms AS statement_timeout, :plans AS plan_cache_mo
 -- SQLite has no transaction ids (a commit there can't lose its reply: the file is local).
 -- mode: write
 -- params: none
-SELECT NULL AS xid;
+SELECT NULL AS xid, NULL AS server_started;
 
 -- name: transaction_status
 -- Nothing to look up on SQLite: always NULL (not known).
 -- mode: read
 -- params: xid
-SELECT CASE WHEN :xid IS NULL THEN NULL END AS status;
+SELECT CASE WHEN :xid IS NULL THEN NULL END AS status, NULL AS server_started;

@@ -183,7 +183,11 @@ class CommitCutter:
             if self.refuse:
                 client.close()
                 continue
-            link = _Link(self, client)
+            try:
+                link = _Link(self, client)
+            except OSError:  # the server is down: this client is refused, the next may not be
+                client.close()
+                continue
             self._links.append(link)
             threading.Thread(target=link.run, daemon=True).start()
 

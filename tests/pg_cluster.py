@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -92,6 +93,19 @@ class PgServer:
             text=True,
             user=self.owner,
         )
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server (`immediate`: as a crash does, without a checkpoint)."""
+        done = self.pg_ctl("-w", "-m", mode, "stop")
+        assert done.returncode == 0, done.stderr
+
+    def start(self) -> None:
+        """Start the server again with the options it last ran with."""
+        log = str(self.datadir.parent / "log")  # or the server holds pg_ctl's pipe open
+        command = shlex.split((self.datadir / "postmaster.opts").read_text())
+        options = " ".join(shlex.quote(o) for o in command[3:])  # after: postgres -D DATADIR
+        done = self.pg_ctl("-w", "-l", log, "-o", options, "start")
+        assert done.returncode == 0, done.stderr
 
 
 @contextmanager

@@ -5,7 +5,6 @@ and the server restarted under an open app. Nothing partial is ever written, not
 from __future__ import annotations
 
 import dataclasses
-import shlex
 import shutil
 import threading
 import time
@@ -265,13 +264,10 @@ async def test_a_server_gone_and_back_is_told_and_a_retry_works(pg_server, pg_db
     no traceback); once the server is back, typing again (a retry) works."""
     app = AdminApp(pg_db)
     word = needle(pg_db)
-    log = str(pg_server.datadir.parent / "log")  # or the server holds pg_ctl's pipe open
-    command = shlex.split((pg_server.datadir / "postmaster.opts").read_text())
-    options = " ".join(shlex.quote(o) for o in command[3:])  # after: postgres -D DATADIR
     async with app.run_test(size=(80, 24)) as pilot:
         status = app.screen.query_one("#status", Static)
         await wait_until(pilot, lambda: "Loading" not in shown(status))
-        assert pg_server.pg_ctl("-w", "-m", "fast", "stop").returncode == 0
+        pg_server.stop()
         try:
             await pilot.press(*word)
             # The last keystroke's search failed (an earlier one's error may still be shown
@@ -283,8 +279,7 @@ async def test_a_server_gone_and_back_is_told_and_a_retry_works(pg_server, pg_db
             assert f"127.0.0.1:{pg_server.port}" in told or "Lost the connection" in told
             assert told.count("\n") == 1 and "Traceback" not in told
         finally:
-            started = pg_server.pg_ctl("-w", "-l", log, "-o", options, "start")
-            assert started.returncode == 0, started.stderr
+            pg_server.start()
         await pilot.press("backspace", word[-1])  # the operator types again: a retry
         await wait_until(
             pilot, lambda: not status.has_class("error") and "Search" not in shown(status)

@@ -12,19 +12,21 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from adminui import audit
 from adminui.db import Database
 from adminui.errors import DatabaseError, OutcomeUnknownError
 from adminui.ops import backups, credits, orphans, writes
 from tests.commit_cutter import CommitCutter, commit_cutter
-from tests.conftest import PG_PASSWORD, run, scalar
-from tests.orphan_rows import plant, table_rows
+from tests.conftest import PG_PASSWORD, raw_engine, run, scalar
+from tests.orphan_rows import change, plant, table_rows
 
 OPERATOR = "jordan"
 PAID = "SELECT paid_credits_remaining FROM usage_tracking WHERE user_id = :u"
@@ -63,14 +65,14 @@ def test_a_grant_whose_commit_reply_is_lost_is_reported_committed(
     result = grant(proxied, user_id)
     assert cutter.cut.is_set()  # the reply really was lost
     assert result.warning and "lost while committing" in result.warning
-    assert "is committed" in result.warning
+    assert "committed (shown here)" in result.warning
     assert scalar(pg_db, PAID, u=user_id) == before + 5
     assert scalar(pg_db, "SELECT status FROM payment_receipts WHERE id = :i", i=result.receipt_id)
     [entry] = audit.writes()
     assert entry["ids"] == {"receipt_id": result.receipt_id} and entry["xid"]
     assert (entry["outcome"], entry["outcome_detail"]) == (
         "committed",
-        "reply to COMMIT lost; checked: committed",
+        "reply to COMMIT lost; checked: committed and read back",
     )
     # The operator, told it is done, does not retry; one who does is refused as a duplicate.
     with pytest.raises(Exception, match="already on 1 receipt"):
@@ -91,11 +93,11 @@ def test_verify_and_refund_whose_commit_reply_is_lost_are_reported_committed(
     )
     cutter.arm("cut")
     verified = credits.verify_receipt(proxied, receipt, OPERATOR)
-    assert cutter.cut.is_set() and verified.warning and "is committed" in verified.warning
+    assert cutter.cut.is_set() and verified.warning and "committed (shown here)" in verified.warning
     assert verified.receipt.status == "verified"  # read back on the new connection
     cutter.arm("cut")
     refunded = credits.refund_receipt(proxied, receipt, "chargeback", OPERATOR)
-    assert cutter.cut.is_set() and refunded.warning and "is committed" in refunded.warning
+    assert cutter.cut.is_set() and refunded.warning and "committed (shown here)" in refunded.warning
     status = "SELECT status FROM payment_receipts WHERE id = :i"
     assert scalar(pg_db, status, i=receipt) == "refunded"
     assert [(w["operation"], w["outcome"]) for w in audit.writes()] == [
@@ -112,7 +114,7 @@ def test_a_clean_whose_commit_reply_is_lost_is_reported_committed(
     saved = backups.backup(proxied, check, tmp_path / "b.jsonl")
     cutter.arm("cut")
     result = orphans.clean(proxied, saved, OPERATOR)
-    assert cutter.cut.is_set() and result.warning and "is committed" in result.warning
+    assert cutter.cut.is_set() and result.warning and "committed (shown here)" in result.warning
     assert result.acted_on == 3 and result.remaining == 0
     left = "SELECT COUNT(*) FROM ideas WHERE id = ANY(CAST(:ids AS uuid[]))"
     assert scalar(pg_db, left, ids=ids) == 0
@@ -124,14 +126,16 @@ def test_a_commit_that_never_reached_the_server_is_rolled_back_and_said_so(
     user_id = a_user(pg_db)
     before = table_rows(pg_db, "payment_receipts"), scalar(pg_db, PAID, u=user_id)
     cutter.arm("drop")
-    with pytest.raises(DatabaseError, match="rolled back: nothing was changed") as caught:
+    with pytest.raises(
+        DatabaseError, match=r"not committed \(rolled back\): nothing was changed"
+    ) as caught:
         grant(proxied, user_id)
     assert "can be tried again" in str(caught.value)
     assert (table_rows(pg_db, "payment_receipts"), scalar(pg_db, PAID, u=user_id)) == before
     [entry] = audit.writes()
     assert (entry["outcome"], entry["outcome_detail"]) == (
         "rolled back",
-        "reply to COMMIT lost; checked: aborted",
+        "reply to COMMIT lost; checked: rolled back",
     )
     assert grant(proxied, user_id).warning is None  # and the retry is a normal grant
 
@@ -177,7 +181,7 @@ def test_the_cli_reports_a_lost_commit_reply_as_done(
     )
     assert cutter.cut.is_set()
     assert code == 0, err
-    assert "Credits granted successfully" in out and "is committed" in err
+    assert "Credits granted successfully" in out and "committed (shown here)" in err
     count = "SELECT COUNT(*) FROM payment_receipts WHERE bmc_reference = 'BMC-CLI-LOST'"
     assert scalar(pg_db, count) == 1
 
@@ -225,3 +229,101 @@ def test_a_grant_killed_while_its_commit_is_on_the_wire_has_its_audit_line(
     [entry] = audit.writes(log)
     assert entry["ids"] == {"receipt_id": scalar(pg_db, receipt)} and entry["outcome"] is None
     assert [w["ids"] for w in audit.verify(log).open_writes] == [entry["ids"]]
+
+
+def test_a_lost_commit_then_a_crash_is_not_taken_for_another_transactions_commit(
+    pg_server, pg_db: Database, proxied: Database, cutter: CommitCutter
+) -> None:
+    """The grant's COMMIT never reaches the server, which then crashes: its transaction id was
+    never written, so the restarted server hands it to another client's transaction, whose
+    status is 'committed'. Asking the status alone, the grant was reported and audited as
+    committed with no receipt in the database; the restart is now seen and the receipt looked
+    up: not there, so not committed."""
+    user_id = a_user(pg_db)
+    before = scalar(pg_db, PAID, u=user_id)
+    change(pg_db, "CREATE TABLE traffic (n bigint)")
+    change(pg_db, "CHECKPOINT")
+    outcome: list[object] = []
+    cutter.arm("hold")
+    worker = threading.Thread(target=lambda: outcome.append(_attempt(proxied, user_id)))
+    worker.start()
+    try:
+        assert cutter.held.wait(30), "the grant never sent its COMMIT"
+        [intent] = audit.writes()
+        pg_server.stop("immediate")  # a crash: the held COMMIT never arrives
+    finally:
+        cutter.release()
+        pg_server.start()
+    engine = raw_engine(pg_db)
+    for _ in range(100):  # other clients' traffic, until one gets the grant's id
+        with engine.begin() as conn:
+            xid = int(conn.execute(text("SELECT pg_current_xact_id()::text")).scalar_one())
+            conn.execute(text("INSERT INTO traffic VALUES (:n)"), {"n": xid})
+        if xid >= int(intent["xid"]):
+            break
+    engine.dispose()
+    worker.join(60)
+    [error] = outcome
+    assert isinstance(error, DatabaseError) and "not committed (not in the database)" in str(error)
+    count = "SELECT COUNT(*) FROM payment_receipts WHERE bmc_reference = 'BMC-LOST-1'"
+    assert (scalar(pg_db, count), scalar(pg_db, PAID, u=user_id)) == (0, before)
+    [entry] = audit.writes()
+    assert (entry["outcome"], entry["outcome_detail"]) == (
+        "rolled back",
+        "reply to COMMIT lost; checked: not in the database",
+    )
+
+
+def _attempt(db: Database, user_id: str) -> object:
+    try:
+        return grant(db, user_id)
+    except Exception as error:  # handed to the test
+        return error
+
+
+def test_ctrl_c_while_commit_waits_is_settled_not_called_rolled_back(
+    pg_server, pg_db: Database
+) -> None:
+    """COMMIT waits (for a synchronous standby that is down; a slow disk does the same) and the
+    operator presses Ctrl-C: the driver cancels the wait, PostgreSQL keeps the commit. It was
+    audited 'rolled back' and the CLI said nothing was done; now it is asked and reported."""
+    email = str(scalar(pg_db, "SELECT email FROM users ORDER BY email LIMIT 1"))
+    url = pg_db.profile.url.set(password=PG_PASSWORD).render_as_string(hide_password=False)
+    pg_server.psql("ALTER SYSTEM SET synchronous_standby_names = 'standby_that_is_down'")
+    pg_server.psql("SELECT pg_reload_conf()")
+    try:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from adminui.cli import main; raise SystemExit(main())",
+                "grant",
+                email,
+                "5",
+                "5.00",
+                "--ref",
+                "BMC-CTRL-C",
+                "--yes",
+                "--url",
+                url,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'"
+        deadline = time.monotonic() + 30
+        while not scalar(pg_db, waiting):
+            assert child.poll() is None and time.monotonic() < deadline, "no COMMIT waited"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+    finally:
+        pg_server.psql("ALTER SYSTEM RESET synchronous_standby_names")
+        pg_server.psql("SELECT pg_reload_conf()")
+    committed = "SELECT status FROM payment_receipts WHERE bmc_reference = 'BMC-CTRL-C'"
+    assert scalar(pg_db, committed) == "verified"
+    assert child.returncode == 0, err
+    assert "Credits granted successfully" in out and "committed (shown here)" in err
+    [entry] = audit.writes()
+    assert entry["outcome"] == "committed"

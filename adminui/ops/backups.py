@@ -349,9 +349,7 @@ def restore(
             {"restored": restored, "refused": refused[:1000], "money": money},
         )
 
-    result, warning = audited_write(
-        db, operator, f"orphans.restore {check.name}", body, lambda _db, done: done
-    )
+    result, warning = audited_write(db, operator, f"orphans.restore {check.name}", body, None)
     return replace(result, warning=warning)
 
 

@@ -328,15 +328,22 @@ def grant_credits(
         operator,
         "grant",
         body,
-        lambda db, done: _grant_result(
-            get_receipt(db, done.receipt_id),
-            done.email,
-            done.previous_total,
-            done.new_total,
-            fallback=done.verified_at,
-        ),
+        _reread_grant,
     )
     return result if warning is None else replace(result, warning=warning)
+
+
+def _reread_grant(db: Database, done: GrantResult) -> GrantResult | None:
+    """A grant read back by its receipt's id (None: the receipt is not there)."""
+    try:
+        receipt = get_receipt(db, done.receipt_id)
+    except NotFoundError:
+        return None
+    if receipt.bmc_reference != done.bmc_reference or receipt.user_id != done.user_id:
+        return None
+    return _grant_result(
+        receipt, done.email, done.previous_total, done.new_total, fallback=done.verified_at
+    )
 
 
 def _grant_result(
@@ -528,9 +535,21 @@ def verify_receipt(
     return replace(change, warning=warning)
 
 
-def _reread_receipt(db: Database, change: ReceiptChange) -> ReceiptChange:
-    """A verify's or refund's result with the receipt read back on a new connection."""
-    return replace(change, receipt=get_receipt(db, change.receipt.id))
+def _reread_receipt(db: Database, change: ReceiptChange) -> ReceiptChange | None:
+    """A verify or refund read back on a new connection: the receipt as this write left it
+    (status, notes, who and when), or None when it is not so (the write is not there)."""
+    try:
+        receipt = get_receipt(db, change.receipt.id)
+    except NotFoundError:
+        return None
+    ours = change.receipt
+    same = (receipt.status, receipt.notes, receipt.verified_by, receipt.verified_at) == (
+        ours.status,
+        ours.notes,
+        ours.verified_by,
+        ours.verified_at,
+    )
+    return replace(change, receipt=receipt) if same else None
 
 
 @dataclass(frozen=True)

@@ -378,9 +378,7 @@ def clean(
         )
 
     try:
-        result, warning = audited_write(
-            db, operator, f"orphans.clean {check.name}", body, lambda _db, done: done
-        )
+        result, warning = audited_write(db, operator, f"orphans.clean {check.name}", body, None)
     except AdminError as error:
         error.args = (f"{error} The backup {saved.path} stays (delete it if not needed).",)
         raise

@@ -7,11 +7,13 @@ Every write of the ops layer goes through `audited_write`, which keeps the safet
   wrote; then the transaction's id is read and the audit **intent** line is fsynced, *before*
   COMMIT (a log that can't be written rolls the write back);
 - after COMMIT the **outcome** line: committed, or rolled back (with why);
-- if the connection is lost while committing, the outcome is not guessed: the transaction's
-  status is asked on a new connection (PostgreSQL's pg_xact_status, retried while the database
-  is away, for up to SETTLE_SECONDS), the write is looked up, and the operator is told what the
-  database holds. Only when it can't be asked is the outcome reported as unknown (exit 3), with
-  the ids to check.
+- if the connection is lost while committing (or Ctrl-C stops the wait), the outcome is not
+  guessed: the transaction's status is asked on a new connection (PostgreSQL's pg_xact_status,
+  retried while the database is away, for up to SETTLE_SECONDS) and the write is looked up by
+  its ids. If the server restarted since (a crash, a failover), the status may be another
+  transaction's, which got the lost one's id: then only the look-up counts. Committed is said
+  when the database shows the write; rolled back only when its status says so, or when after a
+  restart the write is not there; anything else is an unknown outcome (exit 3), with the ids.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from adminui import audit
-from adminui.db import Database, Transaction
-from adminui.errors import AdminError, DatabaseError, OutcomeUnknownError, SetupError
+from adminui.db import Database, Transaction, TransactionMark
+from adminui.errors import DatabaseError, OutcomeUnknownError, SetupError
 
 Result = TypeVar("Result")
 # How long a lost COMMIT is asked about before its outcome is reported as unknown.
 SETTLE_SECONDS = 30.0
 _POLL_SECONDS = (0.2, 0.5, 1.0, 2.0)
+# Reads a write back by its ids on a new connection: its result as stored, or None if absent.
+LookUp = Callable[[Database, Result], Result | None]
 
 
 @dataclass(frozen=True)
@@ -48,16 +52,17 @@ def audited_write(
     operator: str,
     operation: str,
     body: Callable[[Transaction], Written[Result]],
-    look_up: Callable[[Database, Result], Result],
+    look_up: LookUp[Result] | None,
 ) -> tuple[Result, str | None]:
     """Run `body` in one write transaction with its audit lines; the result and a warning for
-    the operator (None when all went as planned). `look_up` reads the result back on a new
-    connection after a lost COMMIT reply found the write committed."""
+    the operator (None when all went as planned). `look_up` reads the write back on a new
+    connection after a lost COMMIT reply: the result as the database holds it, or None when
+    the write is not there (no look_up: the write can't be read back by its ids)."""
     started: audit.Intent | None = None
     try:
         with db.write() as tx:
             written = body(tx)
-            xid = tx.transaction_id()
+            mark = tx.transaction_id()
             started = audit.intent(
                 db.profile,
                 operator,
@@ -66,11 +71,12 @@ def audited_write(
                 ids=written.ids,
                 before=written.before,
                 after=written.after,
-                xid=xid,
+                xid=mark.xid if mark else None,
+                server_started=mark.server_started if mark else None,
             )
     except OutcomeUnknownError:
         assert started is not None  # only COMMIT raises it, after the intent line
-        return _settle(db, started, written, xid, look_up)
+        return _settle(db, started, written, mark, look_up)
     except BaseException as error:
         if started is not None:  # the intent is on disk: say it did not happen
             audit.outcome(started, "rolled back", str(error) or type(error).__name__)
@@ -82,49 +88,68 @@ def _settle(
     db: Database,
     started: audit.Intent,
     written: Written[Result],
-    xid: str | None,
-    look_up: Callable[[Database, Result], Result],
+    mark: TransactionMark | None,
+    look_up: LookUp[Result] | None,
 ) -> tuple[Result, str | None]:
     """After a lost COMMIT reply: ask the database what became of the transaction."""
-    status = _ask_status(db, xid)
-    where = db.profile.where
-    if status == "committed":
-        try:
-            result = look_up(db, written.result)
-        except AdminError:  # committed is known; the read-back is a courtesy
-            result = written.result
-        warning = audit.outcome(started, "committed", "reply to COMMIT lost; checked: committed")
+    status = _ask_status(db, mark)
+    found, seen = _read_back(db, written.result, look_up, status)
+    where, operation = db.profile.where, started.operation
+    if found is not None:
+        warning = audit.outcome(started, "committed", f"reply to COMMIT lost; checked: {seen}")
         told = (
             f"The connection to {where} was lost while committing; asked again on a new "
-            f"connection, the database says the {started.operation} is committed (shown here)."
+            f"connection, the database shows the {operation} committed (shown here)."
         )
-        return result, told if warning is None else f"{told} {warning}"
-    if status == "aborted":
-        audit.outcome(started, "rolled back", "reply to COMMIT lost; checked: aborted")
+        return found, told if warning is None else f"{told} {warning}"
+    if status == "aborted" or (status == "restarted" and seen == "not in the database"):
+        audit.outcome(started, "rolled back", f"reply to COMMIT lost; checked: {seen}")
         raise DatabaseError(
             f"The connection to {where} was lost while committing; asked again, the database "
-            f"says the transaction was rolled back: nothing was changed, the {started.operation} "
-            "can be tried again."
+            f"shows it was not committed ({seen}): nothing was changed, the {operation} can be "
+            "tried again."
         )
-    audit.outcome(started, "unknown", f"reply to COMMIT lost; status not known ({status})")
+    audit.outcome(started, "unknown", f"reply to COMMIT lost; checked: {seen}")
     ids = ", ".join(f"{key} {value}" for key, value in written.ids.items() if value)
     raise OutcomeUnknownError(
         f"The connection to {where} was lost while committing, and the database could not "
-        f"tell since: the {started.operation} ({ids}; transaction {xid}) may or may not be "
-        "committed. Look it up before trying again; the audit log has its intent line."
+        f"tell ({seen}): the {operation} ({ids}; transaction {mark.xid if mark else None}) may "
+        "or may not be committed. Look it up before trying again; the audit log has its intent "
+        "line."
     )
 
 
-def _ask_status(db: Database, xid: str | None) -> str | None:
+def _read_back(
+    db: Database, result: Result, look_up: LookUp[Result] | None, status: str | None
+) -> tuple[Result | None, str]:
+    """The write as the database shows it (None: not shown), and what was seen, in words."""
+    if status == "committed" and look_up is None:
+        return result, "committed"  # the same server: the id is this transaction's
+    if status not in ("committed", "restarted") or look_up is None:
+        return None, {"aborted": "rolled back", "restarted": "server restarted"}.get(
+            str(status), f"status {status}"
+        )
+    try:
+        found = look_up(db, result)
+    except Exception as error:  # the database can't show it: the outcome stays unknown
+        return None, f"status {status}; could not read the write back ({error})"
+    if found is not None:
+        return found, "committed and read back" if status == "committed" else "read back"
+    if status == "restarted":
+        return None, "not in the database"
+    return None, "said committed, yet not in the database"
+
+
+def _ask_status(db: Database, mark: TransactionMark | None) -> str | None:
     """The transaction's status, asked until it is known or SETTLE_SECONDS pass (the database
     may be restarting, or the old connection's backend still finishing its COMMIT)."""
-    if xid is None:
+    if mark is None:
         return None
     deadline = time.monotonic() + SETTLE_SECONDS
     pauses = iter(_POLL_SECONDS)
     while True:
         try:
-            status = db.transaction_status(xid)
+            status = db.transaction_status(mark)
         except (DatabaseError, SetupError):
             status = "in progress"  # the database is away: ask again
         if status != "in progress":
