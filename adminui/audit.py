@@ -143,8 +143,15 @@ def _append(entry: dict[str, Any]) -> Path:
         stamped["time"] = datetime.now(UTC).isoformat()
         text = json.dumps(json_value(stamped), ensure_ascii=False, sort_keys=True)
         # A torn last line (a crash mid-append) is closed off, not continued: verify names it.
-        os.write(fd, (b"\n" if torn else b"") + text.encode() + b"\n")
-        os.fsync(fd)
+        data = (b"\n" if torn else b"") + text.encode() + b"\n"
+        try:
+            written = 0
+            while written < len(data):  # a nearly full disk writes what fits
+                written += os.write(fd, data[written:])
+            os.fsync(fd)
+        except OSError:
+            os.ftruncate(fd, size)  # never half a line: the log stays as it was
+            raise
     finally:
         os.close(fd)  # releases the lock
     if size == 0:

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from adminui import audit
 from adminui.config import Profile, normalize_url
-from tests.conftest import run
+from tests.conftest import PG_PASSWORD, raw_engine, run
 
 PROFILE = Profile(name="test", url=normalize_url("sqlite:///x.sqlite", "test"))
 
@@ -133,3 +137,49 @@ def test_an_intent_without_outcome_is_listed_to_look_up(log: Path, capsys) -> No
     assert code == 0
     [listed] = [line for line in out.splitlines() if "r-open" in line]
     assert "refund" in listed and "4242" in listed and "no outcome recorded" in listed
+
+
+def test_a_disk_that_fills_mid_line_rolls_the_write_back_and_leaves_no_half_line(
+    pg_db, tmp_path: Path
+) -> None:
+    """A nearly full disk (RLIMIT_FSIZE, in a process of its own) writes part of the intent
+    line: the short write was taken for a whole one, the grant committed, and its only record
+    was half a line. Now: the log is cut back and the grant rolled back."""
+    log = tmp_path / "audit.jsonl"
+    url = pg_db.profile.url.set(password=PG_PASSWORD).render_as_string(hide_password=False)
+    script = f"""
+import os, resource, signal
+from adminui.connect import open_session
+from adminui.ops import credits
+session = open_session(config=None, profile=None, url={url!r}, interactive=False)
+user = credits.pending_receipts(session.db)[0].user_id
+grant = lambda ref: credits.grant_credits(
+    session.db, user, credits.parse_grant(1, "1.00", ref, max_credits=10), "jordan")
+grant("BMC-FULL-0")
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (os.path.getsize({str(log)!r}) + 120,) * 2)
+try:
+    grant("BMC-FULL-1")
+except Exception as error:
+    print(type(error).__name__, error)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, audit.AUDIT_ENV: str(log)},
+        timeout=60,
+    )
+    assert done.stdout.startswith("AuditError") and "rolled back" in done.stdout, done.stderr
+    refs = "SELECT bmc_reference FROM payment_receipts WHERE bmc_reference LIKE 'BMC-FULL-%'"
+    assert [r[0] for r in table_rows_of(pg_db, refs)] == ["BMC-FULL-0"]
+    found = audit.verify(log)
+    assert found.broken is None and found.lines == 2 and not found.open_writes
+
+
+def table_rows_of(db, sql: str) -> list[tuple]:
+    engine = raw_engine(db)
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(text(sql))]
+    engine.dispose()
+    return rows
