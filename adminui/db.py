@@ -27,6 +27,7 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, RowMapping, create_engine, event
 from sqlalchemy import exc as sa_exc
 
+from adminui import fold
 from adminui.config import Profile
 from adminui.errors import (
     DatabaseError,
@@ -169,15 +170,6 @@ class Transaction:
             return conn.execute(statement.clause, params)
 
 
-def _unicode_lower(value: Any) -> Any:
-    """SQLite's lower(), as PostgreSQL's folds: each character by itself to one character (the
-    simple case mapping). Python's str.lower maps `İ` to two characters and a word-final `Σ` to
-    `ς`, so a key it builds is not the key the database compares."""
-    if not isinstance(value, str):
-        return value
-    return "".join(char.lower()[0] for char in value)
-
-
 def _sqlite_values(params: Mapping[str, Any]) -> dict[str, Any]:
     """Bind values the way the SQLite schema stores them (see adminui/schema/sqlite.sql)."""
     return {key: _sqlite_value(value) for key, value in params.items()}
@@ -258,8 +250,9 @@ class Database:
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             # Let SQLAlchemy's begin event, not the sqlite3 module, decide where transactions start.
             dbapi_conn.isolation_level = None
-            # SQLite's own lower() folds ASCII only; fold Unicode, as PostgreSQL does.
-            dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
+            # SQLite's own lower() folds ASCII only: the vetted statements fold with this one,
+            # as PostgreSQL folds, leaving the built-in to the product's indexes (fold.py).
+            dbapi_conn.create_function(fold.SQLITE_NAME, 1, fold.fold, deterministic=True)
             for pragma in _SQLITE_SETUP if foreign_keys else _SQLITE_SETUP[1:]:
                 dbapi_conn.execute(pragma)
             if query_only:

@@ -23,3 +23,15 @@ SELECT pr.id, pr.user_id, pr.amount_usd, pr.credits_purchased, pr.bmc_reference,
        pr.status
 FROM payment_receipts pr
 WHERE pr.id = :receipt_id;
+
+-- name: receipts_by_reference
+-- Every receipt, of any user, whose bmc_reference is the given reference once both are folded
+-- the same way (trimmed; adminui_fold, the connection's lower-casing as PostgreSQL's lower).
+-- mode: read
+-- params: reference
+SELECT pr.id, pr.user_id, u.email, pr.amount_usd, pr.credits_purchased, pr.bmc_reference,
+       pr.status, pr.created_at
+FROM payment_receipts pr
+LEFT JOIN users u ON u.id = pr.user_id
+WHERE adminui_fold(trim(pr.bmc_reference)) = adminui_fold(trim(:reference))
+ORDER BY pr.created_at, pr.id;

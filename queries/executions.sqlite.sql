@@ -13,7 +13,7 @@ FROM (
   WHERE (:status IS NULL OR e.status = :status)
     AND (:step IS NULL OR e.error_step = :step)
     AND (:email IS NULL
-         OR e.user_id IN (SELECT m.id FROM users m WHERE lower(m.email) = lower(:email)))
+         OR e.user_id IN (SELECT m.id FROM users m WHERE adminui_fold(m.email) = adminui_fold(:email)))
     AND (:since IS NULL OR e.started_at >= :since)
     AND (:until IS NULL OR e.started_at < :until)
     AND (:after_started IS NULL OR (e.started_at, e.id) < (:after_started, :after_id))
@@ -71,7 +71,7 @@ FROM (
   WHERE (:status IS NULL OR e.status = :status)
     AND (:step IS NULL OR e.error_step = :step)
     AND (:email IS NULL
-         OR e.user_id IN (SELECT m.id FROM users m WHERE lower(m.email) = lower(:email)))
+         OR e.user_id IN (SELECT m.id FROM users m WHERE adminui_fold(m.email) = adminui_fold(:email)))
     AND (:since IS NULL OR e.started_at >= :since)
     AND (:until IS NULL OR e.started_at < :until)
     AND (:top_started IS NULL OR (e.started_at, e.id) > (:top_started, :top_id))

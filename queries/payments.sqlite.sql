@@ -68,8 +68,8 @@ FROM (
     AND (:since IS NULL OR pr.created_at >= :since)
     AND (:until IS NULL OR pr.created_at < :until)
     AND (:pattern IS NULL
-         OR lower(pr.bmc_reference) LIKE :pattern ESCAPE '\'
-         OR pr.user_id IN (SELECT e.id FROM users e WHERE lower(e.email) LIKE :pattern ESCAPE '\'))
+         OR adminui_fold(pr.bmc_reference) LIKE :pattern ESCAPE '\'
+         OR pr.user_id IN (SELECT e.id FROM users e WHERE adminui_fold(e.email) LIKE :pattern ESCAPE '\'))
     AND (:after_created IS NULL OR (pr.created_at, pr.id) < (:after_created, :after_id))
   ORDER BY pr.created_at DESC, pr.id DESC
   LIMIT :limit

@@ -88,3 +88,27 @@ def test_operators_racing_with_one_reference_in_different_cases_make_one_receipt
     assert all(isinstance(o, InputError) for o in outcomes if o is not granted[0])
     folded = "SELECT COUNT(*) FROM payment_receipts WHERE lower(bmc_reference) = 'rel-i-race'"
     assert scalar(pg_db, folded) == 1
+
+
+def test_a_product_index_on_lower_is_neither_missed_nor_corrupted(sqlite_db: Database) -> None:
+    """adminui replaced SQLite's lower() on its connections: an expression index of the
+    product on lower(trim(bmc_reference)) then answered the duplicate check with the product's
+    keys (0 duplicates for the identical reference: a double grant), and adminui's insert
+    stored its own keys in that index (integrity_check: row missing from index)."""
+    change(
+        sqlite_db,
+        "CREATE INDEX receipts_ref_key ON payment_receipts (lower(trim(bmc_reference)))",
+    )
+    receipt = str(scalar(sqlite_db, "SELECT id FROM payment_receipts LIMIT 1"))
+    change(
+        sqlite_db,
+        "UPDATE payment_receipts SET bmc_reference = 'BMC-ÉTÉ-1' WHERE id = :i",
+        i=receipt,
+    )
+    user_id = a_user(sqlite_db)
+    parsed = credits.parse_grant(5, "5.00", "BMC-ÉTÉ-1", max_credits=10_000)
+    assert [d.id for d in credits.preview_grant(sqlite_db, user_id, parsed).duplicates] == [receipt]
+    with pytest.raises(InputError, match="already on 1 receipt"):
+        credits.grant_credits(sqlite_db, user_id, parsed, "jordan")
+    grant(sqlite_db, user_id, "BMC-ÅNGSTRÖM-2")
+    assert scalar(sqlite_db, "PRAGMA integrity_check") == "ok"

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from adminui.errors import InputError
+from adminui.fold import fold
 
 CENT = Decimal("0.01")
 MAX_SEARCH = 1000  # characters of search text
@@ -61,5 +62,5 @@ def like_pattern(text: str) -> str:
     and no email, name or reference is that long)."""
     if len(text) > MAX_SEARCH:
         raise InputError("search", f"at most {MAX_SEARCH:,} characters")
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
