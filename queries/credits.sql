@@ -6,10 +6,14 @@
 -- both pass the duplicate check (PostgreSQL advisory lock). The key is the reference as the
 -- database folds it, lower(trim(...)): the very expression receipts_by_reference compares (and
 -- the recommended index holds), so the lock and the duplicate check can't disagree on what is
--- the same reference (Python's str.lower folds `İ` and a final `Σ` otherwise).
+-- the same reference (Python's str.lower folds `İ` and a final `Σ` otherwise). Qualified, with
+-- the seed cast to bigint: an integer literal would let a hashtextextended(text, integer) of
+-- the product schema match better than pg_catalog's (text, bigint), pinned path or not, and
+-- answer every grant with its own key and code.
 -- mode: write
 -- params: reference
-SELECT pg_advisory_xact_lock(hashtextextended(lower(trim(CAST(:reference AS text))), 0));
+SELECT pg_catalog.pg_advisory_xact_lock(
+         pg_catalog.hashtextextended(lower(trim(CAST(:reference AS text))), CAST(0 AS bigint)));
 
 -- name: receipts_by_reference
 -- Every receipt, of any user, whose bmc_reference is the given reference once both are folded

@@ -11,6 +11,7 @@ whose str.lower differs from PostgreSQL's lower for `İ` or a final `Σ`).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -175,6 +176,25 @@ def parse_amount(value: str | Decimal) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
+def _plain_reference(reference: str) -> str:
+    """A reference as typed by a person: text whose characters look like what they are. Two
+    references that only look the same (a zero-width space, a byte-order mark, a soft hyphen, a
+    decomposed or full-width letter) are different keys to the database, so a second grant of
+    one payment would pass the duplicate check: such characters are refused, named."""
+    for char in reference:
+        name = unicodedata.name(char, f"U+{ord(char):04X}")
+        if unicodedata.category(char) == "Cf":
+            raise InputError("bmc_reference", f"holds an invisible character ({name}); retype it")
+        if unicodedata.normalize("NFKC", char) != char or unicodedata.combining(char):
+            raise InputError(
+                "bmc_reference",
+                f"holds {name}, which looks like other text (write the plain letters or digits)",
+            )
+    if unicodedata.normalize("NFKC", reference) != reference:
+        raise InputError("bmc_reference", "is not in plain form; retype it")
+    return reference
+
+
 def parse_grant(
     credits: str | int,
     amount_usd: str | Decimal,
@@ -195,7 +215,7 @@ def parse_grant(
     return GrantInput(
         credits=parse_credits(credits, max_credits),
         amount_usd=parse_amount(amount_usd),
-        reference=ref,
+        reference=_plain_reference(ref),
         notes=_text("notes", notes, MAX_NOTES, multiline=True),
         override_reason=_text("override reason", override_reason, MAX_REASON),
     )
