@@ -193,29 +193,40 @@ def _fsync_dir(path: Path) -> None:
 @dataclass
 class Verified:
     """What `verify` found: the first broken line (None: the chain holds), the head hash, lines
-    written before the chain began, and writes whose outcome was never recorded."""
+    written before the chain began, and the writes of the chained lines up to any break (each
+    its intent with `outcome` and `outcome_detail`; `outcome` None while none is recorded)."""
 
     path: Path
     lines: int = 0
     unchained: int = 0
     broken: str | None = None
     head: str = GENESIS
-    open_writes: list[dict[str, Any]] = field(default_factory=list)
-    unknown: list[dict[str, Any]] = field(default_factory=list)
+    writes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def open_writes(self) -> list[dict[str, Any]]:
+        """Writes whose outcome was never recorded (a crash, a log that stopped taking lines)."""
+        return [write for write in self.writes if write["outcome"] is None]
+
+    @property
+    def unknown(self) -> list[dict[str, Any]]:
+        """Writes whose COMMIT reply was lost and whose outcome the database could not tell."""
+        return [write for write in self.writes if write["outcome"] == "unknown"]
 
 
 def verify(path: Path | None = None) -> Verified:
-    """Check the chain line by line; stop at the first line that breaks it, naming it."""
+    """Check the chain line by line; stop at the first line that breaks it, naming it. Only
+    chained lines count as writes: a line without `prev` is trusted nowhere."""
     path = path or audit_path()
     found = Verified(path)
-    intents: dict[str, dict[str, Any]] = {}
+    merged: dict[str, dict[str, Any]] = {}
     prev: bytes | None = None
     for number, line in enumerate(_raw_lines(path), start=1):
         found.lines = number
         entry = _record(line)
         if entry is None:
             found.broken = f"line {number} is not a complete JSON record (a torn or edited line)"
-            return found
+            break
         expected = GENESIS if prev is None else line_hash(prev)
         if "prev" not in entry and found.lines - 1 == found.unchained:
             found.unchained += 1  # written before the chain existed
@@ -226,36 +237,27 @@ def verify(path: Path | None = None) -> Verified:
                 if number > 1
                 else "line 1 does not start a chain: lines before it were removed"
             )
-            return found
+            break
+        else:
+            _merge(merged, entry)
         prev = line
-        if entry.get("entry") == "intent":
-            intents[str(entry.get("write"))] = entry
-        elif entry.get("entry") == "outcome":
-            started = intents.pop(str(entry.get("write")), None)
-            if started is not None and entry.get("outcome") == "unknown":
-                found.unknown.append({**started, "line": number})
     found.head = GENESIS if prev is None else line_hash(prev)
-    found.open_writes = list(intents.values())
+    found.writes = list(merged.values())
     return found
 
 
+def _merge(merged: dict[str, dict[str, Any]], entry: dict[str, Any]) -> None:
+    """Add one chained line to the writes: an intent starts one, an outcome ends it."""
+    write = str(entry.get("write"))
+    if entry.get("entry") == "intent":
+        merged[write] = {**entry, "outcome": None, "outcome_detail": None}
+    elif entry.get("entry") == "outcome" and write in merged:
+        merged[write].update(outcome=entry.get("outcome"), outcome_detail=entry.get("detail"))
+
+
 def writes(path: Path | None = None) -> list[dict[str, Any]]:
-    """Every write of the log as one record: its intent with `outcome` (None while open) and
-    `outcome_detail` from its outcome line; lines before the chain as they are."""
-    merged: dict[str, dict[str, Any]] = {}
-    for line in _raw_lines(path or audit_path()):
-        entry = _record(line)
-        if entry is None:
-            continue
-        if entry.get("entry") == "intent":
-            merged[str(entry["write"])] = {**entry, "outcome": None, "outcome_detail": None}
-        elif entry.get("entry") == "outcome" and str(entry.get("write")) in merged:
-            merged[str(entry["write"])].update(
-                outcome=entry.get("outcome"), outcome_detail=entry.get("detail")
-            )
-        elif "entry" not in entry:
-            merged[f"line-{len(merged)}"] = {**entry, "outcome": "committed"}
-    return list(merged.values())
+    """The writes of the log's chained lines, up to any break (see Verified.writes)."""
+    return verify(path).writes
 
 
 def _raw_lines(path: Path) -> Iterator[bytes]:

@@ -161,10 +161,12 @@ def cmd_clean(args: argparse.Namespace, open_session: Opener) -> int:
     also = ""
     if result.dependents_acted_on:
         also = f" and {result.dependents_acted_on} rows that pointed at them"
-    print(
-        f"Done: {result.acted_on} rows ({check.does}){also}; {result.remaining} {check.finds} "
-        f"remain. Backup: {result.backup}"
+    left = (
+        f"{result.remaining} {check.finds} remain"
+        if result.remaining is not None
+        else "the count of what remains could not be read"
     )
+    print(f"Done: {result.acted_on} rows ({check.does}){also}; {left}. Backup: {result.backup}")
     if result.warning:
         print(f"adminui: {result.warning}", file=sys.stderr)
     return 0

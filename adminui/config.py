@@ -166,8 +166,10 @@ def normalize_url(raw: str, where: str) -> URL:
     outside = [key for key in url.query if key.lower() in OUTSIDE_SETTINGS]
     if url.get_backend_name() == "postgresql" and outside:
         raise SetupError(f"{where} {OUTSIDE_SETTINGS[outside[0].lower()]}")
-    if url.get_backend_name() == "sqlite" and url.database and url.database.startswith("~"):
-        url = url.set(database=str(Path(url.database).expanduser()))
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        # The file's full path: it is the database's identity in messages, the audit log and
+        # backups (a relative one would name another file from another directory).
+        url = url.set(database=str(Path(url.database).expanduser().resolve()))
     if url.get_backend_name() not in ("postgresql", "sqlite"):
         raise SetupError(
             f"{where} names a {url.get_backend_name()} database; only PostgreSQL "

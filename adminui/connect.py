@@ -50,7 +50,7 @@ def open_session(
 
 def sqlite_profile(path: Path) -> Profile:
     """A profile for a SQLite file (any characters in its path)."""
-    return Profile(name="demo", url=URL.create("sqlite", database=str(path)))
+    return Profile(name="demo", url=URL.create("sqlite", database=str(path.resolve())))
 
 
 def default_demo_path() -> Path:

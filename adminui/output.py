@@ -27,9 +27,13 @@ _CONTROL = {i: f"\\x{i:02x}" for i in (*range(32), *range(127, 160))} | {
     13: "\\r",
 }
 # What a terminal acts on instead of showing: C0 controls but newline and tab (CR too: it moves
-# back over the line), DEL and C1; and lone surrogates (undecodable bytes), which can't be
-# written at all.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# back over the line), DEL and C1; lone surrogates (undecodable bytes), which can't be written at
+# all; and the invisible characters that reorder or hide text, so that a preview can't show one
+# thing and mean another (bidi embeddings, overrides and isolates, marks, zero-width ones).
+_UNSAFE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff"
+    r"\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
 
 
 def json_value(value: Any) -> Any:

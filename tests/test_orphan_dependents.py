@@ -7,6 +7,7 @@ restored with it."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from adminui.db import Database
 from adminui.errors import AdminError, DatabaseError
 from adminui.ops import backups, orphans
 from adminui.schema import expected_foreign_keys
-from tests.conftest import raw_engine, run, scalar
+from tests.commit_cutter import commit_cutter
+from tests.conftest import PG_PASSWORD, raw_engine, run, scalar
 from tests.orphan_rows import change, plant, table_rows
 
 
@@ -167,3 +169,43 @@ def test_the_cli_names_them_and_includes_them_when_asked(
     assert "Backup of 2 rows" in out and "including 1 blog_posts rows" in out
     assert "Done: 1 rows" in out and "and 1 rows that pointed at them" in out
     assert scalar(db, "SELECT COUNT(*) FROM blog_posts WHERE id = :p", p=post) == 0
+
+
+def test_a_live_foreign_key_the_schema_lacks_stops_the_clean(db: Database, tmp_path: Path) -> None:
+    """The live database has a table the reference schema doesn't (output_shares, ON DELETE
+    CASCADE to outputs): a clean deleted its rows too, and no backup held them."""
+    change(
+        db,
+        "CREATE TABLE output_shares (id TEXT PRIMARY KEY, "
+        "output_id UUID REFERENCES outputs(id) ON DELETE CASCADE)"
+        if db.dialect == "postgresql"
+        else "CREATE TABLE output_shares (id TEXT PRIMARY KEY, "
+        "output_id TEXT REFERENCES outputs(id) ON DELETE CASCADE)",
+    )
+    [output] = plant(db, "outputs.user_id", 1)
+    change(db, "INSERT INTO output_shares VALUES ('s1', :o)", o=output)
+    check = orphans.get_check("outputs.user_id")
+    before = table_rows(db, "outputs"), table_rows(db, "output_shares")
+    with pytest.raises(AdminError, match=r"output_shares\.output_id -> outputs"):
+        backups.backup(db, check, tmp_path / "b.jsonl")
+    assert (table_rows(db, "outputs"), table_rows(db, "output_shares")) == before
+    assert not (tmp_path / "b.jsonl").exists()
+
+
+def test_a_clean_whose_count_afterwards_fails_is_still_reported_done(
+    pg_server, pg_db: Database, tmp_path: Path
+) -> None:
+    """The count after a committed clean is a courtesy: losing it said 'nothing was changed'."""
+    ids = plant(pg_db, "ideas.user_id", 2)
+    check = orphans.get_check("ideas.user_id")
+    with commit_cutter(pg_server.port, mark=b"AS orphans") as cutter:
+        profile = dataclasses.replace(pg_db.profile, url=pg_db.profile.url.set(port=cutter.port))
+        proxied = Database(profile, PG_PASSWORD)
+        saved = backups.backup(proxied, check, tmp_path / "b.jsonl")
+        cutter.arm("cut")  # the next counting transaction loses its end
+        result = orphans.clean(proxied, saved, "tester")
+        proxied.dispose()
+    assert cutter.cut.is_set()
+    assert (result.acted_on, result.remaining) == (2, None)
+    left = "SELECT COUNT(*) FROM ideas WHERE id = ANY(CAST(:ids AS uuid[]))"
+    assert scalar(pg_db, left, ids=ids) == 0

@@ -322,15 +322,22 @@ def _restoring(db: Database) -> Database:
     return Database(db.profile, enforce_foreign_keys=False)
 
 
-def test_restore_refuses_rows_that_exist(db: Database, tmp_path: Path) -> None:
+def test_restore_refuses_rows_that_exist_and_a_second_restore(db: Database, tmp_path: Path) -> None:
     ids = plant(db, "ideas.user_id", 2)
-    result = _clean(db, "ideas.user_id", tmp_path)
-    saved = backups.read_backup(result.backup)
-    assert backups.restore(_restoring(db), saved, "tester").restored == 2
     before = table_rows(db, "ideas")
-    again = backups.restore(_restoring(db), saved, "tester")
-    assert (again.restored, sorted(again.refused)) == (0, sorted(ids))
-    assert table_rows(db, "ideas") == before
+    result = _clean(db, "ideas.user_id", tmp_path)
+    back = next(row for row in before if str(row[0]) == ids[0])
+    change(  # one of them comes back by other means, with its id
+        db,
+        "INSERT INTO ideas (id, user_id, title) VALUES (:i, :u, 'Back')",
+        i=ids[0],
+        u=str(back[1]),
+    )
+    saved = backups.read_backup(result.backup)
+    restored = backups.restore(_restoring(db), saved, "tester")
+    assert (restored.restored, restored.refused) == (1, (ids[0],))
+    with pytest.raises(InputError, match="was restored already"):
+        backups.restore(_restoring(db), saved, "tester")
 
 
 def test_restore_refuses_what_it_cannot_put_back(db: Database, tmp_path: Path) -> None:

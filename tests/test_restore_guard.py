@@ -186,3 +186,65 @@ def test_restore_of_what_is_no_backup_is_one_sentence(
     code, out, err = run(capsys, "orphans", "restore", str(path), "--url", url, "--yes")
     assert code == 1 and out == "" and err.count("\n") == 1 and "Traceback" not in err
     assert json.dumps(err)  # one printable sentence
+
+
+def test_a_line_added_to_the_audit_log_by_hand_is_not_a_recorded_clean(
+    db: Database, tmp_path: Path
+) -> None:
+    """The review's forgery: a backup plus one unchained audit line naming its digest put back
+    1,000,000 credits although `audit verify` said the chain broke at that line."""
+    path = cleaned(db, "usage_tracking.user_id", tmp_path)
+    rewrite(path, lambda r: r | {"row": r["row"] | {"paid_credits_remaining": 1_000_000}})
+    saved = backups.read_backup(path)
+    forged = {
+        "entry": "intent",
+        "write": "forged",
+        "operation": "orphans.clean usage_tracking.user_id",
+        "host": db.profile.where,
+        "inputs": {"backup_sha256": saved.digest},
+    }
+    with audit.audit_path().open("a") as log:
+        log.write(json.dumps(forged) + "\n")
+        log.write(json.dumps({"entry": "outcome", "write": "forged", "outcome": "committed"}))
+        log.write("\n")
+    before = money(db)
+    with pytest.raises(InputError, match="chain breaks"):
+        backups.restore(restoring(db), saved, "attacker")
+    assert money(db) == before
+
+
+def test_a_backup_is_put_back_once_even_after_a_later_clean(db: Database, tmp_path: Path) -> None:
+    """The review's stale replay: clean A (777 credits), restore A, the credits are spent,
+    clean B, restore A again: 777 credits back."""
+    path = cleaned(db, "usage_tracking.user_id", tmp_path)
+    saved = backups.read_backup(path)
+    assert backups.restore(restoring(db), saved, "tester").restored == 1
+    [(row_id,)] = [(r["id"],) for _, r in saved.rows]
+    change(db, "UPDATE usage_tracking SET paid_credits_remaining = 0 WHERE id = :i", i=row_id)
+    check = orphans.get_check("usage_tracking.user_id")
+    again = backups.backup(db, check, tmp_path / "again.jsonl")
+    orphans.clean(db, again, "tester")
+    before = money(db)
+    with pytest.raises(InputError, match="was restored already"):
+        backups.restore(restoring(db), saved, "tester")
+    assert money(db) == before
+
+
+def test_a_relative_sqlite_path_is_the_file_it_names_wherever_adminui_runs(
+    sqlite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clean recorded as `the SQLite file demo.sqlite` in one directory was accepted for the
+    demo.sqlite of another: the identity is the resolved path."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "demo.sqlite").write_bytes(Path(str(sqlite_db.profile.url.database)).read_bytes())
+    monkeypatch.chdir(first)
+    here = Database(sqlite_profile(Path("demo.sqlite")))
+    path = cleaned(here, "ideas.user_id", tmp_path)
+    here.dispose()
+    monkeypatch.chdir(second)
+    there = Database(sqlite_profile(Path("demo.sqlite")), enforce_foreign_keys=False)
+    with pytest.raises(InputError, match="was cleaned from"):
+        backups.restore(there, backups.read_backup(path), "tester")
+    there.dispose()

@@ -16,9 +16,11 @@ from adminui.output import EscapedStream, escaped_output, raw_output
 from tests.conftest import raw_engine, run, run_process, scalar
 from tests.orphan_rows import change, plant
 
-# What a terminal acts on instead of showing: C0 but newline and tab, DEL, C1 (CR included).
-RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-NAME = "Ann\x1b[31m Red\x07\r\x9b2J"
+# What a terminal acts on instead of showing: C0 but newline and tab, DEL, C1 (CR included);
+# and the invisible characters that reorder or hide text (a right-to-left override, a zero-width
+# space), which make a preview read other than it means.
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e\u200b]")
+NAME = "Ann\x1b[31m Red\x07\r\x9b2J \u202edeR\u200b"
 ERROR = "boom\x1b]0;owned\x07\rfirst line\nsecond\x1b[2J line\x85"
 STEP = "render\x1b[1m"
 NOTES = "note\x1b[5m\rblink\x90"

@@ -266,29 +266,55 @@ def _row(path: Path, number: int, record: Any) -> tuple[str, dict[str, Any]]:
 
 
 def recorded_clean(db: Database, saved: BackupFile) -> dict[str, Any]:
-    """The committed clean, in the audit log, that wrote this backup of this database; an
-    InputError when there is none (adminui restores only what a recorded clean removed)."""
-    operation = f"orphans.clean {saved.check.name}"
-    made = [
-        write
-        for write in audit.writes()
-        if write.get("operation") == operation
-        and (write.get("inputs") or {}).get("backup_sha256") == saved.digest
-    ]
-    committed = [write for write in made if write.get("outcome") == "committed"]
+    """The committed clean, in the audit log's intact chain, that wrote this backup of this
+    database, and no restore of it since; an InputError otherwise. adminui puts back only what
+    a recorded clean removed, once."""
+    log = audit.verify()
+    where = f"{log.path}, backup sha256 {saved.digest[:12]}…"
+    if log.broken:
+        raise InputError(
+            "backup",
+            f"the audit log's chain breaks ({log.broken}; {log.path}): a restore is checked "
+            "against it, so none is made while it is broken",
+        )
+    sha = saved.digest
+    made = [w for w in log.writes if _of_backup(w, f"orphans.clean {saved.check.name}", sha)]
+    committed = [w for w in made if w["outcome"] == "committed"]
     if not committed:
-        why = "its clean did not commit" if made else "no clean in the audit log wrote it"
+        why = (
+            f"its clean's outcome is {made[-1]['outcome'] or 'not recorded'}"
+            if made
+            else "no clean in the audit log wrote it"
+        )
         raise InputError(
             "backup",
-            f"{saved.path} can't be restored: {why} ({audit.audit_path()}, backup sha256 "
-            f"{saved.digest[:12]}…). adminui puts back only rows a recorded clean removed",
+            f"{saved.path} can't be restored: {why} ({where}). adminui puts back only rows a "
+            "recorded clean removed",
         )
-    if committed[-1].get("host") != db.profile.where:
+    clean = committed[-1]
+    if clean.get("host") != db.profile.where:
+        raise InputError("backup", f"{saved.path} was cleaned from {clean.get('host')}, not here")
+    restores = [
+        w
+        for w in log.writes
+        if _of_backup(w, f"orphans.restore {saved.check.name}", sha)
+        and w["outcome"] in ("committed", "unknown", None)
+    ]
+    if restores:
+        last = restores[-1]
         raise InputError(
             "backup",
-            f"{saved.path} was cleaned from {committed[-1].get('host')}, not {db.profile.where}",
+            f"{saved.path} was restored already ({last.get('time')}, by {last.get('operator')}, "
+            f"outcome {last['outcome'] or 'not recorded'}); a backup is put back once",
         )
-    return committed[-1]
+    return clean
+
+
+def _of_backup(write: dict[str, Any], operation: str, digest: str) -> bool:
+    return (
+        write.get("operation") == operation
+        and (write.get("inputs") or {}).get("backup_sha256") == digest
+    )
 
 
 @dataclass(frozen=True)

@@ -223,7 +223,7 @@ class Backup:
 class CleanResult:
     check: Check
     acted_on: int
-    remaining: int
+    remaining: int | None  # None: the count after the clean could not be read
     backup: Path
     dependents_acted_on: int = 0
     warning: str | None = None
@@ -286,9 +286,13 @@ def dependents(db: Database, check: Check, ids: tuple[str, ...]) -> Dependents:
 
 def find_dependents(tx: Transaction, check: Check, ids: tuple[str, ...]) -> Dependents:
     """Follow the relations from the check's rows: SET NULL rows stay (only their column
-    changes), CASCADE rows are deleted too, so the rows pointing at *them* are followed on."""
+    changes), CASCADE rows are deleted too, so the rows pointing at *them* are followed on. A
+    foreign key of the live database into those tables that the reference schema doesn't have
+    stops the clean: its rows would change without a backup."""
     found: dict[str, tuple[dict[str, Any], ...]] = {}
     frontier = [(check.table, ids)] if check.action == "delete" else []
+    if frontier:
+        _refuse_unknown_references(tx, check)
     while frontier:
         table, parent_ids = frontier.pop(0)
         for relation in relations():
@@ -303,6 +307,26 @@ def find_dependents(tx: Transaction, check: Check, ids: tuple[str, ...]) -> Depe
                 if relation.deletes:
                     frontier.append((relation.table, tuple(sorted(rows))))
     return Dependents(found)
+
+
+def _refuse_unknown_references(tx: Transaction, check: Check) -> None:
+    """Refuse a delete from tables that a live foreign key the reference schema lacks points
+    at (another table of the product, made after the seed): the clean can't back it up."""
+    deleted = {check.table} | {r.table for r in relations() if r.deletes}
+    known = {(r.table, r.column) for r in relations()} | {
+        (c.table, c.column) for c in CHECKS if c.action != "create"
+    }
+    unknown = sorted(
+        f"{row['child_table']}.{row['child_column']} -> {row['parent_table']}"
+        for row in tx.rows("live_foreign_keys")
+        if row["parent_table"] in deleted and (row["child_table"], row["child_column"]) not in known
+    )
+    if unknown:
+        raise AdminError(
+            f"The database has foreign keys adminui's schema doesn't know ({', '.join(unknown)}): "
+            f"deleting {check.table} rows could change their rows, which no backup would hold. "
+            "Nothing was changed; clean those rows by hand, or add the relation to adminui."
+        )
 
 
 class DependentsError(AdminError):
@@ -382,8 +406,13 @@ def clean(
     except AdminError as error:
         error.args = (f"{error} The backup {saved.path} stays (delete it if not needed).",)
         raise
-    # Counted once committed: an anti-join inside the transaction would hold its locks longer.
-    return replace(result, remaining=count(db, check), warning=warning)
+    # Counted once committed (an anti-join inside the transaction would hold its locks longer),
+    # as a courtesy: the clean is done whether or not the count can be read.
+    try:
+        remaining: int | None = count(db, check)
+    except AdminError:
+        remaining = None
+    return replace(result, remaining=remaining, warning=warning)
 
 
 def _deleted_ids(table: str, saved: Backup) -> tuple[str, ...]:
