@@ -127,8 +127,8 @@ def test_restore_puts_the_rows_back(db: Database, url: str, capsys, tmp_path: Pa
     code, out, _ = run(capsys, "orphans", "restore", str(backup), "--url", url, "--yes")
     assert code == 0 and "Restored 3 rows; refused 0" in out
     assert table_rows(db, "executions") == before
-    code, out, _ = run(capsys, "orphans", "restore", str(backup), "--url", url, "--yes")
-    assert code == 0 and "Restored 0 rows; refused 3" in out
+    code, out, err = run(capsys, "orphans", "restore", str(backup), "--url", url, "--yes")
+    assert code == 1 and out == "" and "was restored already" in err  # a backup goes back once
     code, _, err = run(capsys, "orphans", "restore", str(tmp_path / "none"), "--url", url)
     assert code == 1 and "can't read" in err
 

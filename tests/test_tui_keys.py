@@ -38,6 +38,7 @@ async def test_the_footers_name_esc_and_the_lookups_enter_and_down(db: Database)
             app.action_user_lookup()
             opener()
             await pilot.pause(0.2)
+            await wait_until(pilot, lambda: app.db.running == 0)  # then Esc is the screen's
             assert footer(app).get("escape", "").startswith("Back"), opener.__name__
 
 

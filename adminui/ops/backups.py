@@ -75,10 +75,14 @@ class _Writer:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.exists():
-                raise FileExistsError
+                raise InputError("backup", f"{target} exists already; choose a new file")
             self.handle: TextIO = self.partial.open("x", encoding="utf-8")
         except FileExistsError:
-            raise InputError("backup", f"{target} exists already; choose a new file") from None
+            raise InputError(
+                "backup",
+                f"{self.partial} is left from a backup that was stopped (it is no backup: "
+                "restore refuses it); delete it or choose a new file",
+            ) from None
         except OSError as error:
             raise InputError("backup", f"can't write {target}: {error.strerror}") from None
         os.chmod(self.partial, 0o600)  # it holds user data

@@ -87,6 +87,10 @@ class AdminApp(App[None]):
             return self.db.running > 0 or self._keys_shown()
         return True
 
+    def on_worker_state_changed(self) -> None:
+        """A worker (database work) started or ended: the footer's Esc may have changed hands."""
+        self.refresh_bindings()
+
     def _keys_shown(self) -> bool:
         return bool(self.screen.query("HelpPanel"))
 
