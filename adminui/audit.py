@@ -155,7 +155,7 @@ def _append(entry: dict[str, Any]) -> Path:
     finally:
         os.close(fd)  # releases the lock
     if size == 0:
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     return path
 
 
@@ -182,7 +182,8 @@ def _last_line(fd: int, size: int) -> bytes | None:
     return os.pread(fd, end - start, start)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a new file's directory entry durable (fsync of the directory)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

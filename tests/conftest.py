@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
@@ -167,6 +168,26 @@ def run_process(*argv: str | bytes) -> subprocess.CompletedProcess[bytes]:
         capture_output=True,
         timeout=120,
         check=False,
+    )
+
+
+def start_cli(*argv: str, **popen: Any) -> subprocess.Popen[str]:
+    """The CLI started in a process of its own, left running (for a test to signal or kill)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "adminui", *argv], stdin=subprocess.DEVNULL, text=True, **popen
+    )
+
+
+def lone_pending_receipt(db: Database) -> str:
+    """A pending receipt whose reference no other receipt has (a verify needs no override)."""
+    return str(
+        scalar(
+            db,
+            "SELECT id FROM payment_receipts r WHERE status = 'pending' AND NOT EXISTS "
+            "(SELECT 1 FROM payment_receipts o WHERE o.id <> r.id "
+            "AND lower(trim(o.bmc_reference)) = lower(trim(r.bmc_reference))) "
+            "ORDER BY id LIMIT 1",
+        )
     )
 
 

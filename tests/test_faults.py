@@ -20,7 +20,7 @@ from adminui.errors import SetupError
 from adminui.ops import backups, credits, orphans
 from adminui.queries import Registry, default_query_dir
 from adminui.tui.app import AdminApp
-from tests.conftest import needle, raw_engine, scalar, with_registry
+from tests.conftest import lone_pending_receipt, needle, raw_engine, scalar, with_registry
 from tests.orphan_rows import plant, table_rows
 from tests.test_tui import shown, wait_until
 
@@ -81,14 +81,7 @@ def kill_when_waiting(db: Database, write: Callable[[], object]) -> BaseExceptio
 
 
 def test_a_verify_cut_off_mid_transaction_changes_nothing(pg_db: Database) -> None:
-    receipt = str(
-        scalar(
-            pg_db,
-            "SELECT id FROM payment_receipts r WHERE status = 'pending' AND NOT EXISTS "
-            "(SELECT 1 FROM payment_receipts o WHERE o.id <> r.id "
-            "AND lower(trim(o.bmc_reference)) = lower(trim(r.bmc_reference))) LIMIT 1",
-        )
-    )
+    receipt = lone_pending_receipt(pg_db)
     engine = raw_engine(pg_db)
     holder = engine.connect()
     holder.execute(text("SELECT 1 FROM usage_tracking FOR UPDATE"))  # the verify waits here

@@ -11,7 +11,6 @@ import dataclasses
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from adminui.db import Database
 from adminui.errors import DatabaseError, OutcomeUnknownError
 from adminui.ops import backups, credits, orphans, writes
 from tests.commit_cutter import CommitCutter, commit_cutter
-from tests.conftest import PG_PASSWORD, raw_engine, run, scalar
+from tests.conftest import PG_PASSWORD, lone_pending_receipt, raw_engine, run, scalar, start_cli
 from tests.orphan_rows import change, plant, table_rows
 
 OPERATOR = "jordan"
@@ -83,14 +82,7 @@ def test_a_grant_whose_commit_reply_is_lost_is_reported_committed(
 def test_verify_and_refund_whose_commit_reply_is_lost_are_reported_committed(
     pg_db: Database, proxied: Database, cutter: CommitCutter
 ) -> None:
-    receipt = str(
-        scalar(
-            pg_db,
-            "SELECT id FROM payment_receipts r WHERE status = 'pending' AND NOT EXISTS "
-            "(SELECT 1 FROM payment_receipts o WHERE o.id <> r.id "
-            "AND lower(trim(o.bmc_reference)) = lower(trim(r.bmc_reference))) LIMIT 1",
-        )
-    )
+    receipt = lone_pending_receipt(pg_db)
     cutter.arm("cut")
     verified = credits.verify_receipt(proxied, receipt, OPERATOR)
     assert cutter.cut.is_set() and verified.warning and "committed (shown here)" in verified.warning
@@ -195,21 +187,10 @@ def test_a_grant_killed_while_its_commit_is_on_the_wire_has_its_audit_line(
     url = pg_db.profile.url.set(port=cutter.port, password=PG_PASSWORD)
     email = str(scalar(pg_db, "SELECT email FROM users ORDER BY email LIMIT 1"))
     cutter.arm("hold")
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from adminui.cli import main; raise SystemExit(main())",
-            "grant",
-            email,
-            "5",
-            "5.00",
-            "--ref",
-            "BMC-KILLED",
-            "--yes",
-            "--url",
-            url.render_as_string(hide_password=False),
-        ],
+    child = granting(
+        email,
+        "BMC-KILLED",
+        url.render_as_string(hide_password=False),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -274,6 +255,11 @@ def test_a_lost_commit_then_a_crash_is_not_taken_for_another_transactions_commit
     )
 
 
+def granting(email: str, ref: str, url: str, **popen: object) -> subprocess.Popen[str]:
+    """`adminui grant EMAIL 5 5.00 --ref REF --yes --url URL` started in a process of its own."""
+    return start_cli("grant", email, "5", "5.00", "--ref", ref, "--yes", "--url", url, **popen)
+
+
 def _attempt(db: Database, user_id: str) -> object:
     try:
         return grant(db, user_id)
@@ -292,25 +278,7 @@ def test_ctrl_c_while_commit_waits_is_settled_not_called_rolled_back(
     pg_server.psql("ALTER SYSTEM SET synchronous_standby_names = 'standby_that_is_down'")
     pg_server.psql("SELECT pg_reload_conf()")
     try:
-        child = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from adminui.cli import main; raise SystemExit(main())",
-                "grant",
-                email,
-                "5",
-                "5.00",
-                "--ref",
-                "BMC-CTRL-C",
-                "--yes",
-                "--url",
-                url,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        child = granting(email, "BMC-CTRL-C", url, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'"
         deadline = time.monotonic() + 30
         while not scalar(pg_db, waiting):

@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from decimal import Decimal
@@ -21,7 +20,7 @@ from adminui import audit, exact_json
 from adminui.db import Database
 from adminui.errors import InputError
 from adminui.ops import backups, orphans
-from tests.conftest import run, scalar, sqlite_profile
+from tests.conftest import run, scalar, sqlite_profile, start_cli
 from tests.orphan_rows import change, plant, table_rows
 
 
@@ -96,20 +95,15 @@ def test_a_backup_killed_while_written_never_stands_at_its_path(
     plant(db, "ideas.user_id", 20_000)
     target = tmp_path / "killed.jsonl"
     partial = tmp_path / "killed.jsonl.partial"
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from adminui.cli import main; raise SystemExit(main())",
-            "orphans",
-            "clean",
-            "ideas.user_id",
-            "--url",
-            url,
-            "--backup",
-            str(target),
-            "--yes",
-        ],
+    child = start_cli(
+        "orphans",
+        "clean",
+        "ideas.user_id",
+        "--url",
+        url,
+        "--backup",
+        str(target),
+        "--yes",
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

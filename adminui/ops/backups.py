@@ -111,7 +111,7 @@ class _Writer:
             ) from None
         finally:
             self.partial.unlink(missing_ok=True)
-        _fsync_dir(self.target.parent)
+        audit.fsync_dir(self.target.parent)
         return digest
 
     def abandon(self) -> None:
@@ -178,14 +178,6 @@ def _header(db: Database, check: Check, rows: int) -> dict[str, Any]:
         "written_at": datetime.now(UTC).isoformat(),
         "rows_counted": rows,
     }
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)
