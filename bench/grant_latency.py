@@ -27,8 +27,9 @@ from tests.pg_cluster import PG_PASSWORD, start_cluster
 
 # The statements grant_credits runs, as a person would type them against the database.
 BARE = [
-    "SELECT pg_advisory_xact_lock(hashtextextended(%(ref)s, 0))",
-    "SELECT id FROM payment_receipts WHERE lower(trim(bmc_reference)) = %(ref)s",
+    "SELECT pg_catalog.pg_advisory_xact_lock("
+    "pg_catalog.hashtextextended(lower(trim(%(ref)s)), CAST(0 AS bigint)))",
+    "SELECT id FROM payment_receipts WHERE lower(trim(bmc_reference)) = lower(trim(%(ref)s))",
     "INSERT INTO usage_tracking (user_id) VALUES (%(user)s) ON CONFLICT (user_id) DO NOTHING",
     "SELECT paid_credits_remaining FROM usage_tracking WHERE user_id = %(user)s FOR UPDATE",
     "INSERT INTO payment_receipts (user_id, amount_usd, credits_purchased, bmc_reference, "
