@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from adminui.audit import audit_path
+from adminui.connect import read_settings
 from adminui.errors import AdminError, InputError, ReadOnlyError
 from adminui.ops import credits, users
 from adminui.output import FORMATS, render_record, render_rows
@@ -120,19 +121,13 @@ def _say(args: argparse.Namespace) -> Callable[[str], None]:
 
 
 def cmd_grant(args: argparse.Namespace, open_session: Opener) -> int:
-    # Input is checked before connecting (against the column's limit), and once more against
-    # the configured max_grant_credits when the config is known.
+    # Input is checked before connecting, against the configured max_grant_credits.
+    limit = read_settings(config=args.config, url=args.url).max_grant_credits
     grant = credits.parse_grant(
-        args.credits,
-        args.amount,
-        args.ref,
-        args.notes,
-        args.override_duplicate,
-        max_credits=credits.MAX_CREDITS,
+        args.credits, args.amount, args.ref, args.notes, args.override_duplicate, max_credits=limit
     )
     session = open_session(args)
     require_writable(session)
-    credits.parse_credits(grant.credits, session.config.max_grant_credits)
     say, db = _say(args), session.db
     say("💳 Processing credit grant...")
     say(

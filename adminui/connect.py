@@ -40,12 +40,17 @@ def open_session(
     """Connect as the global options say and check the connection before any work. With
     `--url` the config file is not read: the operator is the OS user. `enforce_foreign_keys`
     (SQLite only) is off just for putting orphan backups back."""
-    settings = Config() if url else load_config(config)
+    settings = read_settings(config=config, url=url)
     chosen = url_profile(url) if url else settings.profile(profile)
     password = find_password(chosen, interactive=interactive)
     db = Database(chosen, password, enforce_foreign_keys=enforce_foreign_keys)
     db.check()
     return Session(db, settings)
+
+
+def read_settings(*, config: str | None, url: str | None) -> Config:
+    """The config file's settings, or the defaults with `--url` (the file is not read then)."""
+    return Config() if url else load_config(config)
 
 
 def sqlite_profile(path: Path) -> Profile:

@@ -122,7 +122,9 @@ def test_a_reused_reference_needs_an_override(db: Database, url: str, capsys) ->
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["0", "5.00"], "credits: must be between 1 and"),
+        (["0", "5.00"], "credits: must be from 1 to 10,000 (max_grant_credits), not 0"),
+        (["20000", "5.00"], "credits: must be from 1 to 10,000 (max_grant_credits), not 20,000"),
+        (["5", "0"], "amount_usd: must be more than 0.00"),
         (["abc", "5.00"], "credits: must be a whole number"),
         (["5", "1.005"], "amount_usd: write dollars and cents"),
         (["5", "NaN"], "amount_usd: write dollars and cents"),
@@ -158,7 +160,7 @@ def test_the_configured_maximum_applies(
     config = tmp_path / "c.toml"
     config.write_text(f'max_grant_credits = 50\n[profiles.p]\nurl = "{_no_password(url)}"\n')
     monkeypatch.setenv("ADMINUI_PASSWORD", "fixture-only-password")
-    code, _, err = run(
+    code, out, err = run(
         capsys,
         "grant",
         an_email(db),
@@ -170,7 +172,8 @@ def test_the_configured_maximum_applies(
         "--config",
         str(config),
     )
-    assert code == 1 and "between 1 and 50 (max_grant_credits)" in err
+    assert code == 1 and "from 1 to 50 (max_grant_credits), not 51" in err
+    assert out == ""  # refused before a step was taken: one limit, checked once
 
 
 def _no_password(url: str) -> str:

@@ -85,10 +85,18 @@ async def test_a_reused_reference_blocks_the_grant_until_overridden(db: Database
         outcome = app.screen.query_one("#outcome", Static)
         await wait_until(pilot, lambda: "already on 1 receipt" in shown(outcome))
         assert app.screen.query_one("#grant", Button).disabled
+        await pilot.press("ctrl+g")  # it says what is missing, not "Preview first"
+        await pilot.pause()
+        [told] = [n.message for n in app._notifications]
+        assert "give an override reason" in told and "Preview the grant first" not in told
         app.screen.query_one("#override").focus()
         await pilot.press(*"second coffee", "enter")
         await wait_until(pilot, lambda: "Override: second coffee" in shown(outcome))
         assert not app.screen.query_one("#grant", Button).disabled
+        await pilot.press("ctrl+g")
+        assert isinstance(app.screen, ConfirmScreen)
+        question = shown(app.screen.query_one("#question", Static))
+        assert "already on 1 receipt(s)" in question and "overriding: second coffee" in question
 
 
 def queue_rows(app: AdminApp) -> int:

@@ -151,28 +151,36 @@ def _text(field: str, value: str | None, limit: int, *, multiline: bool = False)
 
 
 def parse_credits(value: str | int, maximum: int) -> int:
-    """Whole credits from 1 to `maximum` (never past the INT column's limit)."""
+    """Whole credits from 1 to `maximum`, the configured max_grant_credits (never past the INT
+    column's limit): one limit, named the same way whichever side it is missed on."""
     maximum = min(maximum, MAX_CREDITS)
     text = str(value).strip()
     if not re.fullmatch(r"[+-]?\d{1,12}", text):
         raise InputError("credits", f"must be a whole number, not {text[:40]!r}")
     credits = int(text)
     if not 1 <= credits <= maximum:
-        raise InputError("credits", f"must be between 1 and {maximum:,} (max_grant_credits)")
+        raise InputError(
+            "credits", f"must be from 1 to {maximum:,} (max_grant_credits), not {credits:,}"
+        )
     return credits
 
 
 def parse_amount(value: str | Decimal) -> Decimal:
-    """Dollars and cents: digits, at most two decimals, from 0 to 99,999,999.99."""
+    """Dollars and cents: digits, at most two decimals, from 0.01 to 99,999,999.99."""
     text = str(value).strip().removeprefix("$")
     if not _AMOUNT.match(text):
         raise InputError(
             "amount_usd",
-            f"write dollars and cents like 5.00 (0 or more, at most 2 decimals), not {text[:40]!r}",
+            f"write dollars and cents like 5.00 (at most 2 decimals), not {text[:40]!r}",
         )
     amount = Decimal(text)
     if amount > MAX_AMOUNT:
         raise InputError("amount_usd", f"at most {MAX_AMOUNT:,}")
+    if amount == 0:  # a receipt records a payment: a paid grant of nothing paid is a mistake
+        raise InputError(
+            "amount_usd",
+            "must be more than 0.00: a grant writes the receipt of a payment (paid credits)",
+        )
     return amount.quantize(Decimal("0.01"))
 
 

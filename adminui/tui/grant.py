@@ -177,6 +177,13 @@ class GrantScreen(Screen[None]):
         preview = self._preview
         if self._writing:
             return
+        if preview is not None and preview.needs_override and not preview.grant.override_reason:
+            self.notify(
+                "This reference is already on a receipt: give an override reason (why this is "
+                "another payment), then Preview again.",
+                severity="warning",
+            )
+            return
         if preview is None or self.query_one("#grant", Button).disabled:
             self.notify("Preview the grant first.", severity="warning")
             return
@@ -187,6 +194,11 @@ class GrantScreen(Screen[None]):
             f"Total {preview.before.total:,} → {preview.after.total:,}. This writes a verified "
             "receipt."
         )
+        if preview.needs_override:
+            question += (
+                f"\n\nThe reference is already on {len(preview.duplicates)} receipt(s); this "
+                f"grants it again, overriding: {grant.override_reason}"
+            )
 
         def answered(yes: bool | None) -> None:
             if yes and self._preview is preview and not self._writing:
