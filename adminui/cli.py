@@ -33,7 +33,7 @@ from adminui.demo import DEFAULT_USERS
 from adminui.errors import AdminError, InputError, SetupError
 from adminui.ops import users
 from adminui.output import FORMATS, escaped_output, raw_output, render_record, render_rows
-from adminui.passwords import PASSWORD_ENV, delete_password, store_password
+from adminui.passwords import PASSWORD_ENV, check_keyring, delete_password, store_password
 
 if TYPE_CHECKING:
     from adminui.connect import Session
@@ -213,6 +213,7 @@ def cmd_password(args: argparse.Namespace) -> int:
         delete_password(name)
         print(f"Removed the stored password of profile '{name}'.", file=sys.stderr)
         return 0
+    check_keyring()  # before asking for what could not be stored
     if sys.stdin.isatty():
         secret = getpass.getpass(f"Password for profile '{name}': ")
     else:

@@ -122,12 +122,16 @@ class Config:
     max_grant_credits: int = DEFAULT_MAX_GRANT_CREDITS
     stuck_after_minutes: int = DEFAULT_STUCK_AFTER_MINUTES
     executions_refresh_seconds: int = DEFAULT_EXECUTIONS_REFRESH_SECONDS
+    broken: dict[str, SetupError] = field(default_factory=dict)  # profile -> why it is refused
 
     def profile(self, name: str | None) -> Profile:
-        """The named profile, else the default one, else the only one."""
+        """The named profile, else the default one, else the only one. A profile the file
+        gets wrong is refused here, when it is chosen, not for every command."""
         chosen = name or self.default_profile
-        if chosen is None and len(self.profiles) == 1:
-            chosen = next(iter(self.profiles))
+        if chosen is None and len(self.profiles) + len(self.broken) == 1:
+            chosen = next(iter(self.profiles or self.broken))
+        if chosen in self.broken:
+            raise self.broken[chosen]
         if chosen is None:
             raise SetupError(
                 f"No profile chosen and {self.path} sets no default_profile; "
@@ -271,8 +275,14 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     operator = _typed(data, "operator", str, path, getpass.getuser())
     default_profile = _typed(data, "default_profile", str, path, None)
     tables = _typed(data, "profiles", dict, path, {})
-    profiles = {name: _parse_profile(name, table, path) for name, table in tables.items()}
-    if default_profile is not None and default_profile not in profiles:
+    profiles: dict[str, Profile] = {}
+    broken: dict[str, SetupError] = {}  # refused when chosen, so one bad profile stops only itself
+    for name, table in tables.items():
+        try:
+            profiles[name] = _parse_profile(name, table, path)
+        except SetupError as error:
+            broken[name] = error
+    if default_profile is not None and default_profile not in profiles | broken:
         raise SetupError(f"{path}: default_profile '{default_profile}' has no [profiles.*] table.")
     max_grant = _whole(data, "max_grant_credits", path, DEFAULT_MAX_GRANT_CREDITS, 1)
     if not operator.strip():
@@ -282,7 +292,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     refresh = _whole(
         data, "executions_refresh_seconds", path, DEFAULT_EXECUTIONS_REFRESH_SECONDS, 1, 86_400
     )
-    return Config(path, operator, default_profile, profiles, max_grant, stuck, refresh)
+    return Config(path, operator, default_profile, profiles, max_grant, stuck, refresh, broken)
 
 
 def _parse_profile(name: str, table: Any, path: Path) -> Profile:

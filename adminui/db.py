@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, RowMapping, create_engine, event
 from sqlalchemy import exc as sa_exc
 
 from adminui import fold
-from adminui.config import Profile
+from adminui.config import URL_PROFILE, Profile
 from adminui.errors import (
     DatabaseError,
     InputError,
@@ -567,10 +567,17 @@ def _connect_advice(profile: Profile, detail: str) -> str:
             "and port right?"
         )
     if "password authentication failed" in lower or "no password supplied" in lower:
-        return (
-            f"{where} refused the password for {user}: set it with "
-            f"'adminui password set {profile.name}' or ADMINUI_PASSWORD."
+        what = (
+            f"refused the password for {user}"
+            if "failed" in lower
+            else f"wants a password for {user} and none was given"
         )
+        fix = (
+            "put it in ADMINUI_PASSWORD (or in the --url)"
+            if profile.name == URL_PROFILE
+            else f"set it with 'adminui password set {profile.name}' or ADMINUI_PASSWORD"
+        )
+        return f"{where} {what}: {fix}."
     if "does not support ssl" in lower:
         mode = profile.sslmode or profile.url.query.get("sslmode") or "require"
         return (

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 
 from adminui.config import URL_PROFILE, Profile
-from adminui.errors import SetupError
+from adminui.errors import NotFoundError, SetupError
 
 PASSWORD_ENV = "ADMINUI_PASSWORD"
 SERVICE = "adminui"
@@ -48,6 +48,13 @@ def find_password(
         try:
             stored = keyring.get_password(SERVICE, profile.name)
         except KeyringError as error:
+            if not interactive:
+                raise SetupError(
+                    f"No usable keyring ({type(error).__name__}) and no terminal to ask for the "
+                    f"password of profile '{profile.name}': set {PASSWORD_ENV}, or install a "
+                    "keyring backend (keyrings.alt) and run 'adminui password set "
+                    f"{profile.name}'."
+                ) from None
             notify(f"No usable keyring ({type(error).__name__}); asking for the password instead.")
         else:
             if stored is not None:
@@ -55,6 +62,20 @@ def find_password(
     if interactive:
         return getpass.getpass(f"Password for {profile.url.username or 'user'}@{profile.where}: ")
     return None
+
+
+def check_keyring() -> None:
+    """Refuse before asking for a password that could not be stored (no usable backend)."""
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        keyring.get_password(SERVICE, "adminui-keyring-check")
+    except KeyringError as error:
+        raise SetupError(
+            f"No usable keyring ({type(error).__name__}: {error}); nothing was asked or stored. "
+            f"Install a keyring backend (keyrings.alt), or set {PASSWORD_ENV} instead."
+        ) from None
 
 
 def store_password(profile_name: str, password: str) -> None:
@@ -79,7 +100,7 @@ def delete_password(profile_name: str) -> None:
     try:
         keyring.delete_password(SERVICE, profile_name)
     except PasswordDeleteError:
-        raise SetupError(f"No password is stored for profile '{profile_name}'.") from None
+        raise NotFoundError(f"No password is stored for profile '{profile_name}'.") from None
     except KeyringError as error:
         raise SetupError(
             f"The keyring refused to delete the password ({type(error).__name__}: {error})."

@@ -179,4 +179,21 @@ def test_password_set_and_delete_through_the_keyring(capsys, monkeypatch, tmp_pa
     code, _, _ = run(capsys, "password", "delete", "prod")
     assert code == 0 and keyring.get_password("adminui", "prod") is None
     code, _, err = run(capsys, "password", "delete", "prod")
-    assert code == 2 and "No password is stored for profile 'prod'" in err
+    assert code == 1 and "No password is stored for profile 'prod'" in err
+
+
+def test_password_set_refuses_before_asking_when_no_keyring_can_store_it(
+    capsys, monkeypatch, tmp_path
+) -> None:
+    """It asked for the password first, then found there was no keyring to keep it."""
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    config = tmp_path / "c.toml"
+    config.write_text('[profiles.prod]\nurl = "postgresql://u@h/db"\n')
+    keyring.set_keyring(FailKeyring())
+    asked: list[str] = []
+    monkeypatch.setattr("sys.stdin.readline", lambda: asked.append("read") or "secret\n")
+    code, _, err = run(capsys, "password", "set", "prod", "--config", str(config))
+    assert code == 2 and "No usable keyring" in err and "nothing was asked" in err
+    assert asked == []

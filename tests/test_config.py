@@ -11,7 +11,7 @@ from keyring.backends.fail import Keyring as FailKeyring
 from adminui import connect
 from adminui.config import MAX_STATEMENT_TIMEOUT_MS, load_config, url_profile
 from adminui.db import Database
-from adminui.errors import DatabaseError, SetupError
+from adminui.errors import DatabaseError, NotFoundError, SetupError
 from adminui.passwords import delete_password, find_password, store_password
 from tests.conftest import with_registry
 
@@ -103,7 +103,7 @@ def test_lookup_order_is_flag_then_environment_then_platform_dir(
 def test_a_malformed_config_is_named(tmp_path: Path, text: str, expected: str) -> None:
     path = write_config(tmp_path, text)
     with pytest.raises(SetupError, match=expected) as caught:
-        load_config(str(path))
+        load_config(str(path)).profile(None)  # a profile's own fault is told when it is chosen
     assert str(path) in str(caught.value)
     assert "s3cret" not in str(caught.value)
 
@@ -150,18 +150,37 @@ def test_password_order_environment_then_keyring(
     monkeypatch.delenv("ADMINUI_PASSWORD")
     delete_password("prod")
     assert find_password(prod, interactive=False) is None
-    with pytest.raises(SetupError, match="No password is stored for profile 'prod'"):
+    with pytest.raises(NotFoundError, match="No password is stored for profile 'prod'"):
         delete_password("prod")
 
 
-def test_no_keyring_backend_is_one_line_and_not_fatal(tmp_path: Path) -> None:
+def test_no_keyring_backend_is_one_line_and_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     keyring.set_keyring(FailKeyring())
     prod = load_config(str(write_config(tmp_path, GOOD))).profile("prod")
     said: list[str] = []
-    assert find_password(prod, interactive=False, notify=said.append) is None
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "typed")  # the terminal's answer
+    assert find_password(prod, interactive=True, notify=said.append) == "typed"
     assert said == ["No usable keyring (NoKeyringError); asking for the password instead."]
+    # With no terminal there is no one to ask: said so, with how to give one (it used to go
+    # on without a password and report "refused the password").
+    with pytest.raises(SetupError, match=r"no terminal to ask .* set ADMINUI_PASSWORD"):
+        find_password(prod, interactive=False, notify=said.append)
     with pytest.raises(SetupError, match="install a keyring backend or set ADMINUI_PASSWORD"):
         store_password("prod", "x")
+
+
+def test_one_bad_profile_stops_only_itself(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        '[profiles.bad]\nurl = "postgresql://u:secret@h/db"\n'
+        '[profiles.good]\nurl = "sqlite:///x.sqlite"\n',
+    )
+    config = load_config(str(path))
+    assert config.profile("good").dialect == "sqlite"
+    with pytest.raises(SetupError, match=r"\[profiles.bad\] url holds a password"):
+        config.profile("bad")
 
 
 def test_open_database_uses_the_profile_and_its_keyring_password(
@@ -169,7 +188,7 @@ def test_open_database_uses_the_profile_and_its_keyring_password(
 ) -> None:
     url = pg_server.url(pg_template, password=False).replace("+psycopg", "")
     path = write_config(tmp_path, f'[profiles.local]\nurl = "{url}"\n')
-    with pytest.raises(SetupError, match="refused the password"):
+    with pytest.raises(SetupError, match="refused the password for postgres"):
         connect.open_session(config=str(path), profile=None, url=None, interactive=False)
     store_password("local", "fixture-only-password")
     db = connect.open_session(config=str(path), profile="local", url=None, interactive=False).db
