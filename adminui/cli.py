@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import getpass
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from adminui import (
     __version__,
@@ -30,9 +31,16 @@ from adminui import (
 )
 from adminui.config import default_config_path, load_config
 from adminui.demo import DEFAULT_USERS
-from adminui.errors import AdminError, InputError, SetupError
+from adminui.errors import AdminError, InputError, SetupError, UsageError
 from adminui.ops import users
-from adminui.output import FORMATS, escaped_output, raw_output, render_record, render_rows
+from adminui.output import (
+    FORMATS,
+    escaped_output,
+    fit_tables,
+    raw_output,
+    render_record,
+    render_rows,
+)
 from adminui.passwords import PASSWORD_ENV, check_keyring, delete_password, store_password
 
 if TYPE_CHECKING:
@@ -92,6 +100,12 @@ def _add_global_options(parser: argparse.ArgumentParser, *, nested: bool) -> Non
         help="SQLAlchemy database URL; bypasses the config file",
     )
     group.add_argument(
+        "--wide",
+        action="store_true",
+        default=argparse.SUPPRESS if nested else False,
+        help="tables as wide as their content (by default they fit the terminal)",
+    )
+    group.add_argument(
         "--allow-unvetted",
         action="store_true",
         default=argparse.SUPPRESS if nested else False,
@@ -103,9 +117,18 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a wrong command line told in one sentence and exit 1 (bad input), not
+    its usage text and exit 2 (which the README keeps for config and connection trouble).
+    Every subcommand's parser is one too (argparse makes them of the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="adminui",
         description="Look after a SaaS product's database: users, credits, executions, "
         "payments, orphan rows. Run without a command to open the app.",
@@ -296,6 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         refuse_undecodable(argv)
         args = build_parser().parse_args(argv)
+        fit_tables(None if args.wide or not sys.stdout.isatty() else shutil.get_terminal_size()[0])
         if args.command not in ("queries", "audit"):  # these must work when the files differ
             args.unvetted = check_vetted(args.allow_unvetted)
         if args.command is None:

@@ -240,4 +240,4 @@ def cmd_restore(args: argparse.Namespace, open_session: Opener) -> int:
         print(f"  refused {row_id}")
     if result.warning:
         print(f"adminui: {result.warning}", file=sys.stderr)
-    return 0
+    return 1 if result.refused else 0  # not all of it went back: not done

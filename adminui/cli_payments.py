@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from adminui.errors import InputError
 from adminui.ops import payments
 from adminui.ops.windows import parse_since
 from adminui.output import FORMATS, render_rows
@@ -42,6 +43,10 @@ def add_commands(
 
 
 def cmd_summary(args: argparse.Namespace, open_session: Opener) -> int:
+    if args.by == "month" and args.since:
+        raise InputError(
+            "--since", "does not apply to --by month: --months says how many months (12 or 24)"
+        )
     since = parse_since(args.since) if args.since else None
     db = open_session(args).db
     if args.by == "status":

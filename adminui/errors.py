@@ -46,3 +46,7 @@ class OutcomeUnknownError(DatabaseError):
     since: the write may or may not be committed. Exit code 3: check before trying again."""
 
     exit_code = 3
+
+
+class UsageError(AdminError):
+    """The command line itself is wrong (a missing or unknown option): exit 1, like bad input."""

@@ -57,6 +57,8 @@ def text_value(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if _is_number(value):  # money and counts with thousands separators, as the screens show
+        return f"{value:,}"
     return str(value).translate(_CONTROL)
 
 
@@ -123,7 +125,65 @@ def render_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: 
     from tabulate import tabulate
 
     table = [[text_value(row[c]) for c in columns] for row in rows]
-    return tabulate(table, headers=list(columns), tablefmt="simple", disable_numparse=True)
+    headers = [LABELS.get(c, c) for c in columns]
+    numeric = [
+        all(_is_number(row[c]) for row in rows if row[c] is not None) and bool(rows)
+        for c in columns
+    ]
+    return tabulate(
+        table,
+        headers=headers,
+        tablefmt="simple",
+        disable_numparse=True,
+        colalign=["right" if n else "left" for n in numeric],
+        maxcolwidths=_fitted(headers, table),
+    )
+
+
+# Short table headings for the product's long column names (CSV and JSON keep the names).
+LABELS = {
+    "free_expansions_remaining": "free",
+    "paid_credits_remaining": "paid",
+    "credits_purchased": "credits",
+    "created_at": "created",
+}
+_table_width: int | None = None
+_GAP = 2  # tabulate's "simple" format puts two spaces between columns
+_NARROWEST = 8  # a column is never cut below this many characters
+
+
+def fit_tables(width: int | None) -> None:
+    """Make tables fit `width` columns (the terminal's), wrapping the widest cells; None: as
+    wide as their content (`--wide`, or output that is not a terminal)."""
+    global _table_width
+    _table_width = width
+
+
+def _fitted(headers: Sequence[str], table: Sequence[Sequence[str]]) -> list[int | None] | None:
+    """Per column, the width to wrap its cells at, so that the table fits; None: it fits."""
+    if _table_width is None:
+        return None
+    # tabulate pads a heading by 2 (its MIN_PADDING): a column is at least that wide.
+    least = [len(h) + _GAP for h in headers]
+    widths = [max([least[i], *(len(r[i]) for r in table)]) for i in range(len(headers))]
+    room = _table_width - _GAP * (len(widths) - 1)
+    fitted = list(widths)
+    while sum(fitted) > room:  # ids are what a person copies: they are cut last
+        cuttable = [i for i in range(len(fitted)) if fitted[i] > max(_NARROWEST, least[i])]
+        if not cuttable:
+            break
+        first = [i for i in cuttable if not _is_id(headers[i])] or cuttable
+        widest = max(first, key=lambda i: fitted[i])
+        fitted[widest] -= 1
+    return [w if w < widths[i] else None for i, w in enumerate(fitted)]
+
+
+def _is_id(header: str) -> bool:
+    return header == "id" or header.endswith("_id")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | Decimal) and not isinstance(value, bool)
 
 
 def write_rows(

@@ -187,6 +187,11 @@ def resolve_user(db: Database, key: str) -> str:
     with db.read() as tx:
         rows = tx.rows("user_ids_by_email", email=key) or tx.rows("user_ids_by_email_ci", email=key)
     if not rows:
+        if re.fullmatch(r"[0-9a-fA-F-]{1,35}", key):
+            raise NotFoundError(
+                f"No user has the email or id {key!r}: an id is whole (36 characters); a "
+                "search finds users by the first characters of theirs."
+            )
         raise NotFoundError(f"No user has the email {key[:80]!r}.")
     if len(rows) > 1:
         raise NotFoundError(
