@@ -168,18 +168,12 @@ def _fitted(headers: Sequence[str], table: Sequence[Sequence[str]]) -> list[int 
     widths = [max([least[i], *(len(r[i]) for r in table)]) for i in range(len(headers))]
     room = _table_width - _GAP * (len(widths) - 1)
     fitted = list(widths)
-    while sum(fitted) > room:  # ids are what a person copies: they are cut last
+    while sum(fitted) > room:  # the widest column gives up a character, again and again
         cuttable = [i for i in range(len(fitted)) if fitted[i] > max(_NARROWEST, least[i])]
         if not cuttable:
             break
-        first = [i for i in cuttable if not _is_id(headers[i])] or cuttable
-        widest = max(first, key=lambda i: fitted[i])
-        fitted[widest] -= 1
+        fitted[max(cuttable, key=lambda i: fitted[i])] -= 1
     return [w if w < widths[i] else None for i, w in enumerate(fitted)]
-
-
-def _is_id(header: str) -> bool:
-    return header == "id" or header.endswith("_id")
 
 
 def _is_number(value: Any) -> bool:
