@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from adminui.cli_credits import confirm, require_writable
 from adminui.errors import AdminError, InputError
 from adminui.ops import backups, health, orphans
+from adminui.ops.values import counted
 from adminui.output import FORMATS, render_record, render_rows
 
 if TYPE_CHECKING:
@@ -149,24 +150,25 @@ def cmd_clean(args: argparse.Namespace, open_session: Opener) -> int:
         )
     except orphans.DependentsError as refused:
         raise InputError("--include-dependents", str(refused)) from None
-    print(f"Backup of {saved.rows} rows written to {saved.path}")
+    print(f"Backup of {counted(saved.rows, 'row')} written to {saved.path}")
     for name, ids in saved.dependents.items():
         relation = orphans.get_relation(name)
-        print(f"  including {len(ids)} {relation.table} rows ({name}): {relation.does}")
+        print(f"  including {counted(len(ids), relation.table + ' row')} ({name}): {relation.does}")
     if not args.yes:
-        _ask(f"Type {saved.rows} to {check.does} ({saved.rows} rows)", str(saved.rows))
+        _ask(f"Type {saved.rows} to {check.does} ({counted(saved.rows, 'row')})", str(saved.rows))
         if check.money:
             _ask(f"Type '{RECEIPTS_WORDS}' to delete these payment receipts", RECEIPTS_WORDS)
     result = orphans.clean(db, saved, session.config.operator, progress=_progress(len(saved.ids)))
     also = ""
     if result.dependents_acted_on:
-        also = f" and {result.dependents_acted_on} rows that pointed at them"
+        also = f" and {counted(result.dependents_acted_on, 'row')} that pointed at them"
     left = (
         f"{result.remaining} {check.finds} remain"
         if result.remaining is not None
         else "the count of what remains could not be read"
     )
-    print(f"Done: {result.acted_on} rows ({check.does}){also}; {left}. Backup: {result.backup}")
+    done = counted(result.acted_on, "row")
+    print(f"Done: {done} ({check.does}){also}; {left}. Backup: {result.backup}")
     if result.warning:
         print(f"adminui: {result.warning}", file=sys.stderr)
     return 0
@@ -231,9 +233,12 @@ def cmd_restore(args: argparse.Namespace, open_session: Opener) -> int:
             "table",
         )
     )
-    confirm(f"Put {len(saved.rows)} rows of {saved.check.name} back?", args.yes)
+    confirm(f"Put {counted(len(saved.rows), 'row')} of {saved.check.name} back?", args.yes)
     result = backups.restore(session.db, saved, session.config.operator)
-    print(f"Restored {result.restored} rows; refused {len(result.refused)} (their id exists).")
+    print(
+        f"Restored {counted(result.restored, 'row')}; refused {len(result.refused)} "
+        "(their id exists)."
+    )
     for column, total in result.money.items():
         print(f"  {column}: {total} put back")
     for row_id in result.refused[:20]:

@@ -21,11 +21,21 @@ class QueryFileError(SetupError):
     """A file in queries/ breaks the query-file contract (named with file and line)."""
 
 
+# What a person calls the fields whose names are the product's columns (on screen and in the
+# CLI alike); other fields are named as typed (`--limit`, `credits`, `search`).
+FIELD_LABELS = {"amount_usd": "amount (USD)", "bmc_reference": "BMC reference"}
+
+
 class InputError(AdminError):
-    """Input refused before anything ran; names the field."""
+    """Input refused before anything ran; names the field in the person's words (`field`
+    keeps the program's name for it). A problem that names its option itself is said alone."""
 
     def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
+        if field.startswith("--") and field in problem:
+            text = problem[0].upper() + problem[1:]
+        else:
+            text = f"{FIELD_LABELS.get(field, field)}: {problem}"
+        super().__init__(text)
         self.field = field
 
 

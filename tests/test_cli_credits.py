@@ -124,10 +124,10 @@ def test_a_reused_reference_needs_an_override(db: Database, url: str, capsys) ->
     [
         (["0", "5.00"], "credits: must be from 1 to 10,000 (max_grant_credits), not 0"),
         (["20000", "5.00"], "credits: must be from 1 to 10,000 (max_grant_credits), not 20,000"),
-        (["5", "0"], "amount_usd: must be more than 0.00"),
+        (["5", "0"], "amount (USD): must be more than 0.00"),
         (["abc", "5.00"], "credits: must be a whole number"),
-        (["5", "1.005"], "amount_usd: write dollars and cents"),
-        (["5", "NaN"], "amount_usd: write dollars and cents"),
+        (["5", "1.005"], "amount (USD): write dollars and cents"),
+        (["5", "NaN"], "amount (USD): write dollars and cents"),
     ],
 )
 def test_bad_input_exits_1_before_connecting(capsys, argv: list[str], expected: str) -> None:

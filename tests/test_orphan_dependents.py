@@ -59,7 +59,7 @@ def test_the_blocking_rows_are_named_and_nothing_is_kept(
     folder = tmp_path / "backups"
     with pytest.raises(orphans.DependentsError) as refused:
         backups.backup(db, check, folder / "b.jsonl")
-    assert f"1 blog_posts rows (blog_posts.output_id, deleted with them: {post[:8]}…)" in str(
+    assert f"1 blog_posts row (blog_posts.output_id, deleted with them: {post[:8]}…)" in str(
         refused.value
     )
     assert refused.value.found.ids() == {"blog_posts.output_id": (post,)}
@@ -166,8 +166,8 @@ def test_the_cli_names_them_and_includes_them_when_asked(
         capsys, *argv, "--backup", str(tmp_path / "b.jsonl"), "--include-dependents"
     )
     assert code == 0, err
-    assert "Backup of 2 rows" in out and "including 1 blog_posts rows" in out
-    assert "Done: 1 rows" in out and "and 1 rows that pointed at them" in out
+    assert "Backup of 2 rows" in out and "including 1 blog_posts row " in out
+    assert "Done: 1 row " in out and "and 1 row that pointed at them" in out
     assert scalar(db, "SELECT COUNT(*) FROM blog_posts WHERE id = :p", p=post) == 0
 
 

@@ -386,7 +386,7 @@ def test_a_delete_that_would_touch_other_rows_is_refused(db: Database, tmp_path:
     )
     before = table_rows(db, "executions")
     target = tmp_path / "b.jsonl"
-    with pytest.raises(AdminError, match=r"1 outputs rows \(outputs.execution_id, deleted"):
+    with pytest.raises(AdminError, match=r"1 outputs row \(outputs.execution_id, deleted"):
         backups.backup(db, orphans.get_check("executions.user_id"), target)
     assert not target.exists()
     assert table_rows(db, "executions") == before

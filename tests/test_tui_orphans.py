@@ -147,7 +147,7 @@ async def test_receipts_need_the_second_confirmation(db: Database, tmp_path: Pat
         await pilot.press("1", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.click("#confirm")
-        await wait_until(pilot, lambda: "Done: 1 rows" in status(screen))
+        await wait_until(pilot, lambda: "Done: 1 row " in status(screen))
     assert len(table_rows(db, "payment_receipts")) == len(before) - 1
 
 
@@ -170,7 +170,7 @@ async def test_a_clean_that_would_change_other_rows_names_them_and_keeps_no_back
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         offer = str(app.screen.query_one("#question", Static).render())
-        assert "1 outputs rows (outputs.execution_id, deleted with them" in offer
+        assert "1 outputs row (outputs.execution_id, deleted with them" in offer
         await pilot.click("#cancel")
         await wait_until(pilot, lambda: "no backup kept" in status(screen))
     assert not (tmp_path / "e.jsonl").exists()
@@ -194,9 +194,9 @@ async def test_the_rows_a_delete_would_change_can_be_included_and_go_with_it(
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.click("#confirm")
         await wait_until(pilot, lambda: isinstance(app.screen, TypeCountScreen))
-        assert "and 1 rows that point at them" in status(screen)
+        assert "and 1 row that point at them" in status(screen)
         await pilot.press("2", "enter")
-        await wait_until(pilot, lambda: "and 1 rows that pointed at them" in status(screen))
+        await wait_until(pilot, lambda: "and 1 row that pointed at them" in status(screen))
     remaining = "SELECT COUNT(*) FROM {} WHERE id = :i"
     assert scalar(db, remaining.format("outputs"), i=output) == 0
     assert scalar(db, remaining.format("blog_posts"), i=post) == 0

@@ -429,7 +429,10 @@ class ReceiptChange:
     warning: str | None = None
 
     def describe(self, verb: str) -> str:
-        """One line for the operator: 'Verified <id>: +5 credits for … (total 0 → 5).'"""
+        """One line for the operator: 'Verified <id>: +5 credits for … (total 0 → 5).' (a
+        change of nothing, as refunding a pending receipt is, says so: not '+0 credits')."""
+        if not self.credits_changed:
+            return f"{verb} {self.receipt.id} for {self.receipt.email}: no credits changed."
         return (
             f"{verb} {self.receipt.id}: {self.credits_changed:+,} credits for "
             f"{self.receipt.email} (total {self.previous_total:,} → {self.new_total:,})."

@@ -23,7 +23,7 @@ from uuid import UUID
 from adminui.db import Database, Transaction
 from adminui.errors import AdminError, InputError
 from adminui.ops.health import enforcing_keys
-from adminui.ops.values import as_id
+from adminui.ops.values import as_id, counted
 from adminui.ops.writes import Written, audited_write
 from adminui.schema import expected_foreign_keys
 
@@ -199,7 +199,8 @@ class Dependents:
         for name, ids in self.ids().items():
             relation = get_relation(name)
             shown = ", ".join(i[:8] + "…" for i in ids[:3]) + (", …" if len(ids) > 3 else "")
-            parts.append(f"{len(ids)} {relation.table} rows ({name}, {relation.does}: {shown})")
+            rows = counted(len(ids), f"{relation.table} row")
+            parts.append(f"{rows} ({name}, {relation.does}: {shown})")
         return "; ".join(parts)
 
 

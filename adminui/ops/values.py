@@ -64,3 +64,8 @@ def like_pattern(text: str) -> str:
         raise InputError("search", f"at most {MAX_SEARCH:,} characters")
     escaped = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 row', '2 rows', '1,000 rows': a count with its noun in the right number."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -30,6 +30,7 @@ from textual.widgets import (
 from textual.worker import Worker, get_current_worker
 
 from adminui.ops import backups, health, orphans
+from adminui.ops.values import counted
 from adminui.tui.cells import cell, failure
 from adminui.tui.dialogs import ConfirmScreen, Dialog, ReasonScreen
 from adminui.tui.paged_table import PagedTable
@@ -341,7 +342,9 @@ class OrphanCheckScreen(AdminScreen):
         if message.error:
             self.say(message.error, True)
             return
-        rows = f"{message.count:,} rows; c cleans them." if message.count else "No rows left."
+        rows = (
+            f"{counted(message.count, 'row')}; c cleans them." if message.count else "No rows left."
+        )
         self.say(f"{self.outcome}\n{rows}" if self.outcome else rows)
 
     def on_paged_table_changed(self, message: PagedTable.Changed) -> None:
@@ -365,7 +368,9 @@ class OrphanCheckScreen(AdminScreen):
                 self.start(self.write_backup(Path(path)))
 
         self.app.push_screen(
-            ReasonScreen(f"Back up the {self.count:,} rows to this new file first:", default),
+            ReasonScreen(
+                f"Back up the {counted(self.count, 'row')} to this new file first:", default
+            ),
             chosen,
         )
 
@@ -412,10 +417,10 @@ class OrphanCheckScreen(AdminScreen):
             return
         also = ""
         if saved.dependents:
-            also = f" and {saved.rows - len(saved.ids):,} rows that point at them"
-        self.say(f"Backup of {len(saved.ids):,} rows{also} written to {saved.path}")
+            also = f" and {counted(saved.rows - len(saved.ids), 'row')} that point at them"
+        self.say(f"Backup of {counted(len(saved.ids), 'row')}{also} written to {saved.path}")
 
-        def counted(typed: bool | None) -> None:
+        def typed_in(typed: bool | None) -> None:
             if not typed:
                 self.say(f"Cancelled; nothing was changed. The backup stays at {saved.path}")
             elif self.check.money:
@@ -426,13 +431,13 @@ class OrphanCheckScreen(AdminScreen):
                         "Delete receipts",
                         quick_yes=False,
                     ),
-                    lambda sure: self.start(self.run_clean(saved)) if sure else counted(False),
+                    lambda sure: self.start(self.run_clean(saved)) if sure else typed_in(False),
                 )
             else:
                 self.start(self.run_clean(saved))
 
         self.app.push_screen(
-            TypeCountScreen(saved.rows, self.check, saved.rows - len(saved.ids)), counted
+            TypeCountScreen(saved.rows, self.check, saved.rows - len(saved.ids)), typed_in
         )
 
     def offer_dependents(self, path: Path, found: orphans.Dependents) -> None:
@@ -480,9 +485,10 @@ class OrphanCheckScreen(AdminScreen):
             return
         also = ""
         if result.dependents_acted_on:
-            also = f", and {result.dependents_acted_on:,} rows that pointed at them"
+            also = f", and {counted(result.dependents_acted_on, 'row')} that pointed at them"
         self.outcome = (
-            f"Done: {result.acted_on:,} rows ({self.check.does}){also}. Backup: {result.backup}"
+            f"Done: {counted(result.acted_on, 'row')} ({self.check.does}){also}. "
+            f"Backup: {result.backup}"
         )
         self.say(self.outcome)
         if result.warning:
@@ -514,7 +520,7 @@ class TypeCountScreen(Dialog):
         with Vertical():
             yield Static(
                 Text(
-                    f"{self.check.name}: {self.check.does}, {self.count:,} rows"
+                    f"{self.check.name}: {self.check.does}, {counted(self.count, 'row')}"
                     + (
                         f" (of them {self.dependents:,} that point at the others, included)"
                         if self.dependents

@@ -106,12 +106,14 @@ class PagedTable(DataTable):
         if self.row_count > self.window:
             self._drop_oldest()
         self._after = message.after
+        # A page is the first so many, not all there are: said as such while more can load.
+        first = "first " if self._after and self.read == self.row_count else ""
         more = " (more load as you scroll)" if self._after else ""
         held = (
             f"{self.row_count:,} {self.noun}, the last of {self.read:,} read (earlier pages "
             "let go to save memory; r starts over)"
             if self.read > self.row_count
-            else f"{self.row_count:,} {self.noun}"
+            else f"{first}{self.row_count:,} {self.noun}"
         )
         self.post_message(self.Changed(f"{held}{more}"))
 

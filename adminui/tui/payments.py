@@ -34,6 +34,7 @@ from textual.worker import get_current_worker
 from adminui.config import data_dir
 from adminui.errors import AdminError
 from adminui.ops import payments
+from adminui.ops.values import counted
 from adminui.ops.windows import parse_since
 from adminui.output import write_rows
 from adminui.tui.cells import cell, failure
@@ -285,7 +286,7 @@ class PaymentsScreen(Screen[None]):
             with path.open("w", encoding="utf-8", newline="") as handle:
                 fmt = "json" if path.suffix.lower() == ".json" else "csv"
                 count = write_rows(handle, pages, columns, fmt)
-            text, severity = f"Wrote {count:,} rows to {path}", "information"
+            text, severity = f"Wrote {counted(count, 'row')} to {path}", "information"
         except Exception as error:  # shown on screen; a worker must never die silently
             text, severity = f"Could not export to {path}: {failure(error)}", "error"
         self.app.call_from_thread(self.notify, text, severity=severity, markup=False)
