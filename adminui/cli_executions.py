@@ -90,18 +90,20 @@ def cmd_stuck(args: argparse.Namespace, open_session: Opener) -> int:
 
 def cmd_show(args: argparse.Namespace, open_session: Opener) -> int:
     detail = dataclasses.asdict(executions.get_execution(open_session(args).db, args.execution_id))
-    print(render_record(detail, args.format))
-    if args.format == "table":
-        print("\nerror_message:" if detail["error_message"] else "")
-        if detail["error_message"]:
-            print(detail["error_message"])  # whole, as stored (a table would cut it)
-        print(f"\nOutputs: {len(detail['outputs']) or 'none'}")
-        if detail["outputs"]:
-            print(
-                render_rows(
-                    detail["outputs"],
-                    ("format", "published", "publication_url", "created_at", "id"),
-                    "table",
-                )
+    if args.format != "table":
+        print(render_record(detail, args.format))
+        return 0
+    # The error is printed once, whole, below the other fields (a table cell would cut it).
+    print(render_record({k: v for k, v in detail.items() if k != "error_message"}, "table"))
+    if detail["error_message"]:
+        print(f"\nerror_message:\n{detail['error_message']}")
+    print(f"\nOutputs: {len(detail['outputs']) or 'none'}")
+    if detail["outputs"]:
+        print(
+            render_rows(
+                detail["outputs"],
+                ("format", "published", "publication_url", "created_at", "id"),
+                "table",
             )
+        )
     return 0

@@ -471,22 +471,24 @@ class Database:
         self, error: sa_exc.DBAPIError, statement: Statement | None, reading: bool
     ) -> Exception:
         detail = self._detail(error)
+        # The statement's name and file follow in brackets, for a bug report: the sentence is
+        # in the operator's words.
+        named = f" [{statement.name}, {statement.source}]" if statement else ""
         if error.connection_invalidated or _is_connect_failure(error):
             # Invalidated: SQLAlchemy had a connection and lost it (a failed connect has none to
             # lose), so with no statement running, a read transaction was ending.
             if reading and (statement is not None or error.connection_invalidated):
-                during = f"running {statement.name} in" if statement else "ending"
+                during = "reading from it" if statement else "ending a read"
                 return ConnectionLostError(
-                    f"Lost the connection to {self.profile.where} while {during} a read "
-                    "transaction: nothing was changed. Retry when the database is back."
+                    f"Lost the connection to {self.profile.where} while {during}: nothing was "
+                    f"changed. Retry when the database is back.{named}"
                 )
             if statement is None:
                 return SetupError(_connect_advice(self.profile, detail))
             return ConnectionLostError(
-                f"Lost the connection to {self.profile.where} while running {statement.name}; "
-                "nothing was changed by it. Retry when the database is back."
+                f"Lost the connection to {self.profile.where} in the middle of a change; "
+                f"nothing was changed by it. Retry when the database is back.{named}"
             )
-        what = f"'{statement.name}' ({statement.source})" if statement else "the transaction"
         if _sqlstate(error) == "57014":
             timeout = self.profile.statement_timeout_ms
             limit = (
@@ -494,8 +496,10 @@ class Database:
                 if timeout
                 else "the server's statement_timeout"
             )
-            return DatabaseError(f"{what} was stopped: it ran past {limit} or was cancelled.")
-        return DatabaseError(f"The database refused {what}: {detail}")
+            return DatabaseError(
+                f"The database stopped the query: it ran past {limit} or was cancelled.{named}"
+            )
+        return DatabaseError(f"The database refused it: {detail}.{named}")
 
 
 def _ping_when_idle(engine: Engine) -> None:

@@ -45,6 +45,7 @@ def test_show_prints_the_whole_error_literally(db: Database, url: str, capsys) -
     code, out, _ = run(capsys, "executions", "show", execution_id, "--url", url)
     stored = str(scalar(db, "SELECT error_message FROM executions WHERE id = :i", i=execution_id))
     assert code == 0 and stored in out and "[bold]" in out
+    assert out.count(stored.splitlines()[0]) == 1  # once, whole: not also in the field table
 
 
 @pytest.mark.parametrize(

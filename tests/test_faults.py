@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from textual.widgets import Input, Static
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
 
 from adminui.db import ConnectionLostError, Database
 from adminui.errors import SetupError
@@ -148,23 +149,23 @@ def _read_cut_off(db: Database, tmp_path: Path, when: str) -> BaseException | No
 
 
 @pytest.mark.parametrize(
-    ("when", "during"),
+    ("when", "during", "named"),
     [
-        ("while a statement runs", "running recent_users in a read transaction"),
-        ("between two statements", "running find_users in a read transaction"),
-        ("after the last statement", "ending a read transaction"),
+        ("while a statement runs", "reading from it", " [recent_users, users.sql:"),
+        ("between two statements", "reading from it", " [find_users, users.sql:"),
+        ("after the last statement", "ending a read", ""),
     ],
 )
 def test_a_read_cut_off_says_the_connection_was_lost_and_nothing_changed(
-    pg_db: Database, tmp_path: Path, when: str, during: str
+    pg_db: Database, tmp_path: Path, when: str, during: str, named: str
 ) -> None:
     """It had connected: not the connect advice ("Could not connect ..."), but where and during
     what the connection went, and that a read changed nothing; and the next read works."""
     error = _read_cut_off(pg_db, tmp_path, when)
     assert isinstance(error, ConnectionLostError), repr(error)
-    assert str(error) == (
+    assert str(error).startswith(
         f"Lost the connection to {pg_db.profile.where} while {during}: nothing was changed. "
-        "Retry when the database is back."
+        f"Retry when the database is back.{named}"
     )
     assert pg_db.rows("recent_users", limit=1)
 
@@ -215,15 +216,20 @@ def users_matching(db: Database, word: str) -> int:
     )
 
 
+async def until_sleeping(db: Database, pilot: Pilot) -> None:
+    """Let the app run until its slowed statement sleeps on the server."""
+    deadline = time.monotonic() + 10
+    while not sleeping(db):
+        assert time.monotonic() < deadline, "the slow query never started"
+        await pilot.pause(0.05)
+
+
 async def test_esc_stops_a_slow_query_on_the_server(pg_db: Database, tmp_path: Path) -> None:
     slow = with_registry(pg_db, slow_registry(tmp_path))
     app = AdminApp(slow)
     async with app.run_test(size=(80, 24)) as pilot:
         status = app.screen.query_one("#status", Static)
-        deadline = time.monotonic() + 10
-        while not sleeping(pg_db):
-            assert time.monotonic() < deadline, "the slow query never started"
-            await pilot.pause(0.05)
+        await until_sleeping(pg_db, pilot)
         started = time.monotonic()
         await pilot.press("escape")
         await wait_until(pilot, lambda: "at your request" in shown(status))
@@ -235,6 +241,29 @@ async def test_esc_stops_a_slow_query_on_the_server(pg_db: Database, tmp_path: P
         found = f"{matching} user{'' if matching == 1 else 's'} found."
         await wait_until(pilot, lambda: shown(status).strip() == found)
         assert app.screen.query_one("#search", Input).value == word
+    slow.dispose()
+
+
+async def test_a_search_stopped_with_esc_leaves_no_stale_results(
+    pg_db: Database, tmp_path: Path
+) -> None:
+    """Esc stopped a search, and the rows of the search before stayed under the new text."""
+    slow = with_registry(pg_db, slow_registry(tmp_path), statement_timeout_ms=20_000)
+    app = AdminApp(slow)
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = app.screen.query_one("#status", Static)
+        await until_sleeping(pg_db, pilot)
+        await pilot.press("escape")  # the slow home list first: stopped
+        await wait_until(pilot, lambda: "at your request" in shown(status))
+        word = needle(pg_db)
+        await pilot.press(*word)  # a search that answers (find_users is not slowed)
+        table = app.screen.query_one("#results", DataTable)
+        await wait_until(pilot, lambda: "found" in shown(status) and table.row_count > 0)
+        await pilot.press(*["backspace"] * len(word))  # empty: the slow list again
+        await until_sleeping(pg_db, pilot)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "at your request" in shown(status))
+        assert table.row_count == 0  # the earlier search's rows are gone, not shown as its
     slow.dispose()
 
 

@@ -189,7 +189,7 @@ def test_the_database_refuses_too_when_the_app_would_write(
     offset = reader.log_offset()
     code, _, err = run(capsys, *argv(WRITES[write], filled, config, "rw"))
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err, err
-    assert err.startswith("adminui: The database refused '") and "permission denied" in err, err
+    assert err.startswith("adminui: The database refused it:") and "permission denied" in err, err
     assert [line for line in reader.statements_since(offset) if WRITE_WORDS.search(line)]
     assert fingerprint(pg_db) == before
 
@@ -277,7 +277,8 @@ async def test_the_app_on_a_writable_profile_shows_the_databases_refusal(
 
             await wait_until(pilot, lambda: bool(errors()))
             (said,) = errors()
-            assert said.startswith("Not verified: The database refused 'lock_receipt'"), said
+            assert said.startswith("Not verified: The database refused it:"), said
+            assert "[lock_receipt, credits.sql:" in said
             assert "permission denied for table payment_receipts" in said and "\n" not in said
             assert queue_rows(app) == len(pending)
     finally:

@@ -184,7 +184,8 @@ async def test_a_database_error_is_shown_in_one_sentence(sqlite_db: Database) ->
     app = AdminApp(sqlite_db)
     async with app.run_test() as pilot:
         await wait_until(pilot, lambda: "refused" in status(app))
-        assert status(app).startswith("The database refused 'recent_users'")
+        assert status(app).startswith("The database refused it:")
+        assert "[recent_users, users.sql:" in status(app)
         assert "no such table: users" in status(app)
 
 

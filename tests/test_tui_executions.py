@@ -23,6 +23,7 @@ from adminui.tui.execution_detail import ExecutionDetailScreen
 from adminui.tui.executions import ExecutionsScreen
 from adminui.tui.paged_table import PagedTable
 from tests.conftest import FIXTURE_NOW, scalar, with_registry
+from tests.orphan_rows import change
 from tests.test_tui import shown, table_emails, wait_until
 from tests.test_tui_payments import rows_in
 
@@ -54,7 +55,13 @@ async def test_failed_only_then_a_runs_whole_error(db: Database) -> None:
 
 
 async def test_failures_by_step_and_stuck_runs(db: Database) -> None:
+    change(  # one failure that names no step: "(no step)" in the table and the chart alike
+        db,
+        "UPDATE executions SET error_step = NULL WHERE id = "
+        "(SELECT id FROM executions WHERE status = 'failed' ORDER BY id LIMIT 1)",
+    )
     summary = executions.failure_summary(db)
+    assert None in [s.error_step for s in summary]
     app = AdminApp(db)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: len(table_emails(app)) > 0)
@@ -62,8 +69,11 @@ async def test_failures_by_step_and_stuck_runs(db: Database) -> None:
         await wait_until(pilot, lambda: rows_in(app, "#summary") == len(summary))
         table = app.screen.query_one("#summary", DataTable)
         assert [str(table.get_row_at(i)[0]) for i in range(len(summary))] == [
-            s.error_step for s in summary
+            s.error_step or "(no step)" for s in summary
         ]
+        headings = [str(column.label) for column in table.columns.values()]
+        assert headings[1] == "failed runs" and headings[-1] == "partial runs"
+        assert "(no step)" in shown(app.screen.query_one("#chart", Static))
 
 
 def insert_runs(db: Database, count: int, after: datetime) -> list[str]:

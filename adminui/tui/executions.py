@@ -55,6 +55,15 @@ LIST = (
     "duration_seconds",
 )
 SUMMARY = executions.VIEW_COLUMNS["summary"]
+# The failure summary's headings say what each column counts.
+HEADINGS = {
+    "error_step": "step",
+    "count": "failed runs",
+    "users": "users failed",
+    "latest": "latest failure",
+    "partial": "partial runs",
+}
+NO_STEP = "(no step)"  # a run that failed without naming its step, in the table and the chart
 PRESETS = (
     ("last hour", "1h"),
     ("last 24 hours", "24h"),
@@ -151,7 +160,7 @@ class ExecutionsScreen(Screen[None]):
         for table_id, columns in (("#summary", SUMMARY), ("#stuck-table", LIST)):
             table = self.query_one(table_id, DataTable)
             for column in columns:
-                table.add_column(column.replace("_", " "), key=column)
+                table.add_column(HEADINGS.get(column, column.replace("_", " ")), key=column)
         self._apply_window()
 
     def action_reload(self) -> None:
@@ -325,9 +334,9 @@ class ExecutionsScreen(Screen[None]):
         summary = self.query_one("#summary", DataTable)
         summary.clear()
         for step in message.summary:
-            values = dataclasses.asdict(step)
+            values = dataclasses.asdict(step) | {"error_step": step.error_step or NO_STEP}
             summary.add_row(*(cell(values[c]) for c in SUMMARY))
-        steps = (Bar(s.error_step or "(none)", s.count, (f"{s.count:,}",)) for s in message.summary)
+        steps = (Bar(s.error_step or NO_STEP, s.count, (f"{s.count:,}",)) for s in message.summary)
         self.query_one("#chart", Static).update(bar_chart(steps, style="red"))
         series, fmt, window = message.series, BUCKET_LABEL[message.series.unit], message.window
         self.query_one("#timeline-title", Static).update(

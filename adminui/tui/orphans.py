@@ -30,7 +30,7 @@ from textual.widgets import (
 from textual.worker import Worker, get_current_worker
 
 from adminui.ops import backups, health, orphans
-from adminui.ops.values import counted
+from adminui.ops.values import as_bool, counted
 from adminui.tui.cells import cell, failure
 from adminui.tui.dialogs import ConfirmScreen, Dialog, ReasonScreen
 from adminui.tui.paged_table import PagedTable
@@ -50,6 +50,7 @@ SHOWN = {
     "usage_tracking": ("paid_credits_remaining", "free_expansions_remaining", "created_at"),
     "payment_receipts": ("amount_usd", "credits_purchased", "bmc_reference", "status"),
 }
+YES_NO = ("published", "is_public", "is_active")
 
 
 class AdminScreen(Screen[None]):
@@ -324,9 +325,11 @@ class OrphanCheckScreen(AdminScreen):
         self.count_rows()
 
     def fetch(self, after: Any) -> tuple[list[dict[str, Any]], Any]:
-        """One page of the check's rows (PagedTable calls it in its worker)."""
+        """One page of the check's rows (PagedTable calls it in its worker); yes/no columns
+        shown as such (SQLite keeps them as 0 and 1)."""
         page = orphans.preview(self.admin.db, self.check, after, PAGE)
-        return list(page.rows), page.after
+        rows = [row | {c: as_bool(row[c]) for c in YES_NO if c in row} for row in page.rows]
+        return rows, page.after
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="count")
     def count_rows(self) -> None:

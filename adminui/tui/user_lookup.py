@@ -140,6 +140,8 @@ class UserLookupScreen(Screen[None]):
             return
         status = self.query_one("#status", Static)
         if message.error is not None:
+            # The rows below answered an earlier search, not the text in the box: not kept.
+            self.query_one("#results", DataTable).clear()
             status.update(Text(message.error))
             status.add_class("error")
             return
