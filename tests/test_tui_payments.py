@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Input, Static, TabbedContent
 from adminui.db import Database
 from adminui.ops import payments
 from adminui.tui.app import AdminApp
-from adminui.tui.dialogs import ReasonScreen
+from adminui.tui.dialogs import ConfirmScreen, ReasonScreen
 from adminui.tui.payments import PaymentsScreen
 from adminui.tui.user_detail import UserDetailScreen
 from tests.test_tui import shown, table_emails, wait_until
@@ -69,6 +69,50 @@ async def test_export_writes_the_view_on_screen(db: Database, tmp_path: Path) ->
     expected = payments.by_user(db, 100)
     assert rows[0] == ["email", "payments", "total_credits", "total_spent", "last_payment"]
     assert [(r[0], r[3]) for r in rows[1:]] == [(u.email, str(u.total_spent)) for u in expected]
+
+
+def last_notice(app: AdminApp) -> str:
+    """The newest notification's text."""
+    return str(list(app._notifications)[-1].message)
+
+
+async def test_export_asks_before_making_a_folder_or_writing_over_a_file(
+    db: Database, tmp_path: Path
+) -> None:
+    """It made missing folders and wrote over files without a word, and `.txt` got CSV."""
+    app = AdminApp(db)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_payments(app, pilot)
+        screen.query_one(TabbedContent).active = "user"
+        await pilot.pause()
+
+        async def export_to(target: Path) -> None:
+            await pilot.press("e")
+            app.screen.query_one(Input).value = str(target)
+            await pilot.press("enter")
+            await pilot.pause()
+
+        await export_to(tmp_path / "payers.txt")  # no format of that name: refused, said
+        assert not (tmp_path / "payers.txt").exists() and not isinstance(app.screen, ConfirmScreen)
+        assert "ending in .csv or .json" in last_notice(app)
+        folder = tmp_path / "new" / "folder"
+        await export_to(folder / "payers.json")
+        assert isinstance(app.screen, ConfirmScreen)  # asked first
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert not folder.exists()
+        await export_to(folder / "payers.json")
+        await pilot.click("#confirm")
+        await wait_until(pilot, lambda: (folder / "payers.json").exists())
+        await wait_until(pilot, lambda: "as JSON" in last_notice(app))
+        kept = tmp_path / "kept.csv"
+        kept.write_text("precious\n")
+        await export_to(kept)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+    assert json.loads((folder / "payers.json").read_text())
+    assert kept.read_text() == "precious\n"
 
 
 async def test_the_list_filters_and_opens_a_user(db: Database) -> None:

@@ -39,7 +39,7 @@ from adminui.ops.windows import parse_since
 from adminui.output import write_rows
 from adminui.tui.cells import cell, failure
 from adminui.tui.charts import Bar, bar_chart
-from adminui.tui.dialogs import ReasonScreen
+from adminui.tui.dialogs import ConfirmScreen, ReasonScreen
 from adminui.tui.paged_table import Fetch, PagedTable
 
 if TYPE_CHECKING:
@@ -267,26 +267,50 @@ class PaymentsScreen(Screen[None]):
         )
 
     def _export(self, view: str, path: Path) -> None:
+        """The format by the file's ending; asked first before a folder is made or a file
+        written over."""
+        formats = {".csv": "csv", ".json": "json"}
+        fmt = formats.get(path.suffix.lower())
+        if fmt is None:
+            self.notify(
+                f"Name a file ending in .csv or .json (not '{path.suffix or 'no ending'}').",
+                severity="warning",
+                markup=False,
+            )
+            return
         try:
             filters = self._filters() if view == "list" else {}
         except AdminError as error:  # a malformed since/until in the filters
             self.notify(str(error), severity="error", markup=False)
             return
-        self.notify(f"Exporting '{view}' to {path}…", markup=False)
-        self.export(view, path, filters)
+        questions = []
+        if not path.parent.is_dir():
+            questions.append(f"The folder {path.parent} does not exist. Create it?")
+        elif path.exists():
+            questions.append(f"{path} exists. Write over it?")
+
+        def go(yes: bool | None = True) -> None:
+            if yes:
+                self.notify(f"Exporting '{view}' to {path} as {fmt.upper()}…", markup=False)
+                self.export(view, path, fmt, filters)
+
+        if questions:
+            self.app.push_screen(ConfirmScreen(questions[0], "Yes"), go)
+        else:
+            go()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="payment-export")
-    def export(self, view: str, path: Path, filters: dict[str, Any]) -> None:
+    def export(self, view: str, path: Path, fmt: str, filters: dict[str, Any]) -> None:
         """Write the view: the summaries as shown, the list whole (every page that matches the
         filters, not only those loaded), streamed page by page."""
         rows, columns = self._views[view]
         pages: Any = [rows] if view != "list" else self._all_pages(filters)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)  # asked, when it was missing
             with path.open("w", encoding="utf-8", newline="") as handle:
-                fmt = "json" if path.suffix.lower() == ".json" else "csv"
                 count = write_rows(handle, pages, columns, fmt)
-            text, severity = f"Wrote {counted(count, 'row')} to {path}", "information"
+            text = f"Wrote {counted(count, 'row')} to {path} as {fmt.upper()}"
+            severity = "information"
         except Exception as error:  # shown on screen; a worker must never die silently
             text, severity = f"Could not export to {path}: {failure(error)}", "error"
         self.app.call_from_thread(self.notify, text, severity=severity, markup=False)
