@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from adminui.audit import audit_path
 from adminui.connect import read_settings
-from adminui.errors import AdminError, InputError, ReadOnlyError
+from adminui.errors import AdminError, InputError
 from adminui.ops import credits, users
 from adminui.output import FORMATS, render_record, render_rows
 
@@ -110,9 +110,7 @@ def confirm(question: str, yes: bool) -> None:
 def require_writable(session: Session) -> None:
     """Refuse a write on a read-only profile before anything is asked or written."""
     if session.db.read_only:
-        raise ReadOnlyError(
-            f"Profile '{session.db.profile.name}' is read-only; nothing was written."
-        )
+        raise session.db.read_only_refusal("nothing was written")
 
 
 def _say(args: argparse.Namespace) -> Callable[[str], None]:

@@ -201,6 +201,7 @@ class Database:
         self.registry = registry or Registry.load()
         self.dialect = profile.dialect
         self.read_only = profile.read_only
+        self.read_only_why = "read_only = true"
         url = profile.url.set(password=password) if password is not None else profile.url
         self._password = password
         # Driver connections inside a transaction, for cancel_running(); and those asked to stop.
@@ -296,9 +297,24 @@ class Database:
         return self.registry.get(name, self.dialect)  # type: ignore[arg-type]
 
     def check(self) -> None:
-        """Connect once, so a wrong host, port or password is told before any screen opens."""
+        """Connect once, so a wrong host, port or password is told before any screen opens;
+        and learn whether the role may write at all (a SELECT-only role behaves as read-only)."""
         with self.translate_errors(None), self._read_engine.connect():
             pass
+        if not self.read_only:
+            row = self.one("write_privileges")
+            if row is not None and not row["can_write"]:
+                self.read_only = True
+                self.read_only_why = (
+                    f"its role {self.profile.url.username or ''} may only read: no INSERT on "
+                    "payment_receipts or UPDATE on usage_tracking"
+                )
+
+    def read_only_refusal(self, what: str) -> ReadOnlyError:
+        """The one sentence that refuses `what` on a read-only profile, saying why."""
+        return ReadOnlyError(
+            f"Profile '{self.profile.name}' is read-only ({self.read_only_why}); {what}."
+        )
 
     @contextmanager
     def read(self, *, exact_json: bool = False) -> Iterator[Transaction]:
@@ -322,9 +338,7 @@ class Database:
     def write(self) -> Iterator[Transaction]:
         """A write transaction: committed when the block ends, rolled back if it raises."""
         if self.read_only:
-            raise ReadOnlyError(
-                f"Profile '{self.profile.name}' is read-only; this change was not made."
-            )
+            raise self.read_only_refusal("this change was not made")
         with self._transaction(self._write_engine, writable=True) as tx:
             yield tx
 

@@ -39,6 +39,7 @@ EXEMPT = {
     "transaction_settings": "runs at the start of every transaction the app opens: its cost is "
     "part of the overhead measured for every other statement",
     "transaction_status": "asked only after the reply to a write's COMMIT was lost",
+    "write_privileges": "runs once, when the app or a command connects",
     "connection_search_path": "runs once per new connection, before SQLAlchemy's own first "
     "statements: part of connecting, not of any screen's work",
 }

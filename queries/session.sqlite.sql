@@ -24,3 +24,9 @@ SELECT NULL AS xid, NULL AS server_started;
 -- mode: read
 -- params: xid
 SELECT CASE WHEN :xid IS NULL THEN NULL END AS status, NULL AS server_started;
+
+-- name: write_privileges
+-- SQLite has no roles: a file that can't be written refuses at the write itself.
+-- mode: read
+-- params: none
+SELECT 1 AS can_write;

@@ -50,7 +50,7 @@ def test_a_read_statement_that_writes_fails_and_writes_nothing(
     before = scalar(db, "SELECT COUNT(*) FROM payment_receipts")
     assert before
     sneaky = with_registry(db, sneaky_registry)
-    with pytest.raises(DatabaseError, match="refused 'sneaky_delete'"):
+    with pytest.raises(DatabaseError, match=r"refused it: .*\[sneaky_delete, "):
         sneaky.rows("sneaky_delete")
     sneaky.dispose()
     assert scalar(db, "SELECT COUNT(*) FROM payment_receipts") == before

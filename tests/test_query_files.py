@@ -41,6 +41,7 @@ EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
     "connection_search_path": lambda db: {},
     "transaction_settings": lambda db: {"schema": "public", "ms": "5000", "plans": None},
     "transaction_id": lambda db: {},
+    "write_privileges": lambda db: {},
     "transaction_status": lambda db: {
         "xid": _any(db, "SELECT CAST(pg_current_xact_id() AS text)")
         if db.dialect == "postgresql"

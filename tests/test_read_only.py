@@ -16,6 +16,7 @@ from textual.widgets import Button, DataTable, Static
 
 from adminui.config import Config, Profile, normalize_url
 from adminui.db import Database
+from adminui.errors import ReadOnlyError
 from adminui.ops import backups, credits, orphans, users
 from adminui.tui.app import AdminApp
 from adminui.tui.dialogs import ConfirmScreen, ReasonScreen
@@ -170,27 +171,28 @@ def test_the_app_refuses_every_write_before_the_database(
     before = fingerprint(pg_db)
     offset = reader.log_offset()
     code, out, err = run(capsys, *argv(WRITES[write], filled, config, "ro"))
-    assert (code, err) == (1, "adminui: Profile 'ro' is read-only; nothing was written.\n"), (
-        out + err
-    )
+    said = "adminui: Profile 'ro' is read-only (read_only = true); nothing was written.\n"
+    assert (code, err) == (1, said), out + err
     assert not [line for line in reader.statements_since(offset) if WRITE_WORDS.search(line)]
     assert fingerprint(pg_db) == before
     assert not (tmp_path / "reader.jsonl").exists()  # no backup for a clean that can't happen
 
 
 @pytest.mark.parametrize("write", WRITES)
-def test_the_database_refuses_too_when_the_app_would_write(
+def test_a_select_only_role_is_read_only_from_the_start(
     reader: Role, pg_db: Database, config: Path, tmp_path: Path, capsys, write: str
 ) -> None:
-    """read_only = false on the same SELECT-only role: the write reaches the server, which
-    refuses it (permission denied); one sentence naming the statement, nothing written."""
+    """read_only = false on the same SELECT-only role: adminui learns at connect that the
+    role may only read (issue 14.4: it used to fail each write with 'permission denied'),
+    says so in one sentence, and no write reaches the server. (The database's own refusal,
+    where adminui doesn't know, is tested through the app below.)"""
     filled = values(pg_db, tmp_path)
     before = fingerprint(pg_db)
     offset = reader.log_offset()
     code, _, err = run(capsys, *argv(WRITES[write], filled, config, "rw"))
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err, err
-    assert err.startswith("adminui: The database refused it:") and "permission denied" in err, err
-    assert [line for line in reader.statements_since(offset) if WRITE_WORDS.search(line)]
+    assert err.startswith("adminui: Profile 'rw' is read-only (its role ") and "may only" in err
+    assert not [line for line in reader.statements_since(offset) if WRITE_WORDS.search(line)]
     assert fingerprint(pg_db) == before
 
 
@@ -284,3 +286,17 @@ async def test_the_app_on_a_writable_profile_shows_the_databases_refusal(
     finally:
         db.dispose()
     assert fingerprint(pg_db) == before
+
+
+def test_a_select_only_role_is_learned_at_connect_and_the_app_says_so(
+    reader: Role, pg_db: Database
+) -> None:
+    db = Database(Profile(name="rw", url=normalize_url(reader.url(), "test")), READER_PASSWORD)
+    assert not db.read_only  # the profile does not say so
+    db.check()
+    assert db.read_only and "may only read" in db.read_only_why
+    assert "read-only" in AdminApp(db, Config()).sub_title
+    with pytest.raises(ReadOnlyError, match=r"Profile 'rw' is read-only \(its role"):
+        grant = credits.parse_grant(5, "5.00", "BMC-RO-LEARNED", max_credits=10)
+        credits.grant_credits(db, credits.pending_receipts(db)[0].user_id, grant, "op")
+    db.dispose()

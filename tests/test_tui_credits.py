@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import text
-from textual.widgets import Button, DataTable, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from adminui.db import Database
 from adminui.ops import credits, users
@@ -138,10 +138,18 @@ async def test_a_read_only_profile_shows_writes_as_unavailable(db: Database) -> 
     async with app.run_test() as pilot:
         detail = await open_detail(app, pilot, user.id)
         assert detail.check_action("grant", ()) is None  # shown dimmed in the footer
+        await pilot.press("v")  # dimmed: a press says why, once
+        await pilot.pause()
+        assert "is read-only (read_only = true)" in str(list(app._notifications)[-1].message)
         app.open_grant(user.email)
         await pilot.pause()
         assert "read-only" in shown(app.screen.query_one("#banner", Static))
         assert app.screen.query_one("#preview", Button).disabled
+        assert all(field.disabled for field in app.screen.query(Input))  # nothing to type in
+        await pilot.press("ctrl+g")  # says why, not "Preview the grant first."
+        await pilot.pause()
+        told = str(list(app._notifications)[-1].message)
+        assert "read-only" in told and "Preview the grant first" not in told
     read_only.dispose()
 
 

@@ -209,10 +209,17 @@ async def test_a_read_only_profile_cannot_start_a_clean(db: Database) -> None:
     before = table_rows(db, "ideas")
     app = AdminApp(reader)
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_check(app, pilot, "ideas.user_id")
-        await pilot.press("c")
+        screen = await open_check(app, pilot, "ideas.user_id")
+        await wait_until(pilot, lambda: "no clean here" in status(screen))  # not "c cleans"
+        assert "c cleans them" not in status(screen)
+        await pilot.press("c")  # dimmed: it says why, once, where the person looks
         await pilot.pause(0.1)
         assert isinstance(app.screen, OrphanCheckScreen)
+        told = [str(n.message) for n in app._notifications]
+        assert len(told) == 1 and "read-only (read_only = true)" in told[0]
+        await pilot.press("c")
+        await pilot.pause(0.1)
+        assert len(list(app._notifications)) == 1  # once
     assert table_rows(db, "ideas") == before
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -48,6 +49,7 @@ class AdminApp(App[None]):
         self.db = db
         self.config = config or Config()
         self.unvetted = unvetted  # query files that differ from queries/vetted.lock
+        self._read_only_said: set[tuple[type, str]] = set()
         profile = db.profile
         mode = " · read-only" if db.read_only else ""
         warning = "UNVETTED QUERIES · " if unvetted else ""  # first: a narrow header cuts the end
@@ -86,6 +88,22 @@ class AdminApp(App[None]):
         if action == "stop_queries":
             return self.db.running > 0 or self._keys_shown()
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A write key pressed on a read-only profile (shown dimmed, it does nothing): say why,
+        once per key and screen, where the person looks."""
+        active = self.screen.active_bindings.get(event.key)
+        if not self.db.read_only or active is None or active.enabled:
+            return
+        said = (type(self.screen), event.key)
+        if said not in self._read_only_said:
+            self._read_only_said.add(said)
+            self.notify(
+                f"{active.binding.description}: not here. Profile '{self.db.profile.name}' is "
+                f"read-only ({self.db.read_only_why}).",
+                severity="warning",
+                markup=False,
+            )
 
     def on_worker_state_changed(self) -> None:
         """A worker (database work) started or ended: the footer's Esc may have changed hands."""

@@ -98,13 +98,10 @@ class GrantScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = f"operator: {self.admin.config.operator}"
         if self.admin.db.read_only:
-            self.query_one("#banner", Static).update(
-                Text(
-                    f"Profile '{self.admin.db.profile.name}' is read-only: grants are unavailable.",
-                    style="bold",
-                )
-            )
+            self.query_one("#banner", Static).update(Text(self._read_only(), style="bold"))
             self.query_one("#preview", Button).disabled = True
+            for field in self.query(Input):  # nothing to type into: no grant can be made
+                field.disabled = True
         self.query_one("#credits" if self.initial_user else "#user", Input).focus()
 
     def on_input_changed(self) -> None:
@@ -129,9 +126,16 @@ class GrantScreen(Screen[None]):
     def _value(self, field: str) -> str:
         return self.query_one(f"#{field}", Input).value
 
+    def _read_only(self) -> str:
+        db = self.admin.db
+        return f"Profile '{db.profile.name}' is read-only ({db.read_only_why}): no grant here."
+
     def action_preview(self) -> None:
         """Check the input and show what the grant would do."""
-        if self.admin.db.read_only or self._writing:
+        if self.admin.db.read_only:
+            self.notify(self._read_only(), severity="warning", markup=False)
+            return
+        if self._writing:
             return
         self.query_one("#outcome", Static).update("Checking…")
         self.preview(self._generation, {field: self._value(field) for field in FIELDS})
@@ -175,6 +179,9 @@ class GrantScreen(Screen[None]):
     def action_grant(self) -> None:
         """Ask, then write exactly the previewed grant."""
         preview = self._preview
+        if self.admin.db.read_only:
+            self.notify(self._read_only(), severity="warning", markup=False)
+            return
         if self._writing:
             return
         if preview is not None and preview.needs_override and not preview.grant.override_reason:

@@ -345,9 +345,13 @@ class OrphanCheckScreen(AdminScreen):
         if message.error:
             self.say(message.error, True)
             return
-        rows = (
-            f"{counted(message.count, 'row')}; c cleans them." if message.count else "No rows left."
+        db = self.admin.db
+        cleans = (
+            f"read-only profile ({db.read_only_why}): no clean here"
+            if db.read_only
+            else "c cleans them"
         )
+        rows = f"{counted(message.count, 'row')}; {cleans}." if message.count else "No rows left."
         self.say(f"{self.outcome}\n{rows}" if self.outcome else rows)
 
     def on_paged_table_changed(self, message: PagedTable.Changed) -> None:
