@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from textual.coordinate import Coordinate
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static, TextArea
@@ -286,3 +287,28 @@ async def test_deep_paging_lets_the_oldest_rows_go_and_keeps_the_cursor(
             for i in range(table.row_count)
         ]
         assert in_table == list(table.loaded)  # the table and what it holds agree, in order
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
+async def test_the_runs_fit_the_terminal(db: Database, size: tuple[int, int]) -> None:
+    """At 80 columns the email was off screen; at 200 emails were cut beside 100 empty columns.
+    Now the email is whole and on screen at 80, and at 200 the error, last, takes the room."""
+    app = AdminApp(db)
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: len(table_emails(app)) > 0)
+        app.open_executions()
+        await wait_until(pilot, lambda: rows_in(app, "#runs-table") > 0)
+        await pilot.pause(0.2)
+        table = app.screen.query_one("#runs-table", DataTable)
+        widths = {
+            key.value: column.get_render_width(table) for key, column in table.columns.items()
+        }
+        order = list(widths)
+        assert order[-1] == "error"
+        emails = [str(table.get_row_at(i)[order.index("email")]) for i in range(table.row_count)]
+        longest = max(len(e) for e in emails)
+        assert widths["email"] - 2 * table.cell_padding >= longest  # whole
+        email_ends = sum(widths[c] for c in order[: order.index("email") + 1])
+        assert email_ends <= table.scrollable_content_region.width  # on screen
+        if size[0] == 200:  # the error takes what is left: no empty room, no sideways scroll
+            assert sum(widths.values()) == table.scrollable_content_region.width

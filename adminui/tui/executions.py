@@ -35,6 +35,7 @@ from adminui.ops.windows import Window, parse_window
 from adminui.tui.cells import cell, failure
 from adminui.tui.charts import Bar, bar_chart
 from adminui.tui.execution_detail import ExecutionDetailScreen
+from adminui.tui.fitted_table import FittedTable
 from adminui.tui.paged_table import PagedTable
 
 if TYPE_CHECKING:
@@ -43,17 +44,20 @@ if TYPE_CHECKING:
 PAGE = 300
 TYPING_PAUSE = 0.4  # seconds without a keystroke before a typed window applies
 NEW_CAP = 999  # counting stops here: "more than 999 new" is all on-call needs to know
-# What on-call reads first comes first: at 80 columns the later ones scroll into view.
+# What on-call reads first comes first; the error, of any length, last.
 LIST = (
     "started_at",
     "status",
-    "error_step",
-    "error",
     "email",
+    "error_step",
     "format_chosen",
     "tokens_used",
     "duration_seconds",
+    "error",
 )
+# At a narrow width the error gives way first (it is read whole in the run's own screen), then
+# the email; at a wide one the error takes the room that is left.
+GIVE_WAY = ("error", "email")
 SUMMARY = executions.VIEW_COLUMNS["summary"]
 # The failure summary's headings say what each column counts.
 HEADINGS = {
@@ -125,23 +129,28 @@ class ExecutionsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        # The window and the filters are one line each (compact), so at 80x24 the runs keep
+        # most of the screen (bordered, the two bars took 6 of its 24 lines).
         with Horizontal(id="window-bar"):
-            yield Select(PRESETS, value="all", allow_blank=False, id="window")
-            yield Input(placeholder="from: 2026-11-01, 36h", id="from")
-            yield Input(placeholder="to: 2026-11-20 or now", id="to")
+            yield Select(PRESETS, value="all", allow_blank=False, id="window", compact=True)
+            yield Input(placeholder="from: 2026-11-01, 36h", id="from", compact=True)
+            yield Input(placeholder="to: 2026-11-20 or now", id="to", compact=True)
         yield Static(id="window-status")
         with TabbedContent(initial="runs"):
             with TabPane("Runs", id="runs"):
                 with Horizontal(id="filters"):
                     yield Select(
-                        [(s, s) for s in executions.STATUSES], prompt="any status", id="status"
+                        [(s, s) for s in executions.STATUSES],
+                        prompt="any status",
+                        id="status",
+                        compact=True,
                     )
-                    yield Input(placeholder="error_step", id="step")
-                    yield Input(placeholder="user email", id="user")
+                    yield Input(placeholder="error step", id="step", compact=True)
+                    yield Input(placeholder="user email", id="user", compact=True)
                 with Horizontal(id="runs-line"):
                     yield Static(id="runs-status")
                     yield Static(id="new-marker")
-                yield PagedTable(LIST, "runs, newest first", id="runs-table")
+                yield PagedTable(LIST, "runs, newest first", id="runs-table", give_way=GIVE_WAY)
             # By step and by time: stacked on a narrow terminal, side by side on a wide one.
             with TabPane("Failures", id="failures"), VerticalScroll(id="failures-body"):
                 with VerticalScroll(id="by-step"):
@@ -152,7 +161,9 @@ class ExecutionsScreen(Screen[None]):
                     yield Static(id="timeline")
             with TabPane("Stuck", id="stuck"):
                 yield Static(id="stuck-status")
-                yield DataTable(id="stuck-table", cursor_type="row", zebra_stripes=True)
+                yield FittedTable(
+                    give_way=GIVE_WAY, id="stuck-table", cursor_type="row", zebra_stripes=True
+                )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -358,6 +369,7 @@ class ExecutionsScreen(Screen[None]):
         for row in message.stuck:
             values = dataclasses.asdict(row)
             stuck.add_row(*(cell(values[c]) for c in LIST), key=row.id)
+        stuck.call_after_refresh(stuck.fit)
         minutes = self.admin.config.stuck_after_minutes
         self.query_one("#stuck-status", Static).update(
             f"{len(message.stuck)} run(s) 'running' for more than {minutes} minutes"

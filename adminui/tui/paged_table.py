@@ -18,6 +18,7 @@ from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
 from adminui.tui.cells import cell, failure
+from adminui.tui.fitted_table import FittedTable
 
 Fetch = Callable[[Any], tuple[list[dict[str, Any]], Any]]
 # Rows a table holds at most (~5 KB each on screen): past it the oldest half is let go, so paging
@@ -25,8 +26,9 @@ Fetch = Callable[[Any], tuple[list[dict[str, Any]], Any]]
 WINDOW = 6_000
 
 
-class PagedTable(DataTable):
-    """Rows keyed by their `id`, loaded page by page; `loaded` holds them by id."""
+class PagedTable(FittedTable):
+    """Rows keyed by their `id`, loaded page by page; `loaded` holds them by id. Columns named
+    in `give_way` fit the width (FittedTable)."""
 
     @dataclass
     class Changed(Message):
@@ -53,8 +55,9 @@ class PagedTable(DataTable):
         id: str,
         prefetch: int = 20,
         window: int | None = None,
+        give_way: Sequence[str] = (),
     ):
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(give_way=give_way, id=id, cursor_type="row", zebra_stripes=True)
         self.shown_columns = tuple(columns)
         self.noun = noun
         self.prefetch = prefetch
@@ -105,6 +108,7 @@ class PagedTable(DataTable):
         self.read += len(message.rows)
         if self.row_count > self.window:
             self._drop_oldest()
+        self.call_after_refresh(self.fit)  # once the new rows' widths are measured
         self._after = message.after
         # A page is the first so many, not all there are: said as such while more can load.
         first = "first " if self._after and self.read == self.row_count else ""

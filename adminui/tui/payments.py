@@ -119,7 +119,7 @@ class PaymentsScreen(Screen[None]):
                     yield Input(placeholder="until: 2026-02-01", id="until")
                     yield Input(placeholder="reference or email", id="search")
                 yield Static(id="list-status")
-                yield PagedTable(LIST_COLUMNS, "receipts", id="payments")
+                yield PagedTable(LIST_COLUMNS, "receipts", id="payments", give_way=("email", "id"))
         yield Footer()
 
     def on_mount(self) -> None:

@@ -13,6 +13,7 @@ from textual.worker import get_current_worker
 
 from adminui.ops import credits
 from adminui.tui.cells import cell, failure
+from adminui.tui.fitted_table import FittedTable
 from adminui.tui.receipt_actions import ReceiptActions
 
 COLUMNS = ("Created (UTC)", "Email", "USD", "Credits", "Reference", "Notes")
@@ -43,7 +44,10 @@ class PendingReceiptsScreen(ReceiptActions):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading pending receipts…", id="status")
-        yield DataTable(id="pending", cursor_type="row", zebra_stripes=True)
+        # The notes give way first, then the email: the reference stays whole at 80 columns.
+        yield FittedTable(
+            give_way=("Notes", "Email"), id="pending", cursor_type="row", zebra_stripes=True
+        )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -86,6 +90,7 @@ class PendingReceiptsScreen(ReceiptActions):
                 cell(r.notes),
                 key=r.id,
             )
+        table.call_after_refresh(table.fit)
         count = len(message.receipts)
         status.update(
             f"{count} pending receipt{'' if count == 1 else 's'}, oldest first."
