@@ -260,6 +260,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     else:
         print(f"Using the demo at {path} (--rebuild makes it again).", file=sys.stderr)
+    print(
+        f"The CLI works on it too: adminui --url sqlite:///{path} users find lovelace",
+        file=sys.stderr,
+    )
     if args.no_open:
         return 0
     return run_app(connect.open_demo(path), args.unvetted)

@@ -6,7 +6,8 @@ the first paint doesn't wait for modules it doesn't show.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from textual import events
@@ -43,11 +44,19 @@ class AdminApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     def __init__(
-        self, db: Database, config: Config | None = None, *, unvetted: tuple[str, ...] = ()
+        self,
+        db: Database,
+        config: Config | None = None,
+        *,
+        unvetted: tuple[str, ...] = (),
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
         self.db = db
         self.config = config or Config()
+        # What "now" is for the screens' relative views (this month, last 24 hours, stuck):
+        # the wall clock, or a fixed one where a picture of a screen must not move (tests).
+        self.now = clock or (lambda: datetime.now(UTC))
         self.unvetted = unvetted  # query files that differ from queries/vetted.lock
         self._read_only_said: set[tuple[type, str]] = set()
         profile = db.profile

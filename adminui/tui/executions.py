@@ -195,9 +195,11 @@ class ExecutionsScreen(Screen[None]):
         status = self.query_one("#window-status", Static)
         try:
             if any(t.strip() for t in typed):
-                window = parse_window(*typed, fields=("from", "to"))
+                window = parse_window(*typed, fields=("from", "to"), now=self.admin.now())
             else:
-                window = parse_window(str(self.query_one("#window", Select).value))
+                window = parse_window(
+                    str(self.query_one("#window", Select).value), now=self.admin.now()
+                )
         except AdminError as error:
             status.set_class(True, "-error")
             status.update(Text(f"{error} (still showing {self.window.describe()})"))
@@ -329,8 +331,8 @@ class ExecutionsScreen(Screen[None]):
             message = self.Overview(
                 window,
                 executions.failure_summary(db, window.since, window.until),
-                executions.failures_by_bucket(db, window),
-                executions.stuck_executions(db, minutes),
+                executions.failures_by_bucket(db, window, self.admin.now()),
+                executions.stuck_executions(db, minutes, self.admin.now()),
             )
         except Exception as error:  # shown on screen; a worker must never die silently
             message = self.Overview(window, error=failure(error))

@@ -150,7 +150,9 @@ class PaymentsScreen(Screen[None]):
         db = self.admin.db
         try:
             message = self.Summaries(
-                payments.overview(db), payments.by_month(db, months), payments.by_user(db, 100)
+                payments.overview(db, self.admin.now()),
+                payments.by_month(db, months, self.admin.now()),
+                payments.by_user(db, 100),
             )
         except Exception as error:  # shown on screen; a worker must never die silently
             message = self.Summaries(None, error=failure(error))

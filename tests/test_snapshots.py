@@ -1,0 +1,84 @@
+"""Every screen as a picture, at 80x24 and 200x60 (issue 14.11): a layout that breaks at one
+size fails here. The pictures are SVGs under tests/__snapshots__/ (reviewed by eye when made);
+after a deliberate change of a screen, `python -m pytest tests/test_snapshots.py
+--snapshot-update` makes them again, and the diff of the SVGs is reviewed like code.
+
+The app runs on the fixture data (SQLite), with its clock fixed at the fixture's time, so a
+picture holds no moving part ("this month", "last 24 hours", a file path)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from adminui.db import Database
+from adminui.ops import credits, users
+from adminui.tui.app import AdminApp
+from tests.conftest import FIXTURE_NOW, scalar
+
+SIZES = {"80x24": (80, 24), "200x60": (200, 60)}
+
+
+def opening(db: Database) -> dict[str, Callable[[AdminApp], object]]:
+    """How each screen is opened, from the home screen."""
+    user = users.recent_users(db, 1).rows[0]
+    failed = str(
+        scalar(db, "SELECT id FROM executions WHERE status = 'failed' ORDER BY id LIMIT 1")
+    )
+
+    def execution(app: AdminApp) -> None:
+        from adminui.tui.execution_detail import ExecutionDetailScreen
+
+        app.push_screen(ExecutionDetailScreen(failed))
+
+    assert credits.pending_receipts(db)
+    return {
+        "lookup": lambda app: None,
+        "user": lambda app: app.open_user(user.id),
+        "grant": lambda app: app.open_grant(user.email),
+        "pending": lambda app: app.open_pending(),
+        "payments": lambda app: app.open_payments(),
+        "executions": lambda app: app.open_executions(),
+        "execution": execution,
+        "orphans": lambda app: app.open_orphans(),
+    }
+
+
+async def settled(pilot: Pilot) -> None:
+    """Until every worker (database work) is done and the screen has drawn what came back."""
+    app = pilot.app
+    for _ in range(200):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        busy = app.db.running  # type: ignore[attr-defined]
+        if all(worker.is_finished for worker in app.workers) and not busy:
+            app.refresh_bindings()  # the footer's Esc, as of now (it may lag a worker's end)
+            await pilot.pause(0.1)
+            return
+    raise AssertionError("the screen never settled")
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(
+    "screen",
+    ["lookup", "user", "grant", "pending", "payments", "executions", "execution", "orphans"],
+)
+def test_every_screen_at_both_sizes(snap_compare, sqlite_db: Database, screen: str, size: str):
+    app = AdminApp(sqlite_db, clock=lambda: FIXTURE_NOW)
+    open_screen = opening(sqlite_db)[screen]
+
+    async def run_before(pilot: Pilot) -> Awaitable[None] | None:
+        app.sub_title = "test · the fixture database"  # its file's path differs per run
+        await settled(pilot)
+        open_screen(app)
+        await settled(pilot)
+        for field in app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.wait_for_scheduled_animations()
+        await settled(pilot)  # what the first answers set off (a table fitting its rows)
+        return None
+
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
