@@ -51,7 +51,7 @@ async def open_check(app: AdminApp, pilot, name: str) -> OrphanCheckScreen:
 async def back_up(app: AdminApp, pilot, path: Path) -> None:
     """Press c, give the backup path, and wait for the backup to be written and the count asked."""
     await pilot.press("c")
-    assert isinstance(app.screen, ReasonScreen)
+    await wait_until(pilot, lambda: isinstance(app.screen, ReasonScreen))
     app.screen.query_one(Input).value = str(path)
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, TypeCountScreen))
@@ -165,9 +165,7 @@ async def test_a_clean_that_would_change_other_rows_names_them_and_keeps_no_back
     app = AdminApp(db)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_check(app, pilot, "executions.user_id")
-        await pilot.press("c")
-        app.screen.query_one(Input).value = str(tmp_path / "e.jsonl")
-        await pilot.press("enter")
+        await pilot.press("c")  # they are named before a backup path is asked for
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         offer = str(app.screen.query_one("#question", Static).render())
         assert "1 outputs row (outputs.execution_id, deleted with them" in offer
@@ -187,12 +185,13 @@ async def test_the_rows_a_delete_would_change_can_be_included_and_go_with_it(
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_check(app, pilot, "outputs.execution_id")
         await pilot.press("c")
-        app.screen.query_one(Input).value = str(backup)
-        await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")  # the offer needs its button: `y` does nothing
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.click("#confirm")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReasonScreen))  # then the path
+        app.screen.query_one(Input).value = str(backup)
+        await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, TypeCountScreen))
         assert "and 1 row that point at them" in status(screen)
         await pilot.press("2", "enter")

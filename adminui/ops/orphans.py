@@ -285,6 +285,18 @@ def dependents(db: Database, check: Check, ids: tuple[str, ...]) -> Dependents:
         return find_dependents(tx, check, ids)
 
 
+def blocking(db: Database, check: Check) -> Dependents:
+    """The rows of other tables a clean of the check would change, found before anything is
+    asked of the operator (the backup finds them again, with the rows it writes)."""
+    if check.action != "delete":
+        return Dependents({})
+    limit = count(db, check) + BATCH  # a row planted since the count is found too
+    with db.read() as tx:
+        rows = tx.stream(check.statement("preview"), after=FIRST_ID, limit=limit)
+        ids = tuple(as_id(row["id"]) for row in rows)
+        return find_dependents(tx, check, ids)
+
+
 def find_dependents(tx: Transaction, check: Check, ids: tuple[str, ...]) -> Dependents:
     """Follow the relations from the check's rows: SET NULL rows stay (only their column
     changes), CASCADE rows are deleted too, so the rows pointing at *them* are followed on. A

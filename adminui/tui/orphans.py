@@ -269,8 +269,14 @@ class OrphanCheckScreen(AdminScreen):
     class BackedUp(Message):
         saved: orphans.Backup | None
         error: str | None = None
-        path: Path | None = None  # with `dependents`: where the refused backup was to go
-        dependents: orphans.Dependents | None = None
+        dependents: orphans.Dependents | None = None  # why it was refused: to offer them
+
+    @dataclass
+    class Blocking(Message):
+        """The rows a clean would change besides the orphans (None: the look failed)."""
+
+        found: orphans.Dependents | None
+        error: str | None = None
 
     @dataclass
     class Cleaned(Message):
@@ -362,17 +368,39 @@ class OrphanCheckScreen(AdminScreen):
         self.query_one("#status", Static).update(Text(text, style="bold red" if error else ""))
 
     def action_clean(self) -> None:
-        """Ask where the backup goes, then write it (the first step of every clean)."""
+        """Find the rows a clean would change besides the orphans (offered to include), then
+        ask where the backup goes and write it (the first step of every clean)."""
         if self.busy is not None:
             return
         if not self.count:
             self.notify("No rows to clean.")
             return
+        self.say("Looking for rows that point at these…")
+        self.start(self.find_blocking())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="write")
+    def find_blocking(self) -> None:
+        try:
+            message = self.Blocking(orphans.blocking(self.admin.db, self.check))
+        except Exception as error:  # shown on screen; a worker must never die silently
+            message = self.Blocking(None, failure(error))
+        self.post_message(message)
+
+    def on_orphan_check_screen_blocking(self, message: Blocking) -> None:
+        self.finish()
+        if message.found is None:
+            self.say(message.error or "Could not look for the rows that point at these.", True)
+        elif message.found.total:
+            self.offer_dependents(message.found)
+        else:
+            self.ask_backup_path(include_dependents=False)
+
+    def ask_backup_path(self, *, include_dependents: bool) -> None:
         default = str(backups.default_backup_path(self.check))
 
         def chosen(path: str | None) -> None:
             if path:
-                self.start(self.write_backup(Path(path)))
+                self.start(self.write_backup(Path(path), include_dependents))
 
         self.app.push_screen(
             ReasonScreen(
@@ -405,7 +433,7 @@ class OrphanCheckScreen(AdminScreen):
             )
             message = self.BackedUp(saved)
         except orphans.DependentsError as refused:  # offered to the operator to include
-            message = self.BackedUp(None, str(refused), path, refused.found)
+            message = self.BackedUp(None, str(refused), refused.found)
         except Exception as error:  # shown on screen; a worker must never die silently
             message = self.BackedUp(None, failure(error))
         self.post_message(message)
@@ -416,8 +444,8 @@ class OrphanCheckScreen(AdminScreen):
     def on_orphan_check_screen_backed_up(self, message: BackedUp) -> None:
         self.finish()
         saved = message.saved
-        if message.dependents is not None and message.path is not None:
-            self.offer_dependents(message.path, message.dependents)
+        if message.dependents is not None:  # they appeared since they were looked for
+            self.offer_dependents(message.dependents)
             return
         if saved is None:
             self.say(message.error or "The backup failed.", True)
@@ -447,13 +475,13 @@ class OrphanCheckScreen(AdminScreen):
             TypeCountScreen(saved.rows, self.check, saved.rows - len(saved.ids)), typed_in
         )
 
-    def offer_dependents(self, path: Path, found: orphans.Dependents) -> None:
+    def offer_dependents(self, found: orphans.Dependents) -> None:
         """A delete would change rows that are not orphans: name them, and offer to include
-        them in the backup and the clean (or leave it)."""
+        them in the backup and the clean (or leave it), before anything else is asked."""
 
         def chosen(include: bool | None) -> None:
             if include:
-                self.start(self.write_backup(path, include_dependents=True))
+                self.ask_backup_path(include_dependents=True)
             else:
                 self.say("Cancelled; nothing was changed and no backup kept.")
 
