@@ -168,6 +168,9 @@ def test_an_absurd_url_is_one_sentence(db: Database, url: str, tmp_path: Path, c
         (b'operator = "j\xf6rdan"\n', "is not UTF-8 text (byte 14)"),
         (b"a = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nests too deeply"),
     ],
+    # Named: the content as an id would be 200 KB in PYTEST_CURRENT_TEST, more than one
+    # environment variable may hold, and the test's own subprocess could not start.
+    ids=["latin-1", "deep nesting"],
 )
 def test_a_config_file_that_is_not_text_is_one_sentence(
     tmp_path: Path, content: bytes, expected: str
