@@ -1,4 +1,5 @@
-"""The registry of vetted SQL: loads every file in queries/ once and hands out statements by name.
+"""The registry of vetted SQL: loads the shared statements of queries/ and one product pack's
+(queries/<pack>/) once and hands out statements by name.
 
 The query-file contract (DESIGN.md) is enforced here, at load time, naming file and line: each
 statement sits under `-- name:`, with a doc line, `-- mode: read|write` and `-- params: a, b` (or
@@ -36,6 +37,9 @@ _OPAQUE = re.compile(
     r"|/\*.*?\*/",  # /* comment */
     re.DOTALL,
 )
+
+
+DEFAULT_PACK = "idea_expansion"  # the first product's pack (seed 001)
 
 
 def default_query_dir() -> Path:
@@ -160,14 +164,19 @@ class Registry:
         self._sqlite = sqlite
 
     @classmethod
-    def load(cls, directory: Path | None = None) -> Registry:
-        """Load and check every `*.sql` file of the directory (default: the vetted queries)."""
+    def load(cls, directory: Path | None = None, pack: str = DEFAULT_PACK) -> Registry:
+        """Load and check the statements every pack shares (the `*.sql` files of the
+        directory) and those of one product's pack (its folder's); default: the vetted queries
+        of the Idea Expansion pack. A name is defined once across both."""
         directory = directory or default_query_dir()
         if not directory.is_dir():
             raise QueryFileError(f"The query directory {directory} does not exist")
+        # A pack's folder that is missing holds no statements (the vetted lock names it gone).
+        folders = (directory, directory / pack)
+        files = [path for folder in folders for path in sorted(folder.glob("*.sql"))]
         base: dict[str, Statement] = {}
         sqlite: dict[str, Statement] = {}
-        for path in sorted(directory.glob("*.sql")):
+        for path in files:
             if path.name.endswith(SQLITE_SUFFIX):
                 continue
             for statement in parse_file(path):
@@ -177,7 +186,7 @@ class Registry:
                         f"{first.source}"
                     )
                 base[statement.name] = statement
-        for path in sorted(directory.glob(f"*{SQLITE_SUFFIX}")):
+        for path in (path for path in files if path.name.endswith(SQLITE_SUFFIX)):
             job = path.name.removesuffix(SQLITE_SUFFIX) + ".sql"
             for statement in parse_file(path):
                 original = base.get(statement.name)

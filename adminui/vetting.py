@@ -1,6 +1,7 @@
 """The lock on the vetted queries: `queries/vetted.lock` records the SHA-256 of every file the app
-reads SQL from, as it was last reviewed: the query files, and the schema files the health views
-show as DDL to copy (`schema/foreign_keys.sql`, `schema/recommended_indexes.sql`) or the demo runs.
+reads SQL from, as it was last reviewed: the shared query files and each pack's, with its schema
+files, which the health views show as DDL to copy (`<pack>/schema/foreign_keys.sql`,
+`<pack>/schema/recommended_indexes.sql`) or the demo runs.
 
 A query file that changes without the lock changing with it is caught twice: by a test (so a
 query change in a commit always shows as a change of the lock too, a visible review) and at
@@ -15,12 +16,11 @@ import hashlib
 from pathlib import Path
 
 from adminui.queries import Registry, default_query_dir
-from adminui.schema import SCHEMA_DIR
 
 LOCK_NAME = "vetted.lock"
 _HEADER = """\
-# The SHA-256 of every file adminui reads SQL from (queries/, and adminui/schema/ as schema/), as
-# last reviewed (sha256sum's format).
+# The SHA-256 of every file adminui reads SQL from (queries/ and its packs' folders), as last
+# reviewed (sha256sum's format).
 # A query file that differs from its line here is refused at start-up (unless --allow-unvetted);
 # after reviewing a change, `adminui queries vet` rewrites this file. Commit it with the change.
 """
@@ -31,12 +31,12 @@ def lock_path(directory: Path | None = None) -> Path:
 
 
 def vetted_files(directory: Path | None = None) -> dict[str, Path]:
-    """Every file under the lock, by the name the lock gives it: `users.sql`, and the schema
-    files as `schema/foreign_keys.sql`."""
+    """Every file under the lock, by its path below queries/: the shared `session.sql`, and each
+    pack's `idea_expansion/users.sql`, `idea_expansion/schema/foreign_keys.sql`, ..."""
     directory = directory or default_query_dir()
-    files = {path.name: path for path in sorted(directory.glob("*.sql"))}
-    files |= {f"schema/{path.name}": path for path in sorted(SCHEMA_DIR.glob("*.sql"))}
-    return files
+    return {
+        path.relative_to(directory).as_posix(): path for path in sorted(directory.rglob("*.sql"))
+    }
 
 
 def digests(directory: Path | None = None) -> dict[str, str]:

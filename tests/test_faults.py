@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Input, Static
 from adminui.db import ConnectionLostError, Database
 from adminui.errors import SetupError
 from adminui.ops import backups, credits, orphans
-from adminui.queries import Registry, default_query_dir
+from adminui.queries import DEFAULT_PACK, Registry, default_query_dir
 from adminui.tui.app import AdminApp
 from tests.conftest import lone_pending_receipt, needle, raw_engine, scalar, with_registry
 from tests.orphan_rows import plant, table_rows
@@ -183,7 +183,7 @@ def slow_registry(tmp_path: Path) -> Registry:
     """The vetted queries, with the home screen's list made to sleep 30 s on the server."""
     queries = tmp_path / "queries"
     shutil.copytree(default_query_dir(), queries)
-    users_sql = queries / "users.sql"
+    users_sql = queries / DEFAULT_PACK / "users.sql"
     sql = users_sql.read_text()
     head, rest = sql.split("-- name: recent_users", 1)
     rest = rest.replace("FROM users u\n", "FROM users u CROSS JOIN pg_sleep(30) AS slow\n", 1)

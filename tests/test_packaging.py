@@ -63,7 +63,7 @@ def test_the_wheel_runs_a_query_from_its_installed_copy(tmp_path: Path) -> None:
         "import adminui.queries as q; print(q.__file__); print(q.default_query_dir())",
     ).stdout.split()
     assert len(where) == 2 and all(path.startswith(str(env_dir)) for path in where), where
-    assert Path(where[1], "users.sql").is_file()
+    assert Path(where[1], "idea_expansion", "users.sql").is_file()
 
     demo = tmp_path / "demo.sqlite"
     installed(str(adminui), "demo", "--path", str(demo), "--users", "25", "--no-open")

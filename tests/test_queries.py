@@ -134,7 +134,7 @@ def test_the_shipped_queries_load() -> None:
 
 
 def test_no_statement_selects_encrypted_values() -> None:
-    for path in default_query_dir().glob("*.sql"):
+    for path in default_query_dir().rglob("*.sql"):
         for statement_text in path.read_text().split("-- name:")[1:]:
             if "-- mode: read" in statement_text:
                 assert "encrypted_value" not in statement_text, path.name

@@ -18,7 +18,7 @@ from adminui.config import Config
 from adminui.db import Database
 from adminui.ops import executions
 from adminui.ops.windows import Window
-from adminui.queries import Registry, default_query_dir
+from adminui.queries import DEFAULT_PACK, Registry, default_query_dir
 from adminui.tui.app import AdminApp
 from adminui.tui.execution_detail import ExecutionDetailScreen
 from adminui.tui.executions import ExecutionsScreen
@@ -150,7 +150,7 @@ def broken_count(tmp_path: Path) -> Registry:
     """The vetted statements with the count of new runs pointed at a table that isn't there."""
     queries = tmp_path / "queries"
     shutil.copytree(default_query_dir(), queries)
-    for path in queries.glob("executions*.sql"):
+    for path in (queries / DEFAULT_PACK).glob("executions*.sql"):
         text = path.read_text()
         assert "AS newer\nFROM (" in text
         path.write_text(text.replace("AS newer\nFROM (", "AS newer\nFROM no_such_table, ("))

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from adminui import vetting
 from adminui.db import Database
-from adminui.queries import default_query_dir
-from adminui.schema import SCHEMA_DIR
+from adminui.queries import DEFAULT_PACK, default_query_dir
 from adminui.tui.app import AdminApp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,27 +22,35 @@ def test_the_lock_matches_the_query_files() -> None:
     """Fails whenever a query file changes without queries/vetted.lock changing with it: run
     `adminui queries vet` after reviewing the change, and commit both."""
     assert vetting.unvetted() == []
-    assert set(vetting.recorded()) == {p.name for p in default_query_dir().glob("*.sql")} | {
-        f"schema/{p.name}" for p in SCHEMA_DIR.glob("*.sql")
+    folder = default_query_dir()
+    assert set(vetting.recorded()) == {
+        p.relative_to(folder).as_posix() for p in folder.rglob("*.sql")
     }
+    assert {"session.sql", "idea_expansion/users.sql", "idea_expansion/schema/sqlite.sql"} <= set(
+        vetting.recorded()
+    )
 
 
 def test_changed_new_and_missing_files_are_named(tmp_path: Path) -> None:
     queries = tmp_path / "queries"
     shutil.copytree(default_query_dir(), queries)
     assert vetting.unvetted(queries) == []
-    with (queries / "users.sql").open("a") as handle:
+    with (queries / DEFAULT_PACK / "users.sql").open("a") as handle:
         handle.write("\n-- an innocent-looking edit\n")
     (queries / "extra.sql").write_text(
         "-- name: x\n-- y\n-- mode: read\n-- params: none\nSELECT 1;\n"
     )
-    (queries / "demo.sql").unlink()
+    (queries / DEFAULT_PACK / "demo.sql").unlink()
     assert vetting.unvetted(queries) == [
-        "demo.sql is gone",
         "extra.sql is new",
-        "users.sql changed",
+        "idea_expansion/demo.sql is gone",
+        "idea_expansion/users.sql changed",
     ]
-    assert vetting.vet(queries) == ["demo.sql is gone", "extra.sql is new", "users.sql changed"]
+    assert vetting.vet(queries) == [
+        "extra.sql is new",
+        "idea_expansion/demo.sql is gone",
+        "idea_expansion/users.sql changed",
+    ]
     assert vetting.unvetted(queries) == []
     (queries / vetting.LOCK_NAME).unlink()
     assert vetting.unvetted(queries) == ["vetted.lock is missing"]
@@ -62,7 +69,7 @@ def test_the_cli_refuses_a_hand_edited_query_file(sqlite_db: Database, tmp_path:
     source = tmp_path / "src"
     shutil.copytree(ROOT / "adminui", source / "adminui")
     shutil.copytree(ROOT / "queries", source / "queries")
-    users_sql = source / "queries" / "users.sql"
+    users_sql = source / "queries" / DEFAULT_PACK / "users.sql"
     users_sql.write_text(users_sql.read_text().replace("LIMIT :limit;", "LIMIT :limit + 0;", 1))
     url = f"sqlite:///{sqlite_db.profile.url.database}"
 
@@ -73,7 +80,7 @@ def test_the_cli_refuses_a_hand_edited_query_file(sqlite_db: Database, tmp_path:
 
     allowed = _adminui(source, "users", "find", "example", "--url", url, "--allow-unvetted")
     assert allowed.returncode == 0 and " users\n" in allowed.stderr
-    assert "running unvetted queries (users.sql changed)" in allowed.stderr
+    assert "running unvetted queries (idea_expansion/users.sql changed)" in allowed.stderr
 
     listed = _adminui(source, "queries", "list", "--format", "csv")
     assert listed.returncode == 0 and "recent_users,read,limit,users.sql:" in listed.stdout
@@ -94,11 +101,11 @@ def test_the_cli_refuses_an_edited_schema_file(sqlite_db: Database, tmp_path: Pa
         source = tmp_path / f"src-{len(list(tmp_path.iterdir()))}"
         shutil.copytree(ROOT / "adminui", source / "adminui")
         shutil.copytree(ROOT / "queries", source / "queries")
-        schema_file = source / "adminui" / "schema" / name
+        schema_file = source / "queries" / DEFAULT_PACK / "schema" / name
         schema_file.write_text(edit(schema_file.read_text()))
         refused = _adminui(source, "orphans", "fks", "--url", url)
         assert refused.returncode == 2 and refused.stdout == ""
-        assert f"schema/{name} changed" in refused.stderr
+        assert f"idea_expansion/schema/{name} changed" in refused.stderr
 
 
 async def test_the_app_says_it_runs_unvetted_queries(sqlite_db: Database) -> None:

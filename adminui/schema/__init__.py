@@ -1,15 +1,17 @@
-"""The reference schema of seed 001, one DDL file per dialect, for the demo and the tests; and the
-two files the health view reads: the foreign keys it expects and the indexes it recommends."""
+"""The reference schema of seed 001 (queries/idea_expansion/schema/), one DDL file per dialect, for
+the demo and the tests; and the two files the health view reads: the foreign keys it expects and
+the indexes it recommends."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from adminui.errors import QueryFileError
+from adminui.queries import DEFAULT_PACK, default_query_dir
 
-SCHEMA_DIR = Path(__file__).parent
+# The reference schema lives with the queries of its pack, under the same lock.
+SCHEMA_DIR = default_query_dir() / DEFAULT_PACK / "schema"
 
 _FOREIGN_KEY = re.compile(
     r"ALTER TABLE (?P<table>\w+) ADD CONSTRAINT (?P<name>\w+) FOREIGN KEY \((?P<column>\w+)\) "
