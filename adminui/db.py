@@ -171,7 +171,7 @@ class Transaction:
 
 
 def _sqlite_values(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Bind values the way the SQLite schema stores them (see queries/idea_expansion/schema/sqlite.sql)."""
+    """Bind values the way the SQLite schema stores them (see each pack's schema/sqlite.sql)."""
     return {key: _sqlite_value(value) for key, value in params.items()}
 
 
