@@ -9,7 +9,8 @@ function, or db.read() + tx.rows) and through a plain psycopg connection running
 with the same parameters; their ratio is the app's overhead. Then EXPLAIN (ANALYZE, BUFFERS)
 gives the plan's shape, with every sequential scan of a table over 100,000 rows flagged. All of
 it runs twice: with the database's own indexes, then with adminui's recommended indexes
-(queries/idea_expansion/schema/recommended_indexes.sql) created; those it created are dropped again at the end.
+(queries/idea_expansion/schema/recommended_indexes.sql) created; those it created are dropped
+again at the end.
 Then first paint (bench/first_paint.py) and the TUI's RSS (bench/tui_memory.py, a process of
 its own). The results are written as a Markdown table with each target and verdict.
 """
