@@ -32,7 +32,7 @@ def add_commands(
     """Register `orphans` and its actions."""
     group = command(commands, "orphans", "orphan rows and foreign-key health (seeds 003, 004)")
     actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
-    names = ", ".join(c.name for c in orphans.CHECKS)
+    names = ", ".join(c.name for c in orphans.checks())
 
     def action(name: str, help_text: str, handler: Callable[..., int]) -> argparse.ArgumentParser:
         sub = command(actions, name, help_text)
@@ -128,7 +128,7 @@ def cmd_clean(args: argparse.Namespace, open_session: Opener) -> int:
     print(
         render_rows(sample, [k for k in ("id", "user_id", "created_at") if k in sample[0]], "table")
     )
-    if check.table == "credentials":
+    if check.secret:
         print("Their secret values are not in the backup (adminui never reads them).")
     # Refuse what can't be confirmed before writing a backup nobody will use.
     if not args.yes and not sys.stdin.isatty():

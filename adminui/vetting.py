@@ -1,7 +1,8 @@
 """The lock on the vetted queries: `queries/vetted.lock` records the SHA-256 of every file the app
 reads SQL from, as it was last reviewed: the shared query files and each pack's, with its schema
-files, which the health views show as DDL to copy (`<pack>/schema/foreign_keys.sql`,
-`<pack>/schema/recommended_indexes.sql`) or the demo runs.
+files, which the demo runs or the health views show as DDL to copy
+(`<pack>/schema/recommended_indexes.sql`), and its manifest (`<pack>/pack.toml`), from which the
+foreign keys shown as DDL and the orphan checks derive.
 
 A query file that changes without the lock changing with it is caught twice: by a test (so a
 query change in a commit always shows as a change of the lock too, a visible review) and at
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from adminui.packs import MANIFEST
 from adminui.queries import Registry, default_query_dir
 
 LOCK_NAME = "vetted.lock"
@@ -32,11 +34,10 @@ def lock_path(directory: Path | None = None) -> Path:
 
 def vetted_files(directory: Path | None = None) -> dict[str, Path]:
     """Every file under the lock, by its path below queries/: the shared `session.sql`, and each
-    pack's `idea_expansion/users.sql`, `idea_expansion/schema/foreign_keys.sql`, ..."""
+    pack's manifest and SQL, `idea_expansion/pack.toml`, `idea_expansion/users.sql`, ..."""
     directory = directory or default_query_dir()
-    return {
-        path.relative_to(directory).as_posix(): path for path in sorted(directory.rglob("*.sql"))
-    }
+    paths = [*directory.rglob("*.sql"), *directory.rglob(MANIFEST)]
+    return {path.relative_to(directory).as_posix(): path for path in sorted(paths)}
 
 
 def digests(directory: Path | None = None) -> dict[str, str]:

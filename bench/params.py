@@ -423,7 +423,7 @@ def _orphan_case(name: str) -> Callable[[Sample], list[Case]] | None:
     if name in ("live_foreign_keys", "live_indexes"):
         op = health.foreign_keys if name == "live_foreign_keys" else health.indexes
         return lambda s: [Case(name, name, {}, op, f"ops.health.{op.__name__}")]
-    for check in orphans.CHECKS:
+    for check in orphans.checks():
         if name == check.statement("count"):
             return lambda s, c=check: [
                 Case(name, name, {}, lambda db: orphans.count(db, c), "ops.orphans.count")

@@ -31,7 +31,7 @@ TABLES = (
     "payment_receipts",
 )
 # How many orphans each check gets: distinct numbers, so a count landing on the wrong check shows.
-PLANTED = {check.name: n for n, check in enumerate(orphans.CHECKS, start=1)}
+PLANTED = {check.name: n for n, check in enumerate(orphans.checks(), start=1)}
 
 
 def _users_without_usage(db: Database) -> int:
@@ -70,13 +70,13 @@ def test_cleaning_every_check_removes_exactly_the_orphans(
 ) -> None:
     before = _snapshot(db)
     missing_usage = _users_without_usage(db)
-    for check in orphans.CHECKS:
+    for check in orphans.checks():
         result = _clean(db, check.name, tmp_path)
         expected = missing_usage if check.action == "create" else PLANTED[check.name]
         assert (result.acted_on, result.remaining) == (expected, 0), check.name
     after = _snapshot(db)
 
-    deleted = {c.table: set(planted[c.name]) for c in orphans.CHECKS if c.action == "delete"}
+    deleted = {c.table: set(planted[c.name]) for c in orphans.checks() if c.action == "delete"}
     deleted["outputs"] = set(planted["outputs.execution_id"]) | set(planted["outputs.user_id"])
     deleted["blog_posts"] = set(planted["blog_posts.output_id"]) | set(
         planted["blog_posts.user_id"]
@@ -114,7 +114,7 @@ def test_the_foreign_keys_go_back_once_clean(db: Database, planted: dict, tmp_pa
     states = {k.check: k.state for k in health.foreign_keys(db)}
     if db.dialect == "postgresql":
         assert set(states.values()) == {"missing"}
-    for check in orphans.CHECKS:
+    for check in orphans.checks():
         _clean(db, check.name, tmp_path)
     if db.dialect == "sqlite":
         engine = raw_engine(db)

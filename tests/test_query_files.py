@@ -261,7 +261,7 @@ def _orphan_examples() -> dict[str, Callable[[Database], dict[str, Any]]]:
         "live_foreign_keys": lambda db: {},
         "live_indexes": lambda db: {},
     }
-    for check in orphans.CHECKS:
+    for check in orphans.checks():
         examples[check.statement("count")] = lambda db: {}
         examples[check.statement("preview")] = lambda db, c=check: {
             "after": plant(db, c.name) and "00000000-0000-0000-0000-000000000000",

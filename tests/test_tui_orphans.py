@@ -89,7 +89,7 @@ async def test_checks_a_key_enforces_show_as_such_until_f_counts_them(pg_db: Dat
         assert [n for n, shown_count in quick.items() if shown_count != "by key"] == [
             "users.usage_tracking"
         ]
-        not_counted = len(orphans.CHECKS) - 1
+        not_counted = len(orphans.checks()) - 1
         assert f"The other {not_counted} ('by key') were not counted" in status(screen)
         await pilot.press("f")
         await wait_until(pilot, lambda: "by key" not in counts_shown(screen).values())

@@ -24,9 +24,9 @@ def test_the_lock_matches_the_query_files() -> None:
     assert vetting.unvetted() == []
     folder = default_query_dir()
     assert set(vetting.recorded()) == {
-        p.relative_to(folder).as_posix() for p in folder.rglob("*.sql")
+        p.relative_to(folder).as_posix() for p in [*folder.rglob("*.sql"), *folder.rglob("*.toml")]
     }
-    assert {"session.sql", "idea_expansion/users.sql", "idea_expansion/schema/sqlite.sql"} <= set(
+    assert {"session.sql", "idea_expansion/users.sql", "idea_expansion/pack.toml"} <= set(
         vetting.recorded()
     )
 
@@ -91,21 +91,25 @@ def test_the_cli_refuses_a_hand_edited_query_file(sqlite_db: Database, tmp_path:
 
 def test_the_cli_refuses_an_edited_schema_file(sqlite_db: Database, tmp_path: Path) -> None:
     """The attack: `DROP TABLE ... CASCADE` added to foreign_keys.sql was shown as DDL to copy,
-    and a deleted key line silently left the foreign-key report."""
+    and a deleted key line silently left the foreign-key report. The keys now derive from the
+    pack's manifest, which is under the lock like the index advice."""
     url = f"sqlite:///{sqlite_db.profile.url.database}"
     for name, edit in (
-        ("foreign_keys.sql", lambda t: t + "DROP TABLE users CASCADE;\n"),
-        ("foreign_keys.sql", lambda t: "\n".join(t.splitlines()[:-1]) + "\n"),
-        ("recommended_indexes.sql", lambda t: t + "\n-- why: x\nDROP TABLE users CASCADE;\n"),
+        ("pack.toml", lambda t: t.replace('on_delete = "set null"', 'on_delete = "cascade"', 1)),
+        ("pack.toml", lambda t: t.rsplit("[[relations]]", 1)[0] + "\n"),
+        (
+            "schema/recommended_indexes.sql",
+            lambda t: t + "\n-- why: x\nDROP TABLE users CASCADE;\n",
+        ),
     ):
         source = tmp_path / f"src-{len(list(tmp_path.iterdir()))}"
         shutil.copytree(ROOT / "adminui", source / "adminui")
         shutil.copytree(ROOT / "queries", source / "queries")
-        schema_file = source / "queries" / DEFAULT_PACK / "schema" / name
-        schema_file.write_text(edit(schema_file.read_text()))
+        edited = source / "queries" / DEFAULT_PACK / name
+        edited.write_text(edit(edited.read_text()))
         refused = _adminui(source, "orphans", "fks", "--url", url)
         assert refused.returncode == 2 and refused.stdout == ""
-        assert f"idea_expansion/schema/{name} changed" in refused.stderr
+        assert f"idea_expansion/{name} changed" in refused.stderr
 
 
 async def test_the_app_says_it_runs_unvetted_queries(sqlite_db: Database) -> None:

@@ -47,14 +47,10 @@ from adminui.ops.orphans import (
 )
 from adminui.ops.values import as_id
 from adminui.ops.writes import Written, audited_write
+from adminui.packs import load_pack
 
 FORMAT = 2
 MAX_LINE = 256 * 1024 * 1024  # one row, whole: outputs' content can be large, not this large
-# The money columns of restored rows, summed into the restore's audit line.
-MONEY = {
-    "payment_receipts": ("amount_usd", "credits_purchased"),
-    "usage_tracking": ("free_expansions_remaining", "paid_credits_remaining"),
-}
 
 
 def default_backup_path(check: Check, now: datetime | None = None) -> Path:
@@ -335,7 +331,7 @@ def restore(
     if not check.restorable:
         reason = (
             "adminui never reads credentials' secret values, so the backup can't recreate them"
-            if check.table == "credentials"
+            if check.secret
             else "that clean created rows and deleted nothing"
         )
         raise InputError("backup", f"a {check.name} backup can't be restored: {reason}")
@@ -386,10 +382,16 @@ def _restoring(check: Check, via: str) -> tuple[str, str]:
     return table, f"orphans_reinsert_{table}" if deletes else relink
 
 
+def _money_columns() -> dict[str, tuple[str, ...]]:
+    """The money columns of each table, as the pack's manifest names them: summed into the
+    restore's audit line."""
+    return {name: table.money for name, table in load_pack().tables.items() if table.money}
+
+
 def _money(put_back: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
     return {
         f"{table}.{column}": str(sum(Decimal(str(row[column] or 0)) for row in rows))
-        for table, columns in MONEY.items()
+        for table, columns in _money_columns().items()
         for column in columns
         if (rows := put_back.get(table))
     }

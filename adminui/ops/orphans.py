@@ -25,7 +25,7 @@ from adminui.errors import AdminError, InputError
 from adminui.ops.health import enforcing_keys
 from adminui.ops.values import as_id, counted
 from adminui.ops.writes import Written, audited_write
-from adminui.schema import expected_foreign_keys
+from adminui.packs import load_pack
 
 Action = Literal["delete", "nullify", "create"]
 Progress = Callable[[int, int], None]
@@ -46,6 +46,8 @@ class Check:
     name: str
     parent: str
     action: Action
+    records_money: bool = False  # its rows record payments (the pack's manifest says)
+    secret: bool = False  # its rows hold columns adminui never reads
 
     @property
     def table(self) -> str:
@@ -58,13 +60,13 @@ class Check:
     @property
     def money(self) -> bool:
         """Its rows are money records: deleting them removes the audit trail of a payment."""
-        return self.table == "payment_receipts"
+        return self.records_money
 
     @property
     def restorable(self) -> bool:
-        """Whether a backup of it can be put back (credentials' secret values are never read,
-        and creating rows deletes nothing)."""
-        return self.action != "create" and self.table != "credentials"
+        """Whether a backup of it can be put back (secret values are never read, so a backup
+        can't recreate them; and creating rows deletes nothing)."""
+        return self.action != "create" and not self.secret
 
     @property
     def does(self) -> str:
@@ -73,35 +75,37 @@ class Check:
             return f"delete the {self.table} rows"
         if self.action == "nullify":
             return f"set {self.column} to NULL"
-        return "create the missing usage_tracking rows"
+        return f"create the missing {self.parent} rows"
 
     @property
     def finds(self) -> str:
         """What its rows are, in words."""
         if self.action == "create":
-            return "users without a usage_tracking row"
+            return f"{self.table} without a {self.parent} row"
         return f"{self.table} rows whose {self.column} points at no {self.parent} row"
 
     def statement(self, kind: str) -> str:
         return f"orphans_{kind}_{self.name.replace('.', '_')}"
 
 
-# In cleaning order: a child's check comes before its parent's, so the rows that a parent's
-# delete would touch are cleaned first.
-CHECKS = (
-    Check("blog_posts.output_id", "outputs", "delete"),
-    Check("blog_posts.user_id", "users", "delete"),
-    Check("outputs.execution_id", "executions", "delete"),
-    Check("outputs.user_id", "users", "delete"),
-    Check("outputs.idea_id", "ideas", "nullify"),
-    Check("executions.user_id", "users", "delete"),
-    Check("executions.selected_idea_id", "ideas", "nullify"),
-    Check("ideas.user_id", "users", "delete"),
-    Check("credentials.user_id", "users", "delete"),
-    Check("usage_tracking.user_id", "users", "delete"),
-    Check("payment_receipts.user_id", "users", "delete"),
-    Check("users.usage_tracking", "usage_tracking", "create"),
-)
+@cache
+def checks() -> tuple[Check, ...]:
+    """Every check, from the pack's relations, in their cleaning order (a child's check before
+    its parent's, so the rows a parent's delete would touch are cleaned first); last, the users
+    missing their balance row, which the balance model says each has."""
+    pack = load_pack()
+    found = [
+        Check(
+            r.name,
+            r.parent,
+            "delete" if r.on_delete == "cascade" else "nullify",
+            pack.table(r.table).records_money,
+            bool(pack.table(r.table).secret),
+        )
+        for r in pack.relations
+    ]
+    found.append(Check(f"{pack.users}.{pack.balance.table}", pack.balance.table, "create"))
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -129,14 +133,20 @@ class Relation:
 
 @cache
 def relations() -> tuple[Relation, ...]:
-    """The reference schema's foreign keys into the tables the checks delete from (read when
-    first needed, after the vetted-file check, not at import)."""
-    deleted = {check.table for check in CHECKS if check.action == "delete"}
+    """The pack's relations into the tables the checks delete from (read when first needed,
+    after the vetted-file check, not at import)."""
+    deleted = {check.table for check in checks() if check.action == "delete"}
     return tuple(
-        Relation(key.table, key.column, key.parent, key.on_delete == "CASCADE")
-        for key in expected_foreign_keys()
-        if key.parent in deleted
+        Relation(r.table, r.column, r.parent, r.on_delete == "cascade")
+        for r in load_pack().relations
+        if r.parent in deleted
     )
+
+
+def shown_columns(table: str) -> tuple[str, ...]:
+    """What identifies a row of the table at a glance (after its id and the dangling column),
+    as the pack's manifest names them."""
+    return load_pack().table(table).shows
 
 
 def get_relation(name: str) -> Relation:
@@ -149,10 +159,10 @@ def get_relation(name: str) -> Relation:
 
 def get_check(name: str) -> Check:
     """The check called `name` (like `ideas.user_id`)."""
-    for check in CHECKS:
+    for check in checks():
         if check.name == name:
             return check
-    known = ", ".join(c.name for c in CHECKS)
+    known = ", ".join(c.name for c in checks())
     raise InputError("check", f"no check is called {name!r}; the checks are {known}")
 
 
@@ -247,13 +257,13 @@ def scan(
     replication): `full` counts those checks too."""
     enforced = {} if full else enforcing_keys(db)
     counts = []
-    for done, check in enumerate(CHECKS):
+    for done, check in enumerate(checks()):
         if cancelled and cancelled():
             raise CancelledError("Scan cancelled.")
         key = enforced.get(check.name)
         counts.append(CheckCount(check, None, key) if key else CheckCount(check, count(db, check)))
         if progress:
-            progress(done + 1, len(CHECKS))
+            progress(done + 1, len(checks()))
     return tuple(counts)
 
 
@@ -327,7 +337,7 @@ def _refuse_unknown_references(tx: Transaction, check: Check) -> None:
     at (another table of the product, made after the seed): the clean can't back it up."""
     deleted = {check.table} | {r.table for r in relations() if r.deletes}
     known = {(r.table, r.column) for r in relations()} | {
-        (c.table, c.column) for c in CHECKS if c.action != "create"
+        (c.table, c.column) for c in checks() if c.action != "create"
     }
     unknown = sorted(
         f"{row['child_table']}.{row['child_column']} -> {row['parent_table']}"

@@ -1,6 +1,6 @@
 """The reference schema of seed 001 (queries/idea_expansion/schema/), one DDL file per dialect, for
-the demo and the tests; and the two files the health view reads: the foreign keys it expects and
-the indexes it recommends."""
+the demo and the tests; the foreign keys the health view expects, derived from the pack's
+relations (pack.toml); and the indexes it recommends (schema/recommended_indexes.sql)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,12 @@ import re
 from dataclasses import dataclass
 
 from adminui.errors import QueryFileError
+from adminui.packs import Relation, load_pack
 from adminui.queries import DEFAULT_PACK, default_query_dir
 
 # The reference schema lives with the queries of its pack, under the same lock.
 SCHEMA_DIR = default_query_dir() / DEFAULT_PACK / "schema"
 
-_FOREIGN_KEY = re.compile(
-    r"ALTER TABLE (?P<table>\w+) ADD CONSTRAINT (?P<name>\w+) FOREIGN KEY \((?P<column>\w+)\) "
-    r"REFERENCES (?P<parent>\w+)\(id\) ON DELETE (?P<on_delete>CASCADE|SET NULL);$"
-)
 _INDEX = re.compile(r"CREATE INDEX (?P<name>\w+) ON (?P<table>\w+) USING (?P<definition>.+);$")
 _EXTENSION = re.compile(r"CREATE EXTENSION IF NOT EXISTS \w+;$")
 
@@ -49,26 +46,26 @@ class IndexAdvice:
 
 
 def expected_foreign_keys() -> tuple[ForeignKey, ...]:
-    """Every constraint in foreign_keys.sql, in file order. Any other statement there is
-    refused: the file's lines are shown as DDL to copy (the vetted lock covers it too)."""
-    keys = []
-    text = (SCHEMA_DIR / "foreign_keys.sql").read_text(encoding="utf-8")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.startswith("--"):
-            continue
-        if not (match := _FOREIGN_KEY.match(line)):
-            raise QueryFileError(f"foreign_keys.sql:{number}: not an ADD CONSTRAINT ... line")
-        keys.append(
-            ForeignKey(
-                match["table"],
-                match["column"],
-                match["parent"],
-                match["name"],
-                line,
-                match["on_delete"],
-            )
+    """Every relation of the pack's manifest as the constraint that keeps it, with the statement
+    that adds it back, listed in the order of the reference DDL (tables, then their columns)."""
+    ddl = schema_sql("postgresql")
+
+    def position(relation: Relation) -> tuple[int, int]:
+        table = ddl.find(f"CREATE TABLE {relation.table} (")
+        return table, ddl.find(f"\n  {relation.column} ", table)
+
+    return tuple(
+        ForeignKey(
+            r.table,
+            r.column,
+            r.parent,
+            f"{r.table}_{r.column}_fkey",
+            f"ALTER TABLE {r.table} ADD CONSTRAINT {r.table}_{r.column}_fkey FOREIGN KEY "
+            f"({r.column}) REFERENCES {r.parent}(id) ON DELETE {r.on_delete.upper()};",
+            r.on_delete.upper(),
         )
-    return tuple(keys)
+        for r in sorted(load_pack().relations, key=position)
+    )
 
 
 def recommended_indexes() -> tuple[IndexAdvice, ...]:

@@ -39,17 +39,6 @@ if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
 
 PAGE = 200
-# What identifies a row of each table at a glance, after its id and the dangling column.
-SHOWN = {
-    "users": ("email", "name", "created_at"),
-    "ideas": ("title", "status", "created_at"),
-    "credentials": ("provider", "validation_status", "created_at"),
-    "executions": ("status", "error_step", "started_at"),
-    "outputs": ("format", "published", "created_at"),
-    "blog_posts": ("title", "slug", "created_at"),
-    "usage_tracking": ("paid_credits_remaining", "free_expansions_remaining", "created_at"),
-    "payment_receipts": ("amount_usd", "credits_purchased", "bmc_reference", "status"),
-}
 YES_NO = ("published", "is_public", "is_active")
 
 
@@ -132,7 +121,7 @@ class OrphansScreen(AdminScreen):
         self.full = full
         self.query_one("#status", Static).update("Scanning…")
         bar = self.query_one("#progress", ProgressBar)
-        bar.update(total=len(orphans.CHECKS), progress=0)
+        bar.update(total=len(orphans.checks()), progress=0)
         bar.display = True
         self.scan(full)
 
@@ -290,7 +279,7 @@ class OrphanCheckScreen(AdminScreen):
         self.outcome = ""  # the last clean's result, kept above the count
         self.busy: Worker[None] | None = None
         leading = ("id",) if check.action == "create" else ("id", check.column)
-        self.columns = leading + SHOWN[check.table]
+        self.columns = leading + orphans.shown_columns(check.table)
 
     def compose(self) -> ComposeResult:
         check = self.check
@@ -303,7 +292,7 @@ class OrphanCheckScreen(AdminScreen):
                     "of those payments. Cleaning asks a second time.",
                     id="warning",
                 )
-            if check.table == "credentials":
+            if check.secret:
                 yield Static(
                     "Their secret values are not in the backup (adminui never reads them), so "
                     "this backup can't be restored.",
