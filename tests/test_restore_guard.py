@@ -81,6 +81,11 @@ def test_a_backup_cut_short_or_edited_is_refused(db: Database, tmp_path: Path) -
     cut.write_bytes(b"".join(lines[:-2]))  # a header saying 3, two rows, no end line
     with pytest.raises(InputError, match="cut short: it ends after 2 rows"):
         backups.read_backup(cut)
+    # Killed in the middle of a row's line (CI's SIGKILL once landed there): still cut short.
+    mid_row = tmp_path / "mid-row.jsonl"
+    mid_row.write_bytes(b"".join(lines[:-2]) + lines[-2][: len(lines[-2]) // 2])
+    with pytest.raises(InputError, match="cut short: it ends after 2 rows"):
+        backups.read_backup(mid_row)
     edited = tmp_path / "edited.jsonl"
     edited.write_bytes(b"".join(lines).replace(b"Orphan idea", b"Orphan ideA", 1))
     with pytest.raises(InputError, match="does not match its own digest"):

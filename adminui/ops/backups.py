@@ -207,6 +207,9 @@ def read_backup(path: Path) -> BackupFile:
             while line := handle.readline(MAX_LINE + 1):
                 if len(line) > MAX_LINE:
                     raise InputError("backup", f"{path} line {len(records) + 1} is too long")
+                if not line.endswith(b"\n"):
+                    # Every line is written whole with its newline: one without was cut off.
+                    raise _cut_short(path, len(records) - 1)
                 records.append((line, _parse(path, len(records) + 1, line)))
     except OSError as error:
         raise InputError("backup", f"can't read {path}: {error.strerror}") from None
@@ -223,11 +226,7 @@ def read_backup(path: Path) -> BackupFile:
     check = get_check(str(header.get("check")))
     end = records[-1][1]
     if len(records) < 2 or not isinstance(end, dict) or "adminui_backup_end" not in end:
-        raise InputError(
-            "backup",
-            f"{path} is cut short: it ends after {len(records) - 1} rows with no end line "
-            "(a backup killed while it was written); nothing restored",
-        )
+        raise _cut_short(path, len(records) - 1)
     for line, _ in records[:-1]:
         digest.update(line)
     if end.get("sha256") != digest.hexdigest():
@@ -239,6 +238,14 @@ def read_backup(path: Path) -> BackupFile:
     if counted != end["adminui_backup_end"]:
         raise InputError("backup", f"{path} holds other rows than its end line counts")
     return BackupFile(path, check, header, rows, end["sha256"])
+
+
+def _cut_short(path: Path, rows: int) -> InputError:
+    return InputError(
+        "backup",
+        f"{path} is cut short: it ends after {max(rows, 0)} rows with no end line "
+        "(a backup killed while it was written); nothing restored",
+    )
 
 
 def _parse(path: Path, number: int, line: bytes) -> Any:
