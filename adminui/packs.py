@@ -54,12 +54,15 @@ class Table:
 
 @dataclass(frozen=True)
 class Balance:
-    """How a user's credits are kept: named buckets (columns) in one row per user of `table`."""
+    """How a user's credits are kept: named buckets (columns) in one row per user of `table`;
+    `created_at_signup` when every user has that row from the start (a user without one is an
+    orphan check of its own: no credits can be granted or spent)."""
 
     model: str
     table: str
     user_column: str
     buckets: dict[str, str]
+    created_at_signup: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,12 @@ class Pack:
             for r in self.relations
             if (r.table, r.column) == (self.balance.table, self.balance.user_column)
         )
+
+
+def pack_folders(directory: Path | None = None) -> tuple[str, ...]:
+    """Every pack's folder below queries/ (one with a manifest), sorted."""
+    directory = directory or default_query_dir()
+    return tuple(sorted(p.parent.name for p in directory.glob(f"*/{MANIFEST}")))
 
 
 @cache
@@ -156,6 +165,7 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
                 name(k, "balance bucket"): name(v, "balance bucket column")
                 for k, v in buckets.items()
             },
+            bool(balance.get("created_at_signup", False)),
         ),
         relations=tuple(relations),
         tables=tables,

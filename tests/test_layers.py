@@ -60,7 +60,14 @@ SQL_IN_STRING = re.compile(
 )
 
 
-@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: p.name)
+# The generator of a pack's orphan statements writes SQL text by design: its output is what runs,
+# committed under queries/ and vetted, and a test holds the two equal (tests/test_packs.py).
+GENERATOR = PACKAGE / "schema" / "orphan_sql.py"
+
+
+@pytest.mark.parametrize(
+    "path", sorted(set(PACKAGE.rglob("*.py")) - {GENERATOR}), ids=lambda p: p.name
+)
 def test_no_sql_text_lives_in_python(path: Path) -> None:
     assert not SQL_IN_STRING.search(path.read_text()), f"SQL in {path}; it belongs in queries/"
 

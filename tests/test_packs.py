@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from adminui.errors import QueryFileError
-from adminui.packs import MANIFEST, load_pack
+from adminui.packs import MANIFEST, Relation, load_pack, pack_folders
 from adminui.queries import DEFAULT_PACK, default_query_dir
-from adminui.schema import schema_sql
+from adminui.schema import orphan_sql, schema_sql
+from adminui.schema.ddl import tables
+from adminui.schema.orphan_sql import generated_files
 
 
 def test_every_relation_of_the_manifest_is_a_reference_of_the_schema_and_back() -> None:
@@ -57,3 +59,59 @@ def test_a_manifest_with_a_name_that_is_not_an_identifier_is_refused(
     (folder / MANIFEST).write_text(edit(original))
     with pytest.raises(QueryFileError, match=said):
         load_pack(DEFAULT_PACK, tmp_path)
+
+
+@pytest.mark.parametrize("folder", pack_folders())
+def test_the_committed_orphan_files_are_what_the_manifest_generates(folder: str) -> None:
+    """orphans*.sql are generated from pack.toml and the reference DDL: a hand edit of either
+    side, or a manifest changed without regenerating, fails here."""
+    for path, text in generated_files(load_pack(folder)).items():
+        committed = path.read_text(encoding="utf-8") if path.is_file() else ""
+        assert committed == text, f"{path} differs from its source: run `adminui queries generate`"
+
+
+def test_the_generator_takes_the_columns_and_key_from_the_ddl() -> None:
+    """A table keyed by a text column other than `id`, with a nullable reference, a default with
+    a comma in quotes and a comment: its statements use that key, cast as text, and guard NULL."""
+    ddl = tables(
+        "CREATE TABLE parents (\n  code TEXT PRIMARY KEY\n);\n"
+        "CREATE TABLE kids (\n"
+        "  handle TEXT NOT NULL, -- the key\n"
+        "  parent_code TEXT REFERENCES parents(code) ON DELETE SET NULL,\n"
+        "  label TEXT DEFAULT 'a, b' NOT NULL,\n"
+        "  PRIMARY KEY (handle)\n);\n"
+    )
+    assert ddl["kids"].key == "handle"
+    assert [(c.name, c.cast, c.nullable) for c in ddl["kids"].columns] == [
+        ("handle", "text", False),
+        ("parent_code", "text", True),
+        ("label", "text", False),
+    ]
+    relation = Relation("kids", "parent_code", "parents", "set null")
+    statements = {
+        s.name: s.sql
+        for s in orphan_sql._check(
+            relation,
+            ddl,
+            orphan_sql.Dialect("postgresql"),
+            ["c.handle"],
+            lambda t: (ddl[t].key, ddl[t].column(ddl[t].key).cast),
+        )
+    }
+    preview = statements["orphans_preview_kids_parent_code"]
+    assert "c.parent_code IS NOT NULL" in preview
+    assert "p.code = c.parent_code" in preview
+    assert "c.handle > CAST(:after AS text)" in preview
+    assert "c.handle = ANY(CAST(:ids AS text[]))" in statements["orphans_clean_kids_parent_code"]
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("  a TEXT,\n  b TEXT", "no single-column primary key"),
+        ("  a TEXT PRIMARY KEY,\n  b POINT", "can't bind"),
+    ],
+)
+def test_a_reference_table_the_generator_cannot_serve_is_refused(body: str, said: str) -> None:
+    with pytest.raises(QueryFileError, match=said):
+        tables(f"CREATE TABLE odd (\n{body}\n);")

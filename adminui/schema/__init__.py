@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from adminui.errors import QueryFileError
-from adminui.packs import Relation, load_pack
-from adminui.queries import DEFAULT_PACK, default_query_dir
+from adminui.packs import Pack, Relation, load_pack
+from adminui.queries import default_query_dir
 
-# The reference schema lives with the queries of its pack, under the same lock.
-SCHEMA_DIR = default_query_dir() / DEFAULT_PACK / "schema"
+
+def schema_dir(pack: Pack | None = None) -> Path:
+    """The `schema/` folder of a pack (default: Idea Expansion's)."""
+    return default_query_dir() / (pack or load_pack()).folder / "schema"
+
 
 _INDEX = re.compile(r"CREATE INDEX (?P<name>\w+) ON (?P<table>\w+) USING (?P<definition>.+);$")
 _EXTENSION = re.compile(r"CREATE EXTENSION IF NOT EXISTS \w+;$")
 
 
-def schema_sql(dialect: str) -> str:
-    """The reference DDL for 'postgresql' or 'sqlite'."""
-    return (SCHEMA_DIR / f"{dialect}.sql").read_text(encoding="utf-8")
+def schema_sql(dialect: str, pack: Pack | None = None) -> str:
+    """A pack's reference DDL for 'postgresql' or 'sqlite'."""
+    return (schema_dir(pack) / f"{dialect}.sql").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def expected_foreign_keys() -> tuple[ForeignKey, ...]:
 
 def recommended_indexes() -> tuple[IndexAdvice, ...]:
     """Every paragraph of recommended_indexes.sql after the file's own header."""
-    text = (SCHEMA_DIR / "recommended_indexes.sql").read_text(encoding="utf-8")
+    text = (schema_dir() / "recommended_indexes.sql").read_text(encoding="utf-8")
     advice = []
     for paragraph in text.strip().split("\n\n")[1:]:
         lines = paragraph.splitlines()
