@@ -41,6 +41,7 @@ from adminui.output import (
     render_record,
     render_rows,
 )
+from adminui.packs import MAIN, Pack, load_pack, pack_named, packs
 from adminui.passwords import PASSWORD_ENV, check_keyring, delete_password, store_password
 
 if TYPE_CHECKING:
@@ -75,6 +76,15 @@ RECEIPT_COLUMNS = (
     "id",
 )
 CREDENTIAL_COLUMNS = ("provider", "is_active", "validation_status", "updated_at")
+# The job each product command does: a pack's manifest lists the jobs it offers.
+JOBS = {
+    "users": "users",
+    "grant": "credits",
+    "receipts": "credits",
+    "payments": "payments",
+    "executions": "executions",
+    "orphans": "orphans",
+}
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, nested: bool) -> None:
@@ -98,6 +108,19 @@ def _add_global_options(parser: argparse.ArgumentParser, *, nested: bool) -> Non
         metavar="URL",
         default=default,
         help="SQLAlchemy database URL; bypasses the config file",
+    )
+    group.add_argument(
+        "--product",
+        metavar="NAME",
+        default=default,
+        help=f"the product ({', '.join(p.name for p in packs())}; default: the profile's "
+        "product, else recognised from the tables)",
+    )
+    group.add_argument(
+        "--data-url",
+        metavar="URL",
+        default=default,
+        help="the product's second database (fltr's `fltr`), same user and password as --url",
     )
     group.add_argument(
         "--wide",
@@ -126,8 +149,12 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line."""
+def build_parser(pack: Pack | None = None) -> argparse.ArgumentParser:
+    """The whole command line; for a known product, only the commands of the jobs it offers."""
+
+    def offers(job: str) -> bool:
+        return pack is None or job in pack.jobs
+
     parser = Parser(
         prog="adminui",
         description="Look after a SaaS product's database: users, credits, executions, "
@@ -162,22 +189,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-open", action="store_true", help="only build; don't open the app")
     demo.set_defaults(handler=cmd_demo)
 
-    users = command(commands, "users", "find users and show one user's usage")
-    users_commands = users.add_subparsers(dest="action", metavar="ACTION", required=True)
-    find = command(users_commands, "find", "users whose email, name, id or BMC reference match")
-    find.add_argument("text", help="part of an email or name, an id prefix, or a BMC reference")
-    find.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
-    _add_format(find)
-    find.set_defaults(handler=cmd_users_find)
-    show = command(users_commands, "show", "one user's profile, credits and activity")
-    show.add_argument("user", metavar="EMAIL|ID", help="the user's email or id")
-    _add_format(show)
-    show.set_defaults(handler=cmd_users_show)
-
-    cli_credits.add_commands(commands, command, open_session)
-    cli_payments.add_commands(commands, command, open_session)
-    cli_executions.add_commands(commands, command, open_session)
-    cli_orphans.add_commands(commands, command, open_session)
+    if offers("users"):
+        _add_users(commands, command)
+    if offers("credits"):
+        cli_credits.add_commands(commands, command, open_session)
+    if offers("payments"):
+        cli_payments.add_commands(commands, command, open_session)
+    if offers("executions"):
+        cli_executions.add_commands(commands, command, open_session)
+    if offers("orphans"):
+        cli_orphans.add_commands(commands, command, open_session, pack)
     cli_queries.add_commands(commands, command)
     cli_audit.add_commands(commands, command)
 
@@ -193,15 +214,69 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_users(commands: Any, command: Any) -> None:
+    users = command(commands, "users", "find users and show one user's usage")
+    users_commands = users.add_subparsers(dest="action", metavar="ACTION", required=True)
+    find = command(users_commands, "find", "users whose email, name, id or BMC reference match")
+    find.add_argument("text", help="part of an email or name, an id prefix, or a BMC reference")
+    find.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    _add_format(find)
+    find.set_defaults(handler=cmd_users_find)
+    show = command(users_commands, "show", "one user's profile, credits and activity")
+    show.add_argument("user", metavar="EMAIL|ID", help="the user's email or id")
+    _add_format(show)
+    show.set_defaults(handler=cmd_users_show)
+
+
 def open_session(args: argparse.Namespace, *, enforce_foreign_keys: bool = True) -> Session:
-    """Connect as the global options say (asking for a password only at a terminal)."""
-    return connect.open_session(
+    """Connect as the global options say (asking for a password only at a terminal); refuse a
+    command the product doesn't offer. A product recognised from the tables is named on
+    stderr at a terminal (a script's stderr stays as it was)."""
+    session = connect.open_session(
         config=args.config,
         profile=args.profile,
         url=args.url,
         interactive=sys.stdin.isatty(),
         enforce_foreign_keys=enforce_foreign_keys,
+        product=args.product,
+        data_url=args.data_url,
     )
+    pack = session.db.pack
+    if args.command:
+        refuse_unoffered(args.command, pack)
+    if session.recognised and sys.stderr.isatty():
+        print(f"adminui: product: {pack.name} ({pack.title}), by its tables", file=sys.stderr)
+    return session
+
+
+def refuse_unoffered(command: str, pack: Pack) -> None:
+    """A command of a job the product's pack doesn't offer: said in one line (exit 1)."""
+    job = JOBS.get(command)
+    if job and job not in pack.jobs:
+        raise AdminError(
+            f"{pack.title} has no {job} job, so no '{command}' command; its jobs are "
+            f"{', '.join(pack.jobs)}."
+        )
+
+
+def known_pack(argv: Sequence[str]) -> tuple[Pack | None, str | None]:
+    """The product the command line or its profile names, before anything connects (None:
+    to be recognised from the tables), and the command word. A config that can't be read is
+    left for the command to report."""
+    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    for option in ("--config", "--profile", "--url", "--product"):
+        early.add_argument(option)
+    known, rest = early.parse_known_args(argv)
+    command = next((word for word in rest if not word.startswith("-")), None)
+    if known.product:
+        return pack_named(known.product), command
+    if known.url or command in ("queries", "audit"):
+        return None, command
+    try:
+        named = load_config(known.config).profile(known.profile).product
+    except AdminError:
+        return None, command
+    return (pack_named(named) if named else None), command
 
 
 def cmd_users_find(args: argparse.Namespace) -> int:
@@ -249,6 +324,9 @@ def cmd_password(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    pack = pack_named(args.product) if args.product else None
+    if pack is not None and pack is not load_pack():  # Idea Expansion keeps its own demo
+        return _pack_demo(args, pack)
     path = Path(args.path).expanduser() if args.path else connect.default_demo_path()
     if args.rebuild or args.users is not None or not path.exists():
         users = args.users if args.users is not None else DEFAULT_USERS
@@ -267,6 +345,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.no_open:
         return 0
     return run_app(connect.open_demo(path), args.unvetted)
+
+
+def _pack_demo(args: argparse.Namespace, pack: Pack) -> int:
+    """`adminui demo --product NAME`: a pack's SQL demo, in a SQLite file per database."""
+    path = Path(args.path).expanduser() if args.path else connect.default_demo_path(pack)
+    files = connect.demo_files(path, pack)
+    if args.rebuild or args.users is not None or not all(f.exists() for f in files.values()):
+        users = args.users if args.users is not None else DEFAULT_USERS
+        connect.build_pack_demo_file(path, users, pack)
+        print(
+            f"Built the {pack.title} demo: {', '.join(map(str, files.values()))}.", file=sys.stderr
+        )
+    else:
+        print(f"Using the demo at {path} (--rebuild makes it again).", file=sys.stderr)
+    urls = " ".join(
+        f"--{'url' if role == MAIN else 'data-url'} sqlite:///{file}"
+        for role, file in files.items()
+    )
+    print(f"The CLI works on it too: adminui {urls} orphans scan", file=sys.stderr)
+    if args.no_open:
+        return 0
+    return run_app(connect.open_demo(path, pack), args.unvetted)
 
 
 def run_app(session: Session, unvetted: Sequence[str] = ()) -> int:
@@ -322,7 +422,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         refuse_undecodable(argv)
-        args = build_parser().parse_args(argv)
+        pack, command = known_pack(argv)
+        if pack is not None and command:
+            refuse_unoffered(command, pack)
+        args = build_parser(pack).parse_args(argv)
         fit_tables(None if args.wide or not sys.stdout.isatty() else shutil.get_terminal_size()[0])
         if args.command not in ("queries", "audit"):  # these must work when the files differ
             args.unvetted = check_vetted(args.allow_unvetted)

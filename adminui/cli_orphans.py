@@ -15,6 +15,7 @@ from adminui.errors import AdminError, InputError
 from adminui.ops import backups, health, orphans
 from adminui.ops.values import counted
 from adminui.output import FORMATS, render_record, render_rows
+from adminui.packs import Pack, packs
 
 if TYPE_CHECKING:
     from adminui.connect import Session
@@ -27,12 +28,19 @@ RECEIPTS_WORDS = "delete receipts"
 
 
 def add_commands(
-    commands: Any, command: Callable[..., argparse.ArgumentParser], open_session: Opener
+    commands: Any,
+    command: Callable[..., argparse.ArgumentParser],
+    open_session: Opener,
+    pack: Pack | None = None,
 ) -> None:
-    """Register `orphans` and its actions."""
+    """Register `orphans` and its actions (the checks named in --help are the product's, when
+    it is known before connecting)."""
     group = command(commands, "orphans", "orphan rows and foreign-key health (seeds 003, 004)")
     actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
-    names = ", ".join(c.name for c in orphans.checks())
+    names = "; ".join(
+        ", ".join(c.name for c in orphans.checks(p)) + ("" if pack else f" ({p.name})")
+        for p in ([pack] if pack else packs())
+    )
 
     def action(name: str, help_text: str, handler: Callable[..., int]) -> argparse.ArgumentParser:
         sub = command(actions, name, help_text)
@@ -101,12 +109,12 @@ def cmd_scan(args: argparse.Namespace, open_session: Opener) -> int:
 
 
 def cmd_show(args: argparse.Namespace, open_session: Opener) -> int:
-    check = orphans.get_check(args.check)
     if not 1 <= args.limit <= 10_000:
         raise InputError("--limit", "must be between 1 and 10,000")
     db = open_session(args).db
+    check = orphans.get_check(args.check, db.pack)
     page = orphans.preview(db, check, limit=args.limit)
-    columns = list(page.rows[0]) if page.rows else ["id"]
+    columns = list(page.rows[0]) if page.rows else [check.key]
     print(render_rows(page.rows, columns, args.format))
     if args.format == "table":
         total = orphans.count(db, check)
@@ -115,10 +123,10 @@ def cmd_show(args: argparse.Namespace, open_session: Opener) -> int:
 
 
 def cmd_clean(args: argparse.Namespace, open_session: Opener) -> int:
-    check = orphans.get_check(args.check)
     session = open_session(args)
-    require_writable(session)
     db = session.db
+    check = orphans.get_check(args.check, db.pack)
+    require_writable(session)
     total = orphans.count(db, check)
     if not total:
         print(f"No {check.finds}; nothing to do.")
@@ -126,7 +134,11 @@ def cmd_clean(args: argparse.Namespace, open_session: Opener) -> int:
     print(f"{check.name}: {total} {check.finds}. Cleaning will {check.does}.")
     sample = orphans.preview(db, check, limit=5).rows
     print(
-        render_rows(sample, [k for k in ("id", "user_id", "created_at") if k in sample[0]], "table")
+        render_rows(
+            sample,
+            [k for k in dict.fromkeys((check.key, "user_id", "created_at")) if k in sample[0]],
+            "table",
+        )
     )
     if check.secret:
         print("Their secret values are not in the backup (adminui never reads them).")
@@ -135,12 +147,13 @@ def cmd_clean(args: argparse.Namespace, open_session: Opener) -> int:
         raise InputError("--yes", "no terminal to ask for confirmation; pass --yes to write")
     if check.money:
         print(
-            "⚠️  Payment receipts are money records: deleting them removes the audit trail of "
+            f"⚠️  {check.records_money.capitalize()} are money records: deleting them removes "
+            "the audit trail of "
             "those payments (the backup file keeps a copy).",
             file=sys.stderr,
         )
         if args.yes and not args.delete_receipts:
-            raise InputError("--delete-receipts", "payment receipts need it beside --yes")
+            raise InputError("--delete-receipts", f"{check.records_money} need it beside --yes")
     try:
         saved = backups.backup(
             db,
@@ -152,12 +165,12 @@ def cmd_clean(args: argparse.Namespace, open_session: Opener) -> int:
         raise InputError("--include-dependents", str(refused)) from None
     print(f"Backup of {counted(saved.rows, 'row')} written to {saved.path}")
     for name, ids in saved.dependents.items():
-        relation = orphans.get_relation(name)
+        relation = orphans.get_relation(name, db.pack)
         print(f"  including {counted(len(ids), relation.table + ' row')} ({name}): {relation.does}")
     if not args.yes:
         _ask(f"Type {saved.rows} to {check.does} ({counted(saved.rows, 'row')})", str(saved.rows))
         if check.money:
-            _ask(f"Type '{RECEIPTS_WORDS}' to delete these payment receipts", RECEIPTS_WORDS)
+            _ask(f"Type '{RECEIPTS_WORDS}' to delete these {check.records_money}", RECEIPTS_WORDS)
     result = orphans.clean(db, saved, session.config.operator, progress=_progress(len(saved.ids)))
     also = ""
     if result.dependents_acted_on:

@@ -33,6 +33,8 @@ _PROFILE_KEYS = {
     "sslmode",
     "prepare_threshold",
     "schema",
+    "product",
+    "data_url",
 }
 _TOP_KEYS = {
     "operator",
@@ -52,6 +54,7 @@ DEFAULT_SCHEMA = "public"
 # names, which could then name another schema). Nothing else: no "$user", which the search path
 # would read as the role's own schema, quoted or not.
 _SCHEMA = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_PRODUCT = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 # URL query keys that would change the session from outside, and why each is refused; the
 # database layer refuses PGOPTIONS and PGSERVICE, their environment forms.
 OUTSIDE_SETTINGS = {
@@ -92,6 +95,10 @@ class Profile:
     prepare_threshold: int | None = 5
     # PostgreSQL: the schema holding the product's tables; each transaction's search_path.
     schema: str = DEFAULT_SCHEMA
+    # The product (a pack's name, `adminui --help` lists them); None: recognised from the tables.
+    product: str | None = None
+    # A product with a second database (fltr's `fltr`): its URL, same user and password as url.
+    data_url: URL | None = None
 
     @property
     def dialect(self) -> str:
@@ -318,6 +325,14 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
         threshold = None
     elif not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 0:
         raise SetupError(f'{where}: prepare_threshold must be a whole number or "none".')
+    product = _typed(table, "product", str, where, None)
+    if product is not None and not _PRODUCT.match(product):
+        raise SetupError(f'{where}: product must be a product\'s name, like "fltr".')
+    data_url = table.get("data_url")
+    if data_url is not None:
+        data_url = normalize_url(_typed(table, "data_url", str, where, ""), f"{where} data_url")
+        if data_url.password is not None:
+            raise SetupError(f"{where} data_url holds a password; remove it (url's is used).")
     schema = _typed(table, "schema", str, where, DEFAULT_SCHEMA)
     if "schema" in table and url.get_backend_name() != "postgresql":
         raise SetupError(f"{where}: schema is for PostgreSQL profiles; remove it here.")
@@ -340,6 +355,8 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
         sslmode=sslmode,
         prepare_threshold=threshold,
         schema=schema,
+        product=product,
+        data_url=data_url,
     )
 
 

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +37,7 @@ from adminui.errors import (
     SetupError,
 )
 from adminui.exact_json import loads as exact_json_loads
+from adminui.packs import MAIN, Pack, load_pack, recognise
 from adminui.queries import Registry, Statement
 
 # Connection settings of the SQLite driver (PRAGMAs, not queries), applied on connect.
@@ -194,11 +195,16 @@ class Database:
         password: str | None = None,
         registry: Registry | None = None,
         *,
+        pack: Pack | None = None,
         create: bool = False,
         enforce_foreign_keys: bool = True,
     ) -> None:
         self.profile = profile
-        self.registry = registry or Registry.load()
+        self.pack = pack or load_pack()
+        self.registry = registry or Registry.load(pack=self.pack.folder)
+        self.role = MAIN  # which of the pack's databases this is
+        self._data: Database | None = None  # the pack's second database, opened when first used
+        self._enforce_foreign_keys = enforce_foreign_keys
         self.dialect = profile.dialect
         self.read_only = profile.read_only
         self.read_only_why = "read_only = true"
@@ -296,18 +302,60 @@ class Database:
         """The vetted statement called `name`, in this database's dialect."""
         return self.registry.get(name, self.dialect)  # type: ignore[arg-type]
 
-    def check(self) -> None:
+    def use_pack(self, pack: Pack) -> None:
+        """Serve another product's pack (once recognised from the catalog, before any job)."""
+        self.pack = pack
+        self.registry = Registry.load(pack=pack.folder)
+
+    def on(self, database: str, needed_for: str) -> Database:
+        """The pool of one of the pack's databases: this one (MAIN), or the second one the
+        profile's data_url names, connected when first asked for; a SetupError saying what
+        needs it when the profile has none."""
+        if database == self.role:
+            return self
+        with self._lock:
+            if self._data is None:
+                name = self.pack.databases.get(database, database)
+                if self.profile.data_url is None:
+                    raise SetupError(
+                        f"{needed_for} is in the {name} database, which profile "
+                        f"'{self.profile.name}' doesn't name: give it a data_url (or pass "
+                        "--data-url)."
+                    )
+                data = replace(self.profile, url=self.profile.data_url, data_url=None)
+                self._data = Database(
+                    data,
+                    self._password,
+                    self.registry,
+                    pack=self.pack,
+                    enforce_foreign_keys=self._enforce_foreign_keys,
+                )
+                self._data.role = database
+                self._data.read_only = self.read_only
+                self._data.read_only_why = self.read_only_why
+            return self._data
+
+    def tables(self) -> set[str]:
+        """The tables (and views) the product's statements name unqualified, as the search
+        path resolves them: what recognising the product looks at."""
+        return {row["table_name"] for row in self.rows("live_tables")}
+
+    def check(self, *, recognise_pack: bool = False) -> None:
         """Connect once, so a wrong host, port or password is told before any screen opens;
-        and learn whether the role may write at all (a SELECT-only role behaves as read-only)."""
+        with `recognise_pack`, learn which product this is from its tables; and learn whether
+        the role may write at all (a SELECT-only role behaves as read-only)."""
         with self.translate_errors(None), self._read_engine.connect():
             pass
+        if recognise_pack:
+            self.use_pack(recognise(self.tables(), self.profile.where))
         if not self.read_only:
-            row = self.one("write_privileges")
+            writes = self.pack.writes
+            row = self.one("write_privileges", **writes)
             if row is not None and not row["can_write"]:
                 self.read_only = True
                 self.read_only_why = (
                     f"its role {self.profile.url.username or ''} may only read: no INSERT on "
-                    "payment_receipts or UPDATE on usage_tracking"
+                    f"{writes['inserts']} or UPDATE on {writes['updates']}"
                 )
 
     def read_only_refusal(self, what: str) -> ReadOnlyError:
@@ -454,9 +502,11 @@ class Database:
                     raw.execute(script)  # type: ignore[union-attr]
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (the second database's too)."""
         self._read_engine.dispose()
         self._write_engine.dispose()
+        if self._data is not None:
+            self._data.dispose()
 
     @contextmanager
     def translate_errors(

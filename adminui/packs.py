@@ -18,17 +18,21 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from adminui.errors import QueryFileError
+from adminui.errors import InputError, QueryFileError, SetupError
 from adminui.queries import DEFAULT_PACK, default_query_dir
 
 MANIFEST = "pack.toml"
-OnDelete = Literal["cascade", "set null"]
+OnDelete = Literal["cascade", "set null", "no action"]
+ON_DELETE = ("cascade", "set null", "no action")
+MAIN, DATA = "main", "data"  # the profile's `url`, and its `data_url` (a pack's second database)
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
 class Relation:
-    """`table.column` points at `parent` (its id); deleting the parent row `on_delete`s it."""
+    """`table.column` points at `parent` (its key); deleting the parent row `on_delete`s it
+    (no action: the database refuses the delete while the child points at it; an orphan's
+    column is emptied, as for set null)."""
 
     table: str
     column: str
@@ -43,13 +47,14 @@ class Relation:
 @dataclass(frozen=True)
 class Table:
     """What the layers above know of one table: the columns that identify a row at a glance,
-    those adminui never reads, those summed as money, and whether its rows record payments."""
+    those adminui never reads, those summed as money, and, if its rows record payments, the
+    words that name them ('payment receipts')."""
 
     name: str
     shows: tuple[str, ...] = ()
     secret: tuple[str, ...] = ()
     money: tuple[str, ...] = ()
-    records_money: bool = False
+    records_money: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ class Balance:
     created_at_signup: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per pack (load_pack caches): hashed by identity
 class Pack:
     """One product's manifest, read and checked."""
 
@@ -79,6 +84,19 @@ class Pack:
     balance: Balance
     relations: tuple[Relation, ...]  # in cleaning order: a child before its parent
     tables: dict[str, Table] = field(default_factory=dict)
+    # The tables a grant inserts into and updates: a role that may not is read-only from the start.
+    writes: dict[str, str] = field(default_factory=dict)
+    databases: dict[str, str] = field(default_factory=lambda: {MAIN: ""})  # role -> name
+    data_tables: tuple[str, ...] = ()  # the tables of the second database, if any
+
+    def database_of(self, table: str) -> str:
+        """MAIN or DATA: which of the pack's databases holds the table."""
+        return DATA if table in self.data_tables else MAIN
+
+    def crosses(self, relation: Relation) -> bool:
+        """Whether the relation points from one database into the other (no constraint and no
+        join can check it: the orphan check compares the two sides' keys)."""
+        return self.database_of(relation.table) != self.database_of(relation.parent)
 
     def table(self, name: str) -> Table:
         """What the manifest says of a table (nothing, for one it doesn't describe)."""
@@ -100,10 +118,48 @@ def pack_folders(directory: Path | None = None) -> tuple[str, ...]:
     return tuple(sorted(p.parent.name for p in directory.glob(f"*/{MANIFEST}")))
 
 
-@cache
+def packs() -> tuple[Pack, ...]:
+    """Every pack, by folder name."""
+    return tuple(load_pack(folder) for folder in pack_folders())
+
+
+def pack_named(name: str) -> Pack:
+    """The pack a profile's `product` or `--product` names; an InputError naming the known
+    ones otherwise."""
+    for pack in packs():
+        if pack.name == name:
+            return pack
+    known = ", ".join(p.name for p in packs())
+    raise InputError("product", f"no product is called {name!r}; the products are {known}")
+
+
+def recognise(tables: set[str], where: str) -> Pack:
+    """The one product whose manifest's recognising tables are all among `tables` (the live
+    catalog's); a SetupError naming the candidates when none or several are."""
+    matching = [p for p in packs() if set(p.recognise) <= tables]
+    if len(matching) == 1:
+        return matching[0]
+    if matching:
+        raise SetupError(
+            f"{where} has the tables of several products ({', '.join(p.name for p in matching)}); "
+            "choose one with --product NAME or the profile's product key."
+        )
+    known = "; ".join(f"{p.name} has {', '.join(p.recognise)}" for p in packs())
+    raise SetupError(
+        f"{where} holds no product adminui knows ({known}); check the database (and the "
+        "profile's schema), or name the product with --product NAME."
+    )
+
+
 def load_pack(folder: str = DEFAULT_PACK, directory: Path | None = None) -> Pack:
-    """The manifest of the pack in `queries/<folder>/` (default: Idea Expansion)."""
-    path = (directory or default_query_dir()) / folder / MANIFEST
+    """The manifest of the pack in `queries/<folder>/` (default: Idea Expansion), read once:
+    one object per pack."""
+    return _load_pack(folder, directory or default_query_dir())
+
+
+@cache
+def _load_pack(folder: str, directory: Path) -> Pack:
+    path = directory / folder / MANIFEST
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
@@ -127,8 +183,10 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
     for number, entry in enumerate(data.get("relations", []), start=1):
         table, _, column = str(entry.get("child", "")).partition(".")
         on_delete = entry.get("on_delete")
-        if on_delete not in ("cascade", "set null"):
-            raise QueryFileError(f"{path}: relation {number}: on_delete is cascade or set null")
+        if on_delete not in ON_DELETE:
+            raise QueryFileError(
+                f"{path}: relation {number}: on_delete is one of {', '.join(ON_DELETE)}"
+            )
         relations.append(
             Relation(
                 name(table, f"relation {number} child"),
@@ -145,10 +203,12 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
             names(spec.get("shows", []), f"tables.{key}.shows"),
             names(spec.get("secret", []), f"tables.{key}.secret"),
             names(spec.get("money", []), f"tables.{key}.money"),
-            bool(spec.get("records_money", False)),
+            str(spec.get("records_money", "")),
         )
         for key, spec in data.get("tables", {}).items()
     }
+    databases = data.get("databases", {})
+    writes = data.get("writes", {})
     return Pack(
         name=str(data.get("name", folder)),
         folder=folder,
@@ -169,4 +229,8 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
         ),
         relations=tuple(relations),
         tables=tables,
+        writes={key: name(writes.get(key), f"writes.{key}") for key in ("inserts", "updates")},
+        databases={MAIN: str(databases.get(MAIN, ""))}
+        | ({DATA: str(databases[DATA])} if DATA in databases else {}),
+        data_tables=names(databases.get("data_tables", []), "databases.data_tables"),
     )

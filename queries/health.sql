@@ -1,5 +1,20 @@
 -- The live catalog, for the foreign-key and index health views of every pack: what the database
--- declares, compared by the views with what the pack's reference schema expects.
+-- declares, compared by the views with what the pack's reference schema expects; and the tables
+-- a product is recognised by.
+
+-- name: live_tables
+-- The tables and views the other statements name unqualified: those of the search path's
+-- schemas (not the catalog's own, which the pinned path puts first) that a bare name resolves
+-- to (the first of a name, as to_regclass finds it).
+-- mode: read
+-- params: none
+SELECT c.relname AS table_name
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND n.nspname = ANY (current_schemas(false)) AND n.nspname <> 'pg_catalog'
+  AND c.oid = to_regclass(quote_ident(c.relname))
+ORDER BY 1;
 
 -- name: live_foreign_keys
 -- The single-column foreign keys between the tables the other statements name unqualified (as

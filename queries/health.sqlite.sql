@@ -1,5 +1,14 @@
 -- SQLite versions of health.sql: the catalog is read with PRAGMA table functions.
 
+-- name: live_tables
+-- The tables and views of the main schema.
+-- mode: read
+-- params: none
+SELECT name AS table_name
+FROM sqlite_master
+WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\'
+ORDER BY 1;
+
 -- name: live_foreign_keys
 -- The single-column foreign keys the live database declares. SQLite checks them only on
 -- connections that turn foreign keys on, so nothing here says the rows obey them.

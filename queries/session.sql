@@ -82,10 +82,11 @@ SELECT pg_catalog.pg_xact_status(CAST(:xid AS xid8)) AS status,
        CAST(pg_catalog.pg_postmaster_start_time() AS text) AS server_started;
 
 -- name: write_privileges
--- Whether the connected role may make the writes adminui makes (a grant inserts a receipt and
--- updates credits): a SELECT-only role on a profile without read_only = true is then treated as
+-- Whether the connected role may make the writes adminui makes (a grant inserts a ledger row,
+-- :inserts, and updates a balance, :updates; the tables are the pack manifest's [writes], never
+-- typed text): a SELECT-only role on a profile without read_only = true is then treated as
 -- read-only from the start, instead of failing each write with "permission denied".
 -- mode: read
--- params: none
-SELECT pg_catalog.has_table_privilege('payment_receipts', 'insert')
-       AND pg_catalog.has_table_privilege('usage_tracking', 'update') AS can_write;
+-- params: inserts, updates
+SELECT pg_catalog.has_table_privilege(CAST(:inserts AS text), 'insert')
+       AND pg_catalog.has_table_privilege(CAST(:updates AS text), 'update') AS can_write;

@@ -28,5 +28,5 @@ SELECT CASE WHEN :xid IS NULL THEN NULL END AS status, NULL AS server_started;
 -- name: write_privileges
 -- SQLite has no roles: a file that can't be written refuses at the write itself.
 -- mode: read
--- params: none
-SELECT 1 AS can_write;
+-- params: inserts, updates
+SELECT 1 AS can_write, :inserts AS inserts, :updates AS updates;

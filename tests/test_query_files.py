@@ -41,7 +41,7 @@ EXAMPLES: dict[str, Callable[[Database], dict[str, Any]]] = {
     "connection_search_path": lambda db: {},
     "transaction_settings": lambda db: {"schema": "public", "ms": "5000", "plans": None},
     "transaction_id": lambda db: {},
-    "write_privileges": lambda db: {},
+    "write_privileges": lambda db: db.pack.writes,
     "transaction_status": lambda db: {
         "xid": _any(db, "SELECT CAST(pg_current_xact_id() AS text)")
         if db.dialect == "postgresql"
@@ -258,6 +258,7 @@ def _nulled(db: Database, check: orphans.Check) -> dict[str, Any]:
 def _orphan_examples() -> dict[str, Callable[[Database], dict[str, Any]]]:
     """The orphan checks' statements: each acts on one planted orphan."""
     examples: dict[str, Callable[[Database], dict[str, Any]]] = {
+        "live_tables": lambda db: {},
         "live_foreign_keys": lambda db: {},
         "live_indexes": lambda db: {},
     }

@@ -31,7 +31,6 @@ from adminui.db import Database, Transaction
 from adminui.errors import InputError
 from adminui.ops import orphans
 from adminui.ops.orphans import (
-    FIRST_ID,
     Backup,
     CancelledError,
     Check,
@@ -45,9 +44,8 @@ from adminui.ops.orphans import (
     listed_ids,
     plain_row,
 )
-from adminui.ops.values import as_id
 from adminui.ops.writes import Written, audited_write
-from adminui.packs import load_pack
+from adminui.packs import Pack, load_pack, pack_named
 
 FORMAT = 2
 MAX_LINE = 256 * 1024 * 1024  # one row, whole: outputs' content can be large, not this large
@@ -127,21 +125,22 @@ def backup(
     """Write every row of the check, whole, to a new backup file. Rows of other tables that
     deleting them would change are refused (and nothing kept) unless `include_dependents`:
     then they are written to the same file, for the clean to act on and a restore to put back."""
+    db = orphans.on(db, check)
     target = (path or default_backup_path(check)).expanduser()
     total = count(db, check)
     out = _Writer(target)
-    ids: list[str] = []
+    ids: list[Any] = []
     try:
         out.line(_header(db, check, total))
         with db.read(exact_json=True) as tx:
             # One pass over the orphans, streamed (a keyset page each would redo the anti-join
             # per page); a row planted since the count is kept too: the ids written are the set.
             rows = tx.stream(
-                check.statement("preview"), after=FIRST_ID, limit=total + orphans.BATCH
+                check.statement("preview"), after=check.first_key, limit=total + orphans.BATCH
             )
             for row in rows:
                 out.row(check.name, plain_row(row))
-                ids.append(as_id(row["id"]))
+                ids.append(check.key_of(row))
                 if len(ids) % orphans.PAGE == 0:
                     if cancelled and cancelled():
                         raise CancelledError("Backup cancelled; nothing was changed.")
@@ -165,6 +164,7 @@ def backup(
 def _header(db: Database, check: Check, rows: int) -> dict[str, Any]:
     return {
         "adminui_backup": FORMAT,
+        "product": db.pack.name,
         "check": check.name,
         "action": check.action,
         "table": check.table,
@@ -223,7 +223,9 @@ def read_backup(path: Path) -> BackupFile:
             "no digest to check it against the clean that wrote it; its rows can be put back "
             "by hand (it is JSON lines)",
         )
-    check = get_check(str(header.get("check")))
+    # A backup written before packs names no product: Idea Expansion was the only one.
+    pack = pack_named(str(header["product"])) if "product" in header else load_pack()
+    check = get_check(str(header.get("check")), pack)
     end = records[-1][1]
     if len(records) < 2 or not isinstance(end, dict) or "adminui_backup_end" not in end:
         raise _cut_short(path, len(records) - 1)
@@ -231,7 +233,10 @@ def read_backup(path: Path) -> BackupFile:
         digest.update(line)
     if end.get("sha256") != digest.hexdigest():
         raise InputError("backup", f"{path} does not match its own digest: it was changed")
-    rows = tuple(_row(path, n, record) for n, (_, record) in enumerate(records[1:-1], start=2))
+    keys = {check.name: check.key} | {r.name: r.key for r in orphans.relations(pack)}
+    rows = tuple(
+        _row(path, n, record, keys) for n, (_, record) in enumerate(records[1:-1], start=2)
+    )
     counted: dict[str, int] = {}
     for via, _ in rows:
         counted[via] = counted.get(via, 0) + 1
@@ -257,9 +262,10 @@ def _parse(path: Path, number: int, line: bytes) -> Any:
         raise InputError("backup", f"{path} line {number} is not JSON") from None
 
 
-def _row(path: Path, number: int, record: Any) -> tuple[str, dict[str, Any]]:
+def _row(path: Path, number: int, record: Any, keys: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """One backed-up row: by a check or relation of the backup's product, with its key."""
     via, row = (record.get("via"), record.get("row")) if isinstance(record, dict) else (0, 0)
-    if not isinstance(via, str) or not isinstance(row, dict) or not row.get("id"):
+    if not isinstance(via, str) or not isinstance(row, dict) or row.get(keys.get(via, "")) is None:
         raise InputError("backup", f"{path} line {number} is not a backed-up row")
     return via, row
 
@@ -268,6 +274,7 @@ def recorded_clean(db: Database, saved: BackupFile) -> dict[str, Any]:
     """The committed clean, in the audit log's intact chain, that wrote this backup of this
     database, and no restore of it since; an InputError otherwise. adminui puts back only what
     a recorded clean removed, once."""
+    db = orphans.on(db, saved.check)
     log = audit.verify()
     where = f"{log.path}, backup sha256 {saved.digest[:12]}…"
     if log.broken:
@@ -337,11 +344,14 @@ def restore(
     check = saved.check
     if not check.restorable:
         reason = (
-            "adminui never reads credentials' secret values, so the backup can't recreate them"
+            f"adminui never reads {check.table}' secret values, so the backup can't recreate them"
             if check.secret
             else "that clean created rows and deleted nothing"
         )
         raise InputError("backup", f"a {check.name} backup can't be restored: {reason}")
+    if check.pack is not None and check.pack.name != db.pack.name:
+        raise InputError("backup", f"it is a backup of {check.pack.title}, not of {db.pack.title}")
+    db = orphans.on(db, check)
     if saved.header.get("dialect") != db.dialect:
         raise InputError("backup", f"it was written from a {saved.header.get('dialect')} database")
     clean = recorded_clean(db, saved)
@@ -349,25 +359,27 @@ def restore(
     def body(tx: Transaction) -> Written[RestoreResult]:
         refused: list[str] = []
         put_back: dict[str, list[dict[str, Any]]] = {}
+        keys: dict[str, str] = {}  # table -> its key column
         for done, (via, row) in enumerate(saved.rows, start=1):
-            table, name = _restoring(check, via)
+            table, name, key = _restoring(check, via)
+            keys[table] = key
             columns = db.statement(name).params
             if not columns <= set(row):
                 missing = ", ".join(sorted(columns - set(row)))
-                raise InputError("backup", f"row {row['id']} lacks {missing}; nothing restored")
-            if tx.run(name, **{key: _bindable(row[key]) for key in columns}):
+                raise InputError("backup", f"row {row[key]} lacks {missing}; nothing restored")
+            if tx.run(name, **{column: _bindable(row[column]) for column in columns}):
                 put_back.setdefault(table, []).append(row)
             else:
-                refused.append(str(row["id"]))
+                refused.append(str(row[key]))
             if progress and (done % orphans.PAGE == 0 or done == len(saved.rows)):
                 progress(done, len(saved.rows))
-        money = _money(put_back)
+        money = _money(db.pack, put_back)
         restored = sum(map(len, put_back.values()))
         return Written(
             RestoreResult(check, restored, tuple(refused), money),
             {"check": check.name, "backup": str(saved.path), "backup_sha256": saved.digest},
             {
-                table: listed_ids(tuple(str(r["id"]) for r in rows))
+                table: listed_ids(tuple(str(r[keys[table]]) for r in rows))
                 for table, rows in put_back.items()
             },
             {"cleaned_by": clean.get("operator"), "cleaned_at": clean.get("time")},
@@ -378,27 +390,28 @@ def restore(
     return replace(result, warning=warning)
 
 
-def _restoring(check: Check, via: str) -> tuple[str, str]:
-    """(table, statement) that puts one backed-up row back."""
+def _restoring(check: Check, via: str) -> tuple[str, str, str]:
+    """(table, statement, key column) that puts one backed-up row back."""
     if via == check.name:
-        table, deletes = check.table, check.action == "delete"
+        table, deletes, key = check.table, check.action == "delete", check.key
         relink = check.statement("relink")
     else:
-        relation = get_relation(via)
-        table, deletes, relink = relation.table, relation.deletes, relation.statement("relink")
-    return table, f"orphans_reinsert_{table}" if deletes else relink
+        relation = get_relation(via, check.pack)
+        table, deletes, key = relation.table, relation.deletes, relation.key
+        relink = relation.statement("relink")
+    return table, f"orphans_reinsert_{table}" if deletes else relink, key
 
 
-def _money_columns() -> dict[str, tuple[str, ...]]:
+def _money_columns(pack: Pack) -> dict[str, tuple[str, ...]]:
     """The money columns of each table, as the pack's manifest names them: summed into the
     restore's audit line."""
-    return {name: table.money for name, table in load_pack().tables.items() if table.money}
+    return {name: table.money for name, table in pack.tables.items() if table.money}
 
 
-def _money(put_back: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
+def _money(pack: Pack, put_back: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
     return {
         f"{table}.{column}": str(sum(Decimal(str(row[column] or 0)) for row in rows))
-        for table, columns in _money_columns().items()
+        for table, columns in _money_columns(pack).items()
         for column in columns
         if (rows := put_back.get(table))
     }

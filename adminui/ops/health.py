@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from adminui.db import Database
+from adminui.errors import SetupError
 from adminui.schema import ForeignKey, IndexAdvice, expected_foreign_keys, recommended_indexes
 
-KeyState = Literal["present", "missing", "not valid", "disabled"]
+KeyState = Literal["present", "missing", "not valid", "disabled", "unknown"]
 SQLITE_NOTE = (
     "SQLite can't add a foreign key to an existing table: rebuild the table with it "
     "(https://www.sqlite.org/lang_altertable.html#otheralter)."
@@ -40,35 +41,52 @@ class IndexHealth:
 
 
 def foreign_keys(db: Database) -> tuple[KeyHealth, ...]:
-    """Every expected foreign key with its state in the live database."""
-    live = {
+    """Every expected foreign key with its state in the live database that holds its table
+    ('unknown', saying why, for a database the profile doesn't name)."""
+    found = []
+    expected = expected_foreign_keys(db.pack)
+    for database in db.pack.databases:
+        keys = [k for k in expected if db.pack.database_of(k.table) == database]
+        if not keys:
+            continue
+        try:
+            target = db.on(
+                database, f"the foreign keys of {', '.join(sorted({k.table for k in keys}))}"
+            )
+        except SetupError as error:
+            found += [KeyHealth(k, "unknown", str(error)) for k in keys]
+            continue
+        found += [_state(target, key, _live(target)) for key in keys]
+    return tuple(found)
+
+
+def _live(db: Database) -> dict[tuple[str, str, str, str], Any]:
+    return {
         (r["child_table"], r["child_column"], r["parent_table"], r["parent_column"]): r
         for r in db.rows("live_foreign_keys")
     }
-    found = []
-    for key in expected_foreign_keys():
-        row = live.get((key.table, key.column, key.parent, "id"))
-        if row is None:
-            fix = SQLITE_NOTE if db.dialect == "sqlite" else key.ddl
-            found.append(KeyHealth(key, "missing", fix))
-            continue
-        name = row["name"] or ""
-        if not row["validated"]:
-            # The constraint holds for new rows only; validating it checks the old ones.
-            fix = f"ALTER TABLE {key.table} VALIDATE CONSTRAINT {name};"
-            found.append(KeyHealth(key, "not valid", fix, name))
-        elif not row["enabled"]:
-            # Its triggers were disabled (ALTER TABLE ... DISABLE TRIGGER): it checks nothing,
-            # and turning them back on would leave the rows written meanwhile unchecked. Adding
-            # the key again checks every row (and refuses while orphans remain: clean first).
-            fix = (
-                f"-- count with: adminui orphans scan --full; clean; then:\n"
-                f"ALTER TABLE {key.table} DROP CONSTRAINT {name};\n{key.ddl}"
-            )
-            found.append(KeyHealth(key, "disabled", fix, name))
-        else:
-            found.append(KeyHealth(key, "present", "", name, bool(row["plain"])))
-    return tuple(found)
+
+
+def _state(db: Database, key: ForeignKey, live: dict[tuple[str, str, str, str], Any]) -> KeyHealth:
+    row = live.get((key.table, key.column, key.parent, key.parent_column))
+    if row is None:
+        return KeyHealth(key, "missing", SQLITE_NOTE if db.dialect == "sqlite" else key.ddl)
+    name = row["name"] or ""
+    if not row["validated"]:
+        # The constraint holds for new rows only; validating it checks the old ones.
+        return KeyHealth(
+            key, "not valid", f"ALTER TABLE {key.table} VALIDATE CONSTRAINT {name};", name
+        )
+    if not row["enabled"]:
+        # Its triggers were disabled (ALTER TABLE ... DISABLE TRIGGER): it checks nothing,
+        # and turning them back on would leave the rows written meanwhile unchecked. Adding
+        # the key again checks every row (and refuses while orphans remain: clean first).
+        fix = (
+            f"-- count with: adminui orphans scan --full; clean; then:\n"
+            f"ALTER TABLE {key.table} DROP CONSTRAINT {name};\n{key.ddl}"
+        )
+        return KeyHealth(key, "disabled", fix, name)
+    return KeyHealth(key, "present", "", name, bool(row["plain"]))
 
 
 def enforcing_keys(db: Database) -> dict[str, str]:
@@ -87,10 +105,18 @@ def indexes(db: Database) -> tuple[IndexHealth, ...]:
     (under any name). PostgreSQL only: on SQLite there is no advice."""
     if db.dialect != "postgresql":
         return ()
-    live = {(r["table_name"], _norm(r["definition"] or "")) for r in db.rows("live_indexes")}
+    live: set[tuple[str, str]] = set()
+    for database in db.pack.databases:
+        try:
+            target = db.on(database, "index advice")
+        except SetupError:
+            continue  # that database's advice is shown as missing: it can't be looked at
+        live |= {
+            (r["table_name"], _norm(r["definition"] or "")) for r in target.rows("live_indexes")
+        }
     return tuple(
         IndexHealth(advice, (advice.table, _norm(advice.definition)) in live)
-        for advice in recommended_indexes()
+        for advice in recommended_indexes(db.pack)
     )
 
 

@@ -21,11 +21,12 @@ from typing import Any, Literal
 from uuid import UUID
 
 from adminui.db import Database, Transaction
-from adminui.errors import AdminError, InputError
+from adminui.errors import AdminError, InputError, SetupError
 from adminui.ops.health import enforcing_keys
 from adminui.ops.values import as_id, counted
 from adminui.ops.writes import Written, audited_write
-from adminui.packs import load_pack
+from adminui.packs import MAIN, Pack, load_pack
+from adminui.schema import reference_tables
 
 Action = Literal["delete", "nullify", "create"]
 Progress = Callable[[int, int], None]
@@ -36,7 +37,13 @@ BATCH = 10_000  # ids per statement when cleaning, so a large set shows progress
 # PostgreSQL hashed all 2M executions (1.2 s a batch); for 1,000 it probes the index (~2 ms).
 DEPENDENTS_BATCH = 1_000
 PAGE = 1_000  # rows between progress reports (and cancel checks) of a backup or restore
-FIRST_ID = "00000000-0000-0000-0000-000000000000"  # sorts before every id: the first page
+# A key that sorts before every key of its type: where the first page starts.
+FIRST_KEY: dict[str, Any] = {
+    "uuid": "00000000-0000-0000-0000-000000000000",
+    "text": "",
+    "integer": -(2**31),
+    "bigint": -(2**63),
+}
 
 
 @dataclass(frozen=True)
@@ -46,8 +53,20 @@ class Check:
     name: str
     parent: str
     action: Action
-    records_money: bool = False  # its rows record payments (the pack's manifest says)
+    records_money: str = ""  # what its rows are called, if they record payments (the manifest)
     secret: bool = False  # its rows hold columns adminui never reads
+    key: str = "id"  # the column that names one of its rows (the reference DDL's key)
+    key_type: str = "uuid"  # that column's type, as a bound value is cast to it
+    pack: Pack | None = None  # whose check it is (None: the default pack's)
+    database: str = MAIN  # which of the pack's databases holds its table
+
+    def key_of(self, row: Any) -> Any:
+        """The key of one of its rows, as the backup and the audit line hold it."""
+        return plain_key(row[self.key], self.key_type)
+
+    @property
+    def first_key(self) -> Any:
+        return FIRST_KEY[self.key_type]
 
     @property
     def table(self) -> str:
@@ -60,7 +79,7 @@ class Check:
     @property
     def money(self) -> bool:
         """Its rows are money records: deleting them removes the audit trail of a payment."""
-        return self.records_money
+        return bool(self.records_money)
 
     @property
     def restorable(self) -> bool:
@@ -88,12 +107,34 @@ class Check:
         return f"orphans_{kind}_{self.name.replace('.', '_')}"
 
 
+def plain_key(value: Any, key_type: str) -> Any:
+    """A key as adminui holds it: a UUID as its canonical lower-case text on both dialects, a
+    text key exactly as stored (case matters: 'aB3' and 'ab3' are two users), a number as is."""
+    if key_type == "uuid":
+        return as_id(value)
+    if key_type == "text":
+        return str(value)
+    return int(value)
+
+
 @cache
-def checks() -> tuple[Check, ...]:
-    """Every check, from the pack's relations, in their cleaning order (a child's check before
-    its parent's, so the rows a parent's delete would touch are cleaned first); last, the users
-    missing their balance row, which the balance model says each has."""
-    pack = load_pack()
+def checks(pack: Pack | None = None) -> tuple[Check, ...]:
+    """Every check of the pack (default: Idea Expansion's), from its relations, in their
+    cleaning order (a child's check before its parent's, so the rows a parent's delete would
+    touch are cleaned first); last, the users missing their balance row, where the balance
+    model says each has one."""
+    pack = pack or load_pack()
+    ddl = reference_tables(pack)
+
+    def keyed(table: str) -> dict[str, Any]:
+        key = ddl[table].key
+        return {
+            "key": key,
+            "key_type": ddl[table].column(key).cast,
+            "pack": pack,
+            "database": pack.database_of(table),
+        }
+
     found = [
         Check(
             r.name,
@@ -101,10 +142,14 @@ def checks() -> tuple[Check, ...]:
             "delete" if r.on_delete == "cascade" else "nullify",
             pack.table(r.table).records_money,
             bool(pack.table(r.table).secret),
+            **keyed(r.table),
         )
         for r in pack.relations
+        if not pack.crosses(r)
     ]
-    found.append(Check(f"{pack.users}.{pack.balance.table}", pack.balance.table, "create"))
+    if pack.balance.created_at_signup:
+        name = f"{pack.users}.{pack.balance.table}"
+        found.append(Check(name, pack.balance.table, "create", **keyed(pack.users)))
     return tuple(found)
 
 
@@ -118,6 +163,8 @@ class Relation:
     column: str
     parent: str
     deletes: bool
+    key: str = "id"  # the key of its rows
+    key_type: str = "uuid"
 
     @property
     def name(self) -> str:
@@ -127,42 +174,54 @@ class Relation:
     def does(self) -> str:
         return "deleted with them" if self.deletes else f"{self.column} set to NULL"
 
+    def key_of(self, row: Any) -> Any:
+        return plain_key(row[self.key], self.key_type)
+
     def statement(self, kind: str) -> str:
         return f"orphans_{kind}_{self.table}_{self.column}"
 
 
 @cache
-def relations() -> tuple[Relation, ...]:
-    """The pack's relations into the tables the checks delete from (read when first needed,
-    after the vetted-file check, not at import)."""
-    deleted = {check.table for check in checks() if check.action == "delete"}
+def relations(pack: Pack | None = None) -> tuple[Relation, ...]:
+    """The pack's relations into the tables its checks delete from, within one database (read
+    when first needed, after the vetted-file check, not at import)."""
+    pack = pack or load_pack()
+    deleted = {check.table for check in checks(pack) if check.action == "delete"}
+    ddl = reference_tables(pack)
     return tuple(
-        Relation(r.table, r.column, r.parent, r.on_delete == "cascade")
-        for r in load_pack().relations
-        if r.parent in deleted
+        Relation(
+            r.table,
+            r.column,
+            r.parent,
+            r.on_delete == "cascade",
+            ddl[r.table].key,
+            ddl[r.table].column(ddl[r.table].key).cast,
+        )
+        for r in pack.relations
+        if r.parent in deleted and not pack.crosses(r)
     )
 
 
-def shown_columns(table: str) -> tuple[str, ...]:
-    """What identifies a row of the table at a glance (after its id and the dangling column),
-    as the pack's manifest names them."""
-    return load_pack().table(table).shows
+def shown_columns(check: Check) -> tuple[str, ...]:
+    """What identifies a row of the check's table at a glance (after its key and the dangling
+    column), as the pack's manifest names them."""
+    return (check.pack or load_pack()).table(check.table).shows
 
 
-def get_relation(name: str) -> Relation:
+def get_relation(name: str, pack: Pack | None = None) -> Relation:
     """The relation called `name` (like `blog_posts.output_id`)."""
-    for relation in relations():
+    for relation in relations(pack):
         if relation.name == name:
             return relation
     raise InputError("relation", f"no relation is called {name!r}")
 
 
-def get_check(name: str) -> Check:
-    """The check called `name` (like `ideas.user_id`)."""
-    for check in checks():
+def get_check(name: str, pack: Pack | None = None) -> Check:
+    """The check called `name` (like `ideas.user_id`) of the pack (default: Idea Expansion's)."""
+    for check in checks(pack):
         if check.name == name:
             return check
-    known = ", ".join(c.name for c in checks())
+    known = ", ".join(c.name for c in checks(pack))
     raise InputError("check", f"no check is called {name!r}; the checks are {known}")
 
 
@@ -178,6 +237,7 @@ class CheckCount:
     check: Check
     count: int | None
     enforced_by: str | None = None
+    unreachable: str | None = None  # why it was not counted: its database is not named
 
 
 @dataclass(frozen=True)
@@ -185,7 +245,7 @@ class OrphanPage:
     """One page of a check's rows, whole; `after` fetches the next page (None: no more)."""
 
     rows: tuple[dict[str, Any], ...]
-    after: str | None
+    after: Any  # the last row's key
 
 
 @dataclass(frozen=True)
@@ -194,24 +254,33 @@ class Dependents:
     order they were found (a relation's parents before it)."""
 
     rows: dict[str, tuple[dict[str, Any], ...]]
+    pack: Pack | None = None
 
     @property
     def total(self) -> int:
         return sum(len(rows) for rows in self.rows.values())
 
-    def ids(self) -> dict[str, tuple[str, ...]]:
-        """Relation name -> the ids of its rows, in id order."""
-        return {name: tuple(sorted(r["id"] for r in rows)) for name, rows in self.rows.items()}
+    def ids(self) -> dict[str, tuple[Any, ...]]:
+        """Relation name -> the keys of its rows, in key order."""
+        return {
+            name: tuple(sorted(get_relation(name, self.pack).key_of(r) for r in rows))
+            for name, rows in self.rows.items()
+        }
 
     def describe(self) -> str:
         """'2 blog_posts rows (blog_posts.output_id, deleted with them: 3f2a1b0c…, 9b1c…)'."""
         parts = []
         for name, ids in self.ids().items():
-            relation = get_relation(name)
-            shown = ", ".join(i[:8] + "…" for i in ids[:3]) + (", …" if len(ids) > 3 else "")
+            relation = get_relation(name, self.pack)
+            shown = ", ".join(_short(i) for i in ids[:3]) + (", …" if len(ids) > 3 else "")
             rows = counted(len(ids), f"{relation.table} row")
             parts.append(f"{rows} ({name}, {relation.does}: {shown})")
         return "; ".join(parts)
+
+
+def _short(key: Any) -> str:
+    text = str(key)
+    return text if len(text) <= 9 else text[:8] + "…"
 
 
 @dataclass(frozen=True)
@@ -221,8 +290,8 @@ class Backup:
 
     path: Path
     check: Check
-    ids: tuple[str, ...]
-    dependents: dict[str, tuple[str, ...]]
+    ids: tuple[Any, ...]
+    dependents: dict[str, tuple[Any, ...]]
     digest: str
 
     @property
@@ -257,31 +326,43 @@ def scan(
     replication): `full` counts those checks too."""
     enforced = {} if full else enforcing_keys(db)
     counts = []
-    for done, check in enumerate(checks()):
+    every = checks(db.pack)
+    for done, check in enumerate(every):
         if cancelled and cancelled():
             raise CancelledError("Scan cancelled.")
         key = enforced.get(check.name)
-        counts.append(CheckCount(check, None, key) if key else CheckCount(check, count(db, check)))
+        try:
+            counts.append(
+                CheckCount(check, None, key) if key else CheckCount(check, count(db, check))
+            )
+        except SetupError as error:  # its database is one the profile doesn't name
+            counts.append(CheckCount(check, None, unreachable=str(error)))
         if progress:
-            progress(done + 1, len(checks()))
+            progress(done + 1, len(every))
     return tuple(counts)
 
 
+def on(db: Database, check: Check) -> Database:
+    """The database that holds the check's table (a SetupError saying so if it isn't named)."""
+    return db.on(check.database, f"{check.table} (check {check.name})")
+
+
 def count(db: Database, check: Check) -> int:
-    row = db.one(check.statement("count"))
+    row = on(db, check).one(check.statement("count"))
     return int(row["orphans"]) if row else 0
 
 
-def preview(db: Database, check: Check, after: str | None = None, limit: int = 100) -> OrphanPage:
-    """One page of the check's rows, in id order."""
-    with db.read() as tx:
+def preview(db: Database, check: Check, after: Any = None, limit: int = 100) -> OrphanPage:
+    """One page of the check's rows, in key order."""
+    with on(db, check).read() as tx:
         return _page(tx, check, after, limit)
 
 
-def _page(tx: Transaction, check: Check, after: str | None, limit: int) -> OrphanPage:
-    rows = tx.rows(check.statement("preview"), after=after or FIRST_ID, limit=limit)
+def _page(tx: Transaction, check: Check, after: Any, limit: int) -> OrphanPage:
+    start = check.first_key if after is None else after
+    rows = tx.rows(check.statement("preview"), after=start, limit=limit)
     page = tuple(plain_row(row) for row in rows)
-    return OrphanPage(page, as_id(page[-1]["id"]) if len(page) == limit else None)
+    return OrphanPage(page, check.key_of(page[-1]) if len(page) == limit else None)
 
 
 def plain_row(row: Any) -> dict[str, Any]:
@@ -289,9 +370,9 @@ def plain_row(row: Any) -> dict[str, Any]:
     return {key: as_id(value) if isinstance(value, UUID) else value for key, value in row.items()}
 
 
-def dependents(db: Database, check: Check, ids: tuple[str, ...]) -> Dependents:
+def dependents(db: Database, check: Check, ids: tuple[Any, ...]) -> Dependents:
     """The rows of other tables that deleting these rows of the check would change."""
-    with db.read(exact_json=True) as tx:
+    with on(db, check).read(exact_json=True) as tx:
         return find_dependents(tx, check, ids)
 
 
@@ -299,15 +380,15 @@ def blocking(db: Database, check: Check) -> Dependents:
     """The rows of other tables a clean of the check would change, found before anything is
     asked of the operator (the backup finds them again, with the rows it writes)."""
     if check.action != "delete":
-        return Dependents({})
+        return Dependents({}, check.pack)
     limit = count(db, check) + BATCH  # a row planted since the count is found too
-    with db.read() as tx:
-        rows = tx.stream(check.statement("preview"), after=FIRST_ID, limit=limit)
-        ids = tuple(as_id(row["id"]) for row in rows)
+    with on(db, check).read() as tx:
+        rows = tx.stream(check.statement("preview"), after=check.first_key, limit=limit)
+        ids = tuple(check.key_of(row) for row in rows)
         return find_dependents(tx, check, ids)
 
 
-def find_dependents(tx: Transaction, check: Check, ids: tuple[str, ...]) -> Dependents:
+def find_dependents(tx: Transaction, check: Check, ids: tuple[Any, ...]) -> Dependents:
     """Follow the relations from the check's rows: SET NULL rows stay (only their column
     changes), CASCADE rows are deleted too, so the rows pointing at *them* are followed on. A
     foreign key of the live database into those tables that the reference schema doesn't have
@@ -318,26 +399,26 @@ def find_dependents(tx: Transaction, check: Check, ids: tuple[str, ...]) -> Depe
         _refuse_unknown_references(tx, check)
     while frontier:
         table, parent_ids = frontier.pop(0)
-        for relation in relations():
+        for relation in relations(check.pack):
             if relation.parent != table:
                 continue
-            rows: dict[str, dict[str, Any]] = {}
+            rows: dict[Any, dict[str, Any]] = {}
             for batch in _batches(parent_ids, DEPENDENTS_BATCH):
                 for row in tx.rows(relation.statement("dependents"), ids=list(batch)):
-                    rows[as_id(row["id"])] = plain_row(row)
+                    rows[relation.key_of(row)] = plain_row(row)
             if rows:
                 found[relation.name] = tuple(rows[i] for i in sorted(rows))
                 if relation.deletes:
                     frontier.append((relation.table, tuple(sorted(rows))))
-    return Dependents(found)
+    return Dependents(found, check.pack)
 
 
 def _refuse_unknown_references(tx: Transaction, check: Check) -> None:
     """Refuse a delete from tables that a live foreign key the reference schema lacks points
     at (another table of the product, made after the seed): the clean can't back it up."""
-    deleted = {check.table} | {r.table for r in relations() if r.deletes}
-    known = {(r.table, r.column) for r in relations()} | {
-        (c.table, c.column) for c in checks() if c.action != "create"
+    deleted = {check.table} | {r.table for r in relations(check.pack) if r.deletes}
+    known = {(r.table, r.column) for r in relations(check.pack)} | {
+        (c.table, c.column) for c in checks(check.pack) if c.action != "create"
     }
     unknown = sorted(
         f"{row['child_table']}.{row['child_column']} -> {row['parent_table']}"
@@ -379,6 +460,7 @@ def clean(
     check, ids = saved.check, saved.ids
     if not ids:
         raise InputError("check", f"{check.name} has no rows to clean")
+    db = on(db, check)
 
     def body(tx: Transaction) -> Written[CleanResult]:
         now = find_dependents(tx, check, ids)
@@ -392,7 +474,7 @@ def clean(
             )
         dependents_acted = 0
         for name in reversed(saved.dependents):  # children before their parents
-            relation = get_relation(name)
+            relation = get_relation(name, check.pack)
             parents = _deleted_ids(relation.parent, saved)
             dependents_acted += _act(
                 tx,
@@ -438,21 +520,22 @@ def clean(
     return replace(result, remaining=remaining, warning=warning)
 
 
-def _deleted_ids(table: str, saved: Backup) -> tuple[str, ...]:
-    """The ids a clean deletes from `table`: the check's own, or a cascading relation's."""
+def _deleted_ids(table: str, saved: Backup) -> tuple[Any, ...]:
+    """The keys a clean deletes from `table`: the check's own, or a cascading relation's."""
     if table == saved.check.table:
         return saved.ids
+    pack = saved.check.pack
     return next(
         ids
         for name, ids in saved.dependents.items()
-        if get_relation(name).table == table and get_relation(name).deletes
+        if get_relation(name, pack).table == table and get_relation(name, pack).deletes
     )
 
 
 def _act(
     tx: Transaction,
     statement: str,
-    ids: tuple[str, ...],
+    ids: tuple[Any, ...],
     rows_still: str,
     cancelled: IsCancelled | None,
     *,
@@ -479,12 +562,12 @@ def _act(
     return acted
 
 
-def listed_ids(ids: tuple[str, ...]) -> list[str] | str:
+def listed_ids(ids: tuple[Any, ...]) -> list[Any] | str:
     """Ids as an audit line holds them: all of them up to 1,000, else a count (the backup,
     whose SHA-256 the line records, holds them all)."""
     return list(ids) if len(ids) <= 1000 else f"{len(ids)} ids, see the backup"
 
 
-def _batches(ids: tuple[str, ...], size: int) -> Iterator[tuple[str, ...]]:
+def _batches(ids: tuple[Any, ...], size: int) -> Iterator[tuple[Any, ...]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from adminui.packs import Pack, Relation
 from adminui.queries import default_query_dir
-from adminui.schema import schema_sql
-from adminui.schema.ddl import TableDDL, tables
+from adminui.schema import reference_tables
+from adminui.schema.ddl import TableDDL
 
 WIDTH = 100
 HEADER = """\
@@ -115,7 +115,7 @@ def generated_files(pack: Pack) -> dict[Path, str]:
 def generate(pack: Pack, dialect: str) -> str:
     """The whole orphans file of `pack` for 'postgresql' or, holding only the statements whose
     text differs, 'sqlite'."""
-    ddl = tables(schema_sql("postgresql", pack))
+    ddl = reference_tables(pack)
     statements = list(_statements(pack, ddl, Dialect(dialect)))
     if dialect != "postgresql":
         same = {s.name: s.sql for s in _statements(pack, ddl, Dialect("postgresql"))}
@@ -133,20 +133,19 @@ def _statements(pack: Pack, ddl: dict[str, TableDDL], d: Dialect) -> Iterator[St
         name = ddl[table].key
         return name, ddl[table].column(name).cast
 
-    for r in pack.relations:
+    within = [r for r in pack.relations if not pack.crosses(r)]
+    for r in within:
         yield from _check(r, ddl, d, shown(r.table, "c"), key)
     if pack.balance.created_at_signup:
         yield from _missing_balance(pack, d, shown(pack.users, "c"), key)
-    deleted = [
-        t for t in ddl if any(r.table == t and r.on_delete == "cascade" for r in pack.relations)
-    ]
+    deleted = [t for t in ddl if any(r.table == t and r.on_delete == "cascade" for r in within)]
     for table in deleted:
         if not pack.table(table).secret:
             yield _reinsert(ddl[table], d)
-    for r in pack.relations:
-        if r.on_delete == "set null":
+    for r in within:
+        if r.on_delete != "cascade":
             yield _relink(r, d, key)
-    for r in pack.relations:
+    for r in within:
         if r.parent in deleted:
             yield from _dependents(r, d, shown(r.table, "d"), key)
 
@@ -296,10 +295,14 @@ def _dependents(r: Relation, d: Dialect, columns, key) -> Iterator[Statement]:
         )
         sql = f"DELETE FROM {r.table} AS d\n{acted}"
     else:
+        would = (
+            "what ON DELETE SET NULL would do, done explicitly"
+            if r.on_delete == "set null"
+            else "the database refuses to delete a row they point at (no ON DELETE action)"
+        )
         doc = (
             f"Set {r.column} to NULL on the given {r.table} rows that still point at one of the "
-            f"given {r.parent} keys (:parents, the rows the same clean deletes): what ON DELETE "
-            "SET NULL would do, done explicitly."
+            f"given {r.parent} keys (:parents, the rows the same clean deletes): {would}."
         )
         sql = f"UPDATE {r.table} AS d SET {r.column} = NULL\n{acted}"
     yield Statement(f"orphans_cascade_{name}", doc, "write", ("ids", "parents"), sql)

@@ -23,6 +23,17 @@ if TYPE_CHECKING:
     from adminui.db import Database
 
 
+# The palette's job screens: the job a pack must offer, the title, what it does, the opener.
+JOB_SCREENS = (
+    ("users", "User lookup", "Find a user by email, name, id or reference", "action_user_lookup"),
+    ("credits", "Grant credits", "Grant paid credits with a verified receipt", "open_grant"),
+    ("credits", "Pending receipts", "Verify or refund receipts waiting for review", "open_pending"),
+    ("payments", "Payments", "Revenue by status, month and user; every receipt", "open_payments"),
+    ("executions", "Executions", "Failed runs, failures by step, stuck runs", "open_executions"),
+    ("orphans", "Orphan rows", "Rows whose parent is gone; missing foreign keys", "open_orphans"),
+)
+
+
 class AdminApp(App[None]):
     """One database, one operator; the user lookup is the home screen."""
 
@@ -59,6 +70,7 @@ class AdminApp(App[None]):
         self.now = clock or (lambda: datetime.now(UTC))
         self.unvetted = unvetted  # query files that differ from queries/vetted.lock
         self._read_only_said: set[tuple[type, str]] = set()
+        self.title = f"adminui · {db.pack.name}"  # which product: the header says it everywhere
         profile = db.profile
         mode = " · read-only" if db.read_only else ""
         warning = "UNVETTED QUERIES · " if unvetted else ""  # first: a narrow header cuts the end
@@ -76,21 +88,20 @@ class AdminApp(App[None]):
             )
 
     def get_default_screen(self) -> Screen:
-        """Open on the user lookup, so the first paint already shows users."""
-        return UserLookupScreen()
+        """Open on the user lookup, so the first paint already shows users; a product without
+        that job opens on its first job's screen."""
+        if "users" in self.db.pack.jobs:
+            return UserLookupScreen()
+        from adminui.tui.orphans import OrphansScreen
+
+        return OrphansScreen()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The command palette lists every job screen."""
+        """The command palette lists every job screen of the product's pack."""
         yield from super().get_system_commands(screen)
-        for title, help_text, callback in (
-            ("User lookup", "Find a user by email, name, id or reference", self.action_user_lookup),
-            ("Grant credits", "Grant paid credits with a verified receipt", self.open_grant),
-            ("Pending receipts", "Verify or refund receipts waiting for review", self.open_pending),
-            ("Payments", "Revenue by status, month and user; every receipt", self.open_payments),
-            ("Executions", "Failed runs, failures by step, stuck runs", self.open_executions),
-            ("Orphan rows", "Rows whose parent is gone; missing foreign keys", self.open_orphans),
-        ):
-            yield SystemCommand(title, help_text, callback)
+        for job, title, help_text, method in JOB_SCREENS:
+            if job in self.db.pack.jobs:
+                yield SystemCommand(title, help_text, getattr(self, method))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc is the app's only while a query runs or the key panel is open."""

@@ -121,7 +121,7 @@ class OrphansScreen(AdminScreen):
         self.full = full
         self.query_one("#status", Static).update("Scanning…")
         bar = self.query_one("#progress", ProgressBar)
-        bar.update(total=len(orphans.checks()), progress=0)
+        bar.update(total=len(orphans.checks(self.admin.db.pack)), progress=0)
         bar.display = True
         self.scan(full)
 
@@ -220,7 +220,9 @@ class OrphansScreen(AdminScreen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "counts" and event.row_key.value:
-            self.app.push_screen(OrphanCheckScreen(orphans.get_check(event.row_key.value)))
+            self.app.push_screen(
+                OrphanCheckScreen(orphans.get_check(event.row_key.value, self.admin.db.pack))
+            )
 
     def on_screen_resume(self) -> None:
         """Coming back from a check: its count may have changed."""
@@ -235,7 +237,8 @@ class OrphansScreen(AdminScreen):
                 worker.cancel()
             self.query_one("#status", Static).update("Scan stopped; press s to scan again.")
             return
-        self.app.pop_screen()
+        if len(self.app.screen_stack) > 1:  # the home screen of a product without user lookup
+            self.app.pop_screen()
 
 
 class OrphanCheckScreen(AdminScreen):
@@ -278,8 +281,8 @@ class OrphanCheckScreen(AdminScreen):
         self.count = 0
         self.outcome = ""  # the last clean's result, kept above the count
         self.busy: Worker[None] | None = None
-        leading = ("id",) if check.action == "create" else ("id", check.column)
-        self.columns = leading + orphans.shown_columns(check.table)
+        leading = (check.key,) if check.action == "create" else (check.key, check.column)
+        self.columns = leading + orphans.shown_columns(check)
 
     def compose(self) -> ComposeResult:
         check = self.check
@@ -288,7 +291,8 @@ class OrphanCheckScreen(AdminScreen):
             yield Static(Text(f"{check.name}: {check.finds}. Cleaning will {check.does}."))
             if check.money:
                 yield Static(
-                    "Payment receipts are money records: deleting them removes the audit trail "
+                    f"{check.records_money.capitalize()} are money records: deleting them "
+                    "removes the audit trail "
                     "of those payments. Cleaning asks a second time.",
                     id="warning",
                 )
@@ -300,7 +304,7 @@ class OrphanCheckScreen(AdminScreen):
                 )
             yield Static("Counting…", id="status")
             yield ProgressBar(id="progress", show_eta=False)
-        yield PagedTable(self.columns, "rows shown", id="rows")
+        yield PagedTable(self.columns, "rows shown", id="rows", key=self.check.key)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -450,8 +454,8 @@ class OrphanCheckScreen(AdminScreen):
             elif self.check.money:
                 self.app.push_screen(
                     ConfirmScreen(
-                        f"Delete {len(saved.ids):,} payment receipts? They are the only record "
-                        "of those payments in the database (the backup keeps a copy).",
+                        f"Delete {len(saved.ids):,} {self.check.records_money}? They are the "
+                        "only record of those payments in the database (the backup keeps a copy).",
                         "Delete receipts",
                         quick_yes=False,
                     ),

@@ -27,8 +27,8 @@ WINDOW = 6_000
 
 
 class PagedTable(FittedTable):
-    """Rows keyed by their `id`, loaded page by page; `loaded` holds them by id. Columns named
-    in `give_way` fit the width (FittedTable)."""
+    """Rows keyed by their `key` column (`id` unless told), loaded page by page; `loaded` holds
+    them by key. Columns named in `give_way` fit the width (FittedTable)."""
 
     @dataclass
     class Changed(Message):
@@ -56,8 +56,10 @@ class PagedTable(FittedTable):
         prefetch: int = 20,
         window: int | None = None,
         give_way: Sequence[str] = (),
+        key: str = "id",
     ):
         super().__init__(give_way=give_way, id=id, cursor_type="row", zebra_stripes=True)
+        self.key = key
         self.shown_columns = tuple(columns)
         self.noun = noun
         self.prefetch = prefetch
@@ -103,8 +105,8 @@ class PagedTable(FittedTable):
             self.loaded = {}
             self.read = 0
         for row in message.rows:
-            self.loaded[row["id"]] = row
-            self.add_row(*(cell(row[c]) for c in self.shown_columns), key=row["id"])
+            self.loaded[str(row[self.key])] = row
+            self.add_row(*(cell(row[c]) for c in self.shown_columns), key=str(row[self.key]))
         self.read += len(message.rows)
         if self.row_count > self.window:
             self._drop_oldest()

@@ -1,0 +1,310 @@
+"""The fltr pack (seeds 003 and 004) on both dialects: its two databases built from its reference
+DDL and demo SQL, recognised from the catalog, its orphan checks (generated from its manifest)
+counted, cleaned and restored with nothing lost or gained, its text keys compared exactly, and
+its foreign-key health; with only the first database named, the views of the second say so."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from adminui import connect
+from adminui.config import Profile
+from adminui.db import Database
+from adminui.errors import SetupError
+from adminui.ops import backups, health, orphans
+from adminui.pack_demo import create_schema, fill
+from adminui.packs import DATA, MAIN, load_pack, pack_named, recognise
+from tests.conftest import FIXTURE_NOW, PG_PASSWORD, pg_profile, raw_engine, run, sqlite_profile
+from tests.pg_cluster import PgServer
+
+USERS = 400
+GONE = 3 + USERS // 200  # the demo's users who are gone (their rows are orphans)
+FLTR = pack_named("fltr")
+# Seed 003: production lacks user_credits.user_id's key, and the orphans of the demo show the
+# other keys from users and teams were missing too (their rows outlived their parents).
+# The keys the PostgreSQL fixture drops (table, constraint), by database.
+DROPPED = {
+    MAIN: (
+        ("user_credits", "user_credits_user_id_users_id_fk"),
+        ("user_credits", "user_credits_team_id_teams_id_fk"),
+        ("credit_transactions", "credit_transactions_user_id_users_id_fk"),
+        ("credit_transactions", "credit_transactions_team_id_teams_id_fk"),
+        ("api_key_credits", "api_key_credits_user_id_users_id_fk"),
+        ("sessions", "sessions_user_id_users_id_fk"),
+        ("teams", "teams_owner_id_users_id_fk"),
+    ),
+    DATA: (
+        ("documents", "documents_dataset_id_fkey"),
+        ("processing_jobs", "processing_jobs_document_id_fkey"),
+    ),
+}
+# What the demo plants, by check (counted independently of adminui below).
+PLANTED = {
+    "sessions.user_id": GONE,
+    "accounts.user_id": 0,
+    "api_key_credits.team_id": 0,
+    "api_key_credits.user_id": GONE,
+    "credit_transactions.team_id": 1,
+    "credit_transactions.user_id": GONE,
+    "user_credits.team_id": 1,
+    "user_credits.user_id": GONE,
+    "teams.owner_id": 1,
+    "processing_jobs.document_id": 2,
+    "documents.dataset_id": 3,
+}
+
+
+def _with_data(profile: Profile, data: Profile) -> Profile:
+    return Profile(name="fltr", url=profile.url, data_url=data.url, product=None)
+
+
+@pytest.fixture(scope="session")
+def fltr_pg_template(pg_server: PgServer) -> dict[str, str]:
+    """fltr_auth and fltr on the test cluster, with the demo's rows, seed 003's keys dropped."""
+    names = {MAIN: "fltr_auth_fixture", DATA: "fltr_fixture"}
+    databases = {}
+    for role, name in names.items():
+        pg_server.psql(f"CREATE DATABASE {name}")
+        databases[role] = Database(pg_profile(pg_server, name), PG_PASSWORD, pack=FLTR)
+    create_schema(databases)
+    for role, keys in DROPPED.items():
+        for table, constraint in keys:
+            pg_server.psql(f"ALTER TABLE {table} DROP CONSTRAINT {constraint}", names[role])
+    fill(databases, USERS, FIXTURE_NOW)
+    for db in databases.values():
+        db.dispose()
+    return names
+
+
+def _pg(pg_server: PgServer, template: dict[str, str]) -> Iterator[Database]:
+    import uuid
+
+    names = {role: f"f_{uuid.uuid4().hex[:12]}" for role in template}
+    for role, name in names.items():
+        pg_server.psql(f"CREATE DATABASE {name} TEMPLATE {template[role]}")
+    main, data = (pg_profile(pg_server, names[r]) for r in (MAIN, DATA))
+    db = Database(_with_data(main, data), PG_PASSWORD, pack=FLTR)
+    yield db
+    db.dispose()
+    for name in names.values():
+        pg_server.psql(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def fltr_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("fltr") / "fltr.sqlite"
+    files = connect.demo_files(path, FLTR)
+    databases = {
+        role: Database(sqlite_profile(file), pack=FLTR, create=True, enforce_foreign_keys=False)
+        for role, file in files.items()
+    }
+    create_schema(databases)
+    fill(databases, USERS, FIXTURE_NOW)
+    for db in databases.values():
+        db.dispose()
+    return path
+
+
+@pytest.fixture(params=("postgresql", "sqlite"))
+def fltr(request, tmp_path: Path) -> Iterator[Database]:
+    """The fltr fixture, both databases named, on each dialect in turn."""
+    if request.param == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        yield from _pg(server, request.getfixturevalue("fltr_pg_template"))
+        return
+    import shutil
+
+    template = request.getfixturevalue("fltr_sqlite_template")
+    files = {}
+    for role, file in connect.demo_files(template, FLTR).items():
+        files[role] = tmp_path / file.name
+        shutil.copy(file, files[role])
+    db = Database(_with_data(sqlite_profile(files[MAIN]), sqlite_profile(files[DATA])), pack=FLTR)
+    yield db
+    db.dispose()
+
+
+def _password(db: Database) -> str | None:
+    return PG_PASSWORD if db.dialect == "postgresql" else None
+
+
+def count_sql(db: Database, sql: str) -> int:
+    engine = raw_engine(db)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(sql)).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
+def dump(db: Database, table: str) -> list[tuple]:
+    """Every row of a table, as the driver gives it, in key order: what must come back whole."""
+    engine = raw_engine(db.on(FLTR.database_of(table), table))
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1"))]
+    finally:
+        engine.dispose()
+
+
+def test_the_catalog_tells_fltr_from_idea_expansion(fltr: Database, db: Database) -> None:
+    assert recognise(fltr.tables(), "here") is FLTR
+    assert recognise(db.tables(), "here") is load_pack()
+    with pytest.raises(SetupError, match="several products"):
+        recognise(fltr.tables() | db.tables(), "here")
+    with pytest.raises(SetupError, match=r"holds no product adminui knows.*fltr has users"):
+        recognise(fltr.on(DATA, "test").tables(), "the fltr database")
+
+
+def test_every_check_counts_what_the_demo_planted(fltr: Database) -> None:
+    counted = {c.check.name: c.count for c in orphans.scan(fltr, full=True)}
+    assert counted == PLANTED
+    # Independently: seed 003 step 2's own query.
+    assert (
+        count_sql(
+            fltr, "SELECT count(*) FROM user_credits WHERE user_id NOT IN (SELECT id FROM users)"
+        )
+        == PLANTED["user_credits.user_id"]
+    )
+
+
+def test_text_keys_are_compared_exactly(fltr: Database) -> None:
+    """'usr_twin' and 'usr_Twin' are two users: deleting one orphans only its own balance."""
+    engine = raw_engine(fltr)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM users WHERE id = 'usr_twin'"))
+    engine.dispose()
+    check = orphans.get_check("user_credits.user_id", FLTR)
+    keys = [row["user_id"] for row in orphans.preview(fltr, check, limit=100).rows]
+    assert "usr_twin" in keys and "usr_Twin" not in keys
+    assert len(keys) == GONE + 1
+
+
+@pytest.mark.parametrize("name", sorted(n for n, planted in PLANTED.items() if planted))
+def test_a_clean_and_its_restore_give_back_every_row_whole(
+    fltr: Database, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clean each check (its dependents included), then restore: every table of its database
+    is as before, byte for byte; nothing lost, nothing gained. A check of a table adminui can't
+    read whole (secret columns) is cleaned and refused a restore."""
+    monkeypatch.setenv("ADMINUI_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    check = orphans.get_check(name, FLTR)
+    tables = [t for t in FLTR.tables if FLTR.database_of(t) == check.database]
+    before = {t: dump(fltr, t) for t in tables}
+    saved = backups.backup(fltr, check, tmp_path / "b.jsonl", include_dependents=True)
+    result = orphans.clean(fltr, saved, "tester")
+    assert (result.acted_on, result.remaining) == (PLANTED[name], 0)
+    if not check.restorable:
+        with pytest.raises(Exception, match="can't be restored"):
+            backups.restore(fltr, backups.read_backup(saved.path), "tester")
+        return
+    # As `orphans restore` opens it: the rows go back without their parents.
+    restoring = Database(fltr.profile, _password(fltr), pack=FLTR, enforce_foreign_keys=False)
+    try:
+        restored = backups.restore(restoring, backups.read_backup(saved.path), "tester")
+    finally:
+        restoring.dispose()
+    assert restored.refused == ()
+    assert {t: dump(fltr, t) for t in tables} == before
+
+
+def test_without_the_second_database_its_checks_say_what_they_need(fltr: Database) -> None:
+    alone = Database(Profile(name="fltr", url=fltr.profile.url), _password(fltr), pack=FLTR)
+    try:
+        counts = {c.check.name: c for c in orphans.scan(alone, full=True)}
+        assert counts["user_credits.user_id"].count == GONE
+        for name in ("documents.dataset_id", "processing_jobs.document_id"):
+            assert counts[name].count is None
+            assert "fltr database" in counts[name].unreachable
+            assert "data_url" in counts[name].unreachable
+        states = {k.check: k.state for k in health.foreign_keys(alone)}
+        assert states["documents.dataset_id"] == "unknown"
+    finally:
+        alone.dispose()
+
+
+def test_the_foreign_key_health_names_seed_003s_constraint(pg_server, fltr_pg_template) -> None:
+    db = next(_pg(pg_server, fltr_pg_template))
+    try:
+        found = {k.check: k for k in health.foreign_keys(db)}
+        missing = {k.key.name for k in found.values() if k.state == "missing"}
+        assert missing == {name for keys in DROPPED.values() for _, name in keys}
+        assert found["user_credits.user_id"].fix == (
+            "ALTER TABLE user_credits ADD CONSTRAINT user_credits_user_id_users_id_fk FOREIGN KEY "
+            "(user_id) REFERENCES users(id) ON DELETE CASCADE;"
+        )
+        assert found["user_credits.team_id"].fix.endswith("REFERENCES teams(id);")
+        assert {found[n].state for n in ("accounts.user_id", "api_key_credits.team_id")} == {
+            "present"
+        }
+        assert "datasets.user_id" not in found  # across databases: no constraint can hold it
+    finally:
+        db.dispose()
+
+
+def test_the_cli_recognises_fltr_and_refuses_jobs_it_does_not_offer(fltr: Database, capsys) -> None:
+    url = (
+        fltr.profile.url.set(password=PG_PASSWORD).render_as_string(hide_password=False)
+        if fltr.dialect == "postgresql"
+        else f"sqlite:///{fltr.profile.url.database}"
+    )
+    data = str(fltr.profile.data_url)
+    if fltr.dialect == "postgresql":
+        data = fltr.profile.data_url.set(password=PG_PASSWORD).render_as_string(hide_password=False)
+    code, out, err = run(
+        capsys, "--url", url, "--data-url", data, "orphans", "scan", "--full", "--format", "json"
+    )
+    assert code == 0, err
+    assert {r["check"]: r["count"] for r in json.loads(out)} == PLANTED
+    code, out, err = run(capsys, "--url", url, "users", "find", "ada")
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1 and "has no users job" in err
+    code, out, err = run(capsys, "--product", "fltr", "executions", "--url", url)
+    assert code == 1 and "has no executions job" in err
+
+
+async def test_the_app_opens_fltr_on_its_own_jobs(fltr: Database) -> None:
+    """The header names the product; fltr has no user lookup, so the app opens on its orphan
+    checks (both databases counted), and the palette offers only its jobs."""
+    from textual.widgets import DataTable
+
+    from adminui.tui.app import JOB_SCREENS, AdminApp
+    from adminui.tui.orphans import OrphansScreen
+    from tests.test_tui import wait_until
+
+    app = AdminApp(fltr)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, OrphansScreen)
+                and app.screen.query_one("#counts", DataTable).row_count == len(PLANTED)
+            ),
+        )
+        assert app.title == "adminui · fltr"
+        offered = {c.title for c in app.get_system_commands(app.screen)}
+        assert {title for _, title, _, _ in JOB_SCREENS} & offered == {"Orphan rows"}
+        table = app.screen.query_one("#counts", DataTable)
+        row = table.get_row("documents.dataset_id")
+        assert str(row[1]) == str(PLANTED["documents.dataset_id"])
+
+
+def test_the_demo_of_fltr_builds_both_files(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "demo-fltr.sqlite"
+    code, _, err = run(
+        capsys, "demo", "--product", "fltr", "--users", "50", "--no-open", "--path", str(path)
+    )
+    assert code == 0, err
+    files = connect.demo_files(path, FLTR)
+    assert all(file.is_file() for file in files.values())
+    urls = [f"--url=sqlite:///{files[MAIN]}", f"--data-url=sqlite:///{files[DATA]}"]
+    code, out, err = run(capsys, *urls, "orphans", "scan", "--full", "--format", "json")
+    assert code == 0, err
+    counts = {r["check"]: r["count"] for r in json.loads(out)}
+    assert counts["user_credits.user_id"] == 3 + 50 // 200
+    assert counts["documents.dataset_id"] == 3
