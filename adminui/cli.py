@@ -245,7 +245,7 @@ def open_session(args: argparse.Namespace, *, enforce_foreign_keys: bool = True)
     if args.command:
         refuse_unoffered(args.command, pack)
     if session.recognised and sys.stderr.isatty():
-        print(f"adminui: product: {pack.name} ({pack.title}), by its tables", file=sys.stderr)
+        print(f"adminui: product: {pack.title}, recognised by its tables", file=sys.stderr)
     return session
 
 

@@ -308,3 +308,62 @@ def test_the_demo_of_fltr_builds_both_files(tmp_path: Path, capsys) -> None:
     counts = {r["check"]: r["count"] for r in json.loads(out)}
     assert counts["user_credits.user_id"] == 3 + 50 // 200
     assert counts["documents.dataset_id"] == 3
+
+
+def test_a_backup_of_one_product_is_refused_by_another(
+    fltr: Database, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fltr backup put to an Idea Expansion database (same dialect or not): refused, nothing
+    written."""
+    monkeypatch.setenv("ADMINUI_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    check = orphans.get_check("teams.owner_id", FLTR)
+    saved = backups.backup(fltr, check, tmp_path / "b.jsonl", include_dependents=True)
+    orphans.clean(fltr, saved, "tester")
+    before = count_sql(db, "SELECT count(*) FROM users")
+    with pytest.raises(Exception, match="a backup of fltr"):
+        backups.restore(db, backups.read_backup(saved.path), "tester")
+    assert count_sql(db, "SELECT count(*) FROM users") == before
+
+
+def test_an_unknown_product_is_one_sentence(capsys) -> None:
+    code, out, err = run(capsys, "--product", "fltr2", "orphans", "scan", "--url", "sqlite:///x")
+    assert (code, out) == (1, "")
+    assert err == (
+        "adminui: product: no product is called 'fltr2'; the products are fltr, idea-expansion\n"
+    )
+
+
+def test_a_recognised_product_is_named_on_stderr_at_a_terminal(fltr_sqlite_template: Path) -> None:
+    """At a terminal the CLI says which product it recognised; its data on stdout is unchanged
+    (a script's stderr, not a terminal, gets no such line: tests/test_cli.py)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main_file = connect.demo_files(fltr_sqlite_template, FLTR)[MAIN]
+    terminal, stderr = pty.openpty()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "adminui",
+            "--url",
+            f"sqlite:///{main_file}",
+            "orphans",
+            "scan",
+            "--format",
+            "json",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        timeout=120,
+        check=False,
+    )
+    os.close(stderr)
+    said = os.read(terminal, 65536).decode()
+    os.close(terminal)
+    assert done.returncode == 0, said
+    assert "adminui: product: fltr (seeds 003, 004), recognised by its tables" in said
+    assert json.loads(done.stdout)[0]["check"] == "sessions.user_id"
