@@ -303,7 +303,10 @@ class Database:
         return self.registry.get(name, self.dialect)  # type: ignore[arg-type]
 
     def use_pack(self, pack: Pack) -> None:
-        """Serve another product's pack (once recognised from the catalog, before any job)."""
+        """Serve another product's pack (once recognised from the catalog, before any job); the
+        one it serves already keeps its statements (no second read of the query files)."""
+        if pack is self.pack:
+            return
         self.pack = pack
         self.registry = Registry.load(pack=pack.folder)
 

@@ -56,7 +56,8 @@ def foreign_keys(db: Database) -> tuple[KeyHealth, ...]:
         except SetupError as error:
             found += [KeyHealth(k, "unknown", str(error)) for k in keys]
             continue
-        found += [_state(target, key, _live(target)) for key in keys]
+        live = _live(target)  # one catalog read per database, not per key
+        found += [_state(target, key, live) for key in keys]
     return tuple(found)
 
 

@@ -127,10 +127,9 @@ def checks(pack: Pack | None = None) -> tuple[Check, ...]:
     ddl = reference_tables(pack)
 
     def keyed(table: str) -> dict[str, Any]:
-        key = ddl[table].key
         return {
-            "key": key,
-            "key_type": ddl[table].column(key).cast,
+            "key": ddl[table].key,
+            "key_type": ddl[table].key_type,
             "pack": pack,
             "database": pack.database_of(table),
         }
@@ -195,7 +194,7 @@ def relations(pack: Pack | None = None) -> tuple[Relation, ...]:
             r.parent,
             r.on_delete == "cascade",
             ddl[r.table].key,
-            ddl[r.table].column(ddl[r.table].key).cast,
+            ddl[r.table].key_type,
         )
         for r in pack.relations
         if r.parent in deleted and not pack.crosses(r)

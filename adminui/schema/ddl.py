@@ -78,6 +78,11 @@ class TableDDL:
     foreign_keys: tuple[DeclaredKey, ...] = ()
     leading: frozenset[str] = frozenset()  # columns some index, key or UNIQUE starts with
 
+    @property
+    def key_type(self) -> str:
+        """The type its key is bound as ('uuid', 'text', 'integer', ...)."""
+        return self.column(self.key).cast
+
     def column(self, name: str) -> Column:
         found = [c for c in self.columns if c.name == name]
         if not found:

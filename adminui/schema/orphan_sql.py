@@ -130,8 +130,7 @@ def _statements(pack: Pack, ddl: dict[str, TableDDL], d: Dialect) -> Iterator[St
         return [f"{alias}.{c.name}" for c in ddl[table].columns if c.name not in secret]
 
     def key(table: str) -> tuple[str, str]:
-        name = ddl[table].key
-        return name, ddl[table].column(name).cast
+        return ddl[table].key, ddl[table].key_type
 
     within = [r for r in pack.relations if not pack.crosses(r)]
     for r in within:
@@ -242,7 +241,7 @@ def _reinsert(table: TableDDL, d: Dialect) -> Statement:
         break_on_hyphens=False,
     )
     values = ",\n       ".join(d.value(c.name, c.cast) for c in table.columns)
-    exists = f"{table.key} = {d.value(table.key, table.column(table.key).cast)}"
+    exists = f"{table.key} = {d.value(table.key, table.key_type)}"
     return Statement(
         f"orphans_reinsert_{table.name}",
         f"Put one backed-up {table.name} row back, unless a row with its {table.key} exists.",
