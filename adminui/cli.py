@@ -10,7 +10,6 @@ on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import getpass
 import shutil
 import sys
@@ -47,35 +46,6 @@ from adminui.passwords import PASSWORD_ENV, check_keyring, delete_password, stor
 if TYPE_CHECKING:
     from adminui.connect import Session
 
-USER_COLUMNS = (
-    "email",
-    "name",
-    "free_expansions_remaining",
-    "paid_credits_remaining",
-    "total",
-    "created_at",
-    "id",
-)
-EXECUTION_COLUMNS = (
-    "started_at",
-    "status",
-    "format_chosen",
-    "error_step",
-    "tokens_used",
-    "duration_seconds",
-    "error",
-    "id",
-)
-RECEIPT_COLUMNS = (
-    "created_at",
-    "amount_usd",
-    "credits_purchased",
-    "bmc_reference",
-    "status",
-    "verified_by",
-    "id",
-)
-CREDENTIAL_COLUMNS = ("provider", "is_active", "validation_status", "updated_at")
 # The job each product command does: a pack's manifest lists the jobs it offers.
 JOBS = {
     "users": "users",
@@ -280,9 +250,9 @@ def known_pack(argv: Sequence[str]) -> tuple[Pack | None, str | None]:
 
 
 def cmd_users_find(args: argparse.Namespace) -> int:
-    found = users.find_users(open_session(args).db, args.text, limit=args.limit)
-    rows = [dataclasses.asdict(row) for row in found.rows]
-    print(render_rows(rows, USER_COLUMNS, args.format))
+    db = open_session(args).db
+    found = users.find_users(db, args.text, limit=args.limit)
+    print(render_rows(found.rows, db.pack.lookup.columns, args.format))
     if args.format == "table":
         print(found.describe(), file=sys.stderr)
     return 0
@@ -290,17 +260,15 @@ def cmd_users_find(args: argparse.Namespace) -> int:
 
 def cmd_users_show(args: argparse.Namespace) -> int:
     db = open_session(args).db
-    detail = dataclasses.asdict(users.get_user_detail(db, users.resolve_user(db, args.user)))
+    detail = users.get_user_detail(db, users.resolve_user(db, args.user)).plain()
     print(render_record(detail, args.format))
     if args.format == "table":
-        for title, key, columns in (
-            ("Latest executions", "recent_executions", EXECUTION_COLUMNS),
-            ("Receipts", "receipts", RECEIPT_COLUMNS),
-            ("Credentials", "credentials", CREDENTIAL_COLUMNS),
-        ):
-            print(f"\n{title}: {len(detail[key]) or 'none'}")
-            if detail[key]:
-                print(render_rows(detail[key], columns, "table"))
+        for read in db.pack.lookup.lists:
+            if read.list in detail:  # not when its database is one the profile doesn't name
+                rows = detail[read.list]
+                print(f"\n{read.title}: {len(rows) or 'none'}")
+                if rows:
+                    print(render_rows(rows, read.columns, "table"))
     return 0
 
 

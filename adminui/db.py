@@ -204,6 +204,7 @@ class Database:
         self.registry = registry or Registry.load(pack=self.pack.folder)
         self.role = MAIN  # which of the pack's databases this is
         self._data: Database | None = None  # the pack's second database, opened when first used
+        self._main: Database | None = None  # the second database's way back to the first
         self._enforce_foreign_keys = enforce_foreign_keys
         self.dialect = profile.dialect
         self.read_only = profile.read_only
@@ -316,6 +317,8 @@ class Database:
         needs it when the profile has none."""
         if database == self.role:
             return self
+        if self._main is not None:
+            return self._main
         with self._lock:
             if self._data is None:
                 name = self.pack.databases.get(database, database)
@@ -334,6 +337,7 @@ class Database:
                     enforce_foreign_keys=self._enforce_foreign_keys,
                 )
                 self._data.role = database
+                self._data._main = self
                 self._data.read_only = self.read_only
                 self._data.read_only_why = self.read_only_why
             return self._data

@@ -70,6 +70,52 @@ class Balance:
     created_at_signup: bool = False
 
 
+@dataclass(frozen=True)
+class Read:
+    """One statement of a user's detail, bound :user_id (and :limit). Without `list` its one
+    row's columns join the detail; with it, its rows are the detail's list of that name, shown
+    under `title` (`columns` in the CLI's table, `shown` as (column, header) on the screen, in a
+    table whose id is `table`; `of` names the field that counts them all)."""
+
+    statement: str
+    database: str = MAIN
+    list: str = ""
+    title: str = ""
+    table: str = ""
+    key: str = ""
+    limit: int | None = None
+    of: str = ""
+    columns: tuple[str, ...] = ()
+    shown: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A box of facts on the user screen: (label, template) each, the template's {fields} taken
+    from the detail; `needs` names a field that must be true, else `missing` is shown instead."""
+
+    title: str
+    facts: tuple[tuple[str, str], ...]
+    needs: str = ""
+    missing: str = ""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the user lookup shows: the search box's hint, the list's columns in the CLI and
+    (column, header) on the screen, and the detail: its reads, in order, and its panels."""
+
+    search: str = ""
+    columns: tuple[str, ...] = ()
+    shown: tuple[tuple[str, str], ...] = ()
+    reads: tuple[Read, ...] = ()
+    panels: tuple[Panel, ...] = ()
+
+    @property
+    def lists(self) -> tuple[Read, ...]:
+        return tuple(read for read in self.reads if read.list)
+
+
 @dataclass(frozen=True, eq=False)  # one object per pack (load_pack caches): hashed by identity
 class Pack:
     """One product's manifest, read and checked."""
@@ -88,6 +134,10 @@ class Pack:
     writes: dict[str, str] = field(default_factory=dict)
     databases: dict[str, str] = field(default_factory=lambda: {MAIN: ""})  # role -> name
     data_tables: tuple[str, ...] = ()  # the tables of the second database, if any
+    lookup: Lookup = field(default_factory=Lookup)
+    # What a column a statement computes holds (`has_usage_tracking = "boolean"`), where the
+    # reference DDL can't say: how SQLite's values are read (adminui.ops.records).
+    values: dict[str, str] = field(default_factory=dict)
 
     def database_of(self, table: str) -> str:
         """MAIN or DATA: which of the pack's databases holds the table."""
@@ -209,6 +259,31 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
     }
     databases = data.get("databases", {})
     writes = data.get("writes", {})
+    lookup = data.get("lookup", {})
+
+    def pairs(value: Any, key: str) -> tuple[tuple[str, str], ...]:
+        if not isinstance(value, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(v, str) for v in p)
+            for p in value
+        ):
+            raise QueryFileError(f"{path}: {key} must be a list of [name, text] pairs")
+        return tuple((a, b) for a, b in value)
+
+    def read(spec: dict[str, Any], number: int) -> Read:
+        where = f"lookup.reads {number}"
+        return Read(
+            name(spec.get("statement"), f"{where} statement"),
+            DATA if spec.get("database") == DATA else MAIN,
+            str(spec.get("list", "")),
+            str(spec.get("title", "")),
+            str(spec.get("table", spec.get("list", ""))),
+            str(spec.get("key", "")),
+            int(spec["limit"]) if "limit" in spec else None,
+            str(spec.get("of", "")),
+            names(spec.get("columns", []), f"{where} columns"),
+            pairs(spec.get("shown", []), f"{where} shown"),
+        )
+
     return Pack(
         name=str(data.get("name", folder)),
         folder=folder,
@@ -233,4 +308,20 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
         databases={MAIN: str(databases.get(MAIN, ""))}
         | ({DATA: str(databases[DATA])} if DATA in databases else {}),
         data_tables=names(databases.get("data_tables", []), "databases.data_tables"),
+        lookup=Lookup(
+            str(lookup.get("search", "")),
+            names(lookup.get("columns", []), "lookup.columns"),
+            pairs(lookup.get("shown", []), "lookup.shown"),
+            tuple(read(spec, n) for n, spec in enumerate(lookup.get("reads", []), start=1)),
+            tuple(
+                Panel(
+                    str(spec.get("title", "")),
+                    pairs(spec.get("facts", []), "lookup.panels facts"),
+                    str(spec.get("needs", "")),
+                    str(spec.get("missing", "")),
+                )
+                for spec in lookup.get("panels", [])
+            ),
+        ),
+        values={name(k, "a [values] name"): str(v) for k, v in data.get("values", {}).items()},
     )

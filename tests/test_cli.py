@@ -10,10 +10,12 @@ from pathlib import Path
 import keyring
 import pytest
 
-from adminui.cli import USER_COLUMNS
 from adminui.db import Database
 from adminui.ops import users
+from adminui.packs import load_pack
 from tests.conftest import PG_PASSWORD, PgServer, needle, run, scalar
+
+USER_COLUMNS = load_pack().lookup.columns  # Idea Expansion's
 
 
 def test_find_as_json_is_the_ops_result(db: Database, url: str, capsys) -> None:

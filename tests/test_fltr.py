@@ -15,7 +15,7 @@ from sqlalchemy import text
 from adminui import connect
 from adminui.config import Profile
 from adminui.db import Database
-from adminui.errors import SetupError
+from adminui.errors import AdminError, SetupError
 from adminui.ops import backups, health, orphans
 from adminui.pack_demo import create_schema, fill
 from adminui.packs import DATA, MAIN, load_pack, pack_named, recognise
@@ -56,6 +56,8 @@ PLANTED = {
     "teams.owner_id": 1,
     "processing_jobs.document_id": 2,
     "documents.dataset_id": 3,
+    # Across databases: the gone users' datasets and USR_5's (only its case differs from usr_5).
+    "datasets.user_id": GONE + 1,
 }
 
 
@@ -213,12 +215,100 @@ def test_a_clean_and_its_restore_give_back_every_row_whole(
     assert {t: dump(fltr, t) for t in tables} == before
 
 
+def execute(db: Database, *statements: str) -> None:
+    """Statements run past adminui, as another program on the same database would."""
+    engine = raw_engine(db)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def rows_sql(db: Database, sql: str) -> list[tuple]:
+    engine = raw_engine(db)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+ACROSS = orphans.get_check("datasets.user_id", FLTR)
+
+
+def test_the_check_across_databases_agrees_with_both_sides_compared_here(
+    fltr: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every dataset whose user_id is not, character for character, a users id of the other
+    database, and only those: compared here from both whole tables, while adminui pages through
+    them 7 rows at a time (every page and question boundary crossed). Ids that look alike are
+    different users: another normalisation of the same accented name, a trailing space."""
+    data = fltr.on(DATA, "test")
+    execute(
+        fltr,
+        "INSERT INTO users (id, name, email) VALUES ('usr_caf\u00e9', 'Cafe', 'cafe@example.com')",
+    )
+    odd = ("usr_caf\u00e9", "usr_cafe\u0301", "usr_1 ")  # the first exists; the others don't
+    execute(
+        data,
+        *(
+            f"INSERT INTO datasets (id, user_id, name) VALUES "
+            f"('e0000000-0000-4000-8000-00000000000{i}', '{user}', 'odd {i}')"
+            for i, user in enumerate(odd)
+        ),
+    )
+    monkeypatch.setattr(orphans, "CROSS_PAGE", 7)
+    users = {row[0] for row in rows_sql(fltr, "SELECT id FROM users")}
+    expected = sorted(
+        str(dataset)
+        for dataset, user in rows_sql(data, "SELECT id, user_id FROM datasets")
+        if user not in users
+    )
+    assert orphans.count(fltr, ACROSS) == len(expected) == PLANTED["datasets.user_id"] + 2
+    seen, after = [], None
+    while True:
+        page = orphans.preview(fltr, ACROSS, after, limit=2)
+        seen += [row["id"] for row in page.rows]
+        if page.after is None:
+            break
+        after = page.after
+    assert seen == expected
+    dangling = {row["user_id"] for row in orphans.preview(fltr, ACROSS, limit=100).rows}
+    assert {"USR_5", "usr_cafe\u0301", "usr_1 "} <= dangling and "usr_caf\u00e9" not in dangling
+    assert "usr_5" in users and "usr_1" in users
+
+
+@pytest.mark.parametrize("change", ["its user is back", "it moved to a live user"])
+def test_a_clean_across_databases_asks_the_other_one_again(
+    fltr: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """Between the backup and the clean, USR_5 signs up in fltr_auth (or its dataset is moved to
+    a live user): the clean asks fltr_auth again inside its transaction, finds a backed-up row
+    that is no longer an orphan, and rolls back. Every row of fltr stays; the backup stays."""
+    monkeypatch.setenv("ADMINUI_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    data = fltr.on(DATA, "test")
+    saved = backups.backup(fltr, ACROSS, tmp_path / "b.jsonl", include_dependents=True)
+    if change == "its user is back":
+        execute(fltr, "INSERT INTO users (id, name, email) VALUES ('USR_5', 'Back', 'b@x.org')")
+    else:
+        execute(data, "UPDATE datasets SET user_id = 'usr_7' WHERE user_id = 'USR_5'")
+    tables = [t for t in FLTR.tables if FLTR.database_of(t) == DATA]
+    before = {t: dump(fltr, t) for t in tables}
+    with pytest.raises(AdminError, match=f"Only {PLANTED['datasets.user_id'] - 1} of the"):
+        orphans.clean(fltr, saved, "tester")
+    assert {t: dump(fltr, t) for t in tables} == before
+    assert saved.path.exists()
+    assert orphans.count(fltr, ACROSS) == PLANTED["datasets.user_id"] - 1
+
+
 def test_without_the_second_database_its_checks_say_what_they_need(fltr: Database) -> None:
     alone = Database(Profile(name="fltr", url=fltr.profile.url), _password(fltr), pack=FLTR)
     try:
         counts = {c.check.name: c for c in orphans.scan(alone, full=True)}
         assert counts["user_credits.user_id"].count == GONE
-        for name in ("documents.dataset_id", "processing_jobs.document_id"):
+        for name in ("documents.dataset_id", "processing_jobs.document_id", "datasets.user_id"):
             assert counts[name].count is None
             assert "fltr database" in counts[name].unreachable
             assert "data_url" in counts[name].unreachable

@@ -135,9 +135,7 @@ def backup(
         with db.read(exact_json=True) as tx:
             # One pass over the orphans, streamed (a keyset page each would redo the anti-join
             # per page); a row planted since the count is kept too: the ids written are the set.
-            rows = tx.stream(
-                check.statement("preview"), after=check.first_key, limit=total + orphans.BATCH
-            )
+            rows = orphans.rows_of(db, tx, check, check.first_key, total + orphans.BATCH)
             for row in rows:
                 out.row(check.name, plain_row(row))
                 ids.append(check.key_of(row))

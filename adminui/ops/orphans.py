@@ -13,6 +13,7 @@ output would block that output's clean forever (issue 13.10).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache
@@ -36,6 +37,7 @@ BATCH = 10_000  # ids per statement when cleaning, so a large set shows progress
 # ids per statement when counting the rows that point at them: planned for 10,000 ids,
 # PostgreSQL hashed all 2M executions (1.2 s a batch); for 1,000 it probes the index (~2 ms).
 DEPENDENTS_BATCH = 1_000
+CROSS_PAGE = 1_000  # rows per page of a check across databases, and keys per question to the other
 PAGE = 1_000  # rows between progress reports (and cancel checks) of a backup or restore
 # A key that sorts before every key of its type: where the first page starts.
 FIRST_KEY: dict[str, Any] = {
@@ -59,6 +61,14 @@ class Check:
     key_type: str = "uuid"  # that column's type, as a bound value is cast to it
     pack: Pack | None = None  # whose check it is (None: the default pack's)
     database: str = MAIN  # which of the pack's databases holds its table
+    parent_database: str = MAIN  # and which holds its parent's
+    parent_key_type: str = "uuid"  # the type of the parent's key (of the column's values)
+
+    @property
+    def crosses(self) -> bool:
+        """Its parent is in the pack's other database: no join sees both sides, so its rows are
+        paged through and the other database asked which of their parents exist."""
+        return self.parent_database != self.database
 
     def key_of(self, row: Any) -> Any:
         """The key of one of its rows, as the backup and the audit line hold it."""
@@ -126,12 +136,14 @@ def checks(pack: Pack | None = None) -> tuple[Check, ...]:
     pack = pack or load_pack()
     ddl = reference_tables(pack)
 
-    def keyed(table: str) -> dict[str, Any]:
+    def keyed(table: str, parent: str) -> dict[str, Any]:
         return {
             "key": ddl[table].key,
             "key_type": ddl[table].key_type,
             "pack": pack,
             "database": pack.database_of(table),
+            "parent_database": pack.database_of(parent),
+            "parent_key_type": ddl[parent].key_type,
         }
 
     found = [
@@ -141,14 +153,13 @@ def checks(pack: Pack | None = None) -> tuple[Check, ...]:
             "delete" if r.on_delete == "cascade" else "nullify",
             pack.table(r.table).records_money,
             bool(pack.table(r.table).secret),
-            **keyed(r.table),
+            **keyed(r.table, r.parent),
         )
         for r in pack.relations
-        if not pack.crosses(r)
     ]
     if pack.balance.created_at_signup:
         name = f"{pack.users}.{pack.balance.table}"
-        found.append(Check(name, pack.balance.table, "create", **keyed(pack.users)))
+        found.append(Check(name, pack.balance.table, "create", **keyed(pack.users, pack.users)))
     return tuple(found)
 
 
@@ -347,21 +358,78 @@ def on(db: Database, check: Check) -> Database:
 
 
 def count(db: Database, check: Check) -> int:
-    row = on(db, check).one(check.statement("count"))
+    db = on(db, check)
+    if check.crosses:
+        with db.read() as tx:
+            return sum(1 for _ in rows_of(db, tx, check, check.first_key, sys.maxsize))
+    row = db.one(check.statement("count"))
     return int(row["orphans"]) if row else 0
 
 
 def preview(db: Database, check: Check, after: Any = None, limit: int = 100) -> OrphanPage:
     """One page of the check's rows, in key order."""
-    with on(db, check).read() as tx:
-        return _page(tx, check, after, limit)
-
-
-def _page(tx: Transaction, check: Check, after: Any, limit: int) -> OrphanPage:
-    start = check.first_key if after is None else after
-    rows = tx.rows(check.statement("preview"), after=start, limit=limit)
-    page = tuple(plain_row(row) for row in rows)
+    db = on(db, check)
+    with db.read() as tx:
+        start = check.first_key if after is None else after
+        page = tuple(plain_row(row) for row in rows_of(db, tx, check, start, limit))
     return OrphanPage(page, check.key_of(page[-1]) if len(page) == limit else None)
+
+
+def rows_of(db: Database, tx: Transaction, check: Check, after: Any, limit: int) -> Iterator[Any]:
+    """The check's rows after the key `after`, whole, in key order, at most `limit`, streamed
+    from `tx` (a transaction on `db`, the check's database).
+
+    A check across databases pages through its table (keyset, CROSS_PAGE rows) and asks the
+    other database, in one read transaction, which of the page's parents exist: both sides'
+    keys travel in batches, neither table is ever held whole, and the keys are compared as the
+    parent's database compares them (exactly: 'USR_5' is not 'usr_5')."""
+    if not check.crosses:
+        yield from tx.stream(check.statement("preview"), after=after, limit=limit)
+        return
+    with _parents(db, check).read() as other:
+        while limit > 0:
+            page = tx.rows(check.statement("candidates"), after=after, limit=CROSS_PAGE)
+            present = _present(other, check, {_parent_of(check, row) for row in page})
+            for row in page:
+                if _parent_of(check, row) not in present:
+                    yield row
+                    limit -= 1
+                    if not limit:
+                        return
+            if len(page) < CROSS_PAGE:
+                return
+            after = check.key_of(page[-1])
+
+
+def _parents(db: Database, check: Check) -> Database:
+    return db.on(check.parent_database, f"{check.parent} (check {check.name})")
+
+
+def _parent_of(check: Check, row: Any) -> Any:
+    return plain_key(row[check.column], check.parent_key_type)
+
+
+def _present(other: Transaction, check: Check, keys: set[Any]) -> set[Any]:
+    """Which of `keys` the parent table of the other database holds."""
+    if not keys:
+        return set()
+    rows = other.rows(f"orphans_present_{check.parent}", ids=sorted(keys))
+    return {plain_key(row["present"], check.parent_key_type) for row in rows}
+
+
+def _gone(db: Database, tx: Transaction, check: Check, ids: tuple[Any, ...]) -> list[Any]:
+    """The parents of these rows (read in `tx`) that the other database does not hold, asked
+    again now: what a clean across databases may delete the rows for."""
+    parents = {
+        plain_key(row["parent"], check.parent_key_type)
+        for batch in _batches(ids, BATCH)
+        for row in tx.rows(check.statement("parents"), ids=list(batch))
+    }
+    with _parents(db, check).read() as other:
+        present = set().union(
+            *(_present(other, check, set(b)) for b in _batches(tuple(sorted(parents)), BATCH))
+        )
+    return sorted(parents - present)
 
 
 def plain_row(row: Any) -> dict[str, Any]:
@@ -381,8 +449,9 @@ def blocking(db: Database, check: Check) -> Dependents:
     if check.action != "delete":
         return Dependents({}, check.pack)
     limit = count(db, check) + BATCH  # a row planted since the count is found too
-    with on(db, check).read() as tx:
-        rows = tx.stream(check.statement("preview"), after=check.first_key, limit=limit)
+    db = on(db, check)
+    with db.read() as tx:
+        rows = rows_of(db, tx, check, check.first_key, limit)
         ids = tuple(check.key_of(row) for row in rows)
         return find_dependents(tx, check, ids)
 
@@ -483,6 +552,9 @@ def clean(
                 cancelled,
                 parents=list(parents),
             )
+        # Across databases, the other one is asked again which parents are gone: a row whose
+        # parent came back (or whose reference changed) is not deleted, and the clean rolls back.
+        gone = {"gone": _gone(db, tx, check, ids)} if check.crosses else {}
         acted = _act(
             tx,
             check.statement("clean"),
@@ -490,6 +562,7 @@ def clean(
             f"previewed {check.table} rows are still orphans",
             cancelled,
             progress=progress,
+            **gone,
         )
         return Written(
             CleanResult(check, acted, 0, saved.path, dependents_acted),

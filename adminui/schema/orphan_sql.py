@@ -44,6 +44,10 @@ HEADER = """\
 -- for 10,000 ids over 2M rows). orphans_cascade_<table>_<column> act on exactly those rows,
 -- backed up with the clean. Columns the manifest calls secret are never selected: a backup of
 -- their table can't be restored.
+-- A relation from one of a product's databases into the other has no join: its check pages
+-- through the child rows (orphans_candidates_), asks the other database which of their parents
+-- exist (orphans_present_<parent>, exact key comparison), and its clean deletes the given rows
+-- whose parent is one of :gone, the keys the other database was just found not to hold.
 """
 SQLITE_HEADER = """\
 -- SQLite versions of the statements in orphans.sql that need them: ids arrive as JSON text
@@ -133,11 +137,17 @@ def _statements(pack: Pack, ddl: dict[str, TableDDL], d: Dialect) -> Iterator[St
         return ddl[table].key, ddl[table].key_type
 
     within = [r for r in pack.relations if not pack.crosses(r)]
+    across = [r for r in pack.relations if pack.crosses(r)]
     for r in within:
         yield from _check(r, ddl, d, shown(r.table, "c"), key)
+    for r in across:
+        yield from _cross_check(r, ddl, d, shown(r.table, "c"), key)
+    for parent in dict.fromkeys(r.parent for r in across):
+        yield _present(ddl[parent], d)
     if pack.balance.created_at_signup:
         yield from _missing_balance(pack, d, shown(pack.users, "c"), key)
-    deleted = [t for t in ddl if any(r.table == t and r.on_delete == "cascade" for r in within)]
+    cascading = [r for r in pack.relations if r.on_delete == "cascade"]
+    deleted = [t for t in ddl if any(r.table == t for r in cascading)]
     for table in deleted:
         if not pack.table(table).secret:
             yield _reinsert(ddl[table], d)
@@ -196,6 +206,61 @@ def _check(r: Relation, ddl: dict[str, TableDDL], d: Dialect, columns, key) -> I
         )
         sql = f"UPDATE {r.table} AS c SET {r.column} = NULL\nWHERE {among}\n  AND {orphan}"
     yield Statement(f"orphans_clean_{name}", doc, "write", ("ids",), sql)
+
+
+def _cross_check(
+    r: Relation, ddl: dict[str, TableDDL], d: Dialect, columns, key
+) -> Iterator[Statement]:
+    """A relation into the other database: no join can see both sides, so the check pages
+    through the child rows here and asks the other database which of their parents exist."""
+    if r.on_delete != "cascade":
+        raise ValueError(f"{r.name}: a relation across databases can only be cleaned by deleting")
+    name = f"{r.table}_{r.column}"
+    own_key, own_cast = key(r.table)
+    parent_cast = key(r.parent)[1]
+    guard = f"c.{r.column} IS NOT NULL\n  AND " if ddl[r.table].column(r.column).nullable else ""
+    yield Statement(
+        f"orphans_candidates_{name}",
+        f"The next page of {r.table} rows, whole (by {own_key}, after :after), whose {r.column} "
+        f"the {r.parent} of the other database must hold: orphans_present_{r.parent} says which.",
+        "read",
+        ("after", "limit"),
+        _select(
+            columns,
+            f"FROM {r.table} c\nWHERE {guard}c.{own_key} > {d.value('after', own_cast)}\n"
+            f"ORDER BY c.{own_key}\nLIMIT :limit",
+        ),
+    )
+    yield Statement(
+        f"orphans_parents_{name}",
+        f"The {r.column} values of the given {r.table} rows: the keys of {r.parent} a clean asks "
+        "the other database about again, inside its transaction.",
+        "read",
+        ("ids",),
+        f"SELECT DISTINCT c.{r.column} AS parent\nFROM {r.table} c\n"
+        f"WHERE {d.among(f'c.{own_key}', 'ids', own_cast)}\n  AND c.{r.column} IS NOT NULL",
+    )
+    yield Statement(
+        f"orphans_clean_{name}",
+        f"Delete those of the given {r.table} rows whose {r.column} is one of :gone, keys of "
+        f"{r.parent} that the other database was just asked about and does not hold.",
+        "write",
+        ("ids", "gone"),
+        f"DELETE FROM {r.table} AS c\nWHERE {d.among(f'c.{own_key}', 'ids', own_cast)}\n"
+        f"  AND {d.among(f'c.{r.column}', 'gone', parent_cast)}",
+    )
+
+
+def _present(parent: TableDDL, d: Dialect) -> Statement:
+    return Statement(
+        f"orphans_present_{parent.name}",
+        f"Which of the given {parent.name} keys exist (compared exactly, as the database compares "
+        "keys: case and every character count).",
+        "read",
+        ("ids",),
+        f"SELECT p.{parent.key} AS present\nFROM {parent.name} p\n"
+        f"WHERE {d.among(f'p.{parent.key}', 'ids', parent.key_type)}",
+    )
 
 
 def _missing_balance(pack: Pack, d: Dialect, columns, key) -> Iterator[Statement]:

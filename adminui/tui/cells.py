@@ -6,8 +6,10 @@ email holding `[red]` shows as typed; Rich strips terminal control codes from it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from string import Formatter
 
 from rich.text import Text
 
@@ -30,6 +32,23 @@ def cell(value: object) -> Text:
 def when(value: datetime | None) -> str:
     """A time for a label: 'YYYY-MM-DD HH:MM UTC', or a dash."""
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def fact(template: str, values: Mapping[str, object]) -> str:
+    """A manifest's template ('{credits:,} of {total:,}') filled from a record: each field as
+    its format spec says, a time as `when` gives it, nothing (None or '') as a dash."""
+    parts = []
+    for literal, field, spec, _ in Formatter().parse(template):
+        parts.append(literal)
+        if field is not None:
+            value = values.get(field)
+            if value is None or value == "":
+                parts.append("—")
+            elif isinstance(value, datetime):
+                parts.append(when(value))
+            else:
+                parts.append(format(value, spec or ""))
+    return "".join(parts)
 
 
 def failure(error: Exception) -> str:

@@ -19,6 +19,7 @@ from textual.worker import get_current_worker
 
 from adminui.ops import executions
 from adminui.tui.cells import cell, failure
+from adminui.tui.steady_table import SteadyTable
 
 if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
@@ -56,7 +57,7 @@ class ExecutionDetailScreen(Screen[None]):
             # The error first: it is what on-call opened the run for.
             yield TextArea(id="error-text", read_only=True, soft_wrap=False)
             yield Static(id="facts")
-            yield DataTable(id="outputs", cursor_type="row")
+            yield SteadyTable(id="outputs", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:

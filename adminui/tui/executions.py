@@ -37,6 +37,7 @@ from adminui.tui.charts import Bar, bar_chart
 from adminui.tui.execution_detail import ExecutionDetailScreen
 from adminui.tui.fitted_table import FittedTable
 from adminui.tui.paged_table import PagedTable
+from adminui.tui.steady_table import SteadyTable
 
 if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
@@ -155,7 +156,7 @@ class ExecutionsScreen(Screen[None]):
             with TabPane("Failures", id="failures"), VerticalScroll(id="failures-body"):
                 with VerticalScroll(id="by-step"):
                     yield Static(id="chart")
-                    yield DataTable(id="summary", cursor_type="row")
+                    yield SteadyTable(id="summary", cursor_type="row")
                 with VerticalScroll(id="by-time"):
                     yield Static(id="timeline-title")
                     yield Static(id="timeline")

@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from textual import events
-from textual.widgets import DataTable
+
+from adminui.tui.steady_table import SteadyTable
 
 NARROWEST = 10  # a column that gives way keeps at least this many characters
 
 
-class FittedTable(DataTable):
+class FittedTable(SteadyTable):
     """A DataTable whose `give_way` columns (keys, in the order they give way) fit it."""
 
     # The vertical scrollbar's room is kept whether or not it shows, so the width the columns

@@ -34,6 +34,7 @@ from adminui.ops.values import as_bool, counted
 from adminui.tui.cells import cell, failure
 from adminui.tui.dialogs import ConfirmScreen, Dialog, ReasonScreen
 from adminui.tui.paged_table import PagedTable
+from adminui.tui.steady_table import SteadyTable
 
 if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
@@ -92,10 +93,10 @@ class OrphansScreen(AdminScreen):
             with TabPane("Orphan rows", id="checks"):
                 yield Static("Scanning…", id="status")
                 yield ProgressBar(id="progress", show_eta=False)
-                yield DataTable(id="counts", cursor_type="row", zebra_stripes=True)
+                yield SteadyTable(id="counts", cursor_type="row", zebra_stripes=True)
             with TabPane("Foreign keys and indexes", id="health"):
                 yield Static("Reading the catalog…", id="health-status")
-                yield DataTable(id="keys", cursor_type="row", zebra_stripes=True)
+                yield SteadyTable(id="keys", cursor_type="row", zebra_stripes=True)
                 yield TextArea("", id="ddl", read_only=True, soft_wrap=True)
         yield Footer()
 

@@ -41,6 +41,7 @@ from adminui.tui.cells import cell, failure
 from adminui.tui.charts import Bar, bar_chart
 from adminui.tui.dialogs import ConfirmScreen, ReasonScreen
 from adminui.tui.paged_table import Fetch, PagedTable
+from adminui.tui.steady_table import SteadyTable
 
 if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
@@ -104,12 +105,12 @@ class PaymentsScreen(Screen[None]):
         with TabbedContent(initial="overview"):
             with TabPane("Overview", id="overview"), VerticalScroll():
                 yield Static("Loading…", id="overview-text")
-                yield DataTable(id="statuses", cursor_type="row")
+                yield SteadyTable(id="statuses", cursor_type="row")
             with TabPane("By month", id="month"), VerticalScroll():
                 yield Static(id="chart")
-                yield DataTable(id="months", cursor_type="row", zebra_stripes=True)
+                yield SteadyTable(id="months", cursor_type="row", zebra_stripes=True)
             with TabPane("By user", id="user"):
-                yield DataTable(id="payers", cursor_type="row", zebra_stripes=True)
+                yield SteadyTable(id="payers", cursor_type="row", zebra_stripes=True)
             with TabPane("All payments", id="list"):
                 with Horizontal(id="filters"):
                     yield Select(

@@ -36,9 +36,13 @@ class ReceiptActions(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Writes show as unavailable (dimmed) on a read-only profile."""
-        if action in ("verify_receipt", "refund_receipt", "grant") and self.admin.db.read_only:
-            return None
+        """Writes show as unavailable (dimmed) on a read-only profile, and not at all for a
+        product whose credit jobs adminui doesn't offer."""
+        if action in ("verify_receipt", "refund_receipt", "grant"):
+            if "credits" not in self.admin.db.pack.jobs:
+                return False
+            if self.admin.db.read_only:
+                return None
         return True
 
     def _say(self, text: str, error: bool = False) -> None:

@@ -1,9 +1,12 @@
-"""One user's usage: profile, credits, activity, latest executions, receipts, credentials."""
+"""One user's usage, as the product's manifest lays it out ([lookup]): a panel of facts about who
+they are on top, the others (credits, activity) beside each other, then a table per list (Idea
+Expansion's executions, receipts and credentials). Receipts are verified or refunded here where
+the product offers its credit jobs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from string import Formatter
 
 from rich.table import Table
 from rich.text import Text
@@ -16,15 +19,14 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 from textual.worker import get_current_worker
 
 from adminui.ops import users
-from adminui.tui.cells import cell, failure, when
+from adminui.packs import Lookup, Panel
+from adminui.tui.cells import cell, fact, failure
 from adminui.tui.receipt_actions import ReceiptActions
+from adminui.tui.steady_table import SteadyTable
 
-if TYPE_CHECKING:
-    pass
 
-EXECUTION_COLUMNS = ("Started (UTC)", "Status", "Format", "Step", "Tokens", "Secs", "Error")
-RECEIPT_COLUMNS = ("Created (UTC)", "USD", "Credits", "Reference", "Status", "By", "Notes")
-CREDENTIAL_COLUMNS = ("Provider", "Active", "Validation", "Updated (UTC)")
+def _panel_id(panel: Panel) -> str:
+    return panel.title.lower().replace(" ", "-")
 
 
 def _facts(rows: list[tuple[str, str]]) -> Table:
@@ -61,34 +63,31 @@ class UserDetailScreen(ReceiptActions):
         self.user_id = user_id
         self.email: str | None = None
 
+    @property
+    def lookup(self) -> Lookup:
+        return self.admin.db.pack.lookup
+
     def compose(self) -> ComposeResult:
+        first, *rest = self.lookup.panels
         yield Header()
         with VerticalScroll(id="detail"):
             with Vertical(id="summary"):
-                yield Static(id="profile", classes="panel")
+                yield Static(id=_panel_id(first), classes="panel")
                 with Horizontal(id="numbers"):
-                    yield Static(id="credits", classes="panel")
-                    yield Static(id="activity", classes="panel")
-            yield Label("Latest executions", classes="section")
-            yield DataTable(id="executions", cursor_type="row", zebra_stripes=True)
-            yield Label("Receipts", classes="section")
-            yield DataTable(id="receipts", cursor_type="row", zebra_stripes=True)
-            yield Label("Credentials", classes="section")
-            yield DataTable(id="credentials", cursor_type="row", zebra_stripes=True)
+                    for panel in rest:
+                        yield Static(id=_panel_id(panel), classes="panel")
+            for read in self.lookup.lists:
+                yield Label(read.title, classes="section")
+                yield SteadyTable(id=read.table, cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
-        for table_id, columns in (
-            ("#executions", EXECUTION_COLUMNS),
-            ("#receipts", RECEIPT_COLUMNS),
-            ("#credentials", CREDENTIAL_COLUMNS),
-        ):
-            table = self.query_one(table_id, DataTable)
-            for label in columns:
+        for read in self.lookup.lists:
+            table = self.query_one(f"#{read.table}", DataTable)
+            for _, label in read.shown:
                 table.add_column(label, key=label)
-        self.query_one("#profile").border_title = "Profile"
-        self.query_one("#credits").border_title = "Credits"
-        self.query_one("#activity").border_title = "Activity"
+        for panel in self.lookup.panels:
+            self.query_one(f"#{_panel_id(panel)}").border_title = panel.title
         self.action_reload()
 
     def action_reload(self) -> None:
@@ -117,107 +116,38 @@ class UserDetailScreen(ReceiptActions):
         d = message.detail
         self.email = d.email
         self.sub_title = d.email
-        self.query_one("#profile", Static).update(
-            _facts(
-                [
-                    ("Email", d.email),
-                    ("Name", d.name or "—"),
-                    ("Id", d.id),
-                    ("Timezone", d.timezone or "—"),
-                    ("Created", when(d.created_at)),
-                ]
+        for panel in self.lookup.panels:
+            fields = {f for _, t in panel.facts for _, f, _, _ in Formatter().parse(t) if f}
+            if panel.needs and not d.get(panel.needs):
+                shown: Table | Text = Text(panel.missing, style="bold")
+            elif not fields <= set(d):  # read from a database the profile doesn't name
+                shown = Text(d.get("unreachable", ""))
+            else:
+                shown = _facts([(label, fact(template, d)) for label, template in panel.facts])
+            self.query_one(f"#{_panel_id(panel)}", Static).update(shown)
+        for read in self.lookup.lists:
+            rows = d.get(read.list)
+            if rows is None:
+                self._fill(f"#{read.table}", [], d.get("unreachable", ""))
+                continue
+            columns = [column for column, _ in read.shown]
+            self._fill(
+                f"#{read.table}",
+                [(str(row[read.key]), tuple(row[c] for c in columns)) for row in rows],
             )
-        )
-        if d.has_usage_tracking:
-            credits = _facts(
-                [
-                    ("Free left", f"{d.free_expansions_remaining:,}"),
-                    ("Paid left", f"{d.paid_credits_remaining:,}"),
-                    ("Total", f"{d.total:,}"),
-                    (
-                        "Used",
-                        f"{d.total_expansions_used:,} ({d.total_free_used:,} free, "
-                        f"{d.total_paid_used:,} paid)",
-                    ),
-                ]
-            )
-            self.query_one("#credits", Static).update(credits)
-        else:
-            self.query_one("#credits", Static).update(
-                Text(
-                    "No usage_tracking row: the sign-up trigger did not run for this user.",
-                    style="bold",
-                )
-            )
-        self.query_one("#activity", Static).update(
-            _facts(
-                [
-                    ("Ideas", f"{d.ideas:,}"),
-                    ("Outputs", f"{d.outputs:,}"),
-                    ("Executions", f"{d.total_executions:,}"),
-                    (
-                        "By status",
-                        f"{d.successful:,} completed · {d.failed:,} failed · "
-                        f"{d.partial:,} partial · {d.running:,} running",
-                    ),
-                    ("Tokens", f"{d.total_tokens:,}"),
-                ]
-            )
-        )
-        self._fill(
-            "#executions",
-            [
-                (
-                    e.id,
-                    (
-                        e.started_at,
-                        e.status,
-                        e.format_chosen,
-                        e.error_step,
-                        e.tokens_used,
-                        e.duration_seconds,
-                        e.error,
-                    ),
-                )
-                for e in d.recent_executions
-            ],
-        )
-        self._fill(
-            "#receipts",
-            [
-                (
-                    r.id,
-                    (
-                        r.created_at,
-                        r.amount_usd,
-                        r.credits_purchased,
-                        r.bmc_reference,
-                        r.status,
-                        r.verified_by,
-                        r.notes,
-                    ),
-                )
-                for r in d.receipts
-            ],
-        )
-        self._fill(
-            "#credentials",
-            [
-                (c.provider, (c.provider, c.is_active, c.validation_status, c.updated_at))
-                for c in d.credentials
-            ],
-        )
-        self.query_one(
-            "#executions", DataTable
-        ).border_title = f"{len(d.recent_executions)} of {d.total_executions:,}"
+            if read.of:
+                table = self.query_one(f"#{read.table}", DataTable)
+                table.border_title = f"{len(rows)} of {d[read.of]:,}"
 
-    def _fill(self, table_id: str, rows: list[tuple[str, tuple[object, ...]]]) -> None:
+    def _fill(
+        self, table_id: str, rows: list[tuple[str, tuple[object, ...]]], empty: str = "none"
+    ) -> None:
         table = self.query_one(table_id, DataTable)
         table.clear()
         for key, values in rows:
             table.add_row(*(cell(v) for v in values), key=key)
         if not rows:
-            table.add_row(*(cell("none" if i == 0 else None) for i in range(len(table.columns))))
+            table.add_row(*(cell(empty if i == 0 else None) for i in range(len(table.columns))))
 
     def selected_receipt_id(self) -> str | None:
         """The receipt under the receipts table's cursor."""

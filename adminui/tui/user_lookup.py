@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 
 from adminui.ops import users
 from adminui.tui.cells import cell, failure
+from adminui.tui.steady_table import SteadyTable
 
 if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
@@ -32,7 +33,7 @@ class SearchInput(Input):
     ]
 
 
-class ResultsTable(DataTable):
+class ResultsTable(SteadyTable):
     """The results, with Enter named in the footer (it opens the user under the cursor)."""
 
     BINDINGS = [Binding("enter", "select_cursor", "Open", show=True)]
@@ -49,7 +50,6 @@ class UserLookupScreen(Screen[None]):
     ]
     DEBOUNCE_SECONDS = 0.15
     # Least important last: at 80 columns it is the one cut short.
-    COLUMNS = ("Email", "Credits", "Created (UTC)", "Name")
 
     @dataclass
     class Loaded(Message):
@@ -72,14 +72,14 @@ class UserLookupScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield SearchInput(placeholder="Search email, name, user id or BMC reference", id="search")
+        yield SearchInput(placeholder=self.admin.db.pack.lookup.search, id="search")
         yield Static("Loading the newest users…", id="status")
         yield ResultsTable(id="results", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#results", DataTable)
-        for label in self.COLUMNS:
+        for _, label in self.admin.db.pack.lookup.shown:
             table.add_column(label, key=label)
         self.search(self._next_generation(), "")
 
@@ -151,14 +151,9 @@ class UserLookupScreen(Screen[None]):
         table = self.query_one("#results", DataTable)
         table.clear()
         self._shown = message.generation
+        shown = [column for column, _ in self.admin.db.pack.lookup.shown]
         for row in message.found.rows:
-            table.add_row(
-                cell(row.email),
-                cell(row.total),
-                cell(row.created_at),
-                cell(row.name),
-                key=row.id,
-            )
+            table.add_row(*(cell(row[column]) for column in shown), key=row.id)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row opens that user."""

@@ -16,6 +16,10 @@
 -- for 10,000 ids over 2M rows). orphans_cascade_<table>_<column> act on exactly those rows,
 -- backed up with the clean. Columns the manifest calls secret are never selected: a backup of
 -- their table can't be restored.
+-- A relation from one of a product's databases into the other has no join: its check pages
+-- through the child rows (orphans_candidates_), asks the other database which of their parents
+-- exist (orphans_present_<parent>, exact key comparison), and its clean deletes the given rows
+-- whose parent is one of :gone, the keys the other database was just found not to hold.
 
 -- name: orphans_count_sessions_user_id
 -- How many sessions rows point at a users row that does not exist (user_id).
@@ -329,6 +333,45 @@ DELETE FROM documents AS c
 WHERE c.id = ANY(CAST(:ids AS uuid[]))
   AND NOT EXISTS (SELECT 1 FROM datasets p WHERE p.id = c.dataset_id);
 
+-- name: orphans_candidates_datasets_user_id
+-- The next page of datasets rows, whole (by id, after :after), whose user_id the users of the other
+-- database must hold: orphans_present_users says which.
+-- mode: read
+-- params: after, limit
+SELECT c.id, c.user_id, c.name, c.description, c.created_at, c.updated_at
+FROM datasets c
+WHERE c.id > CAST(:after AS uuid)
+ORDER BY c.id
+LIMIT :limit;
+
+-- name: orphans_parents_datasets_user_id
+-- The user_id values of the given datasets rows: the keys of users a clean asks the other database
+-- about again, inside its transaction.
+-- mode: read
+-- params: ids
+SELECT DISTINCT c.user_id AS parent
+FROM datasets c
+WHERE c.id = ANY(CAST(:ids AS uuid[]))
+  AND c.user_id IS NOT NULL;
+
+-- name: orphans_clean_datasets_user_id
+-- Delete those of the given datasets rows whose user_id is one of :gone, keys of users that the
+-- other database was just asked about and does not hold.
+-- mode: write
+-- params: ids, gone
+DELETE FROM datasets AS c
+WHERE c.id = ANY(CAST(:ids AS uuid[]))
+  AND c.user_id = ANY(CAST(:gone AS text[]));
+
+-- name: orphans_present_users
+-- Which of the given users keys exist (compared exactly, as the database compares keys: case and
+-- every character count).
+-- mode: read
+-- params: ids
+SELECT p.id AS present
+FROM users p
+WHERE p.id = ANY(CAST(:ids AS text[]));
+
 -- name: orphans_reinsert_teams
 -- Put one backed-up teams row back, unless a row with its id exists.
 -- mode: write
@@ -388,6 +431,19 @@ SELECT CAST(:api_key AS text),
        CAST(:created_at AS timestamp),
        CAST(:updated_at AS timestamp)
 WHERE NOT EXISTS (SELECT 1 FROM api_key_credits WHERE api_key = CAST(:api_key AS text));
+
+-- name: orphans_reinsert_datasets
+-- Put one backed-up datasets row back, unless a row with its id exists.
+-- mode: write
+-- params: id, user_id, name, description, created_at, updated_at
+INSERT INTO datasets (id, user_id, name, description, created_at, updated_at)
+SELECT CAST(:id AS uuid),
+       CAST(:user_id AS text),
+       CAST(:name AS text),
+       CAST(:description AS text),
+       CAST(:created_at AS timestamp),
+       CAST(:updated_at AS timestamp)
+WHERE NOT EXISTS (SELECT 1 FROM datasets WHERE id = CAST(:id AS uuid));
 
 -- name: orphans_reinsert_documents
 -- Put one backed-up documents row back, unless a row with its id exists.
@@ -510,3 +566,23 @@ ORDER BY d.id;
 DELETE FROM processing_jobs AS d
 WHERE d.id = ANY(CAST(:ids AS uuid[]))
   AND d.document_id = ANY(CAST(:parents AS uuid[]));
+
+-- name: orphans_dependents_documents_dataset_id
+-- The documents rows, whole, whose dataset_id is one of the given datasets keys, by id: a delete of
+-- those datasets rows would change them.
+-- mode: read
+-- params: ids
+SELECT d.id, d.dataset_id, d.filename, d.content, d.status, d.created_at, d.updated_at
+FROM documents d
+JOIN unnest(CAST(:ids AS uuid[])) AS given(id) ON d.dataset_id = given.id
+ORDER BY d.id;
+
+-- name: orphans_cascade_documents_dataset_id
+-- Delete the given documents rows whose dataset_id still points at one of the given datasets keys
+-- (:parents, the rows the same clean deletes): what ON DELETE CASCADE would do, done explicitly so
+-- that it happens whether or not the foreign key exists.
+-- mode: write
+-- params: ids, parents
+DELETE FROM documents AS d
+WHERE d.id = ANY(CAST(:ids AS uuid[]))
+  AND d.dataset_id = ANY(CAST(:parents AS uuid[]));

@@ -223,6 +223,45 @@ DELETE FROM documents AS c
 WHERE c.id IN (SELECT value FROM json_each(:ids))
   AND NOT EXISTS (SELECT 1 FROM datasets p WHERE p.id = c.dataset_id);
 
+-- name: orphans_candidates_datasets_user_id
+-- The next page of datasets rows, whole (by id, after :after), whose user_id the users of the other
+-- database must hold: orphans_present_users says which.
+-- mode: read
+-- params: after, limit
+SELECT c.id, c.user_id, c.name, c.description, c.created_at, c.updated_at
+FROM datasets c
+WHERE c.id > :after
+ORDER BY c.id
+LIMIT :limit;
+
+-- name: orphans_parents_datasets_user_id
+-- The user_id values of the given datasets rows: the keys of users a clean asks the other database
+-- about again, inside its transaction.
+-- mode: read
+-- params: ids
+SELECT DISTINCT c.user_id AS parent
+FROM datasets c
+WHERE c.id IN (SELECT value FROM json_each(:ids))
+  AND c.user_id IS NOT NULL;
+
+-- name: orphans_clean_datasets_user_id
+-- Delete those of the given datasets rows whose user_id is one of :gone, keys of users that the
+-- other database was just asked about and does not hold.
+-- mode: write
+-- params: ids, gone
+DELETE FROM datasets AS c
+WHERE c.id IN (SELECT value FROM json_each(:ids))
+  AND c.user_id IN (SELECT value FROM json_each(:gone));
+
+-- name: orphans_present_users
+-- Which of the given users keys exist (compared exactly, as the database compares keys: case and
+-- every character count).
+-- mode: read
+-- params: ids
+SELECT p.id AS present
+FROM users p
+WHERE p.id IN (SELECT value FROM json_each(:ids));
+
 -- name: orphans_reinsert_teams
 -- Put one backed-up teams row back, unless a row with its id exists.
 -- mode: write
@@ -282,6 +321,19 @@ SELECT :api_key,
        :created_at,
        :updated_at
 WHERE NOT EXISTS (SELECT 1 FROM api_key_credits WHERE api_key = :api_key);
+
+-- name: orphans_reinsert_datasets
+-- Put one backed-up datasets row back, unless a row with its id exists.
+-- mode: write
+-- params: id, user_id, name, description, created_at, updated_at
+INSERT INTO datasets (id, user_id, name, description, created_at, updated_at)
+SELECT :id,
+       :user_id,
+       :name,
+       :description,
+       :created_at,
+       :updated_at
+WHERE NOT EXISTS (SELECT 1 FROM datasets WHERE id = :id);
 
 -- name: orphans_reinsert_documents
 -- Put one backed-up documents row back, unless a row with its id exists.
@@ -404,3 +456,23 @@ ORDER BY d.id;
 DELETE FROM processing_jobs AS d
 WHERE d.id IN (SELECT value FROM json_each(:ids))
   AND d.document_id IN (SELECT value FROM json_each(:parents));
+
+-- name: orphans_dependents_documents_dataset_id
+-- The documents rows, whole, whose dataset_id is one of the given datasets keys, by id: a delete of
+-- those datasets rows would change them.
+-- mode: read
+-- params: ids
+SELECT d.id, d.dataset_id, d.filename, d.content, d.status, d.created_at, d.updated_at
+FROM documents d
+WHERE d.dataset_id IN (SELECT value FROM json_each(:ids))
+ORDER BY d.id;
+
+-- name: orphans_cascade_documents_dataset_id
+-- Delete the given documents rows whose dataset_id still points at one of the given datasets keys
+-- (:parents, the rows the same clean deletes): what ON DELETE CASCADE would do, done explicitly so
+-- that it happens whether or not the foreign key exists.
+-- mode: write
+-- params: ids, parents
+DELETE FROM documents AS d
+WHERE d.id IN (SELECT value FROM json_each(:ids))
+  AND d.dataset_id IN (SELECT value FROM json_each(:parents));

@@ -55,13 +55,15 @@ SELECT u.id FROM users u WHERE u.email = :email;
 SELECT u.id FROM users u WHERE lower(u.email) = lower(CAST(:email AS text)) ORDER BY u.created_at DESC NULLS LAST;
 
 -- name: get_user
--- One user's profile and credit balances; has_usage_tracking is false when the row is missing.
+-- One user's profile and credit balances; has_usage_tracking is false when the row is missing
+-- (and the balances, their total among them, are NULL).
 -- mode: read
 -- params: user_id
 SELECT u.id, u.email, u.name, u.timezone, u.created_at, u.updated_at,
-       ut.free_expansions_remaining, ut.paid_credits_remaining, ut.total_expansions_used,
-       ut.total_free_used, ut.total_paid_used,
-       CASE WHEN ut.user_id IS NULL THEN 0 ELSE 1 END AS has_usage_tracking
+       CASE WHEN ut.user_id IS NULL THEN 0 ELSE 1 END AS has_usage_tracking,
+       ut.free_expansions_remaining, ut.paid_credits_remaining,
+       ut.free_expansions_remaining + ut.paid_credits_remaining AS total,
+       ut.total_expansions_used, ut.total_free_used, ut.total_paid_used
 FROM users u
 LEFT JOIN usage_tracking ut ON ut.user_id = u.id
 WHERE u.id = :user_id;
@@ -82,7 +84,7 @@ SELECT COUNT(*) AS total_executions,
        COUNT(CASE WHEN e.status = 'failed' THEN 1 END) AS failed,
        COUNT(CASE WHEN e.status = 'partial' THEN 1 END) AS partial,
        COUNT(CASE WHEN e.status = 'running' THEN 1 END) AS running,
-       SUM(COALESCE(e.tokens_used, 0)) AS total_tokens
+       COALESCE(SUM(e.tokens_used), 0) AS total_tokens
 FROM executions e
 WHERE e.user_id = :user_id;
 
@@ -90,7 +92,7 @@ WHERE e.user_id = :user_id;
 -- One user's latest executions, newest first.
 -- mode: read
 -- params: user_id, limit
-SELECT e.id, e.started_at, e.status, e.format_chosen, e.error_step, e.error_message,
+SELECT e.id, e.started_at, e.status, e.format_chosen, e.error_step, e.error_message AS error,
        e.tokens_used, e.duration_seconds
 FROM executions e
 WHERE e.user_id = :user_id

@@ -1,0 +1,104 @@
+"""Rows of any pack as the layers above see them: a read-only mapping, its columns in the order
+the statement returns them, each also an attribute (`row.email`), with the same Python values on
+both dialects.
+
+Which column holds what comes from the pack's reference DDL (a column name that has one type in
+every table: `created_at` a timestamp, `amount_usd` numeric) and, for what a statement computes
+(`has_usage_tracking`), from the manifest's [values]. SQLite needs it: it hands back timestamps
+as text, booleans as 0/1 and money as floats. PostgreSQL's typed values are turned by their
+type (a UUID to its canonical text), so a text key is never lower-cased: 'usr_Twin' stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+from adminui.ops.values import as_bool, as_datetime, as_id, as_money, first_line
+from adminui.packs import Pack
+from adminui.schema import reference_tables
+
+CONVERT = {
+    "uuid": as_id,
+    "timestamp": as_datetime,
+    "timestamptz": as_datetime,
+    "boolean": as_bool,
+    "numeric": as_money,
+    "first line": first_line,
+    "integer": int,
+    "bigint": int,
+}
+
+
+class Record(Mapping[str, Any]):
+    """One row: `row["email"]` and `row.email` alike."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        object.__setattr__(self, "_values", values)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a record is read-only ({name})")
+
+    def __repr__(self) -> str:
+        return f"Record({self._values!r})"
+
+    def plain(self) -> dict[str, Any]:
+        """As plain dicts and lists all the way down (what JSON output and tables take)."""
+        return {
+            key: [r.plain() for r in value] if _records(value) else value
+            for key, value in self._values.items()
+        }
+
+
+def _records(value: Any) -> bool:
+    return isinstance(value, tuple) and all(isinstance(v, Record) for v in value)
+
+
+@cache
+def kinds(pack: Pack) -> dict[str, str]:
+    """Column name -> what it holds, where the pack says so: its manifest's [values], else the
+    one type the reference DDL gives every column of that name."""
+    seen: dict[str, set[str]] = {}
+    for table in reference_tables(pack).values():
+        for column in table.columns:
+            seen.setdefault(column.name, set()).add(column.cast)
+    found = {name: next(iter(types)) for name, types in seen.items() if len(types) == 1}
+    return found | dict(pack.values)
+
+
+def record(pack: Pack, row: Mapping[str, Any]) -> Record:
+    """A driver row as a Record of `pack`'s values."""
+    known = kinds(pack)
+    return Record({key: _value(value, known.get(key)) for key, value in row.items()})
+
+
+def records(pack: Pack, rows: Iterable[Mapping[str, Any]]) -> tuple[Record, ...]:
+    return tuple(record(pack, row) for row in rows)
+
+
+def _value(value: Any, kind: str | None) -> Any:
+    if isinstance(value, UUID):
+        return as_id(value)
+    convert = CONVERT.get(kind or "")
+    if convert is None or (value is None and convert is not first_line):
+        return value
+    return convert(value)
