@@ -75,7 +75,8 @@ class Read:
     """One statement of a user's detail, bound :user_id (and :limit). Without `list` its one
     row's columns join the detail; with it, its rows are the detail's list of that name, shown
     under `title` (`columns` in the CLI's table, `shown` as (column, header) on the screen, in a
-    table whose id is `table`; `of` names the field that counts them all)."""
+    table whose id is `table`, a row named by its `key` column, else by its place; `of` names
+    the field that counts them all)."""
 
     statement: str
     database: str = MAIN

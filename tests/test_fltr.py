@@ -15,8 +15,8 @@ from sqlalchemy import text
 from adminui import connect
 from adminui.config import Profile
 from adminui.db import Database
-from adminui.errors import AdminError, SetupError
-from adminui.ops import backups, health, orphans
+from adminui.errors import AdminError, NotFoundError, SetupError
+from adminui.ops import backups, health, orphans, users
 from adminui.pack_demo import create_schema, fill
 from adminui.packs import DATA, MAIN, load_pack, pack_named, recognise
 from tests.conftest import FIXTURE_NOW, PG_PASSWORD, pg_profile, raw_engine, run, sqlite_profile
@@ -337,51 +337,151 @@ def test_the_foreign_key_health_names_seed_003s_constraint(pg_server, fltr_pg_te
         db.dispose()
 
 
+def _cli_urls(fltr: Database) -> list[str]:
+    """--url and --data-url naming the fixture's two databases (passwords in the URLs)."""
+    urls = []
+    for url in (fltr.profile.url, fltr.profile.data_url):
+        assert url is not None
+        if fltr.dialect == "postgresql":
+            urls.append(url.set(password=PG_PASSWORD).render_as_string(hide_password=False))
+        else:
+            urls.append(f"sqlite:///{url.database}")
+    return ["--url", urls[0], "--data-url", urls[1]]
+
+
 def test_the_cli_recognises_fltr_and_refuses_jobs_it_does_not_offer(fltr: Database, capsys) -> None:
-    url = (
-        fltr.profile.url.set(password=PG_PASSWORD).render_as_string(hide_password=False)
-        if fltr.dialect == "postgresql"
-        else f"sqlite:///{fltr.profile.url.database}"
-    )
-    data = str(fltr.profile.data_url)
-    if fltr.dialect == "postgresql":
-        data = fltr.profile.data_url.set(password=PG_PASSWORD).render_as_string(hide_password=False)
-    code, out, err = run(
-        capsys, "--url", url, "--data-url", data, "orphans", "scan", "--full", "--format", "json"
-    )
+    code, out, err = run(capsys, *_cli_urls(fltr), "orphans", "scan", "--full", "--format", "json")
     assert code == 0, err
     assert {r["check"]: r["count"] for r in json.loads(out)} == PLANTED
-    code, out, err = run(capsys, "--url", url, "users", "find", "ada")
+    code, out, err = run(
+        capsys, *_cli_urls(fltr)[:2], "grant", "ada.8@example.com", "5", "3.00", "--ref", "x"
+    )
     assert (code, out) == (1, "")
-    assert err.count("\n") == 1 and "has no users job" in err
-    code, out, err = run(capsys, "--product", "fltr", "executions", "--url", url)
+    assert err.count("\n") == 1 and "has no credits job" in err
+    code, out, err = run(capsys, "--product", "fltr", "executions", *_cli_urls(fltr)[:2])
     assert code == 1 and "has no executions job" in err
 
 
 async def test_the_app_opens_fltr_on_its_own_jobs(fltr: Database) -> None:
-    """The header names the product; fltr has no user lookup, so the app opens on its orphan
-    checks (both databases counted), and the palette offers only its jobs."""
+    """The header names the product; the app opens on fltr's user lookup with fltr's columns,
+    the palette offers only its jobs, and its orphan checks count both databases."""
     from textual.widgets import DataTable
 
     from adminui.tui.app import JOB_SCREENS, AdminApp
     from adminui.tui.orphans import OrphansScreen
-    from tests.test_tui import wait_until
+    from adminui.tui.user_lookup import UserLookupScreen
+    from tests.test_tui import table_emails, wait_until
 
     app = AdminApp(fltr)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(
+            pilot, lambda: isinstance(app.screen, UserLookupScreen) and table_emails(app) != []
+        )
+        assert app.title == "adminui · fltr"
+        table = app.screen.query_one("#results", DataTable)
+        assert [str(c.label) for c in table.columns.values()] == [
+            label for _, label in FLTR.lookup.shown
+        ]
+        assert table_emails(app) == [row.email for row in users.recent_users(fltr).rows]
+        offered = {c.title for c in app.get_system_commands(app.screen)}
+        assert {title for _, title, _, _ in JOB_SCREENS} & offered == {"User lookup", "Orphan rows"}
+        app.open_orphans()
+        await wait_until(
             pilot,
             lambda: (
                 isinstance(app.screen, OrphansScreen)
-                and app.screen.query_one("#counts", DataTable).row_count == len(PLANTED)
+                and sum(t.row_count for t in app.screen.query("#counts").results(DataTable))
+                == len(PLANTED)
             ),
         )
-        assert app.title == "adminui · fltr"
-        offered = {c.title for c in app.get_system_commands(app.screen)}
-        assert {title for _, title, _, _ in JOB_SCREENS} & offered == {"Orphan rows"}
-        table = app.screen.query_one("#counts", DataTable)
-        row = table.get_row("documents.dataset_id")
-        assert str(row[1]) == str(PLANTED["documents.dataset_id"])
+        row = app.screen.query_one("#counts", DataTable).get_row("datasets.user_id")
+        assert str(row[1]) == str(PLANTED["datasets.user_id"])
+
+
+def _ids(db: Database, sql: str) -> set[str]:
+    return {str(row[0]) for row in rows_sql(db, sql)}
+
+
+@pytest.mark.parametrize(
+    ("text", "sql"),
+    [
+        # email or name, folded as the database folds (Zoë's ë too)
+        ("zoë.4", "SELECT id FROM users WHERE email LIKE 'zoë.4%'"),
+        ("TWIN", "SELECT id FROM users WHERE lower(name) LIKE '%twin%'"),
+        # an id, exactly: its case twin is another user
+        ("usr_Twin", "SELECT id FROM users WHERE id = 'usr_Twin'"),
+        # a team's name: its owner and the members its balances name
+        (
+            "team 2",
+            "SELECT owner_id FROM teams WHERE name = 'Team 2' UNION "
+            "SELECT user_id FROM user_credits WHERE team_id IN "
+            "(SELECT id FROM teams WHERE name = 'Team 2')",
+        ),
+        # an API key, whole
+        ("ak_usr_30", "SELECT user_id FROM api_key_credits WHERE api_key = 'ak_usr_30'"),
+    ],
+)
+def test_fltr_users_are_found_by_what_support_is_told(fltr: Database, text: str, sql: str) -> None:
+    found = users.find_users(fltr, text)
+    expected = _ids(fltr, sql)
+    assert {row.id for row in found.rows} == expected and expected
+    assert set(found.rows[0]) == {
+        "id",
+        "email",
+        "name",
+        "created_at",
+        "credits",
+        "total_credits_purchased",
+        "team_id",
+    }
+
+
+def test_a_fltr_user_is_resolved_exactly(fltr: Database) -> None:
+    assert users.resolve_user(fltr, "usr_Twin") == "usr_Twin"
+    assert users.resolve_user(fltr, "ada.twin@example.com") == "usr_twin"
+    with pytest.raises(NotFoundError, match="2 users have the email"):
+        users.resolve_user(fltr, "ADA.TWIN@example.com")
+    with pytest.raises(NotFoundError):
+        users.resolve_user(fltr, "USR_TWIN")
+
+
+def test_users_show_uses_fltr_s_own_names_and_both_databases(fltr: Database, capsys) -> None:
+    """A team member (usr_55, of team_50) with datasets: its balance, team and ledger as
+    fltr_auth holds them, its datasets and documents as fltr does, under fltr's column names;
+    every figure counted here independently. An API key shows as its first characters only."""
+    code, out, err = run(capsys, *_cli_urls(fltr), "users", "show", "usr_55", "--format", "json")
+    assert code == 0, err
+    shown = json.loads(out)
+    balance = rows_sql(
+        fltr,
+        "SELECT credits, total_credits_purchased, team_id FROM user_credits "
+        "WHERE user_id = 'usr_55'",
+    )
+    assert [(shown["credits"], shown["total_credits_purchased"], shown["team_id"])] == balance
+    assert shown["team_id"] == "team_50" and shown["team_name"] == "Team 1"
+    ledger = "FROM credit_transactions WHERE user_id = 'usr_55'"
+    assert shown["ledger_sum"] == count_sql(fltr, f"SELECT SUM(amount) {ledger}")
+    assert shown["transaction_count"] == count_sql(fltr, f"SELECT count(*) {ledger}")
+    assert len(shown["transactions"]) == min(10, shown["transaction_count"])
+    data = fltr.on(DATA, "test")
+    mine = "FROM datasets WHERE user_id = 'usr_55'"
+    assert shown["datasets"] == count_sql(data, f"SELECT count(*) {mine}") == 1
+    assert shown["documents"] == count_sql(
+        data, f"SELECT count(*) FROM documents WHERE dataset_id IN (SELECT id {mine})"
+    )
+    assert "unreachable" not in shown
+    code, out, err = run(capsys, *_cli_urls(fltr), "users", "show", "usr_60", "--format", "json")
+    assert [key["api_key"] for key in json.loads(out)["api_keys"]] == ["ak_usr_6…"]
+
+
+def test_without_the_fltr_database_a_user_says_what_it_lacks(fltr: Database, capsys) -> None:
+    code, out, err = run(
+        capsys, *_cli_urls(fltr)[:2], "users", "show", "usr_60", "--format", "json"
+    )
+    assert code == 0, err
+    shown = json.loads(out)
+    assert "datasets" not in shown and shown["credits"] is not None
+    assert "fltr database" in shown["unreachable"] and "data_url" in shown["unreachable"]
 
 
 def test_the_demo_of_fltr_builds_both_files(tmp_path: Path, capsys) -> None:

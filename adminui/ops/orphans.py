@@ -13,7 +13,6 @@ output would block that output's clean forever (issue 13.10).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache
@@ -37,7 +36,9 @@ BATCH = 10_000  # ids per statement when cleaning, so a large set shows progress
 # ids per statement when counting the rows that point at them: planned for 10,000 ids,
 # PostgreSQL hashed all 2M executions (1.2 s a batch); for 1,000 it probes the index (~2 ms).
 DEPENDENTS_BATCH = 1_000
-CROSS_PAGE = 1_000  # rows per page of a check across databases, and keys per question to the other
+CROSS_PAGE = 1_000  # keys per page of a check across databases, and per question to the other:
+# up to here PostgreSQL probes the parent key's index per key (10 ms at 240k users); from ~2,000
+# it hashes the whole parent table instead (130 ms a question)
 PAGE = 1_000  # rows between progress reports (and cancel checks) of a backup or restore
 # A key that sorts before every key of its type: where the first page starts.
 FIRST_KEY: dict[str, Any] = {
@@ -120,11 +121,15 @@ class Check:
 def plain_key(value: Any, key_type: str) -> Any:
     """A key as adminui holds it: a UUID as its canonical lower-case text on both dialects, a
     text key exactly as stored (case matters: 'aB3' and 'ab3' are two users), a number as is."""
-    if key_type == "uuid":
-        return as_id(value)
-    if key_type == "text":
-        return str(value)
-    return int(value)
+    return KEY_OF[key_type](value)
+
+
+KEY_OF: dict[str, Callable[[Any], Any]] = {
+    "uuid": as_id,
+    "text": str,
+    "integer": int,
+    "bigint": int,
+}
 
 
 @cache
@@ -361,7 +366,7 @@ def count(db: Database, check: Check) -> int:
     db = on(db, check)
     if check.crosses:
         with db.read() as tx:
-            return sum(1 for _ in rows_of(db, tx, check, check.first_key, sys.maxsize))
+            return sum(len(keys) for keys in _cross_pages(db, tx, check, check.first_key))
     row = db.one(check.statement("count"))
     return int(row["orphans"]) if row else 0
 
@@ -377,36 +382,41 @@ def preview(db: Database, check: Check, after: Any = None, limit: int = 100) -> 
 
 def rows_of(db: Database, tx: Transaction, check: Check, after: Any, limit: int) -> Iterator[Any]:
     """The check's rows after the key `after`, whole, in key order, at most `limit`, streamed
-    from `tx` (a transaction on `db`, the check's database).
-
-    A check across databases pages through its table (keyset, CROSS_PAGE rows) and asks the
-    other database, in one read transaction, which of the page's parents exist: both sides'
-    keys travel in batches, neither table is ever held whole, and the keys are compared as the
-    parent's database compares them (exactly: 'USR_5' is not 'usr_5')."""
+    from `tx` (a transaction on `db`, the check's database)."""
     if not check.crosses:
         yield from tx.stream(check.statement("preview"), after=after, limit=limit)
         return
+    for keys in _cross_pages(db, tx, check, after):
+        if keys and limit > 0:
+            rows = tx.rows(check.statement("rows"), ids=keys[:limit])
+            yield from rows
+            limit -= len(rows)
+        if limit <= 0:
+            return
+
+
+def _cross_pages(db: Database, tx: Transaction, check: Check, after: Any) -> Iterator[list[Any]]:
+    """The orphan keys of each page of a check across databases, in key order: its table's keys
+    a page (CROSS_PAGE) at a time, keyset, the other database asked in one read transaction
+    which of the page's parents exist. Both sides' keys travel in batches, neither table is ever
+    held whole, and keys are compared as the parent's database compares them (exactly: 'USR_5'
+    is not 'usr_5')."""
+    own, parent = KEY_OF[check.key_type], KEY_OF[check.parent_key_type]
     with _parents(db, check).read() as other:
-        while limit > 0:
-            page = tx.rows(check.statement("candidates"), after=after, limit=CROSS_PAGE)
-            present = _present(other, check, {_parent_of(check, row) for row in page})
-            for row in page:
-                if _parent_of(check, row) not in present:
-                    yield row
-                    limit -= 1
-                    if not limit:
-                        return
+        while True:
+            page = [
+                (own(row[check.key]), parent(row[check.column]))
+                for row in tx.rows(check.statement("candidates"), after=after, limit=CROSS_PAGE)
+            ]
+            present = _present(other, check, {p for _, p in page})
+            yield [key for key, p in page if p not in present]
             if len(page) < CROSS_PAGE:
                 return
-            after = check.key_of(page[-1])
+            after = page[-1][0]
 
 
 def _parents(db: Database, check: Check) -> Database:
     return db.on(check.parent_database, f"{check.parent} (check {check.name})")
-
-
-def _parent_of(check: Check, row: Any) -> Any:
-    return plain_key(row[check.column], check.parent_key_type)
 
 
 def _present(other: Transaction, check: Check, keys: set[Any]) -> set[Any]:
@@ -414,7 +424,7 @@ def _present(other: Transaction, check: Check, keys: set[Any]) -> set[Any]:
     if not keys:
         return set()
     rows = other.rows(f"orphans_present_{check.parent}", ids=sorted(keys))
-    return {plain_key(row["present"], check.parent_key_type) for row in rows}
+    return {KEY_OF[check.parent_key_type](row["present"]) for row in rows}
 
 
 def _gone(db: Database, tx: Transaction, check: Check, ids: tuple[Any, ...]) -> list[Any]:

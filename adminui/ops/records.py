@@ -2,8 +2,8 @@
 the statement returns them, each also an attribute (`row.email`), with the same Python values on
 both dialects.
 
-Which column holds what comes from the pack's reference DDL (a column name that has one type in
-every table: `created_at` a timestamp, `amount_usd` numeric) and, for what a statement computes
+Which column holds what comes from the pack's reference DDL (the type most of its tables give a
+column name: `created_at` a timestamp, `amount_usd` numeric) and, for what a statement computes
 (`has_usage_tracking`), from the manifest's [values]. SQLite needs it: it hands back timestamps
 as text, booleans as 0/1 and money as floats. PostgreSQL's typed values are turned by their
 type (a UUID to its canonical text), so a text key is never lower-cased: 'usr_Twin' stays.
@@ -11,6 +11,7 @@ type (a UUID to its canonical text), so a text key is never lower-cased: 'usr_Tw
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
@@ -76,12 +77,17 @@ def _records(value: Any) -> bool:
 @cache
 def kinds(pack: Pack) -> dict[str, str]:
     """Column name -> what it holds, where the pack says so: its manifest's [values], else the
-    one type the reference DDL gives every column of that name."""
-    seen: dict[str, set[str]] = {}
+    type the reference DDL gives most columns of that name (`created_at` is a timestamp in every
+    fltr table but Drizzle's migration log); a tie says nothing."""
+    seen: dict[str, Counter[str]] = {}
     for table in reference_tables(pack).values():
         for column in table.columns:
-            seen.setdefault(column.name, set()).add(column.cast)
-    found = {name: next(iter(types)) for name, types in seen.items() if len(types) == 1}
+            seen.setdefault(column.name, Counter())[column.cast] += 1
+    found = {}
+    for name, types in seen.items():
+        ranked = types.most_common(2)
+        if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
+            found[name] = ranked[0][0]
     return found | dict(pack.values)
 
 

@@ -45,9 +45,10 @@ HEADER = """\
 -- backed up with the clean. Columns the manifest calls secret are never selected: a backup of
 -- their table can't be restored.
 -- A relation from one of a product's databases into the other has no join: its check pages
--- through the child rows (orphans_candidates_), asks the other database which of their parents
--- exist (orphans_present_<parent>, exact key comparison), and its clean deletes the given rows
--- whose parent is one of :gone, the keys the other database was just found not to hold.
+-- through the child keys (orphans_candidates_), asks the other database which of their parents
+-- exist (orphans_present_<parent>, exact key comparison), reads the orphans whole
+-- (orphans_rows_), and its clean deletes the given rows whose parent is one of :gone, the keys
+-- the other database was just found not to hold.
 """
 SQLITE_HEADER = """\
 -- SQLite versions of the statements in orphans.sql that need them: ids arrive as JSON text
@@ -221,14 +222,25 @@ def _cross_check(
     guard = f"c.{r.column} IS NOT NULL\n  AND " if ddl[r.table].column(r.column).nullable else ""
     yield Statement(
         f"orphans_candidates_{name}",
-        f"The next page of {r.table} rows, whole (by {own_key}, after :after), whose {r.column} "
-        f"the {r.parent} of the other database must hold: orphans_present_{r.parent} says which.",
+        f"The next page of {r.table} keys and their {r.column} (by {own_key}, after :after): "
+        f"the {r.parent} keys the other database must hold (orphans_present_{r.parent} says "
+        "which).",
         "read",
         ("after", "limit"),
+        f"SELECT c.{own_key}, c.{r.column}\nFROM {r.table} c\n"
+        f"WHERE {guard}c.{own_key} > {d.value('after', own_cast)}\n"
+        f"ORDER BY c.{own_key}\nLIMIT :limit",
+    )
+    yield Statement(
+        f"orphans_rows_{name}",
+        f"The given {r.table} rows, whole, by {own_key}: the orphans of a page, for the screen "
+        "and the backup.",
+        "read",
+        ("ids",),
         _select(
             columns,
-            f"FROM {r.table} c\nWHERE {guard}c.{own_key} > {d.value('after', own_cast)}\n"
-            f"ORDER BY c.{own_key}\nLIMIT :limit",
+            f"FROM {r.table} c\nWHERE {d.among(f'c.{own_key}', 'ids', own_cast)}\n"
+            f"ORDER BY c.{own_key}",
         ),
     )
     yield Statement(
@@ -252,14 +264,22 @@ def _cross_check(
 
 
 def _present(parent: TableDDL, d: Dialect) -> Statement:
+    if d.postgresql:  # one probe of the key's index per id, whatever the table's statistics say
+        given = f"unnest(CAST(:ids AS {parent.key_type}[])) AS given(id)"
+        joined = f"JOIN {parent.name} p ON p.{parent.key} = given.id"
+        sql = f"SELECT p.{parent.key} AS present\nFROM {given}\n{joined}"
+    else:
+        sql = (
+            f"SELECT p.{parent.key} AS present\nFROM {parent.name} p\n"
+            f"WHERE {d.among(f'p.{parent.key}', 'ids', parent.key_type)}"
+        )
     return Statement(
         f"orphans_present_{parent.name}",
         f"Which of the given {parent.name} keys exist (compared exactly, as the database compares "
         "keys: case and every character count).",
         "read",
         ("ids",),
-        f"SELECT p.{parent.key} AS present\nFROM {parent.name} p\n"
-        f"WHERE {d.among(f'p.{parent.key}', 'ids', parent.key_type)}",
+        sql,
     )
 
 

@@ -36,7 +36,8 @@ def when(value: datetime | None) -> str:
 
 def fact(template: str, values: Mapping[str, object]) -> str:
     """A manifest's template ('{credits:,} of {total:,}') filled from a record: each field as
-    its format spec says, a time as `when` gives it, nothing (None or '') as a dash."""
+    its format spec says, a time as `when` gives it, a truth as yes or no, nothing (None or '')
+    as a dash."""
     parts = []
     for literal, field, spec, _ in Formatter().parse(template):
         parts.append(literal)
@@ -46,6 +47,8 @@ def fact(template: str, values: Mapping[str, object]) -> str:
                 parts.append("—")
             elif isinstance(value, datetime):
                 parts.append(when(value))
+            elif isinstance(value, bool):
+                parts.append("yes" if value else "no")
             else:
                 parts.append(format(value, spec or ""))
     return "".join(parts)

@@ -133,7 +133,10 @@ class UserDetailScreen(ReceiptActions):
             columns = [column for column, _ in read.shown]
             self._fill(
                 f"#{read.table}",
-                [(str(row[read.key]), tuple(row[c] for c in columns)) for row in rows],
+                [
+                    (str(row[read.key]) if read.key else str(n), tuple(row[c] for c in columns))
+                    for n, row in enumerate(rows)
+                ],
             )
             if read.of:
                 table = self.query_one(f"#{read.table}", DataTable)

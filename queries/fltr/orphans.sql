@@ -17,9 +17,10 @@
 -- backed up with the clean. Columns the manifest calls secret are never selected: a backup of
 -- their table can't be restored.
 -- A relation from one of a product's databases into the other has no join: its check pages
--- through the child rows (orphans_candidates_), asks the other database which of their parents
--- exist (orphans_present_<parent>, exact key comparison), and its clean deletes the given rows
--- whose parent is one of :gone, the keys the other database was just found not to hold.
+-- through the child keys (orphans_candidates_), asks the other database which of their parents
+-- exist (orphans_present_<parent>, exact key comparison), reads the orphans whole
+-- (orphans_rows_), and its clean deletes the given rows whose parent is one of :gone, the keys
+-- the other database was just found not to hold.
 
 -- name: orphans_count_sessions_user_id
 -- How many sessions rows point at a users row that does not exist (user_id).
@@ -334,15 +335,24 @@ WHERE c.id = ANY(CAST(:ids AS uuid[]))
   AND NOT EXISTS (SELECT 1 FROM datasets p WHERE p.id = c.dataset_id);
 
 -- name: orphans_candidates_datasets_user_id
--- The next page of datasets rows, whole (by id, after :after), whose user_id the users of the other
--- database must hold: orphans_present_users says which.
+-- The next page of datasets keys and their user_id (by id, after :after): the users keys the other
+-- database must hold (orphans_present_users says which).
 -- mode: read
 -- params: after, limit
-SELECT c.id, c.user_id, c.name, c.description, c.created_at, c.updated_at
+SELECT c.id, c.user_id
 FROM datasets c
 WHERE c.id > CAST(:after AS uuid)
 ORDER BY c.id
 LIMIT :limit;
+
+-- name: orphans_rows_datasets_user_id
+-- The given datasets rows, whole, by id: the orphans of a page, for the screen and the backup.
+-- mode: read
+-- params: ids
+SELECT c.id, c.user_id, c.name, c.description, c.created_at, c.updated_at
+FROM datasets c
+WHERE c.id = ANY(CAST(:ids AS uuid[]))
+ORDER BY c.id;
 
 -- name: orphans_parents_datasets_user_id
 -- The user_id values of the given datasets rows: the keys of users a clean asks the other database
@@ -369,8 +379,8 @@ WHERE c.id = ANY(CAST(:ids AS uuid[]))
 -- mode: read
 -- params: ids
 SELECT p.id AS present
-FROM users p
-WHERE p.id = ANY(CAST(:ids AS text[]));
+FROM unnest(CAST(:ids AS text[])) AS given(id)
+JOIN users p ON p.id = given.id;
 
 -- name: orphans_reinsert_teams
 -- Put one backed-up teams row back, unless a row with its id exists.

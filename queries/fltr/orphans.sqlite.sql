@@ -224,15 +224,24 @@ WHERE c.id IN (SELECT value FROM json_each(:ids))
   AND NOT EXISTS (SELECT 1 FROM datasets p WHERE p.id = c.dataset_id);
 
 -- name: orphans_candidates_datasets_user_id
--- The next page of datasets rows, whole (by id, after :after), whose user_id the users of the other
--- database must hold: orphans_present_users says which.
+-- The next page of datasets keys and their user_id (by id, after :after): the users keys the other
+-- database must hold (orphans_present_users says which).
 -- mode: read
 -- params: after, limit
-SELECT c.id, c.user_id, c.name, c.description, c.created_at, c.updated_at
+SELECT c.id, c.user_id
 FROM datasets c
 WHERE c.id > :after
 ORDER BY c.id
 LIMIT :limit;
+
+-- name: orphans_rows_datasets_user_id
+-- The given datasets rows, whole, by id: the orphans of a page, for the screen and the backup.
+-- mode: read
+-- params: ids
+SELECT c.id, c.user_id, c.name, c.description, c.created_at, c.updated_at
+FROM datasets c
+WHERE c.id IN (SELECT value FROM json_each(:ids))
+ORDER BY c.id;
 
 -- name: orphans_parents_datasets_user_id
 -- The user_id values of the given datasets rows: the keys of users a clean asks the other database

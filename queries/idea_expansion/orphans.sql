@@ -17,9 +17,10 @@
 -- backed up with the clean. Columns the manifest calls secret are never selected: a backup of
 -- their table can't be restored.
 -- A relation from one of a product's databases into the other has no join: its check pages
--- through the child rows (orphans_candidates_), asks the other database which of their parents
--- exist (orphans_present_<parent>, exact key comparison), and its clean deletes the given rows
--- whose parent is one of :gone, the keys the other database was just found not to hold.
+-- through the child keys (orphans_candidates_), asks the other database which of their parents
+-- exist (orphans_present_<parent>, exact key comparison), reads the orphans whole
+-- (orphans_rows_), and its clean deletes the given rows whose parent is one of :gone, the keys
+-- the other database was just found not to hold.
 
 -- name: orphans_count_blog_posts_output_id
 -- How many blog_posts rows point at a outputs row that does not exist (output_id).
