@@ -88,12 +88,15 @@ def run(server: Any, size: int, transactions: int, repeat: int) -> None:
     }
     print(f"\n{'case':34} {'app p50':>8} {'p95':>7} {'raw p50':>8} {'p95':>7} {'app/raw':>8}")
     cases: list[tuple[str, Callable[[], object], Callable[[], object]]] = [
-        (f"find_users, {label}", lambda t=text: users.find_users(db, t), raw_search(conns[MAIN], db, text))
+        (
+            f"find_users, {label}",
+            lambda t=text: users.find_users(db, t),
+            raw_search(conns[MAIN], db, text),
+        )
         for label, text in searches.items()
     ]
-    cases.append(
-        ("get_user_detail (both databases)", lambda: users.get_user_detail(db, busy), raw_detail(conns, db, busy))
-    )
+    detail = (lambda: users.get_user_detail(db, busy), raw_detail(conns, db, busy))
+    cases.append(("get_user_detail (both databases)", *detail))
     for label, app, raw in cases:
         app(), raw()  # warm
         app_times, raw_times = [], []
