@@ -1,11 +1,12 @@
-"""fltr's user lookup at production size: the searches support types, resolving a user and
-reading one user's whole detail (both databases), through adminui's ops and as the same SQL in
-bare psycopg, interleaved in one run.
+"""fltr's user lookup at production size: the searches support types and one user's whole
+detail (both databases), through adminui's ops and as the same SQL in bare psycopg, interleaved
+in one run.
 
     python -m bench.fltr_lookup [--users 200000] [--transactions 1800000] [--repeat 20]
 
 Starts a throwaway cluster, fills fltr_auth and fltr from the pack's demo (bench/fltr_across.py's
-loader) and pads the ledger with usage rows up to `--transactions`. Targets (issue 15): lookup
+loader), pads the ledger with usage rows up to `--transactions`, and measures with the schema's
+own indexes, then with adminui's recommended ones (created). Targets (issue 15): lookup
 p95 < 50 ms; app / raw <= 1.2 for statements over 5 ms.
 """
 
@@ -25,7 +26,7 @@ from adminui.ops.values import like_pattern
 from adminui.packs import DATA, MAIN
 from bench.fltr_across import FLTR, _plain, load
 from bench.make_scale import CLUSTER
-from bench.run import clock, p50, p95, raw_sql
+from bench.run import clock, create_recommended, p50, p95, raw_sql
 from tests.pg_cluster import start_cluster
 
 PAD = """
@@ -86,7 +87,6 @@ def run(server: Any, size: int, transactions: int, repeat: int) -> None:
         "API key": "ak_usr_1230",
         "no match": "zzzz-nothing",
     }
-    print(f"\n{'case':34} {'app p50':>8} {'p95':>7} {'raw p50':>8} {'p95':>7} {'app/raw':>8}")
     cases: list[tuple[str, Callable[[], object], Callable[[], object]]] = [
         (
             f"find_users, {label}",
@@ -97,19 +97,30 @@ def run(server: Any, size: int, transactions: int, repeat: int) -> None:
     ]
     detail = (lambda: users.get_user_detail(db, busy), raw_detail(conns, db, busy))
     cases.append(("get_user_detail (both databases)", *detail))
-    for label, app, raw in cases:
-        app(), raw()  # warm
-        app_times, raw_times = [], []
-        for _ in range(repeat):  # interleaved: the machine's noise falls on both
-            app_times.append(clock(app))
-            raw_times.append(clock(raw))
-        print(
-            f"{label:34} {p50(app_times):8.2f} {p95(app_times):7.2f} {p50(raw_times):8.2f} "
-            f"{p95(raw_times):7.2f} {p50(app_times) / p50(raw_times):7.2f}x"
-        )
+    for indexes in ("the schema's own indexes", "adminui's recommended indexes"):
+        if indexes.startswith("adminui"):
+            for role, conn in conns.items():
+                create_recommended(conn, FLTR, role)
+        print(f"\nwith {indexes}")
+        print(f"{'case':34} {'app p50':>8} {'p95':>7} {'raw p50':>8} {'p95':>7} {'app/raw':>8}")
+        for label, app, raw in cases:
+            measure(label, app, raw, repeat)
     for conn in conns.values():
         conn.close()
     db.dispose()
+
+
+def measure(label: str, app: Callable[[], object], raw: Callable[[], object], repeat: int) -> None:
+    """p50 / p95 of both sides, interleaved (the machine's noise falls on both), and their ratio."""
+    app(), raw()  # warm
+    app_times, raw_times = [], []
+    for _ in range(repeat):
+        app_times.append(clock(app))
+        raw_times.append(clock(raw))
+    print(
+        f"{label:34} {p50(app_times):8.2f} {p95(app_times):7.2f} {p50(raw_times):8.2f} "
+        f"{p95(raw_times):7.2f} {p50(app_times) / p50(raw_times):7.2f}x"
+    )
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ import psycopg
 
 from adminui.config import Profile, normalize_url
 from adminui.db import Database
+from adminui.packs import MAIN, Pack, load_pack
 from adminui.queries import Registry
 from adminui.schema import recommended_indexes
 from bench import params
@@ -181,11 +182,17 @@ def table_sizes(conn: psycopg.Connection) -> dict[str, int]:
     return dict(rows)
 
 
-def create_recommended(conn: psycopg.Connection) -> list[str]:
-    """Create every recommended index the database lacks; the names of those created."""
+def create_recommended(
+    conn: psycopg.Connection, pack: Pack | None = None, database: str = MAIN
+) -> list[str]:
+    """Create every recommended index of the pack (default: Idea Expansion) for the tables of
+    one of its databases that the database lacks; the names of those created."""
+    pack = pack or load_pack()
     existing = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes").fetchall()}
     created = []
-    for advice in recommended_indexes():
+    for advice in recommended_indexes(pack):
+        if pack.database_of(advice.table) != database:
+            continue
         name = re.search(r"CREATE INDEX (\w+)", advice.ddl)
         if name is None or name[1] in existing:
             continue
