@@ -303,6 +303,53 @@ def test_a_clean_across_databases_asks_the_other_one_again(
     assert orphans.count(fltr, ACROSS) == PLANTED["datasets.user_id"] - 1
 
 
+def test_a_clean_across_databases_whose_commit_reply_is_lost_is_reported_committed(
+    pg_server: PgServer, fltr_pg_template: dict[str, str], tmp_path: Path
+) -> None:
+    """Both databases reached through a proxy that loses the clean's COMMIT reply: the clean
+    committed on the server, and adminui says so (it asks on a new connection), with the
+    remaining count and a committed audit line; a retry finds nothing left to delete."""
+    from dataclasses import replace
+
+    from adminui import audit
+    from tests.commit_cutter import commit_cutter
+
+    fixture = _pg(pg_server, fltr_pg_template)
+    db = next(fixture)
+    try:
+        with commit_cutter(pg_server.port) as cutter:
+            profile = db.profile
+            assert profile.data_url is not None
+            proxied = Database(
+                replace(
+                    profile,
+                    url=profile.url.set(port=cutter.port),
+                    data_url=profile.data_url.set(port=cutter.port),
+                ),
+                PG_PASSWORD,
+                pack=FLTR,
+            )
+            try:
+                path = tmp_path / "b.jsonl"
+                saved = backups.backup(proxied, ACROSS, path, include_dependents=True)
+                cutter.arm("cut")
+                result = orphans.clean(proxied, saved, "tester")
+            finally:
+                proxied.dispose()
+            assert cutter.cut.is_set() and result.warning
+            assert "committed (shown here)" in result.warning
+        assert (result.acted_on, result.remaining) == (PLANTED["datasets.user_id"], 0)
+        data = db.on(DATA, "test")
+        gone = ", ".join(f"'{i}'" for i in saved.ids)
+        assert count_sql(data, f"SELECT count(*) FROM datasets WHERE id IN ({gone})") == 0
+        assert count_sql(data, f"SELECT count(*) FROM documents WHERE dataset_id IN ({gone})") == 0
+        [entry] = [w for w in audit.writes() if w["operation"].startswith("orphans.clean")]
+        assert entry["outcome"] == "committed"
+        assert orphans.count(db, ACROSS) == 0
+    finally:
+        next(fixture, None)  # its cleanup: the databases dropped
+
+
 def test_without_the_second_database_its_checks_say_what_they_need(fltr: Database) -> None:
     alone = Database(Profile(name="fltr", url=fltr.profile.url), _password(fltr), pack=FLTR)
     try:
