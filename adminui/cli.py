@@ -22,6 +22,7 @@ from adminui import (
     cli_audit,
     cli_credits,
     cli_executions,
+    cli_ledger,
     cli_orphans,
     cli_payments,
     cli_queries,
@@ -52,6 +53,7 @@ JOBS = {
     "grant": "credits",
     "receipts": "credits",
     "payments": "payments",
+    "ledger": "ledger",
     "executions": "executions",
     "orphans": "orphans",
 }
@@ -165,6 +167,8 @@ def build_parser(pack: Pack | None = None) -> argparse.ArgumentParser:
         cli_credits.add_commands(commands, command, open_session)
     if offers("payments"):
         cli_payments.add_commands(commands, command, open_session)
+    if offers("ledger"):
+        cli_ledger.add_commands(commands, command, open_session)
     if offers("executions"):
         cli_executions.add_commands(commands, command, open_session)
     if offers("orphans"):

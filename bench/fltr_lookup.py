@@ -1,19 +1,21 @@
-"""fltr's user lookup at production size: the searches support types and one user's whole
-detail (both databases), through adminui's ops and as the same SQL in bare psycopg, interleaved
-in one run.
+"""fltr's user lookup and ledger at production size: the searches support types, one user's
+whole detail (both databases) and ledger pages, through adminui's ops and as the same SQL in
+bare psycopg, interleaved in one run.
 
     python -m bench.fltr_lookup [--users 200000] [--transactions 1800000] [--repeat 20]
 
 Starts a throwaway cluster, fills fltr_auth and fltr from the pack's demo (bench/fltr_across.py's
 loader), pads the ledger with usage rows up to `--transactions`, and measures with the schema's
-own indexes, then with adminui's recommended ones (created). Targets (issue 15): lookup
-p95 < 50 ms; app / raw <= 1.2 for statements over 5 ms.
+own indexes, then with adminui's recommended ones (created); then ledger pages at several
+depths. Targets (issue 15): lookup p95 < 50 ms; a ledger page < 50 ms at any depth; app / raw
+<= 1.2 for statements over 5 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 import psycopg
@@ -21,7 +23,7 @@ from sqlalchemy import make_url
 
 from adminui.config import Profile
 from adminui.db import Database
-from adminui.ops import users
+from adminui.ops import ledger, users
 from adminui.ops.values import like_pattern
 from adminui.packs import DATA, MAIN
 from bench.fltr_across import FLTR, _plain, load
@@ -71,6 +73,41 @@ def raw_detail(
     return run
 
 
+def ledger_cases(
+    conn: psycopg.Connection, db: Database, rows: int, user_id: str
+) -> list[tuple[str, Callable[[], object], Callable[[], object]]]:
+    """A ledger page (100 rows) at the top, half-way and 90% down, and one user's first page."""
+    sql = raw_sql(db.statement("ledger_page").sql)
+    none = dict.fromkeys(("type", "operation", "user_id", "since", "until", "after_at", "after_id"))
+    cases = []
+    for depth in (0, 0.5, 0.9):
+        after = None
+        if depth:
+            at, key = conn.execute(
+                "SELECT created_at, id FROM credit_transactions "
+                "ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
+                (int(rows * depth),),
+            ).fetchone()
+            after = (at.replace(tzinfo=UTC), key)
+        values = none | {"after_at": after[0] if after else None, "after_id": after and after[1]}
+        cases.append(
+            (
+                f"ledger page, {depth:.0%} deep",
+                lambda a=after: ledger.page(db, after=a),
+                lambda v=values: conn.execute(sql, v | {"limit": ledger.PAGE}).fetchall(),
+            )
+        )
+    mine = none | {"user_id": user_id, "limit": ledger.PAGE}
+    cases.append(
+        (
+            "ledger page, one user",
+            lambda: ledger.page(db, user=user_id),
+            lambda: conn.execute(sql, mine).fetchall(),
+        )
+    )
+    return cases
+
+
 def run(server: Any, size: int, transactions: int, repeat: int) -> None:
     urls = load(server, size, "lookup")
     print(f"ledger: {pad_ledger(urls[MAIN], size, transactions):,} credit_transactions")
@@ -97,6 +134,7 @@ def run(server: Any, size: int, transactions: int, repeat: int) -> None:
     ]
     detail = (lambda: users.get_user_detail(db, busy), raw_detail(conns, db, busy))
     cases.append(("get_user_detail (both databases)", *detail))
+    cases += ledger_cases(conns[MAIN], db, transactions, busy)
     for indexes in ("the schema's own indexes", "adminui's recommended indexes"):
         if indexes.startswith("adminui"):
             for role, conn in conns.items():

@@ -16,7 +16,7 @@ from adminui import connect
 from adminui.config import Profile
 from adminui.db import Database
 from adminui.errors import AdminError, NotFoundError, SetupError
-from adminui.ops import backups, health, orphans, users
+from adminui.ops import backups, health, ledger, orphans, users
 from adminui.pack_demo import create_schema, fill
 from adminui.packs import DATA, MAIN, load_pack, pack_named, recognise
 from tests.conftest import FIXTURE_NOW, PG_PASSWORD, pg_profile, raw_engine, run, sqlite_profile
@@ -604,3 +604,83 @@ def test_a_recognised_product_is_named_on_stderr_at_a_terminal(fltr_sqlite_templ
     assert done.returncode == 0, said
     assert "adminui: product: fltr (seeds 003, 004), recognised by its tables" in said
     assert json.loads(done.stdout)[0]["check"] == "sessions.user_id"
+
+
+def test_the_ledger_pages_through_every_row_newest_first(
+    fltr: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of 7 under each filter give exactly the rows the filter names, newest first by
+    (created_at, id), each once: a page boundary inside rows of the same second included."""
+    from datetime import timedelta
+
+    since = FIXTURE_NOW - timedelta(days=10)
+    tied = f"{FIXTURE_NOW - timedelta(days=2):%Y-%m-%d %H:%M:%S}"  # 12 rows of one second
+    execute(
+        fltr,
+        "INSERT INTO credit_transactions (user_id, amount, type, operation, created_at) VALUES "
+        + ", ".join([f"('usr_twin', -1, 'usage', 'mcp_query', '{tied}')"] * 12),
+    )
+    cases = {
+        (("kind", "usage"),): "type = 'usage'",
+        (("user", "ada.twin@example.com"),): "user_id = 'usr_twin'",
+        (("operation", "mcp_query"), ("since", since)): (
+            f"operation = 'mcp_query' AND created_at >= '{since:%Y-%m-%d %H:%M:%S}'"
+        ),
+    }
+    for filters, where in cases.items():
+        expected = [
+            int(row[0])
+            for row in rows_sql(
+                fltr,
+                f"SELECT id FROM credit_transactions WHERE {where} "
+                "ORDER BY created_at DESC, id DESC",
+            )
+        ]
+        seen, after = [], None
+        while True:
+            found = ledger.page(fltr, **dict(filters), after=after, limit=7)
+            seen += [row.id for row in found.rows]
+            if found.after is None:
+                break
+            after = found.after
+        assert seen == expected and expected
+
+
+def test_the_balance_check_finds_the_balances_that_are_not_their_ledgers_sum(
+    fltr: Database,
+) -> None:
+    sums: dict[str, int] = {}
+    for user, amount in rows_sql(fltr, "SELECT user_id, amount FROM credit_transactions"):
+        sums[user] = sums.get(user, 0) + amount
+    balances = rows_sql(fltr, "SELECT user_id, credits FROM user_credits")
+    wrong = sorted(user for user, credits in balances if credits != sums.get(user, 0))
+    found = ledger.balance_check(fltr, limit=1000)
+    assert [row.user_id for row in found.rows] == wrong and wrong  # every 97th user, +25
+    assert (found.unbalanced, found.balances) == (len(wrong), len(balances))
+    assert {row.difference for row in found.rows} == {25}
+
+
+def test_usage_by_operation_and_month_add_up_to_the_ledger(fltr: Database) -> None:
+    found = ledger.usage(fltr)
+    used = rows_sql(
+        fltr,
+        "SELECT operation, -SUM(amount) FROM credit_transactions WHERE type = 'usage' "
+        "GROUP BY operation",
+    )
+    assert {(r.operation, r.credits_used) for r in found.by_operation} == set(used)
+    assert sum(r.transactions for r in found.by_month) == count_sql(
+        fltr, "SELECT count(*) FROM credit_transactions"
+    )
+    assert sum(r.purchased for r in found.by_month) == count_sql(
+        fltr, "SELECT SUM(amount) FROM credit_transactions WHERE type = 'purchase'"
+    )
+
+
+def test_the_ledger_is_fltr_s_job_not_idea_expansion_s(db: Database, capsys) -> None:
+    url = (
+        db.profile.url.set(password=PG_PASSWORD).render_as_string(hide_password=False)
+        if db.dialect == "postgresql"
+        else f"sqlite:///{db.profile.url.database}"
+    )
+    code, out, err = run(capsys, "--url", url, "ledger", "check")
+    assert (code, out) == (1, "") and "has no ledger job" in err
