@@ -387,8 +387,9 @@ def rows_of(db: Database, tx: Transaction, check: Check, after: Any, limit: int)
         yield from tx.stream(check.statement("preview"), after=after, limit=limit)
         return
     for keys in _cross_pages(db, tx, check, after):
-        if keys and limit > 0:
-            rows = tx.rows(check.statement("rows"), ids=keys[:limit])
+        while keys and limit > 0:  # a row gone since its page was read comes back short
+            asked, keys = keys[:limit], keys[limit:]
+            rows = tx.rows(check.statement("rows"), ids=asked)
             yield from rows
             limit -= len(rows)
         if limit <= 0:
@@ -401,11 +402,12 @@ def _cross_pages(db: Database, tx: Transaction, check: Check, after: Any) -> Ite
     which of the page's parents exist. Both sides' keys travel in batches, neither table is ever
     held whole, and keys are compared as the parent's database compares them (exactly: 'USR_5'
     is not 'usr_5')."""
-    own, parent = KEY_OF[check.key_type], KEY_OF[check.parent_key_type]
+    parent = KEY_OF[check.parent_key_type]
     with _parents(db, check).read() as other:
         while True:
+            # Keys as stored, to page and bind by (SQLite compares a UUID's text byte for byte).
             page = [
-                (own(row[check.key]), parent(row[check.column]))
+                (row[check.key], parent(row[check.column]))
                 for row in tx.rows(check.statement("candidates"), after=after, limit=CROSS_PAGE)
             ]
             present = _present(other, check, {p for _, p in page})

@@ -5,8 +5,9 @@
 
 -- name: ledger_page
 -- One page of the ledger, newest first (created_at, id), each filter applying when given; the
--- next page starts after the last row's (created_at, id). The index on (created_at DESC, id
--- DESC) answers a page at any depth, and (user_id, created_at DESC, id DESC) one user's.
+-- next page starts after the last row's (created_at, id), a row comparison: the index on
+-- (created_at DESC, id DESC) starts there (an OR of the two columns would walk it from the top),
+-- and (user_id, created_at DESC, id DESC) answers one user's.
 -- mode: read
 -- params: type, operation, user_id, since, until, after_at, after_id, limit
 SELECT ct.id, ct.created_at, ct.user_id, u.email, ct.type, ct.operation, ct.amount, ct.team_id,
@@ -21,9 +22,8 @@ WHERE (CAST(:type AS text) IS NULL OR ct.type = CAST(:type AS text))
   AND (CAST(:until AS timestamptz) IS NULL
        OR ct.created_at < CAST(:until AS timestamptz) AT TIME ZONE 'UTC')
   AND (CAST(:after_at AS timestamptz) IS NULL
-       OR ct.created_at < CAST(:after_at AS timestamptz) AT TIME ZONE 'UTC'
-       OR (ct.created_at = CAST(:after_at AS timestamptz) AT TIME ZONE 'UTC'
-           AND ct.id < CAST(:after_id AS integer)))
+       OR (ct.created_at, ct.id)
+          < (CAST(:after_at AS timestamptz) AT TIME ZONE 'UTC', CAST(:after_id AS integer)))
 ORDER BY ct.created_at DESC, ct.id DESC
 LIMIT :limit;
 

@@ -15,8 +15,7 @@ WHERE (:type IS NULL OR ct.type = :type)
   AND (:user_id IS NULL OR ct.user_id = :user_id)
   AND (:since IS NULL OR ct.created_at >= :since)
   AND (:until IS NULL OR ct.created_at < :until)
-  AND (:after_at IS NULL OR ct.created_at < :after_at
-       OR (ct.created_at = :after_at AND ct.id < :after_id))
+  AND (:after_at IS NULL OR (ct.created_at, ct.id) < (:after_at, :after_id))
 ORDER BY ct.created_at DESC, ct.id DESC
 LIMIT :limit;
 
