@@ -439,7 +439,7 @@ def _gone(db: Database, tx: Transaction, check: Check, ids: tuple[Any, ...]) -> 
     }
     with _parents(db, check).read() as other:
         present = set().union(
-            *(_present(other, check, set(b)) for b in _batches(tuple(sorted(parents)), BATCH))
+            *(_present(other, check, set(b)) for b in _batches(tuple(sorted(parents)), CROSS_PAGE))
         )
     return sorted(parents - present)
 

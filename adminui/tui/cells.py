@@ -34,6 +34,11 @@ def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
 
 
+def fields(template: str) -> set[str]:
+    """The {fields} a manifest's template names."""
+    return {field for _, field, _, _ in Formatter().parse(template) if field}
+
+
 def fact(template: str, values: Mapping[str, object]) -> str:
     """A manifest's template ('{credits:,} of {total:,}') filled from a record: each field as
     its format spec says, a time as `when` gives it, a truth as yes or no, nothing (None or '')

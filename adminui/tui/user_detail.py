@@ -6,7 +6,6 @@ the product offers its credit jobs."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from string import Formatter
 
 from rich.table import Table
 from rich.text import Text
@@ -20,7 +19,7 @@ from textual.worker import get_current_worker
 
 from adminui.ops import users
 from adminui.packs import Lookup, Panel
-from adminui.tui.cells import cell, fact, failure
+from adminui.tui.cells import cell, fact, failure, fields
 from adminui.tui.receipt_actions import ReceiptActions
 from adminui.tui.steady_table import SteadyTable
 
@@ -117,10 +116,10 @@ class UserDetailScreen(ReceiptActions):
         self.email = d.email
         self.sub_title = d.email
         for panel in self.lookup.panels:
-            fields = {f for _, t in panel.facts for _, f, _, _ in Formatter().parse(t) if f}
+            needed = set().union(*(fields(template) for _, template in panel.facts))
             if panel.needs and not d.get(panel.needs):
                 shown: Table | Text = Text(panel.missing, style="bold")
-            elif not fields <= set(d):  # read from a database the profile doesn't name
+            elif not needed <= set(d):  # read from a database the profile doesn't name
                 shown = Text(d.get("unreachable", ""))
             else:
                 shown = _facts([(label, fact(template, d)) for label, template in panel.facts])
