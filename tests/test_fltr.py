@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from adminui import connect
 from adminui.config import Profile
@@ -301,6 +301,58 @@ def test_a_clean_across_databases_asks_the_other_one_again(
     assert {t: dump(fltr, t) for t in tables} == before
     assert saved.path.exists()
     assert orphans.count(fltr, ACROSS) == PLANTED["datasets.user_id"] - 1
+
+
+def _sign_up(db: Database, user: str, wait_ms: int) -> str | None:
+    """Another program signs `user` up in fltr_auth, waiting at most `wait_ms` for locks: None
+    when it did, or the database's refusal."""
+    from sqlalchemy import exc
+
+    engine = (
+        create_engine(db.profile.url.set(password=PG_PASSWORD))
+        if db.dialect == "postgresql"
+        else create_engine(db.profile.url, connect_args={"timeout": wait_ms / 1000})
+    )
+    try:
+        with engine.begin() as conn:
+            if db.dialect == "postgresql":
+                conn.execute(text(f"SET LOCAL lock_timeout = {wait_ms}"))
+            conn.execute(
+                text("INSERT INTO users (id, name, email) VALUES (:id, 'Back', 'back@x.org')"),
+                {"id": user},
+            )
+        return None
+    except exc.OperationalError as error:
+        return str(error.orig)
+    finally:
+        engine.dispose()
+
+
+def test_no_user_signs_up_between_the_question_and_the_clean_s_commit(
+    fltr: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the clean has asked fltr_auth which users are gone, fltr_auth stays still until the
+    clean of fltr has committed: USR_5 signing up in that gap (after the question, before the
+    delete) is made to wait, so it can't sign up to find its datasets deleted after it came. Once
+    the clean is done, it signs up (to no datasets: they were orphans when deleted)."""
+    monkeypatch.setenv("ADMINUI_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    saved = backups.backup(fltr, ACROSS, tmp_path / "b.jsonl", include_dependents=True)
+    asked = orphans._gone
+    refusals = []
+
+    def asked_then_signed_up(*args):
+        gone = asked(*args)
+        refusals.append(_sign_up(fltr, "USR_5", 300))
+        return gone
+
+    monkeypatch.setattr(orphans, "_gone", asked_then_signed_up)
+    result = orphans.clean(fltr, saved, "tester")
+    [refusal] = refusals
+    assert refusal is not None and ("lock" in refusal), refusal
+    assert (result.acted_on, result.remaining) == (PLANTED["datasets.user_id"], 0)
+    assert count_sql(fltr, "SELECT count(*) FROM users WHERE id = 'USR_5'") == 0
+    assert _sign_up(fltr, "USR_5", 300) is None
+    assert orphans.count(fltr, ACROSS) == 0
 
 
 def test_a_clean_across_databases_whose_commit_reply_is_lost_is_reported_committed(

@@ -14,6 +14,7 @@ output would block that output's clean forever (issue 13.10).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -429,19 +430,40 @@ def _present(other: Transaction, check: Check, keys: set[Any]) -> set[Any]:
     return {KEY_OF[check.parent_key_type](row["present"]) for row in rows}
 
 
-def _gone(db: Database, tx: Transaction, check: Check, ids: tuple[Any, ...]) -> list[Any]:
-    """The parents of these rows (read in `tx`) that the other database does not hold, asked
-    again now: what a clean across databases may delete the rows for."""
+def _gone(tx: Transaction, other: Transaction, check: Check, ids: tuple[Any, ...]) -> list[Any]:
+    """The parents of these rows (read in `tx`) that the other database (`other`, held still by
+    `_holding_parents`) does not hold, asked now: what a clean across databases may delete the
+    rows for."""
     parents = {
         plain_key(row["parent"], check.parent_key_type)
         for batch in _batches(ids, BATCH)
         for row in tx.rows(check.statement("parents"), ids=list(batch))
     }
-    with _parents(db, check).read() as other:
-        present = set().union(
-            *(_present(other, check, set(b)) for b in _batches(tuple(sorted(parents)), CROSS_PAGE))
-        )
+    present = set().union(
+        *(_present(other, check, set(b)) for b in _batches(tuple(sorted(parents)), CROSS_PAGE))
+    )
     return sorted(parents - present)
+
+
+@contextmanager
+def _holding_parents(db: Database, check: Check) -> Iterator[Transaction | None]:
+    """For a check across databases, a transaction on the other database that holds its parent
+    table still (orphans_hold_: no user can sign up or be deleted) from the moment the clean asks
+    which parents are gone until the clean has committed; a user created in between would
+    otherwise lose the rows just found to be orphans. It writes nothing, so once the clean's own
+    block is done, a failure to end it changes nothing (the lock ends with the connection)."""
+    if not check.crosses:
+        yield None
+        return
+    done = False
+    try:
+        with _parents(db, check).write() as other:
+            other.run(f"orphans_hold_{check.parent}")
+            yield other
+            done = True
+    except AdminError:
+        if not done:
+            raise
 
 
 def plain_row(row: Any) -> dict[str, Any]:
@@ -566,7 +588,7 @@ def clean(
             )
         # Across databases, the other one is asked again which parents are gone: a row whose
         # parent came back (or whose reference changed) is not deleted, and the clean rolls back.
-        gone = {"gone": _gone(db, tx, check, ids)} if check.crosses else {}
+        gone = {"gone": _gone(tx, other, check, ids)} if other else {}
         acted = _act(
             tx,
             check.statement("clean"),
@@ -591,7 +613,8 @@ def clean(
         )
 
     try:
-        result, warning = audited_write(db, operator, f"orphans.clean {check.name}", body, None)
+        with _holding_parents(db, check) as other:
+            result, warning = audited_write(db, operator, f"orphans.clean {check.name}", body, None)
     except AdminError as error:
         error.args = (f"{error} The backup {saved.path} stays (delete it if not needed).",)
         raise

@@ -48,7 +48,8 @@ HEADER = """\
 -- through the child keys (orphans_candidates_), asks the other database which of their parents
 -- exist (orphans_present_<parent>, exact key comparison), reads the orphans whole
 -- (orphans_rows_), and its clean deletes the given rows whose parent is one of :gone, the keys
--- the other database was just found not to hold.
+-- the other database was just found not to hold, while orphans_hold_<parent> keeps that table
+-- still there until the clean has committed.
 """
 SQLITE_HEADER = """\
 -- SQLite versions of the statements in orphans.sql that need them: ids arrive as JSON text
@@ -145,6 +146,7 @@ def _statements(pack: Pack, ddl: dict[str, TableDDL], d: Dialect) -> Iterator[St
         yield from _cross_check(r, ddl, d, shown(r.table, "c"), key)
     for parent in dict.fromkeys(r.parent for r in across):
         yield _present(ddl[parent], d)
+        yield _hold(ddl[parent], d)
     if pack.balance.created_at_signup:
         yield from _missing_balance(pack, d, shown(pack.users, "c"), key)
     cascading = [r for r in pack.relations if r.on_delete == "cascade"]
@@ -279,6 +281,21 @@ def _present(parent: TableDDL, d: Dialect) -> Statement:
         "keys: case and every character count).",
         "read",
         ("ids",),
+        sql,
+    )
+
+
+def _hold(parent: TableDDL, d: Dialect) -> Statement:
+    # SHARE: reads go on, every INSERT, UPDATE and DELETE waits; SQLite's BEGIN IMMEDIATE took
+    # the database's one write lock.
+    sql = f"LOCK TABLE {parent.name} IN SHARE MODE" if d.postgresql else "SELECT 1 AS held"
+    return Statement(
+        f"orphans_hold_{parent.name}",
+        f"Hold {parent.name} still until the transaction ends, so no row comes or goes while a "
+        "clean of the other database deletes what points at the keys found missing (SQLite: the "
+        "write transaction already holds the database's write lock).",
+        "write",
+        (),
         sql,
     )
 

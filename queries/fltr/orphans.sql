@@ -20,7 +20,8 @@
 -- through the child keys (orphans_candidates_), asks the other database which of their parents
 -- exist (orphans_present_<parent>, exact key comparison), reads the orphans whole
 -- (orphans_rows_), and its clean deletes the given rows whose parent is one of :gone, the keys
--- the other database was just found not to hold.
+-- the other database was just found not to hold, while orphans_hold_<parent> keeps that table
+-- still there until the clean has committed.
 
 -- name: orphans_count_sessions_user_id
 -- How many sessions rows point at a users row that does not exist (user_id).
@@ -381,6 +382,14 @@ WHERE c.id = ANY(CAST(:ids AS uuid[]))
 SELECT p.id AS present
 FROM unnest(CAST(:ids AS text[])) AS given(id)
 JOIN users p ON p.id = given.id;
+
+-- name: orphans_hold_users
+-- Hold users still until the transaction ends, so no row comes or goes while a clean of the other
+-- database deletes what points at the keys found missing (SQLite: the write transaction already
+-- holds the database's write lock).
+-- mode: write
+-- params: none
+LOCK TABLE users IN SHARE MODE;
 
 -- name: orphans_reinsert_teams
 -- Put one backed-up teams row back, unless a row with its id exists.

@@ -271,6 +271,14 @@ SELECT p.id AS present
 FROM users p
 WHERE p.id IN (SELECT value FROM json_each(:ids));
 
+-- name: orphans_hold_users
+-- Hold users still until the transaction ends, so no row comes or goes while a clean of the other
+-- database deletes what points at the keys found missing (SQLite: the write transaction already
+-- holds the database's write lock).
+-- mode: write
+-- params: none
+SELECT 1 AS held;
+
 -- name: orphans_reinsert_teams
 -- Put one backed-up teams row back, unless a row with its id exists.
 -- mode: write

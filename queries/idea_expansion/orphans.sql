@@ -20,7 +20,8 @@
 -- through the child keys (orphans_candidates_), asks the other database which of their parents
 -- exist (orphans_present_<parent>, exact key comparison), reads the orphans whole
 -- (orphans_rows_), and its clean deletes the given rows whose parent is one of :gone, the keys
--- the other database was just found not to hold.
+-- the other database was just found not to hold, while orphans_hold_<parent> keeps that table
+-- still there until the clean has committed.
 
 -- name: orphans_count_blog_posts_output_id
 -- How many blog_posts rows point at a outputs row that does not exist (output_id).
