@@ -23,6 +23,7 @@ from adminui import (
     cli_credits,
     cli_executions,
     cli_ledger,
+    cli_ledger_credits,
     cli_orphans,
     cli_payments,
     cli_queries,
@@ -51,7 +52,8 @@ if TYPE_CHECKING:
 JOBS = {
     "users": "users",
     "grant": "credits",
-    "receipts": "credits",
+    "receipts": "receipts",
+    "refund": "refunds",
     "payments": "payments",
     "ledger": "ledger",
     "executions": "executions",
@@ -164,7 +166,11 @@ def build_parser(pack: Pack | None = None) -> argparse.ArgumentParser:
     if offers("users"):
         _add_users(commands, command)
     if offers("credits"):
-        cli_credits.add_commands(commands, command, open_session)
+        cli_credits.add_grant(commands, command, open_session, pack)
+    if offers("receipts"):
+        cli_credits.add_receipts(commands, command, open_session)
+    if offers("refunds"):
+        cli_ledger_credits.add_refund(commands, command, open_session)
     if offers("payments"):
         cli_payments.add_commands(commands, command, open_session)
     if offers("ledger"):

@@ -1,4 +1,5 @@
-"""The money commands: `adminui grant` and `adminui receipts pending|verify|refund`.
+"""The money commands: `adminui grant` and `adminui receipts pending|verify|refund` (a ledger
+product's grant and refund: cli_ledger_credits.py).
 
 Each write previews first, then asks (or takes `--yes`); with no terminal and no `--yes` it
 refuses. Steps go to stdout for a person, or to stderr when `--format csv|json` keeps stdout for
@@ -16,13 +17,15 @@ from typing import TYPE_CHECKING, Any
 from adminui.audit import audit_path
 from adminui.connect import read_settings
 from adminui.errors import AdminError, InputError
-from adminui.ops import credits, users
+from adminui.ops import credits, ledger_credits, users
 from adminui.output import FORMATS, render_record, render_rows
 
 if TYPE_CHECKING:
     from adminui.connect import Session
+    from adminui.packs import Pack
 
 RULE = "═" * 59
+LEDGER = ledger_credits.MODEL
 PENDING_COLUMNS = ("created_at", "email", "amount_usd", "credits_purchased", "bmc_reference", "id")
 GRANT_FIELDS = (
     "receipt_id",
@@ -41,23 +44,39 @@ GRANT_FIELDS = (
 Opener = Callable[[argparse.Namespace], "Session"]
 
 
-def add_commands(
-    commands: Any, command: Callable[..., argparse.ArgumentParser], open_session: Opener
+def add_grant(
+    commands: Any,
+    command: Callable[..., argparse.ArgumentParser],
+    open_session: Opener,
+    pack: Pack | None,
 ) -> None:
-    """Register `grant` and `receipts` on the main parser's subcommands."""
-
-    def handler(function: Callable[[argparse.Namespace, Opener], int]) -> Callable[..., int]:
-        return lambda args: function(args, open_session)
-
+    """Register `grant` in the form of the product's balance: Idea Expansion's records a
+    payment (its AMOUNT) on a receipt; a ledger's (fltr) takes a type and a team. Before the
+    product is known (recognised once connected), both forms parse."""
+    model = pack.balance.model if pack else None
+    kept = "a verified receipt" if model == "buckets" else "a receipt or ledger row"
     grant = command(
         commands,
         "grant",
-        f"grant paid credits with a verified receipt (every write is logged to {audit_path()})",
+        f"grant paid credits with {kept} (every write is logged to {audit_path()})",
     )
     grant.add_argument("user", metavar="EMAIL", help="the user's email (or id)")
     grant.add_argument("credits", metavar="CREDITS", help="whole credits to add")
-    grant.add_argument("amount", metavar="AMOUNT", help="USD paid, like 5.00")
-    grant.add_argument("--ref", required=True, help="the Buy Me a Coffee reference")
+    if model != LEDGER:
+        amount = "USD paid, like 5.00" + ("" if model else " (for a product with receipts)")
+        grant.add_argument("amount", metavar="AMOUNT", nargs=None if model else "?", help=amount)
+    ref = "the Buy Me a Coffee reference" if model == "buckets" else "the payment's reference"
+    grant.add_argument("--ref", required=True, help=ref)
+    if model != "buckets":
+        grant.add_argument(
+            "--type",
+            choices=ledger_credits.KINDS,
+            default="purchase",
+            help="purchase (counted as bought) or bonus (ledger products)",
+        )
+        grant.add_argument(
+            "--team", metavar="NAME", help="add to the user's team's credits (ledger products)"
+        )
     grant.add_argument("--notes", help="a note kept on the receipt")
     grant.add_argument(
         "--override-duplicate",
@@ -66,7 +85,16 @@ def add_commands(
     )
     grant.add_argument("--yes", action="store_true", help="don't ask before writing")
     grant.add_argument("--format", choices=FORMATS, default="table")
-    grant.set_defaults(handler=handler(cmd_grant))
+    grant.set_defaults(handler=lambda args: cmd_grant(args, open_session))
+
+
+def add_receipts(
+    commands: Any, command: Callable[..., argparse.ArgumentParser], open_session: Opener
+) -> None:
+    """Register `receipts pending|verify|refund` (products whose grants write receipts)."""
+
+    def handler(function: Callable[[argparse.Namespace, Opener], int]) -> Callable[..., int]:
+        return lambda args: function(args, open_session)
 
     receipts = command(commands, "receipts", "pending receipts: list, verify, refund")
     actions = receipts.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -113,20 +141,33 @@ def require_writable(session: Session) -> None:
         raise session.db.read_only_refusal("nothing was written")
 
 
-def _say(args: argparse.Namespace) -> Callable[[str], None]:
+def say_for(args: argparse.Namespace) -> Callable[[str], None]:
     stream = sys.stdout if args.format == "table" else sys.stderr
     return lambda line: print(line, file=stream)
 
 
 def cmd_grant(args: argparse.Namespace, open_session: Opener) -> int:
-    # Input is checked before connecting, against the configured max_grant_credits.
+    # Input is checked before connecting, against the configured max_grant_credits: as a
+    # receipt's when an AMOUNT is given, else as a ledger row's (the product then must agree).
     limit = read_settings(config=args.config, url=args.url).max_grant_credits
+    if getattr(args, "amount", None) is None:
+        from adminui import cli_ledger_credits  # it builds on this module's steps
+
+        return cli_ledger_credits.cmd_grant(args, open_session, limit)
     grant = credits.parse_grant(
         args.credits, args.amount, args.ref, args.notes, args.override_duplicate, max_credits=limit
     )
     session = open_session(args)
     require_writable(session)
-    say, db = _say(args), session.db
+    if session.db.pack.balance.model == LEDGER:
+        raise InputError(
+            "AMOUNT",
+            f"{session.db.pack.title} keeps a ledger, not receipts: its grants take no amount "
+            "(give CREDITS and --ref, with --type and --team if needed)",
+        )
+    if getattr(args, "team", None):
+        raise InputError("--team", f"{session.db.pack.title} has no team balances")
+    say, db = say_for(args), session.db
     say("💳 Processing credit grant...")
     say(
         f"User Email: {args.user}\nCredits to Grant: {grant.credits}\n"
@@ -215,7 +256,7 @@ def cmd_verify(args: argparse.Namespace, open_session: Opener) -> int:
     session = open_session(args)
     require_writable(session)
     preview = credits.preview_verify(session.db, args.receipt_id)
-    receipt, say = preview.receipt, _say(args)
+    receipt, say = preview.receipt, say_for(args)
     say(_describe(receipt))
     say(
         f"Verifying adds {receipt.credits_purchased} paid credits "
@@ -245,7 +286,7 @@ def cmd_refund(args: argparse.Namespace, open_session: Opener) -> int:
     session = open_session(args)
     require_writable(session)
     preview = credits.preview_refund(session.db, args.receipt_id)
-    say = _say(args)
+    say = say_for(args)
     say(_describe(preview.receipt))
     say(
         f"A refund takes back {preview.take_back} paid credits "

@@ -23,10 +23,13 @@ import pytest
 from keyrings.alt.file import PlaintextKeyring
 from sqlalchemy import Engine, create_engine, text
 
+from adminui import connect
 from adminui.cli import main
 from adminui.config import Profile, normalize_url
 from adminui.db import Database
 from adminui.demo import build_demo
+from adminui.pack_demo import create_schema, fill
+from adminui.packs import DATA, MAIN, pack_named
 from adminui.queries import Registry
 from tests.pg_cluster import PG_PASSWORD, ClusterError, PgServer, start_cluster
 
@@ -197,3 +200,97 @@ def url(db: Database) -> str:
     if db.dialect == "sqlite":
         return f"sqlite:///{db.profile.url.database}"
     return db.profile.url.set(password=PG_PASSWORD).render_as_string(hide_password=False)
+
+
+# The fltr pack's fixture (tests/test_fltr*.py): its two databases on each dialect.
+FLTR = pack_named("fltr")
+FLTR_USERS = 400
+# Seed 003: production lacks user_credits.user_id's key, and the orphans of the demo show the
+# other keys from users and teams were missing too (their rows outlived their parents).
+# The keys the PostgreSQL fixture drops (table, constraint), by database.
+FLTR_DROPPED = {
+    MAIN: (
+        ("user_credits", "user_credits_user_id_users_id_fk"),
+        ("user_credits", "user_credits_team_id_teams_id_fk"),
+        ("credit_transactions", "credit_transactions_user_id_users_id_fk"),
+        ("credit_transactions", "credit_transactions_team_id_teams_id_fk"),
+        ("api_key_credits", "api_key_credits_user_id_users_id_fk"),
+        ("sessions", "sessions_user_id_users_id_fk"),
+        ("teams", "teams_owner_id_users_id_fk"),
+    ),
+    DATA: (
+        ("documents", "documents_dataset_id_fkey"),
+        ("processing_jobs", "processing_jobs_document_id_fkey"),
+    ),
+}
+
+
+def _with_data(profile: Profile, data: Profile) -> Profile:
+    return Profile(name="fltr", url=profile.url, data_url=data.url, product=None)
+
+
+@pytest.fixture(scope="session")
+def fltr_pg_template(pg_server: PgServer) -> dict[str, str]:
+    """fltr_auth and fltr on the test cluster, with the demo's rows, seed 003's keys dropped."""
+    names = {MAIN: "fltr_auth_fixture", DATA: "fltr_fixture"}
+    databases = {}
+    for role, name in names.items():
+        pg_server.psql(f"CREATE DATABASE {name}")
+        databases[role] = Database(pg_profile(pg_server, name), PG_PASSWORD, pack=FLTR)
+    create_schema(databases)
+    for role, keys in FLTR_DROPPED.items():
+        for table, constraint in keys:
+            pg_server.psql(f"ALTER TABLE {table} DROP CONSTRAINT {constraint}", names[role])
+    fill(databases, FLTR_USERS, FIXTURE_NOW)
+    for db in databases.values():
+        db.dispose()
+    return names
+
+
+def fltr_databases(pg_server: PgServer, template: dict[str, str]) -> Iterator[Database]:
+    """A copy of the fltr template's two databases, both named by the one Database."""
+    import uuid
+
+    names = {role: f"f_{uuid.uuid4().hex[:12]}" for role in template}
+    for role, name in names.items():
+        pg_server.psql(f"CREATE DATABASE {name} TEMPLATE {template[role]}")
+    main, data = (pg_profile(pg_server, names[r]) for r in (MAIN, DATA))
+    db = Database(_with_data(main, data), PG_PASSWORD, pack=FLTR)
+    yield db
+    db.dispose()
+    for name in names.values():
+        pg_server.psql(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def fltr_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("fltr") / "fltr.sqlite"
+    files = connect.demo_files(path, FLTR)
+    databases = {
+        role: Database(sqlite_profile(file), pack=FLTR, create=True, enforce_foreign_keys=False)
+        for role, file in files.items()
+    }
+    create_schema(databases)
+    fill(databases, FLTR_USERS, FIXTURE_NOW)
+    for db in databases.values():
+        db.dispose()
+    return path
+
+
+@pytest.fixture(params=("postgresql", "sqlite"))
+def fltr(request, tmp_path: Path) -> Iterator[Database]:
+    """The fltr fixture, both databases named, on each dialect in turn."""
+    if request.param == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        yield from fltr_databases(server, request.getfixturevalue("fltr_pg_template"))
+        return
+    import shutil
+
+    template = request.getfixturevalue("fltr_sqlite_template")
+    files = {}
+    for role, file in connect.demo_files(template, FLTR).items():
+        files[role] = tmp_path / file.name
+        shutil.copy(file, files[role])
+    db = Database(_with_data(sqlite_profile(files[MAIN]), sqlite_profile(files[DATA])), pack=FLTR)
+    yield db
+    db.dispose()

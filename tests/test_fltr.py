@@ -6,7 +6,6 @@ its foreign-key health; with only the first database named, the views of the sec
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,32 +16,13 @@ from adminui.config import Profile
 from adminui.db import Database
 from adminui.errors import AdminError, NotFoundError, SetupError
 from adminui.ops import backups, health, ledger, orphans, users
-from adminui.pack_demo import create_schema, fill
 from adminui.packs import DATA, MAIN, load_pack, pack_named, recognise
-from tests.conftest import FIXTURE_NOW, PG_PASSWORD, pg_profile, raw_engine, run, sqlite_profile
+from tests.conftest import FIXTURE_NOW, FLTR_DROPPED, PG_PASSWORD, fltr_databases, raw_engine, run
+from tests.conftest import FLTR_USERS as USERS
 from tests.pg_cluster import PgServer
 
-USERS = 400
 GONE = 3 + USERS // 200  # the demo's users who are gone (their rows are orphans)
 FLTR = pack_named("fltr")
-# Seed 003: production lacks user_credits.user_id's key, and the orphans of the demo show the
-# other keys from users and teams were missing too (their rows outlived their parents).
-# The keys the PostgreSQL fixture drops (table, constraint), by database.
-DROPPED = {
-    MAIN: (
-        ("user_credits", "user_credits_user_id_users_id_fk"),
-        ("user_credits", "user_credits_team_id_teams_id_fk"),
-        ("credit_transactions", "credit_transactions_user_id_users_id_fk"),
-        ("credit_transactions", "credit_transactions_team_id_teams_id_fk"),
-        ("api_key_credits", "api_key_credits_user_id_users_id_fk"),
-        ("sessions", "sessions_user_id_users_id_fk"),
-        ("teams", "teams_owner_id_users_id_fk"),
-    ),
-    DATA: (
-        ("documents", "documents_dataset_id_fkey"),
-        ("processing_jobs", "processing_jobs_document_id_fkey"),
-    ),
-}
 # What the demo plants, by check (counted independently of adminui below).
 PLANTED = {
     "sessions.user_id": GONE,
@@ -59,76 +39,6 @@ PLANTED = {
     # Across databases: the gone users' datasets and USR_5's (only its case differs from usr_5).
     "datasets.user_id": GONE + 1,
 }
-
-
-def _with_data(profile: Profile, data: Profile) -> Profile:
-    return Profile(name="fltr", url=profile.url, data_url=data.url, product=None)
-
-
-@pytest.fixture(scope="session")
-def fltr_pg_template(pg_server: PgServer) -> dict[str, str]:
-    """fltr_auth and fltr on the test cluster, with the demo's rows, seed 003's keys dropped."""
-    names = {MAIN: "fltr_auth_fixture", DATA: "fltr_fixture"}
-    databases = {}
-    for role, name in names.items():
-        pg_server.psql(f"CREATE DATABASE {name}")
-        databases[role] = Database(pg_profile(pg_server, name), PG_PASSWORD, pack=FLTR)
-    create_schema(databases)
-    for role, keys in DROPPED.items():
-        for table, constraint in keys:
-            pg_server.psql(f"ALTER TABLE {table} DROP CONSTRAINT {constraint}", names[role])
-    fill(databases, USERS, FIXTURE_NOW)
-    for db in databases.values():
-        db.dispose()
-    return names
-
-
-def _pg(pg_server: PgServer, template: dict[str, str]) -> Iterator[Database]:
-    import uuid
-
-    names = {role: f"f_{uuid.uuid4().hex[:12]}" for role in template}
-    for role, name in names.items():
-        pg_server.psql(f"CREATE DATABASE {name} TEMPLATE {template[role]}")
-    main, data = (pg_profile(pg_server, names[r]) for r in (MAIN, DATA))
-    db = Database(_with_data(main, data), PG_PASSWORD, pack=FLTR)
-    yield db
-    db.dispose()
-    for name in names.values():
-        pg_server.psql(f"DROP DATABASE {name} WITH (FORCE)")
-
-
-@pytest.fixture(scope="session")
-def fltr_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("fltr") / "fltr.sqlite"
-    files = connect.demo_files(path, FLTR)
-    databases = {
-        role: Database(sqlite_profile(file), pack=FLTR, create=True, enforce_foreign_keys=False)
-        for role, file in files.items()
-    }
-    create_schema(databases)
-    fill(databases, USERS, FIXTURE_NOW)
-    for db in databases.values():
-        db.dispose()
-    return path
-
-
-@pytest.fixture(params=("postgresql", "sqlite"))
-def fltr(request, tmp_path: Path) -> Iterator[Database]:
-    """The fltr fixture, both databases named, on each dialect in turn."""
-    if request.param == "postgresql":
-        server = request.getfixturevalue("pg_server")
-        yield from _pg(server, request.getfixturevalue("fltr_pg_template"))
-        return
-    import shutil
-
-    template = request.getfixturevalue("fltr_sqlite_template")
-    files = {}
-    for role, file in connect.demo_files(template, FLTR).items():
-        files[role] = tmp_path / file.name
-        shutil.copy(file, files[role])
-    db = Database(_with_data(sqlite_profile(files[MAIN]), sqlite_profile(files[DATA])), pack=FLTR)
-    yield db
-    db.dispose()
 
 
 def _password(db: Database) -> str | None:
@@ -366,7 +276,7 @@ def test_a_clean_across_databases_whose_commit_reply_is_lost_is_reported_committ
     from adminui import audit
     from tests.commit_cutter import commit_cutter
 
-    fixture = _pg(pg_server, fltr_pg_template)
+    fixture = fltr_databases(pg_server, fltr_pg_template)
     db = next(fixture)
     try:
         with commit_cutter(pg_server.port) as cutter:
@@ -418,11 +328,11 @@ def test_without_the_second_database_its_checks_say_what_they_need(fltr: Databas
 
 
 def test_the_foreign_key_health_names_seed_003s_constraint(pg_server, fltr_pg_template) -> None:
-    db = next(_pg(pg_server, fltr_pg_template))
+    db = next(fltr_databases(pg_server, fltr_pg_template))
     try:
         found = {k.check: k for k in health.foreign_keys(db)}
         missing = {k.key.name for k in found.values() if k.state == "missing"}
-        assert missing == {name for keys in DROPPED.values() for _, name in keys}
+        assert missing == {name for keys in FLTR_DROPPED.values() for _, name in keys}
         assert found["user_credits.user_id"].fix == (
             "ALTER TABLE user_credits ADD CONSTRAINT user_credits_user_id_users_id_fk FOREIGN KEY "
             "(user_id) REFERENCES users(id) ON DELETE CASCADE;"
@@ -452,11 +362,9 @@ def test_the_cli_recognises_fltr_and_refuses_jobs_it_does_not_offer(fltr: Databa
     code, out, err = run(capsys, *_cli_urls(fltr), "orphans", "scan", "--full", "--format", "json")
     assert code == 0, err
     assert {r["check"]: r["count"] for r in json.loads(out)} == PLANTED
-    code, out, err = run(
-        capsys, *_cli_urls(fltr)[:2], "grant", "ada.8@example.com", "5", "3.00", "--ref", "x"
-    )
+    code, out, err = run(capsys, *_cli_urls(fltr)[:2], "receipts", "pending")
     assert (code, out) == (1, "")
-    assert err.count("\n") == 1 and "has no credits job" in err
+    assert err.count("\n") == 1 and "has no receipts job" in err
     code, out, err = run(capsys, "--product", "fltr", "executions", *_cli_urls(fltr)[:2])
     assert code == 1 and "has no executions job" in err
 

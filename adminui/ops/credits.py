@@ -134,7 +134,9 @@ class GrantResult:
         return "\n".join(f"{label + ':':<19}{value}" for label, value in self.receipt_lines())
 
 
-def _text(field: str, value: str | None, limit: int, *, multiline: bool = False) -> str | None:
+def checked_text(
+    field: str, value: str | None, limit: int, *, multiline: bool = False
+) -> str | None:
     if value is None or not value.strip():
         return None
     value = value.strip()
@@ -184,7 +186,7 @@ def parse_amount(value: str | Decimal) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-def _plain_reference(reference: str) -> str:
+def plain_reference(reference: str, field: str = "bmc_reference") -> str:
     """A reference as typed by a person: text whose characters look like what they are. Two
     references that only look the same (a zero-width space, a byte-order mark, a soft hyphen, a
     decomposed or full-width letter) are different keys to the database, so a second grant of
@@ -192,14 +194,14 @@ def _plain_reference(reference: str) -> str:
     for char in reference:
         name = unicodedata.name(char, f"U+{ord(char):04X}")
         if unicodedata.category(char) == "Cf":
-            raise InputError("bmc_reference", f"holds an invisible character ({name}); retype it")
+            raise InputError(field, f"holds an invisible character ({name}); retype it")
         if unicodedata.normalize("NFKC", char) != char or unicodedata.combining(char):
             raise InputError(
-                "bmc_reference",
+                field,
                 f"holds {name}, which looks like other text (write the plain letters or digits)",
             )
     if unicodedata.normalize("NFKC", reference) != reference:
-        raise InputError("bmc_reference", "is not in plain form; retype it")
+        raise InputError(field, "is not in plain form; retype it")
     return reference
 
 
@@ -213,7 +215,7 @@ def parse_grant(
     max_credits: int,
 ) -> GrantInput:
     """Validate what the operator typed; every refusal names its field."""
-    ref = _text("bmc_reference", reference, MAX_REFERENCE)
+    ref = checked_text("bmc_reference", reference, MAX_REFERENCE)
     if ref is None:
         raise InputError(
             "bmc_reference",
@@ -223,9 +225,9 @@ def parse_grant(
     return GrantInput(
         credits=parse_credits(credits, max_credits),
         amount_usd=parse_amount(amount_usd),
-        reference=_plain_reference(ref),
-        notes=_text("notes", notes, MAX_NOTES, multiline=True),
-        override_reason=_text("override reason", override_reason, MAX_REASON),
+        reference=plain_reference(ref),
+        notes=checked_text("notes", notes, MAX_NOTES, multiline=True),
+        override_reason=checked_text("override reason", override_reason, MAX_REASON),
     )
 
 
@@ -510,7 +512,7 @@ def verify_receipt(
     it is refused when another receipt has the same reference, unless overridden with a reason
     that covers exactly the receipts the operator saw."""
     receipt_id = _receipt_id(receipt_id)
-    reason = _text("override reason", override_reason, MAX_REASON)
+    reason = checked_text("override reason", override_reason, MAX_REASON)
     now = datetime.now(UTC).replace(microsecond=0)
 
     def body(tx: Transaction) -> Written[ReceiptChange]:
@@ -626,7 +628,7 @@ def refund_receipt(
     reason appended to its notes, in one transaction. If the user already spent some of the
     credits, refuses unless `accept_shortfall` (the operator's second confirmation)."""
     receipt_id = _receipt_id(receipt_id)
-    why = _text("reason", reason, MAX_REASON)
+    why = checked_text("reason", reason, MAX_REASON)
     if why is None:
         raise InputError("reason", "required: say why the payment is refunded")
     now = datetime.now(UTC).replace(microsecond=0)

@@ -26,8 +26,13 @@ if TYPE_CHECKING:
 # The palette's job screens: the job a pack must offer, the title, what it does, the opener.
 JOB_SCREENS = (
     ("users", "User lookup", "Find a user by email, name, id or reference", "action_user_lookup"),
-    ("credits", "Grant credits", "Grant paid credits with a verified receipt", "open_grant"),
-    ("credits", "Pending receipts", "Verify or refund receipts waiting for review", "open_pending"),
+    ("receipts", "Grant credits", "Grant paid credits with a verified receipt", "open_grant"),
+    (
+        "receipts",
+        "Pending receipts",
+        "Verify or refund receipts waiting for review",
+        "open_pending",
+    ),
     ("payments", "Payments", "Revenue by status, month and user; every receipt", "open_payments"),
     ("executions", "Executions", "Failed runs, failures by step, stuck runs", "open_executions"),
     ("orphans", "Orphan rows", "Rows whose parent is gone; missing foreign keys", "open_orphans"),

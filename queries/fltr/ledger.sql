@@ -58,7 +58,8 @@ ORDER BY month DESC;
 
 -- name: ledger_unbalanced
 -- The balance check: users whose user_credits.credits is not the sum of their ledger, by user
--- id (one pass over the ledger, summed per user).
+-- id (one pass over the ledger, summed per user). A grant adminui made to a user's team (its
+-- metadata's account is 'team') moved the team's balance, not the user's: it is not summed.
 -- mode: read
 -- params: limit
 SELECT uc.user_id, u.email, uc.credits, COALESCE(l.total, 0) AS ledger_sum,
@@ -66,7 +67,9 @@ SELECT uc.user_id, u.email, uc.credits, COALESCE(l.total, 0) AS ledger_sum,
 FROM user_credits uc
 LEFT JOIN users u ON u.id = uc.user_id
 LEFT JOIN (SELECT ct.user_id, SUM(ct.amount) AS total
-           FROM credit_transactions ct GROUP BY ct.user_id) l ON l.user_id = uc.user_id
+           FROM credit_transactions ct
+           WHERE (ct.transaction_metadata ->> 'account') IS DISTINCT FROM 'team'
+           GROUP BY ct.user_id) l ON l.user_id = uc.user_id
 WHERE uc.credits <> COALESCE(l.total, 0)
 ORDER BY uc.user_id
 LIMIT :limit;
@@ -79,4 +82,6 @@ SELECT COUNT(CASE WHEN uc.credits <> COALESCE(l.total, 0) THEN 1 END) AS unbalan
        COUNT(*) AS balances
 FROM user_credits uc
 LEFT JOIN (SELECT ct.user_id, SUM(ct.amount) AS total
-           FROM credit_transactions ct GROUP BY ct.user_id) l ON l.user_id = uc.user_id;
+           FROM credit_transactions ct
+           WHERE (ct.transaction_metadata ->> 'account') IS DISTINCT FROM 'team'
+           GROUP BY ct.user_id) l ON l.user_id = uc.user_id;

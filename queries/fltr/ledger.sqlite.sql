@@ -44,3 +44,35 @@ FROM credit_transactions ct
 WHERE :since IS NULL OR ct.created_at >= :since
 GROUP BY strftime('%Y-%m', ct.created_at)
 ORDER BY month DESC;
+
+-- name: ledger_unbalanced
+-- The balance check: users whose user_credits.credits is not the sum of their ledger, by user
+-- id (one pass over the ledger, summed per user). A grant adminui made to a user's team (its
+-- metadata's account is 'team') moved the team's balance, not the user's: it is not summed.
+-- mode: read
+-- params: limit
+SELECT uc.user_id, u.email, uc.credits, COALESCE(l.total, 0) AS ledger_sum,
+       uc.credits - COALESCE(l.total, 0) AS difference
+FROM user_credits uc
+LEFT JOIN users u ON u.id = uc.user_id
+LEFT JOIN (SELECT ct.user_id, SUM(ct.amount) AS total
+           FROM credit_transactions ct
+           WHERE (CASE WHEN json_valid(ct.transaction_metadata)
+                  THEN json_extract(ct.transaction_metadata, '$.account') END) IS NOT 'team'
+           GROUP BY ct.user_id) l ON l.user_id = uc.user_id
+WHERE uc.credits <> COALESCE(l.total, 0)
+ORDER BY uc.user_id
+LIMIT :limit;
+
+-- name: ledger_unbalanced_count
+-- How many users the balance check finds, and how many balances it looked at.
+-- mode: read
+-- params: none
+SELECT COUNT(CASE WHEN uc.credits <> COALESCE(l.total, 0) THEN 1 END) AS unbalanced,
+       COUNT(*) AS balances
+FROM user_credits uc
+LEFT JOIN (SELECT ct.user_id, SUM(ct.amount) AS total
+           FROM credit_transactions ct
+           WHERE (CASE WHEN json_valid(ct.transaction_metadata)
+                  THEN json_extract(ct.transaction_metadata, '$.account') END) IS NOT 'team'
+           GROUP BY ct.user_id) l ON l.user_id = uc.user_id;

@@ -71,11 +71,13 @@ LEFT JOIN teams t ON t.id = uc.team_id
 WHERE u.id = :user_id;
 
 -- name: user_ledger
--- One user's credit_transactions in all: how many, their sum (what the balance should be) and
--- the latest one's time.
+-- One user's credit_transactions in all: how many, their sum (what the balance should be: not
+-- counting grants adminui made to their team) and the latest one's time.
 -- mode: read
 -- params: user_id
-SELECT COUNT(*) AS transaction_count, COALESCE(SUM(ct.amount), 0) AS ledger_sum,
+SELECT COUNT(*) AS transaction_count,
+       COALESCE(SUM(CASE WHEN (ct.transaction_metadata ->> 'account') IS DISTINCT FROM 'team'
+                         THEN ct.amount END), 0) AS ledger_sum,
        MAX(ct.created_at) AS last_transaction_at
 FROM credit_transactions ct
 WHERE ct.user_id = :user_id;

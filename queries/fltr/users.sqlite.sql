@@ -36,3 +36,17 @@ ORDER BY u.created_at DESC, u.id DESC;
 -- mode: read
 -- params: email
 SELECT u.id FROM users u WHERE adminui_fold(u.email) = adminui_fold(:email) ORDER BY u.created_at DESC;
+
+-- name: user_ledger
+-- One user's credit_transactions in all: how many, their sum (what the balance should be: not
+-- counting grants adminui made to their team) and the latest one's time.
+-- mode: read
+-- params: user_id
+SELECT COUNT(*) AS transaction_count,
+       COALESCE(SUM(CASE WHEN (CASE WHEN json_valid(ct.transaction_metadata)
+                                    THEN json_extract(ct.transaction_metadata, '$.account')
+                               END) IS NOT 'team'
+                         THEN ct.amount END), 0) AS ledger_sum,
+       MAX(ct.created_at) AS last_transaction_at
+FROM credit_transactions ct
+WHERE ct.user_id = :user_id;

@@ -1,0 +1,146 @@
+"""A ledger product's money commands (fltr): `adminui grant EMAIL CREDITS --ref REF [--type]
+[--team]` writes a ledger row and moves the balance; `adminui refund ID --reason` takes one
+grant back. The same steps as Idea Expansion's grant (cli_credits.py): preview, the duplicate
+reference shown and refused unless overridden, confirmation, the write read back, a receipt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from adminui.audit import audit_path
+from adminui.cli_credits import RULE, Opener, confirm, require_writable, say_for
+from adminui.errors import InputError
+from adminui.ops import ledger_credits, users
+from adminui.output import FORMATS, render_record
+
+if TYPE_CHECKING:
+    from adminui.connect import Session
+
+
+def add_refund(
+    commands: Any, command: Callable[..., argparse.ArgumentParser], open_session: Opener
+) -> None:
+    """Register `refund` (products whose grants are ledger rows)."""
+    refund = command(
+        commands,
+        "refund",
+        f"take one grant's credits back with a refund ledger row (logged to {audit_path()})",
+    )
+    refund.add_argument("transaction_id", metavar="ID", help="the grant's ledger row id")
+    refund.add_argument("--reason", required=True, help="why (kept in the refund's metadata)")
+    refund.add_argument(
+        "--below-zero",
+        action="store_true",
+        help="refund even if the balance then goes below zero (the credits were spent)",
+    )
+    refund.add_argument("--yes", action="store_true", help="don't ask before writing")
+    refund.add_argument("--format", choices=FORMATS, default="table")
+    refund.set_defaults(handler=lambda args: cmd_refund(args, open_session))
+
+
+def _ledger_session(args: argparse.Namespace, open_session: Opener) -> Session:
+    session = open_session(args)
+    require_writable(session)
+    pack = session.db.pack
+    if pack.balance.model != ledger_credits.MODEL:
+        raise InputError(
+            "AMOUNT",
+            f"required for {pack.title}: its grants write a receipt of the payment (USD paid, "
+            "like 5.00)",
+        )
+    return session
+
+
+def cmd_grant(args: argparse.Namespace, open_session: Opener, limit: int) -> int:
+    grant = ledger_credits.parse_ledger_grant(
+        args.credits,
+        args.ref,
+        args.type,
+        args.notes,
+        args.override_duplicate,
+        args.team,
+        max_credits=limit,
+    )
+    session = _ledger_session(args, open_session)
+    say, db = say_for(args), session.db
+    target = f" (team {grant.team})" if grant.team else ""
+    say(
+        f"💳 Granting {grant.credits:,} credits ({grant.kind}) to {args.user}{target}, "
+        f"reference {grant.reference}"
+    )
+    preview = ledger_credits.preview_grant(db, users.resolve_user(db, args.user), grant)
+    before = preview.before
+    missing = "" if before.exists else " [no balance row yet: the grant creates it]"
+    say(f"User: {preview.name or preview.email} ({preview.user_id})")
+    say(f"Credits of {before.kind} {before.name}: {before.credits:,} → {preview.after:,}{missing}")
+    if preview.duplicates:
+        say(f"⚠️  Reference {grant.reference!r} is already on {len(preview.duplicates)} row(s):")
+        for dup in preview.duplicates:
+            say(
+                f"   {dup.id}  {dup.email or dup.user_id}  {dup.type} {dup.amount:+,}  "
+                f"{dup.created_at:%Y-%m-%d}"
+            )
+        if not grant.override_reason:
+            raise InputError(
+                "reference",
+                "already used; nothing was written. Pass --override-duplicate REASON if this "
+                "really is another payment",
+            )
+        say(f"   Overriding: {grant.override_reason}")
+    confirm(f"Grant {grant.credits:,} credits to {before.kind} {before.name}?", args.yes)
+    change = ledger_credits.grant(
+        db, preview.user_id, grant, session.config.operator, seen_duplicates=preview.duplicate_ids
+    )
+    _report(args, change, grant.credits, "Credits granted")
+    return 0
+
+
+def cmd_refund(args: argparse.Namespace, open_session: Opener) -> int:
+    session = _ledger_session(args, open_session)
+    say, db = say_for(args), session.db
+    plan = ledger_credits.preview_refund(db, args.transaction_id)
+    entry, account = plan.entry, plan.account
+    say(
+        f"Ledger row {entry.id}: {entry.type} of {entry.amount:+,} credits for "
+        f"{entry.email or entry.user_id}, reference {entry.reference!r}"
+    )
+    say(f"Credits of {account.kind} {account.name}: {account.credits:,} → {plan.after:,}")
+    below_zero = args.below_zero
+    if plan.below_zero and not below_zero:
+        if not sys.stdin.isatty():
+            raise InputError(
+                "--below-zero",
+                f"the balance would go to {plan.after:,} (the credits were spent); pass "
+                "--below-zero to refund anyway",
+            )
+        confirm(f"Refund anyway, leaving {plan.after:,} credits?", False)
+        below_zero = True
+    confirm(f"Refund ledger row {entry.id}?", args.yes)
+    change = ledger_credits.refund(
+        db, entry.id, args.reason, session.config.operator, below_zero=below_zero
+    )
+    _report(args, change, -entry.amount, "Refunded")
+    return 0
+
+
+def _report(
+    args: argparse.Namespace, change: ledger_credits.LedgerChange, moved: int, done: str
+) -> None:
+    say = say_for(args)
+    if change.new_credits != change.previous_credits + moved:
+        say(
+            f"⚠️  The balance moved by {change.new_credits - change.previous_credits:+,}, not "
+            f"{moved:+,}: another change landed at the same time"
+        )
+    if args.format != "table":
+        print(render_record(change.record(), args.format))
+    else:
+        say(f"\n{RULE}\n✨ {done}!\n")
+        say(change.receipt_text())
+        say(RULE)
+    if change.warning:
+        print(f"adminui: {change.warning}", file=sys.stderr)

@@ -1,0 +1,457 @@
+"""Credit grants and refunds for a product whose credits are one balance kept with a ledger
+(fltr: a user's balance row or their team's, and a ledger row for every change whose metadata
+holds the payment's reference, the operator and the notes). Each write is one audited
+transaction that locks before it checks, moves the balance and writes the ledger row together,
+and reads both back; so the ledger's sum stays the balance (the ledger's balance check).
+
+The safety rules are Idea Expansion's (ops/credits.py), with its input checks: a reference
+already in any ledger row's metadata, folded by the database, is refused unless overridden with
+a reason covering exactly the rows the operator saw; the reference is locked first (PostgreSQL
+advisory lock) so two operators can't both pass that check; a refund takes back what one grant
+gave, once, never below zero without a second confirmation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from adminui.db import Database, Transaction
+from adminui.errors import InputError, NotFoundError
+from adminui.ops.credits import (
+    MAX_NOTES,
+    MAX_REASON,
+    MAX_REFERENCE,
+    checked_text,
+    parse_credits,
+    plain_reference,
+)
+from adminui.ops.records import Record, record, records
+from adminui.ops.values import as_id
+from adminui.ops.writes import Written, audited_write
+
+MODEL = "one balance"  # the pack manifest's balance model these grants are for
+KINDS = ("purchase", "bonus")  # what a grant is; a refund is the ledger's 'refund'
+MAX_ENTRY = 2_147_483_647  # the ledger's SERIAL key
+
+
+@dataclass(frozen=True)
+class LedgerGrantInput:
+    """A validated grant: what the operator asked for (`team`: a team's name, whose balance
+    the grant adds to instead of the user's own)."""
+
+    credits: int
+    kind: str
+    reference: str
+    notes: str | None
+    override_reason: str | None
+    team: str | None
+
+
+def parse_ledger_grant(
+    credits: str | int,
+    reference: str | None,
+    kind: str = "purchase",
+    notes: str | None = None,
+    override_reason: str | None = None,
+    team: str | None = None,
+    *,
+    max_credits: int,
+) -> LedgerGrantInput:
+    """Validate what the operator typed; every refusal names its field."""
+    ref = checked_text("reference", reference, MAX_REFERENCE)
+    if ref is None:
+        raise InputError(
+            "reference",
+            "required: it is how a payment is matched to its grant and how a second grant for "
+            "the same payment is caught",
+        )
+    if kind not in KINDS:
+        raise InputError("type", f"must be {' or '.join(KINDS)}, not {kind[:40]!r}")
+    return LedgerGrantInput(
+        credits=parse_credits(credits, max_credits),
+        kind=kind,
+        reference=plain_reference(ref, "reference"),
+        notes=checked_text("notes", notes, MAX_NOTES, multiline=True),
+        override_reason=checked_text("override reason", override_reason, MAX_REASON),
+        team=checked_text("team", team, MAX_REFERENCE),
+    )
+
+
+@dataclass(frozen=True)
+class Account:
+    """The balance a grant or refund moves: a user's own (`team_id` None) or a team's; `exists`
+    is False for a user without a balance row yet (a grant creates it, with no credits)."""
+
+    name: str  # the user's email or the team's name, as the operator knows it
+    credits: int
+    exists: bool = True
+    team_id: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "team" if self.team_id else "user"
+
+
+@dataclass(frozen=True)
+class LedgerGrantPreview:
+    """What a grant would do, before anything is written."""
+
+    user_id: str
+    email: str
+    name: str | None
+    grant: LedgerGrantInput
+    before: Account
+    duplicates: tuple[Record, ...]
+
+    @property
+    def after(self) -> int:
+        return self.before.credits + self.grant.credits
+
+    @property
+    def duplicate_ids(self) -> frozenset[int]:
+        """The ledger rows shown with the reference, which an override covers (no others)."""
+        return frozenset(int(d.id) for d in self.duplicates)
+
+
+@dataclass(frozen=True)
+class LedgerChange:
+    """A grant or refund as read back: its ledger row (the product's column names, with the
+    metadata's reference, operator and notes) and the balance it moved, before and after."""
+
+    entry: Record
+    account: Account
+    previous_credits: int
+    new_credits: int
+    warning: str | None = None
+
+    def receipt_lines(self) -> list[tuple[str, str]]:
+        """The change as label/value pairs, for the CLI summary and a saved copy."""
+        e = self.entry
+        balance = f"team {self.account.name}" if self.account.team_id else "user"
+        return [
+            ("User", e.email or e.user_id),
+            ("Credits", f"{e.amount:+,}"),
+            ("Type", e.type),
+            ("Balance", balance),
+            ("Previous Credits", f"{self.previous_credits:,}"),
+            ("New Credits", f"{self.new_credits:,}"),
+            ("Transaction ID", str(e.id)),
+            ("Reference", e.reference or ""),
+            *([("Refund Of", str(e.refund_of))] if e.refund_of else []),
+            ("Operator", e.operator or ""),
+            ("At", f"{e.created_at:%Y-%m-%d %H:%M:%S} UTC"),
+            *([("Notes", e.notes)] if e.notes else []),
+        ]
+
+    def receipt_text(self) -> str:
+        return "\n".join(f"{label + ':':<19}{value}" for label, value in self.receipt_lines())
+
+    def record(self) -> dict[str, Any]:
+        """One JSON object for scripts: the ledger row's own names, and the balance moved."""
+        return self.entry.plain() | {
+            "balance": self.account.kind,
+            "previous_credits": self.previous_credits,
+            "new_credits": self.new_credits,
+        }
+
+
+def _user(tx: Transaction, user_id: str) -> Any:
+    user = tx.one("get_user", user_id=user_id)
+    if user is None:
+        raise NotFoundError(f"No user has the id {user_id}.")
+    return user
+
+
+def _team(tx: Transaction, name: str, user_id: str) -> Any:
+    """The one team of that name the user belongs to (owner or member); refused otherwise."""
+    teams = tx.rows("team_by_name", name=name)
+    if not teams:
+        raise NotFoundError(f"No team is named {name!r}.")
+    if len(teams) > 1:
+        raise InputError(
+            "team",
+            f"{len(teams)} teams are named {name!r} ({', '.join(t['id'] for t in teams)}); "
+            "grant to one of them by hand",
+        )
+    [team] = teams
+    if not tx.one("team_membership", user_id=user_id, team_id=team["id"])["member"]:
+        raise InputError("team", f"the user is not in team {team['name']!r} (owner or member)")
+    return team
+
+
+def _account(tx: Transaction, user: Any, team: Any | None, *, locked: bool) -> Account:
+    """The balance the change moves, read (or, in a write, locked) now."""
+    if team is not None:
+        credits = tx.one("lock_team", team_id=team["id"])["credits"] if locked else team["credits"]
+        return Account(team["name"], credits, True, team["id"])
+    if not locked:
+        exists = bool(user["has_credits_row"])
+        return Account(user["email"], user["credits"] or 0, exists)
+    row = tx.one("lock_balance", user_id=as_id(user["id"]))
+    return Account(user["email"], row["credits"] if row else 0, row is not None)
+
+
+def preview_grant(db: Database, user_id: str, grant: LedgerGrantInput) -> LedgerGrantPreview:
+    """The user, the balance now, and every ledger row already holding the reference."""
+    with db.read() as tx:
+        user = _user(tx, user_id)
+        team = _team(tx, grant.team, user_id) if grant.team else None
+        before = _account(tx, user, team, locked=False)
+        duplicates = records(db.pack, tx.rows("ledger_by_reference", reference=grant.reference))
+    return LedgerGrantPreview(
+        as_id(user["id"]), user["email"], user["name"], grant, before, duplicates
+    )
+
+
+def _refuse_duplicates(duplicates: tuple[Record, ...], grant: LedgerGrantInput, seen) -> None:
+    if not duplicates:
+        return
+    if not grant.override_reason:
+        first = duplicates[0]
+        raise InputError(
+            "reference",
+            f"{grant.reference!r} is already on {len(duplicates)} ledger row(s) (first: "
+            f"{first.id}, {first.email or first.user_id}, {first.type} {first.amount:+,}); "
+            "override with a reason if this really is a separate payment",
+        )
+    if {int(d.id) for d in duplicates} != seen:
+        raise InputError(
+            "reference",
+            "ledger rows with this reference changed since the preview; preview again and check "
+            "them before overriding",
+        )
+
+
+def _metadata(**fields: Any) -> str:
+    """The ledger row's metadata: JSON made here, its text as given (no field left empty)."""
+    return json.dumps({k: v for k, v in fields.items() if v is not None}, ensure_ascii=False)
+
+
+def _move(tx: Transaction, account: Account, user_id: str, credits: int, **options: Any) -> None:
+    """Add `credits` (negative: take) to the account's balance; refused when the balance
+    changed so that it would go below zero (unless `below_zero`)."""
+    purchased, below_zero, now = options["purchased"], options["below_zero"], options["now"]
+    if account.team_id:
+        moved = tx.run(
+            "add_team_credits",
+            team_id=account.team_id,
+            credits=credits,
+            below_zero=below_zero,
+            now=now,
+        )
+    else:
+        moved = tx.run(
+            "add_credits",
+            user_id=user_id,
+            credits=credits,
+            purchased=purchased,
+            below_zero=below_zero,
+            now=now,
+        )
+    if moved != 1:
+        raise InputError("credits", "the balance changed meanwhile; nothing was written")
+
+
+def _entry(db: Database, tx: Transaction, entry_id: int) -> Record:
+    return record(db.pack, tx.one("get_ledger_row", transaction_id=entry_id))
+
+
+def grant(
+    db: Database,
+    user_id: str,
+    grant: LedgerGrantInput,
+    operator: str,
+    *,
+    seen_duplicates: frozenset[int] = frozenset(),
+    after_insert: Callable[[], None] | None = None,
+) -> LedgerChange:
+    """Write the grant's ledger row and add its credits to the balance, in one audited
+    transaction, locked before it checks; `after_insert` runs between the two writes (tests
+    cut the connection there)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def body(tx: Transaction) -> Written[LedgerChange]:
+        user = _user(tx, user_id)
+        tx.rows("lock_reference", reference=grant.reference)
+        duplicates = records(db.pack, tx.rows("ledger_by_reference", reference=grant.reference))
+        _refuse_duplicates(duplicates, grant, seen_duplicates)
+        team = _team(tx, grant.team, user_id) if grant.team else None
+        if team is None:
+            tx.run("create_balance", user_id=user_id)
+        before = _account(tx, user, team, locked=True)
+        notes = grant.notes
+        if duplicates:
+            override = f"Duplicate reference overridden by {operator}: {grant.override_reason}"
+            notes = f"{notes}\n{override}" if notes else override
+        inserted = tx.one(
+            "insert_ledger_row",
+            user_id=user_id,
+            team_id=before.team_id,
+            amount=grant.credits,
+            type=grant.kind,
+            metadata=_metadata(
+                reference=grant.reference,
+                operator=operator,
+                notes=notes,
+                account=before.kind,
+            ),
+            now=now,
+        )
+        if after_insert is not None:
+            after_insert()
+        purchased = grant.credits if grant.kind == "purchase" else 0
+        _move(tx, before, user_id, grant.credits, purchased=purchased, below_zero=False, now=now)
+        after = _account(tx, user, team, locked=True)
+        entry = _entry(db, tx, inserted["id"])
+        change = LedgerChange(entry, before, before.credits, after.credits)
+        inputs = {
+            "user_id": user_id,
+            "credits": grant.credits,
+            "type": grant.kind,
+            "reference": grant.reference,
+            "team": grant.team,
+            "notes": grant.notes,
+            "override_reason": grant.override_reason,
+        }
+        ids = {"transaction_id": entry.id, "team_id": before.team_id}
+        return Written(change, inputs, ids, {"credits": before.credits}, {"credits": after.credits})
+
+    change, warning = audited_write(db, operator, "grant", body, _reread)
+    return change if warning is None else replace(change, warning=warning)
+
+
+def _reread(db: Database, done: LedgerChange) -> LedgerChange | None:
+    """A grant or refund read back by its ledger row's id on a new connection (None: the row
+    is not there, or is not this write's)."""
+    with db.read() as tx:
+        row = tx.one("get_ledger_row", transaction_id=done.entry.id)
+    if row is None:
+        return None
+    entry = record(db.pack, row)
+    mine = ("user_id", "amount", "type", "reference", "operator", "created_at")
+    if any(entry[k] != done.entry[k] for k in mine):
+        return None
+    return replace(done, entry=entry)
+
+
+@dataclass(frozen=True)
+class LedgerRefundPlan:
+    """What refunding one grant would take back, from which balance; `below_zero` when the
+    balance holds less than that (the operator's second confirmation)."""
+
+    entry: Record
+    account: Account
+
+    @property
+    def after(self) -> int:
+        return self.account.credits + self.entry.amount * -1
+
+    @property
+    def below_zero(self) -> bool:
+        return self.after < 0
+
+
+def parse_entry_id(text: str | int) -> int:
+    value = str(text).strip()
+    if not re.fullmatch(r"\d{1,10}", value) or not 1 <= int(value) <= MAX_ENTRY:
+        raise InputError("transaction id", f"{value[:40]!r} is not a ledger row's id (a number)")
+    return int(value)
+
+
+def _refundable(tx: Transaction, entry_id: int, *, locked: bool) -> Any:
+    """The ledger row to refund, refused unless it is a grant not refunded yet."""
+    row = tx.one("lock_ledger_row" if locked else "get_ledger_row", transaction_id=entry_id)
+    if row is None:
+        raise NotFoundError(f"No ledger row has the id {entry_id}.")
+    if row["type"] not in KINDS or row["amount"] <= 0:
+        raise InputError(
+            "transaction id",
+            f"{entry_id} is a {row['type']} of {row['amount']:+,}; only a grant (a purchase or "
+            "bonus) is refunded",
+        )
+    done = tx.rows("refunds_of", transaction_id=entry_id)
+    if done:
+        raise InputError(
+            "transaction id", f"{entry_id} is already refunded (ledger row {done[0]['id']})"
+        )
+    return row
+
+
+def _refund_account(tx: Transaction, row: Any, *, locked: bool) -> Account:
+    """The balance a grant moved: its team's when adminui recorded so (metadata account
+    'team'), else its user's."""
+    if row["account"] == "team" and row["team_id"]:
+        team = tx.one("lock_team" if locked else "team_balance", team_id=row["team_id"])
+        if team is None:
+            raise NotFoundError(f"The team {row['team_id']} this grant went to is gone.")
+        return Account(team["name"], team["credits"], True, row["team_id"])
+    return _account(tx, _user(tx, as_id(row["user_id"])), None, locked=locked)
+
+
+def preview_refund(db: Database, entry_id: str | int) -> LedgerRefundPlan:
+    """The grant, the balance it moved, and what a refund would leave."""
+    entry_id = parse_entry_id(entry_id)
+    with db.read() as tx:
+        row = _refundable(tx, entry_id, locked=False)
+        account = _refund_account(tx, row, locked=False)
+        return LedgerRefundPlan(record(db.pack, row), account)
+
+
+def refund(
+    db: Database,
+    entry_id: str | int,
+    reason: str,
+    operator: str,
+    *,
+    below_zero: bool = False,
+) -> LedgerChange:
+    """Write a 'refund' ledger row taking back what one grant gave, and take it off the balance
+    it went to, in one audited transaction; refused when the grant is refunded already, and
+    when the balance would go below zero unless `below_zero` (a second confirmation)."""
+    entry_id = parse_entry_id(entry_id)
+    why = checked_text("reason", reason, MAX_REASON)
+    if why is None:
+        raise InputError("reason", "required: say why the grant is refunded")
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def body(tx: Transaction) -> Written[LedgerChange]:
+        row = _refundable(tx, entry_id, locked=True)
+        before = _refund_account(tx, row, locked=True)
+        amount, user_id = row["amount"], as_id(row["user_id"])
+        if before.credits - amount < 0 and not below_zero:
+            raise InputError(
+                "refund",
+                f"the balance is {before.credits:,}: taking back {amount:,} would leave "
+                f"{before.credits - amount:,}. Confirm going below zero to refund anyway",
+            )
+        inserted = tx.one(
+            "insert_ledger_row",
+            user_id=user_id,
+            team_id=row["team_id"],
+            amount=-amount,
+            type="refund",
+            metadata=_metadata(
+                reference=row["reference"],
+                operator=operator,
+                notes=why,
+                account=before.kind,
+                refund_of=entry_id,
+            ),
+            now=now,
+        )
+        purchased = -amount if row["type"] == "purchase" else 0
+        _move(tx, before, user_id, -amount, purchased=purchased, below_zero=below_zero, now=now)
+        after = _refund_account(tx, row, locked=True)
+        entry = _entry(db, tx, inserted["id"])
+        change = LedgerChange(entry, before, before.credits, after.credits)
+        inputs = {"transaction_id": entry_id, "reason": why, "below_zero": below_zero}
+        ids = {"transaction_id": entry.id, "refund_of": entry_id}
+        return Written(change, inputs, ids, {"credits": before.credits}, {"credits": after.credits})
+
+    change, warning = audited_write(db, operator, "refund", body, _reread)
+    return change if warning is None else replace(change, warning=warning)
