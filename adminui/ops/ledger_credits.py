@@ -113,6 +113,11 @@ class LedgerGrantPreview:
         return self.before.credits + self.grant.credits
 
     @property
+    def needs_override(self) -> bool:
+        """The reference is already in the ledger: refused unless overridden with a reason."""
+        return bool(self.duplicates)
+
+    @property
     def duplicate_ids(self) -> frozenset[int]:
         """The ledger rows shown with the reference, which an override covers (no others)."""
         return frozenset(int(d.id) for d in self.duplicates)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # The palette's job screens: the job a pack must offer, the title, what it does, the opener.
 JOB_SCREENS = (
     ("users", "User lookup", "Find a user by email, name, id or reference", "action_user_lookup"),
-    ("receipts", "Grant credits", "Grant paid credits with a verified receipt", "open_grant"),
+    ("credits", "Grant credits", "", "open_grant"),  # what it does: the product's grant form
     (
         "receipts",
         "Pending receipts",
@@ -104,9 +104,12 @@ class AdminApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette lists every job screen of the product's pack."""
         yield from super().get_system_commands(screen)
+        from adminui.tui.grant_forms import form_for  # the palette opens long after first paint
+
         for job, title, help_text, method in JOB_SCREENS:
             if job in self.db.pack.jobs:
-                yield SystemCommand(title, help_text, getattr(self, method))
+                told = help_text or form_for(self.db.pack.balance.model).summary
+                yield SystemCommand(title, told, getattr(self, method))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc is the app's only while a query runs or the key panel is open."""

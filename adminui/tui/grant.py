@@ -1,16 +1,15 @@
 """The grant screen: the operator's Buy Me a Coffee job. Fill in, preview, confirm, see the receipt.
 
 What is confirmed is exactly what was previewed: editing any field throws the preview away, and
-the write uses the validated request the preview was made from.
+the write uses the validated request the preview was made from. What it asks and shows is the
+product's grant form (grant_forms.py: a receipt, or a ledger row).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -23,19 +22,17 @@ from textual.worker import get_current_worker
 
 from adminui.config import data_dir
 from adminui.errors import InputError
-from adminui.ops import credits, users
+from adminui.ops import users
 from adminui.tui.cells import failure
 from adminui.tui.dialogs import ConfirmScreen, ReceiptScreen
+from adminui.tui.grant_forms import Written, form_for
 
 if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
 
-REFERENCE_HELP = "required: it matches the payment to its receipt and catches a second grant"
-FIELDS = ("user", "credits", "amount", "reference", "notes", "override")
-
 
 class GrantScreen(Screen[None]):
-    """Grant paid credits with a verified receipt."""
+    """Grant credits to a user, as the product's grant form says."""
 
     CSS_PATH = "grant.tcss"
     BINDINGS = [
@@ -49,46 +46,40 @@ class GrantScreen(Screen[None]):
         """A preview finished (or failed); `generation` says which form state it answers."""
 
         generation: int
-        preview: credits.GrantPreview | None
+        preview: Any
         error: str | None = None
 
     @dataclass
     class Granted(Message):
         """The grant was written (or failed)."""
 
-        result: credits.GrantResult | None
+        result: Written | None
         error: str | None = None
 
     def __init__(self, user: str = "") -> None:
         super().__init__()
         self.initial_user = user
         self._generation = 0
-        self._preview: credits.GrantPreview | None = None
+        self._preview: Any = None
         self._writing = False  # a grant is being written: no preview, grant or leaving
 
     @property
     def admin(self) -> AdminApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def form(self) -> Any:
+        return form_for(self.admin.db.pack.balance.model)
+
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="form"):
             yield Static(id="banner")
             with Grid(id="fields"):
-                yield Label("User (email or id)")
-                yield Input(self.initial_user, id="user")
-                yield Label("Credits")
-                yield Input(placeholder="whole credits, e.g. 5", id="credits")
-                yield Label("Amount (USD)")
-                yield Input(placeholder="e.g. 5.00", id="amount")
-                yield Label("BMC reference")
-                yield Input(placeholder=REFERENCE_HELP, id="reference")
-                yield Label("Notes")
-                yield Input(placeholder="optional", id="notes")
-                yield Label("Override reason")
-                yield Input(
-                    placeholder="only if the reference is already on a receipt", id="override"
-                )
+                for field in self.form.fields:
+                    yield Label(field.label)
+                    value = self.initial_user if field.id == "user" else ""
+                    yield Input(value, placeholder=field.placeholder, id=field.id)
             with Horizontal(id="actions"):
                 yield Button("Preview", id="preview")
                 yield Button("Grant…", id="grant", variant="warning", disabled=True)
@@ -138,24 +129,17 @@ class GrantScreen(Screen[None]):
         if self._writing:
             return
         self.query_one("#outcome", Static).update("Checking…")
-        self.preview(self._generation, {field: self._value(field) for field in FIELDS})
+        self.preview(self._generation, {f.id: self._value(f.id) for f in self.form.fields})
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="grant-preview")
     def preview(self, generation: int, form: dict[str, str]) -> None:
         """Validate, find the user and the reference's receipts, off the UI thread."""
-        db, config = self.admin.db, self.admin.config
+        db, config, kind = self.admin.db, self.admin.config, self.form
         try:
-            grant = credits.parse_grant(
-                form["credits"],
-                form["amount"],
-                form["reference"],
-                form["notes"],
-                form["override"],
-                max_credits=config.max_grant_credits,
-            )
+            grant = kind.parse(form, config.max_grant_credits)
             if not form["user"].strip():
                 raise InputError("user", "type the user's email or id")
-            preview = credits.preview_grant(db, users.resolve_user(db, form["user"]), grant)
+            preview = kind.preview(db, users.resolve_user(db, form["user"]), grant)
             message = self.Previewed(generation, preview)
         except Exception as error:  # shown on screen; a worker must never die silently
             message = self.Previewed(generation, None, failure(error))
@@ -171,7 +155,7 @@ class GrantScreen(Screen[None]):
             outcome.update(Text(message.error or "", style="bold red"))
             return
         preview = self._preview = message.preview
-        outcome.update(render_preview(preview))
+        outcome.update(self.form.render(preview))
         outcome.scroll_visible()
         blocked = preview.needs_override and not preview.grant.override_reason
         self.query_one("#grant", Button).disabled = blocked
@@ -186,7 +170,7 @@ class GrantScreen(Screen[None]):
             return
         if preview is not None and preview.needs_override and not preview.grant.override_reason:
             self.notify(
-                "This reference is already on a receipt: give an override reason (why this is "
+                "This reference is already in use: give an override reason (why this is "
                 "another payment), then Preview again.",
                 severity="warning",
             )
@@ -194,18 +178,7 @@ class GrantScreen(Screen[None]):
         if preview is None or self.query_one("#grant", Button).disabled:
             self.notify("Preview the grant first.", severity="warning")
             return
-        grant = preview.grant
-        question = (
-            f"Grant {grant.credits:,} credits ({grant.amount_usd} USD, reference "
-            f"{grant.reference!r}) to {preview.email}?\n"
-            f"Total {preview.before.total:,} → {preview.after.total:,}. This writes a verified "
-            "receipt."
-        )
-        if preview.needs_override:
-            question += (
-                f"\n\nThe reference is already on {len(preview.duplicates)} receipt(s); this "
-                f"grants it again, overriding: {grant.override_reason}"
-            )
+        question = self.form.question(preview)
 
         def answered(yes: bool | None) -> None:
             if yes and self._preview is preview and not self._writing:
@@ -217,16 +190,10 @@ class GrantScreen(Screen[None]):
         self.app.push_screen(ConfirmScreen(question, "Grant"), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="grant-write")
-    def write(self, preview: credits.GrantPreview) -> None:
+    def write(self, preview: Any) -> None:
         """The one transaction, off the UI thread."""
         try:
-            result = credits.grant_credits(
-                self.admin.db,
-                preview.user_id,
-                preview.grant,
-                self.admin.config.operator,
-                seen_duplicates=preview.duplicate_ids,
-            )
+            result = self.form.write(self.admin.db, preview, self.admin.config.operator)
             message = self.Granted(result)
         except Exception as error:  # shown on screen; a worker must never die silently
             message = self.Granted(None, failure(error))
@@ -241,18 +208,13 @@ class GrantScreen(Screen[None]):
             outcome.update(Text(f"Not granted: {message.error}", style="bold red"))
             return
         result = message.result
-        for field in FIELDS[1:]:  # a second grant starts from an empty form
-            self.query_one(f"#{field}", Input).value = ""
-        outcome.update(Text(f"Granted: receipt {result.receipt_id}.", style="bold"))
+        for field in self.form.fields[1:]:  # a second grant starts from an empty form
+            self.query_one(f"#{field.id}", Input).value = ""
+        outcome.update(Text(result.done, style="bold"))
         if result.warning:
             self.notify(result.warning, severity="warning", markup=False)
         self.app.push_screen(
-            ReceiptScreen(
-                "✨ Credits granted successfully!",
-                result.receipt_text(),
-                data_dir() / "receipts",
-                f"receipt-{result.receipt_id}",
-            ),
+            ReceiptScreen(result.title, result.text, data_dir() / "receipts", result.name),
             lambda _: self.call_later(self.action_back),  # back to the user, who reloads
         )
 
@@ -262,58 +224,3 @@ class GrantScreen(Screen[None]):
             self.notify("The grant is being written; its receipt shows next.")
             return
         self.app.pop_screen()
-
-
-def render_preview(preview: credits.GrantPreview) -> Group:
-    """The preview panel: who, now and after, and the duplicate hazard."""
-    grant = preview.grant
-    facts = Table.grid(padding=(0, 1))
-    facts.add_column(style="bold", no_wrap=True)
-    facts.add_column()
-    missing = "" if preview.before.exists else " (no usage_tracking row: the grant creates it)"
-    for label, value in (
-        ("User", f"{preview.email} ({preview.name or 'no name'})"),
-        (
-            "Grant",
-            f"{grant.credits:,} credits for {grant.amount_usd} USD, reference {grant.reference!r}",
-        ),
-        ("Free", f"{preview.before.free:,} → {preview.after.free:,}{missing}"),
-        ("Paid", f"{preview.before.paid:,} → {preview.after.paid:,}"),
-        ("Total", f"{preview.before.total:,} → {preview.after.total:,}"),
-    ):
-        facts.add_row(label, Text(value))
-    parts: list[object] = [facts]
-    if preview.duplicates:
-        parts.append(
-            Text(
-                f"\nThis reference is already on {len(preview.duplicates)} receipt(s):",
-                style="bold red",
-            )
-        )
-        hazards = Table("Receipt", "User", "USD", "Credits", "Status", "Created", box=None)
-        for dup in preview.duplicates:
-            hazards.add_row(
-                *(
-                    Text(str(v))
-                    for v in (
-                        dup.id[:8],
-                        dup.email or "?",
-                        dup.amount_usd,
-                        dup.credits_purchased,
-                        dup.status,
-                        f"{dup.created_at:%Y-%m-%d}" if dup.created_at else "",
-                    )
-                )
-            )
-        parts.append(hazards)
-        parts.append(
-            Text(
-                "Granting anyway needs an override reason (kept in the receipt's notes)."
-                if not grant.override_reason
-                else f"Override: {grant.override_reason}",
-                style="bold",
-            )
-        )
-    else:
-        parts.append(Text("\nNo receipt uses this reference yet. Grant… (ctrl+g) writes it."))
-    return Group(*parts)  # type: ignore[arg-type]

@@ -37,9 +37,9 @@ class ReceiptActions(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Writes show as unavailable (dimmed) on a read-only profile, and not at all for a
-        product without receipts (whose grants adminui makes elsewhere)."""
+        product without that job (verify and refund are the receipts job's)."""
         if action in ("verify_receipt", "refund_receipt", "grant"):
-            if "receipts" not in self.admin.db.pack.jobs:
+            if ("credits" if action == "grant" else "receipts") not in self.admin.db.pack.jobs:
                 return False
             if self.admin.db.read_only:
                 return None

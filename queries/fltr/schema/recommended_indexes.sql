@@ -25,3 +25,7 @@ CREATE INDEX teams_name_trgm ON teams USING gin (lower(name) gin_trgm_ops);
 -- why: the ledger lists newest first and pages by (created_at, id); without it every page sorts
 -- why: the whole ledger (1.8M rows at 200k users).
 CREATE INDEX credit_transactions_created_at_id ON credit_transactions USING btree (created_at DESC, id DESC);
+
+-- why: a grant first looks for its payment's reference in every ledger row's metadata (the
+-- why: duplicate check, inside the grant's transaction): without it a scan of the whole ledger.
+CREATE INDEX credit_transactions_reference ON credit_transactions USING btree (lower(TRIM(BOTH FROM (transaction_metadata ->> 'reference'::text))));

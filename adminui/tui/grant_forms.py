@@ -1,0 +1,252 @@
+"""What the grant screen asks and shows, per balance model: a product whose grants write a
+receipt of the payment (Idea Expansion: credits, the USD paid, the reference) or one whose
+grants are ledger rows (fltr: credits, purchase or bonus, optionally the user's team). The
+screen (grant.py) is one; a form says its fields, how they become a validated grant, what the
+preview and confirmation say, and how the grant is written and read back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from adminui.db import Database
+from adminui.ops import credits, ledger_credits
+
+REFERENCE_HELP = "required: it matches the payment to its receipt and catches a second grant"
+OVERRIDE_HELP = "only if the reference is already on a receipt"
+
+
+@dataclass(frozen=True)
+class Field:
+    id: str
+    label: str
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class Written:
+    """A grant as read back, for the receipt dialog."""
+
+    title: str
+    text: str
+    name: str  # the saved copy's file name, without its suffix
+    done: str  # one line under the form
+    warning: str | None
+
+
+def _facts(rows: list[tuple[str, str]]) -> Table:
+    facts = Table.grid(padding=(0, 1))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column()
+    for label, value in rows:
+        facts.add_row(label, Text(value))
+    return facts
+
+
+def _hazards(
+    where: str, headers: tuple[str, ...], rows: list[tuple[Any, ...]], override: str
+) -> list[object]:
+    """The duplicate hazard: the rows already holding the reference, and what granting needs."""
+    table = Table(*headers, box=None)
+    for row in rows:
+        table.add_row(*(Text(str(v)) for v in row))
+    return [
+        Text(f"\nThis reference is already on {len(rows)} {where}(s):", style="bold red"),
+        table,
+        Text(
+            f"Override: {override}"
+            if override
+            else f"Granting anyway needs an override reason (kept in the {where}'s notes).",
+            style="bold",
+        ),
+    ]
+
+
+class ReceiptForm:
+    """Idea Expansion: paid credits with a verified receipt of the payment."""
+
+    summary = "Grant paid credits with a verified receipt"
+    fields = (
+        Field("user", "User (email or id)"),
+        Field("credits", "Credits", "whole credits, e.g. 5"),
+        Field("amount", "Amount (USD)", "e.g. 5.00"),
+        Field("reference", "BMC reference", REFERENCE_HELP),
+        Field("notes", "Notes", "optional"),
+        Field("override", "Override reason", OVERRIDE_HELP),
+    )
+
+    def parse(self, form: dict[str, str], max_credits: int) -> credits.GrantInput:
+        return credits.parse_grant(
+            form["credits"],
+            form["amount"],
+            form["reference"],
+            form["notes"],
+            form["override"],
+            max_credits=max_credits,
+        )
+
+    def preview(self, db: Database, user_id: str, grant: Any) -> credits.GrantPreview:
+        return credits.preview_grant(db, user_id, grant)
+
+    def render(self, preview: credits.GrantPreview) -> Group:
+        """Who, now and after, and the duplicate hazard."""
+        grant, before, after = preview.grant, preview.before, preview.after
+        missing = "" if before.exists else " (no usage_tracking row: the grant creates it)"
+        parts: list[object] = [
+            _facts(
+                [
+                    ("User", f"{preview.email} ({preview.name or 'no name'})"),
+                    (
+                        "Grant",
+                        f"{grant.credits:,} credits for {grant.amount_usd} USD, reference "
+                        f"{grant.reference!r}",
+                    ),
+                    ("Free", f"{before.free:,} → {after.free:,}{missing}"),
+                    ("Paid", f"{before.paid:,} → {after.paid:,}"),
+                    ("Total", f"{before.total:,} → {after.total:,}"),
+                ]
+            )
+        ]
+        if preview.duplicates:
+            rows = [
+                (
+                    d.id[:8],
+                    d.email or "?",
+                    d.amount_usd,
+                    d.credits_purchased,
+                    d.status,
+                    f"{d.created_at:%Y-%m-%d}" if d.created_at else "",
+                )
+                for d in preview.duplicates
+            ]
+            headers = ("Receipt", "User", "USD", "Credits", "Status", "Created")
+            parts += _hazards("receipt", headers, rows, grant.override_reason or "")
+        else:
+            parts.append(Text("\nNo receipt uses this reference yet. Grant… (ctrl+g) writes it."))
+        return Group(*parts)  # type: ignore[arg-type]
+
+    def question(self, preview: credits.GrantPreview) -> str:
+        grant = preview.grant
+        question = (
+            f"Grant {grant.credits:,} credits ({grant.amount_usd} USD, reference "
+            f"{grant.reference!r}) to {preview.email}?\n"
+            f"Total {preview.before.total:,} → {preview.after.total:,}. This writes a verified "
+            "receipt."
+        )
+        if preview.needs_override:
+            question += (
+                f"\n\nThe reference is already on {len(preview.duplicates)} receipt(s); this "
+                f"grants it again, overriding: {grant.override_reason}"
+            )
+        return question
+
+    def write(self, db: Database, preview: credits.GrantPreview, operator: str) -> Written:
+        result = credits.grant_credits(
+            db, preview.user_id, preview.grant, operator, seen_duplicates=preview.duplicate_ids
+        )
+        return Written(
+            "✨ Credits granted successfully!",
+            result.receipt_text(),
+            f"receipt-{result.receipt_id}",
+            f"Granted: receipt {result.receipt_id}.",
+            result.warning,
+        )
+
+
+class LedgerForm:
+    """A ledger product (fltr): a purchase or bonus ledger row, on the user's or team's balance."""
+
+    summary = "Grant credits with a ledger row (the user's or their team's balance)"
+    fields = (
+        Field("user", "User (email or id)"),
+        Field("credits", "Credits", "whole credits, e.g. 5"),
+        Field("type", "Type", "purchase (the default) or bonus"),
+        Field("team", "Team", "optional: the user's team, whose balance gets the credits"),
+        Field("reference", "Reference", "required: the payment's; catches a second grant"),
+        Field("notes", "Notes", "optional"),
+        Field("override", "Override reason", "only if the reference is already in the ledger"),
+    )
+
+    def parse(self, form: dict[str, str], max_credits: int) -> ledger_credits.LedgerGrantInput:
+        return ledger_credits.parse_ledger_grant(
+            form["credits"],
+            form["reference"],
+            form["type"].strip().lower() or "purchase",
+            form["notes"],
+            form["override"],
+            form["team"],
+            max_credits=max_credits,
+        )
+
+    def preview(self, db: Database, user_id: str, grant: Any) -> ledger_credits.LedgerGrantPreview:
+        return ledger_credits.preview_grant(db, user_id, grant)
+
+    def render(self, preview: ledger_credits.LedgerGrantPreview) -> Group:
+        grant, before = preview.grant, preview.before
+        missing = "" if before.exists else " (no balance row yet: the grant creates it)"
+        balance = f"team {before.name}" if before.team_id else "the user's own"
+        parts: list[object] = [
+            _facts(
+                [
+                    ("User", f"{preview.email} ({preview.name or 'no name'})"),
+                    (
+                        "Grant",
+                        f"{grant.credits:,} credits ({grant.kind}), reference {grant.reference!r}",
+                    ),
+                    ("Balance", balance),
+                    ("Credits", f"{before.credits:,} → {preview.after:,}{missing}"),
+                ]
+            )
+        ]
+        if preview.duplicates:
+            rows = [
+                (d.id, d.email or d.user_id, d.type, f"{d.amount:+,}", f"{d.created_at:%Y-%m-%d}")
+                for d in preview.duplicates
+            ]
+            headers = ("Row", "User", "Type", "Credits", "Created")
+            parts += _hazards("ledger row", headers, rows, grant.override_reason or "")
+        else:
+            free = "\nNo ledger row holds this reference yet. Grant… (ctrl+g) writes it."
+            parts.append(Text(free))
+        return Group(*parts)  # type: ignore[arg-type]
+
+    def question(self, preview: ledger_credits.LedgerGrantPreview) -> str:
+        grant, before = preview.grant, preview.before
+        question = (
+            f"Grant {grant.credits:,} credits ({grant.kind}, reference {grant.reference!r}) to "
+            f"{before.kind} {before.name}?\nCredits {before.credits:,} → {preview.after:,}. This "
+            "writes a ledger row."
+        )
+        if preview.duplicates:
+            question += (
+                f"\n\nThe reference is already on {len(preview.duplicates)} ledger row(s); this "
+                f"grants it again, overriding: {grant.override_reason}"
+            )
+        return question
+
+    def write(
+        self, db: Database, preview: ledger_credits.LedgerGrantPreview, operator: str
+    ) -> Written:
+        change = ledger_credits.grant(
+            db, preview.user_id, preview.grant, operator, seen_duplicates=preview.duplicate_ids
+        )
+        return Written(
+            "✨ Credits granted!",
+            change.receipt_text(),
+            f"grant-{change.entry.id}",
+            f"Granted: ledger row {change.entry.id}.",
+            change.warning,
+        )
+
+
+FORMS = {"buckets": ReceiptForm(), ledger_credits.MODEL: LedgerForm()}
+
+
+def form_for(model: str) -> ReceiptForm | LedgerForm:
+    """The grant form of a balance model (a pack's manifest names it)."""
+    return FORMS[model]
