@@ -26,6 +26,7 @@ from adminui import (
     cli_ledger_credits,
     cli_orphans,
     cli_payments,
+    cli_processing,
     cli_queries,
     connect,
     vetting,
@@ -56,6 +57,7 @@ JOBS = {
     "refund": "refunds",
     "payments": "payments",
     "ledger": "ledger",
+    "processing": "processing",
     "executions": "executions",
     "orphans": "orphans",
 }
@@ -177,6 +179,8 @@ def build_parser(pack: Pack | None = None) -> argparse.ArgumentParser:
         cli_ledger.add_commands(commands, command, open_session)
     if offers("executions"):
         cli_executions.add_commands(commands, command, open_session)
+    if offers("processing"):
+        cli_processing.add_commands(commands, command, open_session, pack)
     if offers("orphans"):
         cli_orphans.add_commands(commands, command, open_session, pack)
     cli_queries.add_commands(commands, command)

@@ -117,6 +117,30 @@ class Lookup:
         return tuple(read for read in self.reads if read.list)
 
 
+@dataclass(frozen=True)
+class HistoryList:
+    """One list of a history job, newest first, keyset-paged by (created_at, id): its statement
+    takes :after_at, :after_id and :limit, and :<filter> (one of `choices`, or NULL) if named."""
+
+    name: str
+    title: str
+    statement: str
+    columns: tuple[str, ...]
+    filter: str = ""
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class History:
+    """A product's processing history (on-call): a summary statement and lists, all on one of
+    its databases."""
+
+    database: str = MAIN
+    summary: str = ""
+    summary_columns: tuple[str, ...] = ()
+    lists: tuple[HistoryList, ...] = ()
+
+
 @dataclass(frozen=True, eq=False)  # one object per pack (load_pack caches): hashed by identity
 class Pack:
     """One product's manifest, read and checked."""
@@ -139,6 +163,7 @@ class Pack:
     # What a column a statement computes holds (`has_usage_tracking = "boolean"`), where the
     # reference DDL can't say: how SQLite's values are read (adminui.ops.records).
     values: dict[str, str] = field(default_factory=dict)
+    processing: History = field(default_factory=History)
 
     def database_of(self, table: str) -> str:
         """MAIN or DATA: which of the pack's databases holds the table."""
@@ -261,6 +286,7 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
     databases = data.get("databases", {})
     writes = data.get("writes", {})
     lookup = data.get("lookup", {})
+    processing = data.get("processing", {})
 
     def pairs(value: Any, key: str) -> tuple[tuple[str, str], ...]:
         if not isinstance(value, list) or not all(
@@ -325,4 +351,20 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
             ),
         ),
         values={name(k, "a [values] name"): str(v) for k, v in data.get("values", {}).items()},
+        processing=History(
+            DATA if processing.get("database") == DATA else MAIN,
+            str(processing.get("summary", "")),
+            names(processing.get("summary_columns", []), "processing.summary_columns"),
+            tuple(
+                HistoryList(
+                    name(spec.get("name"), "processing.lists name"),
+                    str(spec.get("title", "")),
+                    name(spec.get("statement"), "processing.lists statement"),
+                    names(spec.get("columns", []), "processing.lists columns"),
+                    str(spec.get("filter", "")) and name(spec["filter"], "processing.lists filter"),
+                    tuple(str(c) for c in spec.get("choices", [])),
+                )
+                for spec in processing.get("lists", [])
+            ),
+        ),
     )

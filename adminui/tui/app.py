@@ -35,6 +35,7 @@ JOB_SCREENS = (
     ),
     ("payments", "Payments", "Revenue by status, month and user; every receipt", "open_payments"),
     ("executions", "Executions", "Failed runs, failures by step, stuck runs", "open_executions"),
+    ("processing", "Processing", "Processing jobs by status; failed documents", "open_processing"),
     ("orphans", "Orphan rows", "Rows whose parent is gone; missing foreign keys", "open_orphans"),
 )
 
@@ -191,6 +192,12 @@ class AdminApp(App[None]):
         from adminui.tui.pending_receipts import PendingReceiptsScreen
 
         self.push_screen(PendingReceiptsScreen())
+
+    def open_processing(self) -> None:
+        """Show the processing history (the product's jobs by status, failed documents)."""
+        from adminui.tui.processing import ProcessingScreen
+
+        self.push_screen(ProcessingScreen())
 
     def open_grant(self, user: str = "") -> None:
         """Show the grant screen, for a user if one is given."""

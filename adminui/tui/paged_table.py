@@ -32,10 +32,12 @@ class PagedTable(FittedTable):
 
     @dataclass
     class Changed(Message):
-        """What the table holds now, in one line (or why it holds nothing)."""
+        """What the table holds now, in one line (or why it holds nothing); `table` says which
+        (a screen may hold several)."""
 
         text: str
         error: bool = False
+        table: PagedTable | None = None
 
     @dataclass
     class Page(Message):
@@ -98,7 +100,7 @@ class PagedTable(FittedTable):
         if message.generation != self._generation:
             return
         if message.error is not None:
-            self.post_message(self.Changed(message.error, error=True))
+            self.post_message(self.Changed(message.error, error=True, table=self))
             return
         if message.first:
             self.clear()
@@ -121,7 +123,7 @@ class PagedTable(FittedTable):
             if self.read > self.row_count
             else f"{first}{self.row_count:,} {self.noun}"
         )
-        self.post_message(self.Changed(f"{held}{more}"))
+        self.post_message(self.Changed(f"{held}{more}", table=self))
 
     def _drop_oldest(self) -> None:
         """Keep the newest half of the window: memory stays flat however deep the operator
