@@ -284,12 +284,15 @@ def fltr(request, tmp_path: Path) -> Iterator[Database]:
         server = request.getfixturevalue("pg_server")
         yield from fltr_databases(server, request.getfixturevalue("fltr_pg_template"))
         return
-    import shutil
+    yield from fltr_files(request.getfixturevalue("fltr_sqlite_template"), tmp_path)
 
-    template = request.getfixturevalue("fltr_sqlite_template")
+
+def fltr_files(template: Path, folder: Path) -> Iterator[Database]:
+    """A copy of the fltr SQLite template's two files in `folder`, both named by the one
+    Database."""
     files = {}
     for role, file in connect.demo_files(template, FLTR).items():
-        files[role] = tmp_path / file.name
+        files[role] = folder / file.name
         shutil.copy(file, files[role])
     db = Database(_with_data(sqlite_profile(files[MAIN]), sqlite_profile(files[DATA])), pack=FLTR)
     yield db

@@ -649,3 +649,24 @@ def test_the_ledger_is_fltr_s_job_not_idea_expansion_s(db: Database, capsys) -> 
     )
     code, out, err = run(capsys, "--url", url, "ledger", "check")
     assert (code, out) == (1, "") and "has no ledger job" in err
+
+
+def test_a_value_an_integer_column_holds_is_never_rounded_or_refused(fltr: Database) -> None:
+    """SQLite keeps what it is given: 2.5 or 'n/a' in an INTEGER column. The lookup shows them as
+    they are (a whole 7.0 or '7' as 7), rather than 2 or a crash; its panel too."""
+    from adminui.tui.cells import fact
+
+    execute(
+        fltr,
+        "UPDATE user_credits SET credits = 2.5 WHERE user_id = 'usr_1'",
+        "UPDATE user_credits SET credits = 7.0 WHERE user_id = 'usr_2'",
+    )
+    if fltr.dialect == "sqlite":
+        execute(fltr, "UPDATE user_credits SET credits = 'n/a' WHERE user_id = 'usr_3'")
+    shown = {u: users.get_user_detail(fltr, u).credits for u in ("usr_1", "usr_2", "usr_3")}
+    # PostgreSQL's INTEGER rounds 2.5 itself, on write; SQLite keeps it.
+    assert shown["usr_1"] == (2.5 if fltr.dialect == "sqlite" else 3)
+    assert shown["usr_2"] == 7 and isinstance(shown["usr_2"], int)
+    if fltr.dialect == "sqlite":
+        assert shown["usr_3"] == "n/a"
+        assert fact("{credits:,} credits", {"credits": shown["usr_3"]}) == "n/a credits"

@@ -17,7 +17,7 @@ from textual.widgets import Input
 from adminui.db import Database
 from adminui.ops import credits, users
 from adminui.tui.app import AdminApp
-from tests.conftest import FIXTURE_NOW, scalar
+from tests.conftest import FIXTURE_NOW, fltr_files, scalar
 
 SIZES = {"80x24": (80, 24), "200x60": (200, 60)}
 
@@ -69,6 +69,23 @@ async def settled(pilot: Pilot) -> None:
     raise AssertionError("the screen never settled")
 
 
+def opened(
+    app: AdminApp, open_screen: Callable[[AdminApp], object]
+) -> Callable[[Pilot], Awaitable[None]]:
+    """What the snapshot runs first: the home screen settled, then the screen opened and
+    settled (twice: what the first answers set off, a table fitting its rows)."""
+
+    async def run_before(pilot: Pilot) -> None:
+        app.sub_title = "test · the fixture database"  # its file's path differs per run
+        await settled(pilot)
+        open_screen(app)
+        await settled(pilot)
+        await pilot.wait_for_scheduled_animations()
+        await settled(pilot)
+
+    return run_before
+
+
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize(
     "screen",
@@ -76,15 +93,28 @@ async def settled(pilot: Pilot) -> None:
 )
 def test_every_screen_at_both_sizes(snap_compare, sqlite_db: Database, screen: str, size: str):
     app = AdminApp(sqlite_db, clock=lambda: FIXTURE_NOW)
-    open_screen = opening(sqlite_db)[screen]
+    before = opened(app, opening(sqlite_db)[screen])
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=before)
 
-    async def run_before(pilot: Pilot) -> Awaitable[None] | None:
-        app.sub_title = "test · the fixture database"  # its file's path differs per run
-        await settled(pilot)
-        open_screen(app)
-        await settled(pilot)
-        await pilot.wait_for_scheduled_animations()
-        await settled(pilot)  # what the first answers set off (a table fitting its rows)
-        return None
 
-    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+# fltr's screens (its demo data at the fixture's time): the same screens, another product.
+FLTR_SCREENS = {
+    "lookup": lambda app: None,
+    "user": lambda app: app.open_user("usr_50"),
+    "grant": lambda app: app.open_grant("usr_50"),
+    "processing": lambda app: app.open_processing(),
+    "orphans": lambda app: app.open_orphans(),
+}
+
+
+@pytest.fixture
+def fltr_sqlite(fltr_sqlite_template, tmp_path):
+    yield from fltr_files(fltr_sqlite_template, tmp_path)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("screen", FLTR_SCREENS)
+def test_fltr_s_screens_at_both_sizes(snap_compare, fltr_sqlite: Database, screen: str, size: str):
+    app = AdminApp(fltr_sqlite, clock=lambda: FIXTURE_NOW)
+    before = opened(app, FLTR_SCREENS[screen])
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=before)

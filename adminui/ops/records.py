@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-from adminui.ops.values import as_bool, as_datetime, as_id, as_money, first_line
+from adminui.ops.values import as_bool, as_datetime, as_id, as_money, first_line, whole
 from adminui.packs import Pack
 from adminui.schema import reference_tables
 
@@ -28,8 +28,8 @@ CONVERT = {
     "boolean": as_bool,
     "numeric": as_money,
     "first line": first_line,
-    "integer": int,
-    "bigint": int,
+    "integer": whole,
+    "bigint": whole,
 }
 
 

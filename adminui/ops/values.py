@@ -7,6 +7,7 @@ screen never sees which database it came from.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -46,6 +47,18 @@ def as_id(value: Any) -> str:
 def as_bool(value: Any) -> bool | None:
     """A boolean from PostgreSQL's bool or SQLite's 0/1."""
     return None if value is None else bool(value)
+
+
+def whole(value: Any) -> Any:
+    """A whole number as an int (SQLite may hand back 5.0 or '5' from an INTEGER column); any
+    other value as it is, never rounded or cut: 2.5 stays 2.5, 'n/a' stays 'n/a'."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,19}", value.strip()):
+        return int(value)
+    return value
 
 
 def first_line(text: str | None, width: int = 120) -> str:

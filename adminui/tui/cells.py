@@ -41,8 +41,8 @@ def fields(template: str) -> set[str]:
 
 def fact(template: str, values: Mapping[str, object]) -> str:
     """A manifest's template ('{credits:,} of {total:,}') filled from a record: each field as
-    its format spec says, a time as `when` gives it, a truth as yes or no, nothing (None or '')
-    as a dash."""
+    its format spec says (a value it doesn't fit, as it is), a time as `when` gives it, a truth
+    as yes or no, nothing (None or '') as a dash."""
     parts = []
     for literal, field, spec, _ in Formatter().parse(template):
         parts.append(literal)
@@ -55,7 +55,10 @@ def fact(template: str, values: Mapping[str, object]) -> str:
             elif isinstance(value, bool):
                 parts.append("yes" if value else "no")
             else:
-                parts.append(format(value, spec or ""))
+                try:
+                    parts.append(format(value, spec or ""))
+                except (TypeError, ValueError):  # text where a number was meant: shown as it is
+                    parts.append(str(value))
     return "".join(parts)
 
 

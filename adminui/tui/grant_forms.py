@@ -8,14 +8,16 @@ preview and confirmation say, and how the grant is written and read back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from adminui.db import Database
 from adminui.ops import credits, ledger_credits
+
+if TYPE_CHECKING:
+    from adminui.db import Database
 
 REFERENCE_HELP = "required: it matches the payment to its receipt and catches a second grant"
 OVERRIDE_HELP = "only if the reference is already on a receipt"
