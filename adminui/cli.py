@@ -48,6 +48,7 @@ from adminui.passwords import PASSWORD_ENV, check_keyring, delete_password, stor
 
 if TYPE_CHECKING:
     from adminui.connect import Session
+    from adminui.db import Database
 
 # The job each product command does: a pack's manifest lists the jobs it offers.
 JOBS = {
@@ -225,6 +226,7 @@ def open_session(args: argparse.Namespace, *, enforce_foreign_keys: bool = True)
         product=args.product,
         data_url=args.data_url,
     )
+    args.opened.append(session.db)
     pack = session.db.pack
     if args.command:
         refuse_unoffered(args.command, pack)
@@ -402,12 +404,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `adminui` console script. All it prints is escaped (escaped_output):
     no text from the database or the command line can steer the operator's terminal."""
     argv = sys.argv[1:] if argv is None else argv
+    opened: list[Database] = []  # what open_session connected, closed when the command ends
     try:
         refuse_undecodable(argv)
         pack, command = known_pack(argv)
         if pack is not None and command:
             refuse_unoffered(command, pack)
         args = build_parser(pack).parse_args(argv)
+        args.opened = opened
         fit_tables(None if args.wide or not sys.stdout.isatty() else shutil.get_terminal_size()[0])
         if args.command not in ("queries", "audit"):  # these must work when the files differ
             args.unvetted = check_vetted(args.allow_unvetted)
@@ -426,3 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("adminui: interrupted; nothing more was done.", file=sys.stderr)
         return 130
+    finally:
+        # The pools' connections end with the command, not whenever the collector finds them:
+        # a test calling main() in-process would otherwise keep a database busy.
+        for db in opened:
+            db.dispose()

@@ -54,7 +54,11 @@ def open_session(
     pack = chosen_pack(product, chosen)
     password = find_password(chosen, interactive=interactive)
     db = Database(chosen, password, pack=pack, enforce_foreign_keys=enforce_foreign_keys)
-    db.check(recognise_pack=pack is None)
+    try:
+        db.check(recognise_pack=pack is None)
+    except BaseException:
+        db.dispose()
+        raise
     return Session(db, settings, recognised=pack is None)
 
 

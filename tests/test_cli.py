@@ -146,6 +146,10 @@ def test_profile_chosen_from_a_config_file(
         "json",
     )
     assert code == 0 and json.loads(out)
+    # The command's connections ended with it: the template can be copied again at once
+    # (PostgreSQL refuses while any session is in it).
+    pg_server.psql(f"CREATE DATABASE after_cli TEMPLATE {pg_template}")
+    pg_server.psql("DROP DATABASE after_cli")
 
 
 def test_demo_builds_then_reuses_its_file(tmp_path: Path, capsys) -> None:
