@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from adminui.ops import ledger
+from adminui.ops.ledger import CHECK_COLUMNS, LIST_COLUMNS, MONTH_COLUMNS, OPERATION_COLUMNS
 from adminui.ops.windows import parse_since
 from adminui.output import FORMATS, render_rows
 
@@ -15,10 +16,6 @@ if TYPE_CHECKING:
     from adminui.connect import Session
 
 Opener = Callable[[argparse.Namespace], "Session"]
-LIST_COLUMNS = ("created_at", "email", "type", "operation", "amount", "team_id", "id", "user_id")
-CHECK_COLUMNS = ("user_id", "email", "credits", "ledger_sum", "difference")
-OPERATION_COLUMNS = ("operation", "transactions", "users", "credits_used")
-MONTH_COLUMNS = ("month", "purchased", "bonus", "used", "refunded", "transactions")
 
 
 def add_commands(
@@ -28,7 +25,7 @@ def add_commands(
     group = command(commands, "ledger", "the credit ledger: transactions, usage, balance check")
     actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = command(actions, "list", "credit transactions newest first, filtered")
-    listing.add_argument("--type", help="purchase, usage, refund or bonus")
+    listing.add_argument("--type", choices=ledger.TYPES)
     listing.add_argument("--operation", help="an operation, like mcp_query")
     listing.add_argument("--user", metavar="EMAIL|ID", help="one user's transactions")
     listing.add_argument("--since", help="24h, 7d, 12m or a date")

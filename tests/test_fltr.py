@@ -394,6 +394,7 @@ async def test_the_app_opens_fltr_on_its_own_jobs(fltr: Database) -> None:
         assert {title for _, title, _, _ in JOB_SCREENS} & offered == {
             "User lookup",
             "Grant credits",
+            "Credit ledger",
             "Processing",
             "Orphan rows",
         }

@@ -103,6 +103,7 @@ FLTR_SCREENS = {
     "user": lambda app: app.open_user("usr_50"),
     "grant": lambda app: app.open_grant("usr_50"),
     "processing": lambda app: app.open_processing(),
+    "ledger": lambda app: app.open_ledger(),
     "orphans": lambda app: app.open_orphans(),
 }
 

@@ -17,6 +17,13 @@ from adminui.ops.records import Record, records
 from adminui.ops.users import resolve_user
 
 PAGE = 100
+# The ledger's transaction types (seed 004), for a filter to offer.
+TYPES = ("purchase", "usage", "refund", "bonus")
+# What each read returns, in the order the CLI prints and the screen shows it.
+LIST_COLUMNS = ("created_at", "email", "type", "operation", "amount", "team_id", "id", "user_id")
+CHECK_COLUMNS = ("user_id", "email", "credits", "ledger_sum", "difference")
+OPERATION_COLUMNS = ("operation", "transactions", "users", "credits_used")
+MONTH_COLUMNS = ("month", "purchased", "bonus", "used", "refunded", "transactions")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ JOB_SCREENS = (
     ),
     ("payments", "Payments", "Revenue by status, month and user; every receipt", "open_payments"),
     ("executions", "Executions", "Failed runs, failures by step, stuck runs", "open_executions"),
+    ("ledger", "Credit ledger", "Transactions, the balance check, usage", "open_ledger"),
     ("processing", "Processing", "Processing jobs by status; failed documents", "open_processing"),
     ("orphans", "Orphan rows", "Rows whose parent is gone; missing foreign keys", "open_orphans"),
 )
@@ -198,6 +199,12 @@ class AdminApp(App[None]):
         from adminui.tui.processing import ProcessingScreen
 
         self.push_screen(ProcessingScreen())
+
+    def open_ledger(self, user: str = "") -> None:
+        """Show the credit ledger, for one user if one is given."""
+        from adminui.tui.ledger import LedgerScreen
+
+        self.push_screen(LedgerScreen(user))
 
     def open_grant(self, user: str = "") -> None:
         """Show the grant screen, for a user if one is given."""

@@ -100,6 +100,9 @@ class PagedTable(FittedTable):
         if message.generation != self._generation:
             return
         if message.error is not None:
+            if message.first:  # what it holds answered other filters: not these rows
+                self.clear()
+                self.loaded = {}
             self.post_message(self.Changed(message.error, error=True, table=self))
             return
         if message.first:

@@ -38,6 +38,8 @@ class ReceiptActions(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Writes show as unavailable (dimmed) on a read-only profile, and not at all for a
         product without that job (verify and refund are the receipts job's)."""
+        if action == "ledger":
+            return "ledger" in self.admin.db.pack.jobs
         if action in ("verify_receipt", "refund_receipt", "grant"):
             if ("credits" if action == "grant" else "receipts") not in self.admin.db.pack.jobs:
                 return False

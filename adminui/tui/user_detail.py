@@ -46,6 +46,7 @@ class UserDetailScreen(ReceiptActions):
         Binding("escape", "back", "Back", tooltip="Back to the search"),
         Binding("r", "reload", "Reload", tooltip="Read this user again"),
         Binding("g", "grant", "Grant credits", tooltip="Grant paid credits to this user"),
+        Binding("l", "ledger", "Ledger", tooltip="This user's credit transactions"),
         Binding("v", "verify_receipt", "Verify", tooltip="Verify the selected pending receipt"),
         Binding("x", "refund_receipt", "Refund", tooltip="Refund the selected receipt"),
     ]
@@ -168,6 +169,10 @@ class UserDetailScreen(ReceiptActions):
     def action_grant(self) -> None:
         """Open the grant screen for this user."""
         self.admin.open_grant(self.email or self.user_id)
+
+    def action_ledger(self) -> None:
+        """Open the credit ledger on this user's transactions."""
+        self.admin.open_ledger(self.user_id)
 
     def on_screen_resume(self) -> None:
         """Coming back (after a grant, say): read the user again."""
