@@ -513,6 +513,60 @@ def test_the_demo_of_fltr_builds_both_files(tmp_path: Path, capsys) -> None:
     assert counts["documents.dataset_id"] == 3
 
 
+def test_a_clean_across_databases_killed_mid_backup_leaves_both_whole(
+    fltr: Database, tmp_path: Path
+) -> None:
+    """SIGKILL while the backup of 20,000 datasets with odd text user ids is written: only
+    `<path>.partial` is left (restore refuses it), every dataset is still there, and the
+    killed process held nothing: a user signs up in fltr_auth at once."""
+    import os
+    import signal
+    import subprocess
+    import time
+    import uuid
+
+    from tests.conftest import start_cli
+
+    data = fltr.on(DATA, "test")
+    gone = [f"gone_\u00fc\u0308_{n}\u202e " for n in range(20_000)]  # combining, bidi, space
+    execute(
+        data,
+        *(
+            "INSERT INTO datasets (id, user_id, name) VALUES "
+            + ", ".join(f"('{uuid.uuid4()}', '{user}', 'planted')" for user in gone[i : i + 1000])
+            for i in range(0, len(gone), 1000)
+        ),
+    )
+    before = sorted(rows_sql(data, "SELECT id, user_id FROM datasets"))
+    orphaned = orphans.count(fltr, ACROSS)
+    assert orphaned == PLANTED["datasets.user_id"] + len(gone)
+    target, partial = tmp_path / "killed.jsonl", tmp_path / "killed.jsonl.partial"
+    child = start_cli(
+        *_cli_urls(fltr),
+        "orphans",
+        "clean",
+        "datasets.user_id",
+        "--backup",
+        str(target),
+        "--yes",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not (partial.exists() and partial.stat().st_size > 0):
+        assert child.poll() is None and time.monotonic() < deadline, "the backup never started"
+        time.sleep(0.005)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(10)
+    assert not target.exists()
+    with pytest.raises(AdminError, match="cut short"):
+        backups.read_backup(partial)
+    assert sorted(rows_sql(data, "SELECT id, user_id FROM datasets")) == before
+    assert orphans.count(fltr, ACROSS) == orphaned
+    execute(fltr, "INSERT INTO users (id, name, email) VALUES ('usr_new', 'New', 'n@example.com')")
+    assert orphans.count(fltr, ACROSS) == orphaned  # usr_new owns no dataset
+
+
 def test_a_backup_of_one_product_is_refused_by_another(
     fltr: Database, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
