@@ -9,9 +9,12 @@ copy of the fixture data (a PostgreSQL database cloned from a template, or a cop
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -179,6 +182,16 @@ def start_cli(*argv: str, **popen: Any) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "adminui", *argv], stdin=subprocess.DEVNULL, text=True, **popen
     )
+
+
+def kill_once_written(child: subprocess.Popen[str], partial: Path) -> None:
+    """SIGKILL the CLI as soon as `partial` (a backup being written) holds its first bytes."""
+    deadline = time.monotonic() + 60
+    while not (partial.exists() and partial.stat().st_size > 0):
+        assert child.poll() is None and time.monotonic() < deadline, "the backup never started"
+        time.sleep(0.005)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(10)
 
 
 def lone_pending_receipt(db: Database) -> str:

@@ -519,13 +519,10 @@ def test_a_clean_across_databases_killed_mid_backup_leaves_both_whole(
     """SIGKILL while the backup of 20,000 datasets with odd text user ids is written: only
     `<path>.partial` is left (restore refuses it), every dataset is still there, and the
     killed process held nothing: a user signs up in fltr_auth at once."""
-    import os
-    import signal
     import subprocess
-    import time
     import uuid
 
-    from tests.conftest import start_cli
+    from tests.conftest import kill_once_written, start_cli
 
     data = fltr.on(DATA, "test")
     gone = [f"gone_\u00fc\u0308_{n}\u202e " for n in range(20_000)]  # combining, bidi, space
@@ -552,12 +549,7 @@ def test_a_clean_across_databases_killed_mid_backup_leaves_both_whole(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while not (partial.exists() and partial.stat().st_size > 0):
-        assert child.poll() is None and time.monotonic() < deadline, "the backup never started"
-        time.sleep(0.005)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait(10)
+    kill_once_written(child, partial)
     assert not target.exists()
     with pytest.raises(AdminError, match="cut short"):
         backups.read_backup(partial)

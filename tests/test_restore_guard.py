@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
 import subprocess
-import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +17,7 @@ from adminui import audit, exact_json
 from adminui.db import Database
 from adminui.errors import InputError
 from adminui.ops import backups, orphans
-from tests.conftest import run, scalar, sqlite_profile, start_cli
+from tests.conftest import kill_once_written, run, scalar, sqlite_profile, start_cli
 from tests.orphan_rows import change, plant, table_rows
 
 
@@ -112,12 +109,7 @@ def test_a_backup_killed_while_written_never_stands_at_its_path(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while not (partial.exists() and partial.stat().st_size > 0):
-        assert child.poll() is None and time.monotonic() < deadline, "the backup never started"
-        time.sleep(0.005)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait(10)
+    kill_once_written(child, partial)
     assert not target.exists()
     with pytest.raises(InputError, match="cut short"):
         backups.read_backup(partial)

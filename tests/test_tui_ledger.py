@@ -4,6 +4,8 @@ Enter (or `l` on a user's screen) goes between a user and their ledger."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.widgets import DataTable, Input, Select, TabbedContent
 
 from adminui.db import Database
@@ -19,6 +21,18 @@ def _ids(db: Database, **filters: object) -> list[str]:
     return [str(row.id) for row in ledger.page(db, **filters).rows]  # type: ignore[arg-type]
 
 
+MOUNTED = {LedgerScreen: "#list", UserDetailScreen: "#detail"}  # a widget each one composes
+
+
+async def _shown(pilot, kind: type) -> Any:
+    """Wait until a screen of `kind` is on top with its widgets mounted; return it."""
+    app = pilot.app
+    await wait_until(
+        pilot, lambda: isinstance(app.screen, kind) and app.screen.query(MOUNTED[kind])
+    )
+    return app.screen
+
+
 def _status(screen: LedgerScreen, name: str) -> str:
     return str(screen.query_one(f"#{name}-status").render())
 
@@ -30,10 +44,7 @@ async def test_the_list_follows_the_filters_and_says_when_one_names_nobody(
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.screen.query("#results"))
         app.open_ledger()
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, LedgerScreen) and app.screen.query("#list")
-        )
-        screen = app.screen
+        screen = await _shown(pilot, LedgerScreen)
         listing = screen.query_one("#list", PagedTable)
         await wait_until(pilot, lambda: listing.row_count > 0)
         assert list(listing.loaded) == _ids(fltr)
@@ -61,10 +72,7 @@ async def test_the_check_and_usage_show_the_op_s_rows_and_enter_opens_the_user(
     async with app.run_test(size=(200, 60)) as pilot:
         await wait_until(pilot, lambda: app.screen.query("#results"))
         app.open_ledger()
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, LedgerScreen) and app.screen.query("#list")
-        )
-        screen = app.screen
+        screen = await _shown(pilot, LedgerScreen)
         table = screen.query_one("#check-table", DataTable)
         await wait_until(pilot, lambda: table.row_count > 0)
         assert [key.value for key in table.rows] == [str(r.user_id) for r in check.rows]
@@ -77,9 +85,7 @@ async def test_the_check_and_usage_show_the_op_s_rows_and_enter_opens_the_user(
         screen.query_one("#tabs", TabbedContent).active = "check"
         table.focus()
         await pilot.press("down", "enter")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, UserDetailScreen) and app.screen.query("#detail")
-        )
+        await _shown(pilot, UserDetailScreen)
         assert app.screen.user_id == check.rows[1].user_id
 
 
@@ -89,13 +95,9 @@ async def test_a_user_s_screen_opens_their_ledger(fltr: Database) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.screen.query("#results"))
         app.open_user(user_id)
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, UserDetailScreen) and app.screen.query("#detail")
-        )
+        await _shown(pilot, UserDetailScreen)
         await pilot.press("l")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, LedgerScreen) and app.screen.query("#list")
-        )
+        await _shown(pilot, LedgerScreen)
         listing = app.screen.query_one("#list", PagedTable)
         await wait_until(pilot, lambda: listing.row_count > 0)
         assert list(listing.loaded) == _ids(fltr, user=user_id)
@@ -109,9 +111,7 @@ async def test_idea_expansion_s_user_screen_has_no_ledger_key(db: Database) -> N
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.screen.query("#results"))
         app.open_user(users.recent_users(db).rows[0].id)
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, UserDetailScreen) and app.screen.query("#detail")
-        )
+        await _shown(pilot, UserDetailScreen)
         assert "l" not in app.screen.active_bindings or not app.screen.check_action("ledger", ())
         await pilot.press("l")
         await pilot.pause(0.1)

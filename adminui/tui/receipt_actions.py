@@ -20,6 +20,16 @@ if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
 
 
+# The job each screen key needs the product to offer, and the keys that write.
+JOB_OF = {
+    "grant": "credits",
+    "verify_receipt": "receipts",
+    "refund_receipt": "receipts",
+    "ledger": "ledger",
+}
+WRITES = {"grant", "verify_receipt", "refund_receipt"}
+
+
 class ReceiptActions(Screen[None]):
     """Verify (`v`) and refund (`x`) the selected receipt."""
 
@@ -36,15 +46,13 @@ class ReceiptActions(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Writes show as unavailable (dimmed) on a read-only profile, and not at all for a
-        product without that job (verify and refund are the receipts job's)."""
-        if action == "ledger":
-            return "ledger" in self.admin.db.pack.jobs
-        if action in ("verify_receipt", "refund_receipt", "grant"):
-            if ("credits" if action == "grant" else "receipts") not in self.admin.db.pack.jobs:
-                return False
-            if self.admin.db.read_only:
-                return None
+        """A key is absent for a product without its job; a write's shows as unavailable
+        (dimmed) on a read-only profile."""
+        job = JOB_OF.get(action)
+        if job is not None and job not in self.admin.db.pack.jobs:
+            return False
+        if action in WRITES and self.admin.db.read_only:
+            return None
         return True
 
     def _say(self, text: str, error: bool = False) -> None:
