@@ -207,6 +207,7 @@ class Database:
         self._main: Database | None = None  # the second database's way back to the first
         self._enforce_foreign_keys = enforce_foreign_keys
         self.dialect = profile.dialect
+        self._refuse_other_dialect(self.pack)
         self.read_only = profile.read_only
         self.read_only_why = "read_only = true"
         url = profile.url.set(password=password) if password is not None else profile.url
@@ -308,8 +309,18 @@ class Database:
         one it serves already keeps its statements (no second read of the query files)."""
         if pack is self.pack:
             return
+        self._refuse_other_dialect(pack)
         self.pack = pack
         self.registry = Registry.load(pack=pack.folder)
+
+    def _refuse_other_dialect(self, pack: Pack) -> None:
+        """A pack runs only where its statements were written for (OmniChat: SQLite, D1's)."""
+        if self.dialect not in pack.dialects:
+            names = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
+            raise SetupError(
+                f"{pack.title} runs on {' and '.join(names[d] for d in pack.dialects)}; "
+                f"{self.profile.where} is {names[self.dialect]}."
+            )
 
     def on(self, database: str, needed_for: str) -> Database:
         """The pool of one of the pack's databases: this one (MAIN), or the second one the

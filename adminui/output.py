@@ -18,6 +18,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
+from adminui.ops.values import UNREADABLE_MARK, Unreadable
+
 FORMATS = ("table", "csv", "json")
 # Terminal control characters in database text are shown escaped, so a stored value can't move
 # the cursor or recolour the operator's terminal.
@@ -57,6 +59,8 @@ def text_value(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, Unreadable):
+        return f"{UNREADABLE_MARK}{value}".translate(_CONTROL)
     if _is_number(value):  # money and counts with thousands separators, as the screens show
         return f"{value:,}"
     return str(value).translate(_CONTROL)

@@ -25,7 +25,8 @@ MANIFEST = "pack.toml"
 OnDelete = Literal["cascade", "set null", "no action"]
 ON_DELETE = ("cascade", "set null", "no action")
 MAIN, DATA = "main", "data"  # the profile's `url`, and its `data_url` (a pack's second database)
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+# camelCase too (OmniChat's `userId`): SQLite and a quoted-nothing PostgreSQL name alike.
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,12 @@ class Pack:
     # reference DDL can't say: how SQLite's values are read (adminui.ops.records).
     values: dict[str, str] = field(default_factory=dict)
     processing: History = field(default_factory=History)
+
+    @property
+    def reference_dialect(self) -> str:
+        """The dialect its reference DDL and generated SQL are first written in: PostgreSQL's
+        when the pack runs there, else its one dialect's (a D1 product's SQLite)."""
+        return "postgresql" if "postgresql" in self.dialects else self.dialects[0]
 
     def database_of(self, table: str) -> str:
         """MAIN or DATA: which of the pack's databases holds the table."""

@@ -27,7 +27,7 @@ _NAME_LINE = re.compile(r"^--\s*name:\s*(?P<name>.*?)\s*$")
 _HEADER_KEY = re.compile(r"^--\s*(?P<key>mode|params):\s*(?P<value>.*?)\s*$")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 # The same rule SQLAlchemy's text() uses for a bind parameter: `:name`, not `::cast`, not `\:x`.
-_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?![:\w])")
 # What hides parameters and semicolons from view: literals, quoted names, comments.
 _OPAQUE = re.compile(
     r"'(?:[^']|'')*'"  # 'string' with '' escapes
@@ -145,6 +145,14 @@ def _to_statement(path: Path, block: _Block) -> Statement:
         detail = "; ".join(p for p in problems if p)
         raise QueryFileError(
             f"{where}: '{block.name}' params line does not match its SQL: {detail}"
+        )
+    # SQLAlchemy's text() takes `:name` for a parameter even inside a literal or a comment,
+    # and would refuse to run the statement without a value for it.
+    hidden = set(_BIND.findall(sql)) - used
+    if hidden:
+        raise QueryFileError(
+            f"{where}: '{block.name}' has :{sorted(hidden)[0]} in a literal or comment, which "
+            "SQLAlchemy reads as a parameter; write it as \\:{sorted(hidden)[0]}"
         )
     return Statement(
         name=block.name,

@@ -290,6 +290,31 @@ def fltr_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+OMNICHAT = pack_named("omnichat")
+OMNICHAT_USERS = 120
+
+
+@pytest.fixture(scope="session")
+def omnichat_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """OmniChat's demo data at FIXTURE_NOW in a SQLite file, built as `adminui demo` builds it."""
+    path = tmp_path_factory.mktemp("omnichat") / "omnichat.sqlite"
+    db = Database(sqlite_profile(path), pack=OMNICHAT, create=True, enforce_foreign_keys=False)
+    create_schema({MAIN: db})
+    fill({MAIN: db}, OMNICHAT_USERS, FIXTURE_NOW)
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def omnichat(omnichat_template: Path, tmp_path: Path) -> Iterator[Database]:
+    """A fresh copy of the OmniChat fixture (D1's SQLite)."""
+    path = tmp_path / "omnichat.sqlite"
+    shutil.copy(omnichat_template, path)
+    db = Database(sqlite_profile(path), pack=OMNICHAT)
+    yield db
+    db.dispose()
+
+
 @pytest.fixture(params=("postgresql", "sqlite"))
 def fltr(request, tmp_path: Path) -> Iterator[Database]:
     """The fltr fixture, both databases named, on each dialect in turn."""

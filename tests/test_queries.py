@@ -14,7 +14,7 @@ GOOD = """\
 -- Things by name.
 -- mode: read
 -- params: name, limit
-SELECT id FROM things WHERE name = :name AND note <> ':not_a_param' -- :nor_this
+SELECT id FROM things WHERE name = :name AND note <> '\\:not_a_param' -- \\:nor_this
 LIMIT :limit;
 """
 
@@ -126,6 +126,17 @@ def test_params_are_seen_as_sqlalchemy_sees_them() -> None:
     sql = "SELECT a::text, CAST(:b AS numeric) FROM t WHERE c = :c AND d LIKE 'x:y' /* :e */"
     assert used_params(sql) == {"b", "c"}
     assert used_params("SELECT $$ :inside $$, :outside") == {"outside"}
+
+
+@pytest.mark.parametrize("hidden", ["note <> ':not_a_param'", "1 = 1 -- :nor_this"])
+def test_a_colon_word_sqlalchemy_would_bind_is_refused(tmp_path: Path, hidden: str) -> None:
+    """text() binds `:word` inside a literal or a comment too: such a statement could never
+    run, so the loader refuses it, naming the word and the way to write it."""
+    write(tmp_path, GOOD.replace("LIMIT :limit", f"AND {hidden}\nLIMIT :limit"))
+    with pytest.raises(
+        QueryFileError, match=r"jobs.sql:1: 'find_thing' has :(not_a_param|nor_this) in a"
+    ):
+        Registry.load(tmp_path)
 
 
 def test_the_shipped_queries_load() -> None:

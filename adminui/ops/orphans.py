@@ -116,7 +116,13 @@ class Check:
         return f"{self.table} rows whose {self.column} points at no {self.parent} row"
 
     def statement(self, kind: str) -> str:
-        return f"orphans_{kind}_{self.name.replace('.', '_')}"
+        return statement_name(kind, self.name)
+
+
+def statement_name(kind: str, relation: str) -> str:
+    """The generated statement of a check ('count', 'clean', ...) of `table.column`: statement
+    names are lower case, so OmniChat's conversations.userId is ..._conversations_userid."""
+    return f"orphans_{kind}_{relation.replace('.', '_').lower()}"
 
 
 def plain_key(value: Any, key_type: str) -> Any:
@@ -194,7 +200,7 @@ class Relation:
         return plain_key(row[self.key], self.key_type)
 
     def statement(self, kind: str) -> str:
-        return f"orphans_{kind}_{self.table}_{self.column}"
+        return statement_name(kind, f"{self.table}.{self.column}")
 
 
 @cache

@@ -17,7 +17,15 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-from adminui.ops.values import as_bool, as_datetime, as_id, as_money, first_line, whole
+from adminui.ops.values import (
+    as_bool,
+    as_datetime,
+    as_id,
+    as_instant,
+    as_money,
+    first_line,
+    whole,
+)
 from adminui.packs import Pack
 from adminui.schema import reference_tables
 
@@ -25,6 +33,7 @@ CONVERT = {
     "uuid": as_id,
     "timestamp": as_datetime,
     "timestamptz": as_datetime,
+    "instant": as_instant,  # a D1 product's text time, in whichever form it was written
     "boolean": as_bool,
     "numeric": as_money,
     "first line": first_line,

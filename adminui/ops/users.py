@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from adminui.db import Database
@@ -117,11 +118,13 @@ def resolve_user(db: Database, key: str) -> str:
     return str(record(db.pack, rows[0])["id"])
 
 
-def get_user_detail(db: Database, user_id: str) -> UserDetail:
+def get_user_detail(db: Database, user_id: str, now: datetime | None = None) -> UserDetail:
     """One user's detail: the pack's [lookup] reads in order, the first one's row being the
     user; the reads of one database in one transaction, so their numbers agree. A read of a
-    database the profile doesn't name is left out, and `unreachable` says why."""
+    database the profile doesn't name is left out, and `unreachable` says why. A read over a
+    window ("the last 30 days") ends at `now` (default: the clock's)."""
     pack, found, unreachable = db.pack, {}, []
+    now_text = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M:%S")
     reads = pack.lookup.reads
     for database in dict.fromkeys(read.database for read in reads):
         mine = [read for read in reads if read.database == database]
@@ -132,7 +135,7 @@ def get_user_detail(db: Database, user_id: str) -> UserDetail:
             continue
         with target.read() as tx:
             for read in mine:
-                values = {"user_id": user_id, "limit": read.limit}
+                values = {"user_id": user_id, "limit": read.limit, "now": now_text}
                 params = _bound(target, read.statement, values)
                 if read.list:
                     found[read.list] = records(pack, tx.rows(read.statement, **params))

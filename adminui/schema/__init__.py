@@ -37,7 +37,7 @@ def reference_tables(pack: Pack | None = None) -> dict[str, TableDDL]:
     pack = pack or load_pack()
     found: dict[str, TableDDL] = {}
     for database in pack.databases:
-        found |= tables(schema_sql("postgresql", pack, database))
+        found |= tables(schema_sql(pack.reference_dialect, pack, database))
     return found
 
 

@@ -14,6 +14,7 @@ from string import Formatter
 from rich.text import Text
 
 from adminui.errors import AdminError
+from adminui.ops.values import UNREADABLE_MARK, Unreadable
 
 
 def cell(value: object) -> Text:
@@ -24,6 +25,8 @@ def cell(value: object) -> Text:
         return Text(value.strftime("%Y-%m-%d %H:%M"))
     if isinstance(value, bool):
         return Text("yes" if value else "no")
+    if isinstance(value, Unreadable):
+        return Text.assemble((UNREADABLE_MARK, "bold"), str(value))
     if isinstance(value, int | Decimal):
         return Text(f"{value:,}", justify="right")
     return Text(str(value))
@@ -54,6 +57,8 @@ def fact(template: str, values: Mapping[str, object]) -> str:
                 parts.append(when(value))
             elif isinstance(value, bool):
                 parts.append("yes" if value else "no")
+            elif isinstance(value, Unreadable):
+                parts.append(f"{UNREADABLE_MARK}{value}")
             else:
                 try:
                     parts.append(format(value, spec or ""))
