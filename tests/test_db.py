@@ -33,6 +33,12 @@ SELECT pg_sleep(:seconds);
 -- params: none
 SELECT current_setting('plan_cache_mode') AS plan, current_setting('jit') AS jit,
        current_setting('statement_timeout') AS timeout;
+
+-- name: cursor_fraction_seen
+-- How much of a cursor's rows the planner plans for (PostgreSQL).
+-- mode: read
+-- params: none
+SELECT current_setting('cursor_tuple_fraction') AS fraction;
 """
 
 
@@ -102,6 +108,16 @@ def test_each_statement_is_planned_for_its_parameters(pg_db: Database, sneaky_re
     with timed.write() as tx:
         assert tuple(tx.one("settings_seen").values()) == ("auto", "off", "5s")
     timed.dispose()
+
+
+def test_a_cursor_is_planned_for_all_its_rows(pg_db: Database, sneaky_registry: Registry):
+    """Every server-side cursor adminui opens (a streamed backup, an orphan page) is read to its
+    end: planned for its first tenth (PostgreSQL's default), an orphan page took 8x as long."""
+    planned = with_registry(pg_db, sneaky_registry)
+    assert planned.one("cursor_fraction_seen")["fraction"] == "1"
+    with planned.write() as tx:
+        assert tx.one("cursor_fraction_seen")["fraction"] == "1"
+    planned.dispose()
 
 
 def test_without_a_timeout_the_servers_own_is_kept_and_the_rest_still_applies(

@@ -383,7 +383,14 @@ def preview(db: Database, check: Check, after: Any = None, limit: int = 100) -> 
     db = on(db, check)
     with db.read() as tx:
         start = check.first_key if after is None else after
-        page = tuple(plain_row(row) for row in rows_of(db, tx, check, start, limit))
+        # A page is read whole (a server-side cursor, for a backup's many rows, costs its
+        # DECLARE and FETCHes on top: 1.5-2x for a page of 100).
+        found = (
+            rows_of(db, tx, check, start, limit)
+            if check.crosses
+            else tx.rows(check.statement("preview"), after=start, limit=limit)
+        )
+        page = tuple(plain_row(row) for row in found)
     return OrphanPage(page, check.key_of(page[-1]) if len(page) == limit else None)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from adminui.errors import QueryFileError
@@ -34,7 +35,13 @@ def schema_sql(dialect: str, pack: Pack | None = None, database: str = MAIN) -> 
 
 def reference_tables(pack: Pack | None = None) -> dict[str, TableDDL]:
     """Every table of the pack's reference schema (all its databases), by name, in DDL order."""
-    pack = pack or load_pack()
+    return dict(_reference_tables(pack or load_pack()))
+
+
+# The files are under the vetted lock: read and parsed once per pack (the health view asks at
+# every refresh).
+@cache
+def _reference_tables(pack: Pack) -> dict[str, TableDDL]:
     found: dict[str, TableDDL] = {}
     for database in pack.databases:
         found |= tables(schema_sql(pack.reference_dialect, pack, database))
