@@ -32,6 +32,7 @@ from adminui import (
     vetting,
 )
 from adminui.config import default_config_path, load_config
+from adminui.d1_local import ask, d1_local_url
 from adminui.demo import DEFAULT_USERS
 from adminui.errors import AdminError, InputError, SetupError, UsageError
 from adminui.ops import users
@@ -85,6 +86,12 @@ def _add_global_options(parser: argparse.ArgumentParser, *, nested: bool) -> Non
         metavar="URL",
         default=default,
         help="SQLAlchemy database URL; bypasses the config file",
+    )
+    group.add_argument(
+        "--d1-local",
+        metavar="DIR",
+        default=default,
+        help="a project folder: its D1 database's local copy (.wrangler/state/v3/d1/), as --url",
     )
     group.add_argument(
         "--product",
@@ -250,13 +257,13 @@ def known_pack(argv: Sequence[str]) -> tuple[Pack | None, str | None]:
     to be recognised from the tables), and the command word. A config that can't be read is
     left for the command to report."""
     early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    for option in ("--config", "--profile", "--url", "--product"):
+    for option in ("--config", "--profile", "--url", "--d1-local", "--product"):
         early.add_argument(option)
     known, rest = early.parse_known_args(argv)
     command = next((word for word in rest if not word.startswith("-")), None)
     if known.product:
         return pack_named(known.product), command
-    if known.url or command in ("queries", "audit"):
+    if known.url or known.d1_local or command in ("queries", "audit"):
         return None, command
     try:
         named = load_config(known.config).profile(known.profile).product
@@ -412,6 +419,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             refuse_unoffered(command, pack)
         args = build_parser(pack).parse_args(argv)
         args.opened = opened
+        if args.d1_local:
+            if args.url:
+                raise InputError("--d1-local", "give it or --url, not both")
+            args.url = d1_local_url(args.d1_local, ask if sys.stdin.isatty() else None)
         fit_tables(None if args.wide or not sys.stdout.isatty() else shutil.get_terminal_size()[0])
         if args.command not in ("queries", "audit"):  # these must work when the files differ
             args.unvetted = check_vetted(args.allow_unvetted)

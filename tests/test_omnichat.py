@@ -5,7 +5,9 @@ checked against the tables read here directly, through the same value rules."""
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,8 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from adminui import d1_local
 from adminui.db import Database
-from adminui.errors import NotFoundError, SetupError
+from adminui.errors import InputError, NotFoundError, SetupError
 from adminui.ops import backups, orphans, users
 from adminui.ops.records import records
 from adminui.ops.values import Unreadable, as_bool, as_instant
@@ -315,3 +318,50 @@ def test_every_statement_orders_by_the_one_rule_of_an_instant() -> None:
             assert sql[start:].startswith(INSTANT.format(t=column)), (name, sql[start:][:300])
             found += 1
     assert found >= 5
+
+
+def _project(tmp_path: Path, *copies: Path) -> Path:
+    """A project folder whose .wrangler state holds these files, as wrangler names them."""
+    state = (
+        tmp_path / "project" / ".wrangler" / "state" / "v3" / "d1" / "miniflare-D1DatabaseObject"
+    )
+    state.mkdir(parents=True)
+    for number, source in enumerate(copies):
+        shutil.copy(source, state / f"{number:02x}5c0ffee.sqlite")
+    return tmp_path / "project"
+
+
+def test_d1_local_finds_the_project_s_one_database(omnichat_template: Path, tmp_path, capsys):
+    project = _project(tmp_path, omnichat_template)
+    code, out, err = run(capsys, "--d1-local", str(project), "users", "find", "sam.case")
+    assert code == 0, err
+    assert {"user_2NcaseA", "user_2Ncasea"} <= set(out.split())
+
+
+def test_d1_local_with_several_lists_them_and_asks_at_a_terminal(
+    omnichat_template: Path, sqlite_template: Path, tmp_path, capsys
+) -> None:
+    project = _project(tmp_path, omnichat_template, sqlite_template)
+    code, out, err = run(capsys, "--d1-local", str(project), "users", "find", "sam.case")
+    assert (code, out) == (2, "")  # a script is told, not asked
+    assert "holds 2 D1 databases" in err and "005c0ffee.sqlite" in err and "015c0ffee.sqlite" in err
+    root, files = d1_local.sqlite_files(str(project))
+    asked = io.StringIO()
+    chosen = d1_local.ask(files, root, io.StringIO("2\n"), asked)
+    assert (
+        chosen == files[1] and "1. " in asked.getvalue() and "Which one (1-2)?" in asked.getvalue()
+    )
+    with pytest.raises(InputError, match="not one of 1 to 2"):
+        d1_local.ask(files, root, io.StringIO("3\n"), io.StringIO())
+
+
+def test_d1_local_without_a_copy_or_with_url_is_one_sentence(tmp_path, capsys) -> None:
+    code, _, err = run(capsys, "--d1-local", str(tmp_path), "users", "find", "sam")
+    assert code == 2 and "run `wrangler d1 execute DB --local` there first" in err
+    (tmp_path / ".wrangler" / "state" / "v3" / "d1").mkdir(parents=True)
+    code, _, err = run(capsys, "--d1-local", str(tmp_path), "users", "find", "sam")
+    assert code == 2 and "holds no .sqlite file" in err
+    code, _, err = run(
+        capsys, "--d1-local", str(tmp_path), "--url", "sqlite:///x", "users", "find", "x"
+    )
+    assert code != 0 and "--d1-local: give it or --url, not both" in err

@@ -119,3 +119,20 @@ def test_fltr_s_screens_at_both_sizes(snap_compare, fltr_sqlite: Database, scree
     app = AdminApp(fltr_sqlite, clock=lambda: FIXTURE_NOW)
     before = opened(app, FLTR_SCREENS[screen])
     assert snap_compare(app, terminal_size=SIZES[size], run_before=before)
+
+
+# OmniChat's (D1: SQLite only), on its demo data at the fixture's time: the times of its rows
+# were written in four forms, and the screens show them as one.
+OMNICHAT_SCREENS = {
+    "lookup": lambda app: None,
+    "user": lambda app: app.open_user("user_2N000003"),
+    "orphans": lambda app: app.open_orphans(),
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("screen", OMNICHAT_SCREENS)
+def test_omnichat_s_screens_at_both_sizes(snap_compare, omnichat: Database, screen: str, size: str):
+    app = AdminApp(omnichat, clock=lambda: FIXTURE_NOW)
+    before = opened(app, OMNICHAT_SCREENS[screen])
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=before)

@@ -99,7 +99,8 @@ class UserDetailScreen(ReceiptActions):
     def load(self) -> None:
         """Read the detail off the UI thread."""
         try:
-            message = self.Loaded(users.get_user_detail(self.admin.db, self.user_id))
+            detail = users.get_user_detail(self.admin.db, self.user_id, now=self.admin.now())
+            message = self.Loaded(detail)
         except Exception as error:  # shown on screen; a worker must never die silently
             message = self.Loaded(None, failure(error))
         if not get_current_worker().is_cancelled:
