@@ -6,6 +6,7 @@ asked for at a terminal (a script is told to name it with --url)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,15 +28,26 @@ def sqlite_files(folder: str) -> tuple[Path, list[Path]]:
             f"{folder} has no {STATE}: run `wrangler d1 execute DB --local` there first (it "
             "makes the local copy), or give the file with --url sqlite:///PATH."
         )
-    found = [p for p in root.rglob("*.sqlite") if p.is_file()]
-    return root, sorted(found, key=lambda p: (-p.stat().st_mtime, str(p)))
+    found = [  # following links: a state folder may be linked in from elsewhere
+        Path(top) / name
+        for top, _, names in os.walk(root, followlinks=True)
+        for name in names
+        if name.endswith(".sqlite")
+    ]
+    return root, sorted(found, key=lambda p: (-changed(p), str(p)))
+
+
+def changed(path: Path) -> float:
+    """When the database last changed: its file's time, or its write-ahead log's, which is all
+    that a commit in WAL mode touches."""
+    wal = path.with_name(path.name + "-wal")
+    return max(path.stat().st_mtime, wal.stat().st_mtime if wal.is_file() else 0.0)
 
 
 def describe(path: Path, root: Path) -> str:
     """One file as the list shows it: its path below the state folder, size and last change."""
-    stat = path.stat()
-    changed = datetime.fromtimestamp(stat.st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"{path.relative_to(root)} ({stat.st_size:,} bytes, changed {changed})"
+    when = datetime.fromtimestamp(changed(path), UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{path.relative_to(root)} ({path.stat().st_size:,} bytes, changed {when})"
 
 
 def ask(files: list[Path], root: Path, stdin: TextIO = sys.stdin, out: TextIO = sys.stderr) -> Path:
@@ -45,7 +57,7 @@ def ask(files: list[Path], root: Path, stdin: TextIO = sys.stdin, out: TextIO = 
         print(f"  {number}. {describe(path, root)}", file=out)
     print(f"Which one (1-{len(files)})? ", end="", file=out, flush=True)
     answer = stdin.readline().strip()
-    if not answer.isdigit() or not 1 <= int(answer) <= len(files):
+    if not (answer.isascii() and answer.isdigit()) or not 1 <= int(answer) <= len(files):
         raise InputError("--d1-local", f"{answer[:20]!r} is not one of 1 to {len(files)}")
     return files[int(answer) - 1]
 

@@ -108,6 +108,10 @@ class Lookup:
     (column, header) on the screen, and the detail: its reads, in order, and its panels."""
 
     search: str = ""
+    # "unicode": the search SQL compares folded text (PostgreSQL's lower(), adminui_fold);
+    # "ascii": its LIKE ignores the case of ASCII letters only (D1, which runs no function of
+    # adminui's), so the text is matched as typed.
+    case: str = "unicode"
     columns: tuple[str, ...] = ()
     shown: tuple[tuple[str, str], ...] = ()
     reads: tuple[Read, ...] = ()
@@ -344,6 +348,7 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
         data_tables=names(databases.get("data_tables", []), "databases.data_tables"),
         lookup=Lookup(
             str(lookup.get("search", "")),
+            "ascii" if lookup.get("case") == "ascii" else "unicode",
             names(lookup.get("columns", []), "lookup.columns"),
             pairs(lookup.get("shown", []), "lookup.shown"),
             tuple(read(spec, n) for n, spec in enumerate(lookup.get("reads", []), start=1)),

@@ -152,7 +152,7 @@ def _to_statement(path: Path, block: _Block) -> Statement:
     if hidden:
         raise QueryFileError(
             f"{where}: '{block.name}' has :{sorted(hidden)[0]} in a literal or comment, which "
-            "SQLAlchemy reads as a parameter; write it as \\:{sorted(hidden)[0]}"
+            f"SQLAlchemy reads as a parameter; write it as \\:{sorted(hidden)[0]}"
         )
     return Statement(
         name=block.name,

@@ -106,6 +106,9 @@ def test_lists_order_by_the_instant_not_the_text(omnichat: Database) -> None:
     assert isinstance(listed[-1].createdAt, Unreadable)
 
 
+BEYOND_DATETIME = ("0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-01:00")
+
+
 @pytest.mark.parametrize(
     ("stored", "read"),
     [
@@ -114,7 +117,19 @@ def test_lists_order_by_the_instant_not_the_text(omnichat: Database) -> None:
         ("2026-05-01T10:00:00.1234567Z", datetime(2026, 5, 1, 10, 0, 0, 123456, tzinfo=UTC)),
         ("1777629600", datetime(2026, 5, 1, 10, tzinfo=UTC)),
         (1777629600123, datetime(2026, 5, 1, 10, 0, 0, 123000, tzinfo=UTC)),
-        ("2026-02-30 10:00:00", Unreadable("2026-02-30 10:00:00")),
+        ("2026-05-01t10:00:00z", Unreadable("2026-05-01t10:00:00z")),
+        ("2026-05-01T10:00:00z", datetime(2026, 5, 1, 10, tzinfo=UTC)),
+        ("2026-05-01 T 10:00:00 +02:00 ", datetime(2026, 5, 1, 8, tzinfo=UTC)),
+        ("2026-05-01T24:00", datetime(2026, 5, 2, tzinfo=UTC)),  # SQLite rolls over, and so
+        ("2026-02-30 10:00:00", datetime(2026, 3, 2, 10, tzinfo=UTC)),  # does adminui
+        ("2026-05-01T10:00:00+15:00", Unreadable("2026-05-01T10:00:00+15:00")),
+        ("2026-05-01+02:00", Unreadable("2026-05-01+02:00")),
+        (" 2026-05-01T10:00:00Z", Unreadable(" 2026-05-01T10:00:00Z")),
+        ("1777629600\n", Unreadable("1777629600\n")),
+        ("¹⁷⁷⁷⁶²⁹⁶⁰⁰", Unreadable("¹⁷⁷⁷⁶²⁹⁶⁰⁰")),
+        ("٢٠٢٦-05-01", Unreadable("٢٠٢٦-05-01")),
+        ("0001-01-01T00:30:00+01:00", Unreadable("0001-01-01T00:30:00+01:00")),
+        ("9999-12-31T23:59:59-01:00", Unreadable("9999-12-31T23:59:59-01:00")),
         ("20260501", Unreadable("20260501")),
         ("2026-05-01 10:00:00 UTC", Unreadable("2026-05-01 10:00:00 UTC")),
         ("", Unreadable("")),
@@ -126,6 +141,16 @@ def test_a_time_is_read_as_sqlite_reads_it_or_flagged(
     """adminui's reading of a stored time agrees with the vetted SQL's (julianday after the same
     rule), and what can't be read comes back as its text, flagged."""
     assert as_instant(stored) == read and type(as_instant(stored)) is type(read)
+    # The SQL's own reading (the rule every statement orders by), on the value as bound.
+    [sql] = rows(
+        omnichat, f"SELECT {INSTANT.format(t='x.v')} AS jd FROM (SELECT :v AS v) x", v=stored
+    )
+    if stored in BEYOND_DATETIME:  # SQLite reads it; a Python datetime can't hold it
+        assert sql["jd"] is None or not 1721425.5 <= sql["jd"] < 5373484.5
+    elif isinstance(read, Unreadable):
+        assert sql["jd"] is None
+    else:
+        assert abs(sql["jd"] - (read.timestamp() / 86400 + 2440587.5)) < 1e-8
     execute(
         omnichat,
         "INSERT INTO users (id, email, createdAt) VALUES ('user_probe', 'p@x', :at)",
@@ -365,3 +390,28 @@ def test_d1_local_without_a_copy_or_with_url_is_one_sentence(tmp_path, capsys) -
         capsys, "--d1-local", str(tmp_path), "--url", "sqlite:///x", "users", "find", "x"
     )
     assert code != 0 and "--d1-local: give it or --url, not both" in err
+
+
+def test_a_name_outside_ascii_is_found_as_d1_s_like_matches_it(omnichat: Database) -> None:
+    """D1's LIKE ignores the case of ASCII letters only: 'JOSÉ' finds 'JOSÉ MÜLLER' (the text is
+    matched as typed, not folded), 'josé' doesn't, 'jos' does."""
+    execute(
+        omnichat,
+        "INSERT INTO users (id, email, name, createdAt) VALUES ('user_j', 'j@x.io', 'JOSÉ MÜLLER', "
+        "'2026-01-01')",
+    )
+    found = {t: [r.id for r in users.find_users(omnichat, t).rows] for t in ("JOSÉ", "josé", "jos")}
+    assert found["JOSÉ"] == ["user_j"] and found["josé"] == [] and "user_j" in found["jos"]
+
+
+def test_d1_local_follows_a_linked_state_folder(omnichat_template: Path, tmp_path, capsys) -> None:
+    real = tmp_path / "elsewhere"
+    real.mkdir()
+    shutil.copy(omnichat_template, real / "ab12.sqlite")
+    (real / "ab12.sqlite-wal").write_bytes(b"")  # not a database of its own
+    state = tmp_path / "project" / ".wrangler" / "state" / "v3" / "d1"
+    state.mkdir(parents=True)
+    (state / "miniflare-D1DatabaseObject").symlink_to(real)
+    code, out, err = run(capsys, "--d1-local", str(tmp_path / "project"), "users", "find", "sam.c")
+    assert code == 0, err
+    assert "user_2NcaseA" in out

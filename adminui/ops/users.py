@@ -84,7 +84,8 @@ def find_users(db: Database, text: str, limit: int = DEFAULT_LIMIT) -> UserList:
     if "\x00" in text:  # PostgreSQL text can't hold NUL, so nothing stored can contain it
         return UserList((), limit, capped=False)
     id_low, id_high = id_prefix_range(text) if db.pack.ids == "uuid" else (None, None)
-    values = {"pattern": like_pattern(text), "text": text, "id_low": id_low, "id_high": id_high}
+    pattern = like_pattern(text, folded=db.pack.lookup.case == "unicode")
+    values = {"pattern": pattern, "text": text, "id_low": id_low, "id_high": id_high}
     rows = db.rows("find_users", **_bound(db, "find_users", values | {"limit": limit + 1}))
     return _user_list(db, rows, limit)
 
@@ -124,7 +125,7 @@ def get_user_detail(db: Database, user_id: str, now: datetime | None = None) -> 
     database the profile doesn't name is left out, and `unreachable` says why. A read over a
     window ("the last 30 days") ends at `now` (default: the clock's)."""
     pack, found, unreachable = db.pack, {}, []
-    now_text = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M:%S")
+    now_text = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     reads = pack.lookup.reads
     for database in dict.fromkeys(read.database for read in reads):
         mine = [read for read in reads if read.database == database]

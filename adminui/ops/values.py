@@ -8,7 +8,7 @@ screen never sees which database it came from.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -40,42 +40,65 @@ class Unreadable(str):
 UNREADABLE_MARK = "(unreadable) "  # what a table, a fact and the CLI put before its text
 
 
-# The forms of a time a D1 product's text columns hold, as SQLite's own julianday() reads them
-# (the vetted SQL orders by that, so a list's order and the values shown agree): a date, then
-# optionally a time to the minute, second or fraction, then optionally Z or an offset.
+# A D1 product's time, as SQLite's own date functions read it (the vetted SQL orders by
+# julianday(), so what a list shows and the order it is in agree; sqlite's date.c): a date
+# YYYY-MM-DD, then any spaces or Ts, then optionally HH:MM[:SS[.fraction]], spaces, a zone (Z, z
+# or +-HH:MM up to 14 hours) and spaces. A day past its month's end or hour 24 rolls over, as
+# SQLite rolls it.
+_SPACE = " \t\n\v\f\r"
 _INSTANT = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?"
-    r"(Z|[+-]\d{2}:\d{2})?"
+    rf"([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}})[{_SPACE}T]*"
+    rf"(?:([0-9]{{2}}):([0-9]{{2}})(?::([0-9]{{2}})(\.[0-9]+)?)?[{_SPACE}]*"
+    rf"(?:[Zz]|([+-])([0-9]{{2}}):([0-9]{{2}}))?[{_SPACE}]*)?"
 )
-EPOCH_DIGITS = range(9, 14)  # seconds (9-11 digits) or, from 12 digits, milliseconds since 1970
+_EPOCH = re.compile(r"[0-9]{9,13}")  # seconds (9-11 digits) or, from 12 digits, milliseconds
 EPOCH_MS_DIGITS = 12
+# Each field's range as SQLite's parser checks it: month, day, hour, minute, second, zone.
+_LIMITS = ((1, 12), (1, 31), (0, 24), (0, 59), (0, 59))
 
 
 def as_instant(value: Any) -> datetime | Unreadable | None:
     """The instant a D1 product's time names, as an aware UTC datetime: ISO 8601 with Z, an
     offset or neither (UTC), with or without fractions, 'YYYY-MM-DD HH:MM:SS', a date alone,
-    or whole seconds or milliseconds since the epoch (a number or its digits). Anything else
-    is Unreadable, its text unchanged."""
+    or whole seconds or milliseconds since the epoch (a number or its digits). Anything SQLite's
+    julianday() can't read either is Unreadable, its text unchanged (a year 0, which SQLite
+    reads and Python can't hold, too)."""
     if value is None or isinstance(value, datetime):
         return as_datetime(value)
-    text = str(value).strip()
-    if isinstance(value, int | str) and not isinstance(value, bool) and text.isdigit():
-        if len(text) in EPOCH_DIGITS:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return Unreadable(str(value))
+    text = str(value)
+    try:
+        if _EPOCH.fullmatch(text):
             scale = 1000 if len(text) >= EPOCH_MS_DIGITS else 1
             return datetime.fromtimestamp(int(text) / scale, UTC)
+        return _sqlite_time(text)
+    except (ValueError, OverflowError):  # past what a datetime holds
         return Unreadable(text)
-    match = _INSTANT.fullmatch(text) if isinstance(value, str) else None
+
+
+def _sqlite_time(text: str) -> datetime | Unreadable:
+    match = _INSTANT.fullmatch(text)
     if match is None:
-        return Unreadable(str(value))
-    *parts, fraction, zone = match.groups()
-    micro = int((fraction or ".")[1:7].ljust(6, "0"))
-    try:
-        instant = datetime(*(int(part or 0) for part in parts), micro)
-        offset = datetime.fromisoformat(f"2000-01-01T00:00{zone}").utcoffset() if zone else None
-    except ValueError:  # a 30th of February, an hour 25: SQLite rolls them over, adminui doesn't
-        return Unreadable(value)
-    return (instant - offset if offset else instant).replace(tzinfo=UTC)
+        return Unreadable(text)
+    year, *parts, fraction, sign, zone_hours, zone_minutes = match.groups()
+    fields = [int(part or 0) for part in parts]
+    if not all(low <= f <= high for f, (low, high) in zip(fields, _LIMITS, strict=True)):
+        return Unreadable(text)
+    if zone_hours is not None and (int(zone_hours) > 14 or int(zone_minutes) > 59):
+        return Unreadable(text)
+    month, day, hour, minute, second = fields
+    instant = datetime(int(year), month, 1, tzinfo=UTC) + timedelta(
+        days=day - 1,
+        hours=hour,
+        minutes=minute,
+        seconds=second,
+        microseconds=int((fraction or ".")[1:7].ljust(6, "0")),
+    )
+    if sign:
+        offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+        instant = instant - offset if sign == "+" else instant + offset
+    return instant
 
 
 def as_money(value: Any) -> Decimal | None:
@@ -100,7 +123,7 @@ def as_bool(value: Any) -> bool | Unreadable | None:
     some D1 writers store; other text is Unreadable, not a guess."""
     if value is None or isinstance(value, bool | int | float):
         return None if value is None else bool(value)
-    truth = _TRUTHS.get(str(value).strip().lower())
+    truth = _TRUTHS.get(str(value).strip().lower())  # ASCII words only: no other text matches
     return Unreadable(str(value)) if truth is None else truth
 
 
@@ -124,13 +147,19 @@ def first_line(text: str | None, width: int = 120) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def like_pattern(text: str) -> str:
-    """A lower-cased 'contains' LIKE pattern with the user's % _ and \\ taken literally.
+def like_pattern(text: str, *, folded: bool = True) -> str:
+    """A lower-cased 'contains' LIKE pattern with the user's % _ and \\ taken literally (not
+    `folded`: as typed, for SQL whose LIKE itself ignores ASCII case and no other, as D1's).
     Longer text than MAX_SEARCH is refused (SQLite refuses LIKE patterns over 50,000 bytes,
     and no email, name or reference is that long)."""
     if len(text) > MAX_SEARCH:
         raise InputError("search", f"at most {MAX_SEARCH:,} characters")
-    escaped = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = (
+        (fold(text) if folded else text)
+        .replace("\\", "\\\\")
+        .replace("%", "\\%")
+        .replace("_", "\\_")
+    )
     return f"%{escaped}%"
 
 

@@ -11,8 +11,8 @@
 -- 'YYYY-MM-DD HH:MM:SS' text (Z, an offset or none: UTC); NULL for anything else, which sorts
 -- last newest first. adminui.ops.values.as_instant reads the values shown by the same rule.
 --
--- Text is matched as D1 does it: LIKE ignores the case of ASCII letters only, lower() folds
--- ASCII only.
+-- Text is matched as D1 does it: LIKE ignores the case of ASCII letters only (the pattern is
+-- the text as typed, LIKE-escaped: [lookup] case = "ascii"), lower() folds ASCII only.
 
 -- name: recent_users
 -- The newest users (by the instant of createdAt), with their battery balance.
@@ -29,9 +29,9 @@ ORDER BY COALESCE(CASE WHEN u.createdAt NOT GLOB '*[^0-9]*' AND length(u.created
 LIMIT :limit;
 
 -- name: find_users
--- Users whose email or name contains the pattern (lower-cased and LIKE-escaped by the caller),
--- whose id is the text, or whose Stripe customer id (on the user or a subscription) is the text;
--- newest first.
+-- Users whose email or name contains the pattern (LIKE-escaped by the caller; LIKE ignores the
+-- case of ASCII letters only), whose id is the text, or whose Stripe customer id (on the user or
+-- a subscription) is the text; newest first.
 -- mode: read
 -- params: pattern, text, limit
 SELECT u.id, u.email, u.name, u.tier, u.stripeCustomerId, u.createdAt, b.total_balance
@@ -109,7 +109,8 @@ SELECT (SELECT COUNT(*) FROM conversations c WHERE c.userId = :user_id) AS conve
        (SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversationId
         WHERE c.userId = :user_id) AS messages,
        (SELECT COUNT(*) FROM api_usage a
-        WHERE a.user_id = :user_id AND date(a.date) > date(:now, '-30 days')) AS requests_30d,
+        WHERE a.user_id = :user_id
+          AND date(a.date) > date(:now, '-30 days') AND date(a.date) <= date(:now)) AS requests_30d,
        (SELECT COUNT(*) FROM battery_transactions t WHERE t.user_id = :user_id) AS transaction_count,
        (SELECT t.balance_after FROM battery_transactions t
         WHERE t.user_id = :user_id
@@ -147,6 +148,7 @@ SELECT a.model, COUNT(*) AS requests, SUM(a.input_tokens) AS input_tokens,
        ROUND(100.0 * SUM(CASE WHEN lower(a.cached) IN ('1', 'true') THEN 1 ELSE 0 END) / COUNT(*), 1)
          AS cached_percent
 FROM api_usage a
-WHERE a.user_id = :user_id AND date(a.date) > date(:now, '-30 days')
+WHERE a.user_id = :user_id
+  AND date(a.date) > date(:now, '-30 days') AND date(a.date) <= date(:now)
 GROUP BY a.model
 ORDER BY battery_used DESC, a.model;
