@@ -32,8 +32,9 @@ from adminui.config import Profile, normalize_url
 from adminui.db import Database
 from adminui.demo import build_demo
 from adminui.pack_demo import create_schema, fill
-from adminui.packs import DATA, MAIN, pack_named
+from adminui.packs import DATA, MAIN, Pack, pack_named
 from adminui.queries import Registry
+from adminui.schema import reference_tables
 from tests.pg_cluster import PG_PASSWORD, ClusterError, PgServer, start_cluster
 
 FIXTURE_USERS = 60
@@ -291,28 +292,61 @@ def fltr_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 OMNICHAT = pack_named("omnichat")
-OMNICHAT_USERS = 120
+FILEPATH = pack_named("filepath")
+D1_USERS = 120  # each D1 pack's fixture
 
 
-@pytest.fixture(scope="session")
-def omnichat_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """OmniChat's demo data at FIXTURE_NOW in a SQLite file, built as `adminui demo` builds it."""
-    path = tmp_path_factory.mktemp("omnichat") / "omnichat.sqlite"
-    db = Database(sqlite_profile(path), pack=OMNICHAT, create=True, enforce_foreign_keys=False)
+def d1_template(pack: Pack, folder: Path) -> Path:
+    """A D1 pack's demo data at FIXTURE_NOW in a SQLite file, built as `adminui demo` builds it."""
+    path = folder / f"{pack.name}.sqlite"
+    db = Database(sqlite_profile(path), pack=pack, create=True, enforce_foreign_keys=False)
     create_schema({MAIN: db})
-    fill({MAIN: db}, OMNICHAT_USERS, FIXTURE_NOW)
+    fill({MAIN: db}, D1_USERS, FIXTURE_NOW)
     db.dispose()
     return path
 
 
-@pytest.fixture
-def omnichat(omnichat_template: Path, tmp_path: Path) -> Iterator[Database]:
-    """A fresh copy of the OmniChat fixture (D1's SQLite)."""
-    path = tmp_path / "omnichat.sqlite"
-    shutil.copy(omnichat_template, path)
-    db = Database(sqlite_profile(path), pack=OMNICHAT)
+def dump_tables(db: Database, pack: Pack) -> dict[str, list[tuple]]:
+    """Every row of every table of the pack's reference schema, as the driver gives them, in
+    key order: what a clean and its restore must give back whole."""
+    engine = raw_engine(db)
+    try:
+        with engine.connect() as conn:
+            return {
+                table: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1"))]
+                for table in reference_tables(pack)
+            }
+    finally:
+        engine.dispose()
+
+
+def d1_copy(template: Path, pack: Pack, folder: Path) -> Iterator[Database]:
+    """A fresh copy of a D1 pack's fixture file."""
+    path = folder / template.name
+    shutil.copy(template, path)
+    db = Database(sqlite_profile(path), pack=pack)
     yield db
     db.dispose()
+
+
+@pytest.fixture(scope="session")
+def omnichat_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return d1_template(OMNICHAT, tmp_path_factory.mktemp("omnichat"))
+
+
+@pytest.fixture
+def omnichat(omnichat_template: Path, tmp_path: Path) -> Iterator[Database]:
+    yield from d1_copy(omnichat_template, OMNICHAT, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def filepath_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return d1_template(FILEPATH, tmp_path_factory.mktemp("filepath"))
+
+
+@pytest.fixture
+def filepath(filepath_template: Path, tmp_path: Path) -> Iterator[Database]:
+    yield from d1_copy(filepath_template, FILEPATH, tmp_path)
 
 
 @pytest.fixture(params=("postgresql", "sqlite"))

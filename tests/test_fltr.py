@@ -578,8 +578,8 @@ def test_an_unknown_product_is_one_sentence(capsys) -> None:
     code, out, err = run(capsys, "--product", "fltr2", "orphans", "scan", "--url", "sqlite:///x")
     assert (code, out) == (1, "")
     assert err == (
-        "adminui: product: no product is called 'fltr2'; the products are fltr, idea-expansion, "
-        "omnichat\n"
+        "adminui: product: no product is called 'fltr2'; the products are filepath, fltr, "
+        "idea-expansion, omnichat\n"
     )
 
 

@@ -121,18 +121,24 @@ def test_fltr_s_screens_at_both_sizes(snap_compare, fltr_sqlite: Database, scree
     assert snap_compare(app, terminal_size=SIZES[size], run_before=before)
 
 
-# OmniChat's (D1: SQLite only), on its demo data at the fixture's time: the times of its rows
-# were written in four forms, and the screens show them as one.
-OMNICHAT_SCREENS = {
-    "lookup": lambda app: None,
-    "user": lambda app: app.open_user("user_2N000003"),
-    "orphans": lambda app: app.open_orphans(),
+# The D1 products' (SQLite only), on their demo data at the fixture's time: their times were
+# written in several forms, and the screens show them as one.
+D1_SCREENS = {
+    (pack, screen): opening
+    for pack, user in (("omnichat", "user_2N000003"), ("filepath", "fp_usr_42"))
+    for screen, opening in {
+        "lookup": lambda app: None,
+        "user": lambda app, user=user: app.open_user(user),
+        "orphans": lambda app: app.open_orphans(),
+    }.items()
 }
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("screen", OMNICHAT_SCREENS)
-def test_omnichat_s_screens_at_both_sizes(snap_compare, omnichat: Database, screen: str, size: str):
-    app = AdminApp(omnichat, clock=lambda: FIXTURE_NOW)
-    before = opened(app, OMNICHAT_SCREENS[screen])
+@pytest.mark.parametrize(("pack", "screen"), D1_SCREENS)
+def test_d1_products_screens_at_both_sizes(
+    snap_compare, request, pack: str, screen: str, size: str
+):
+    app = AdminApp(request.getfixturevalue(pack), clock=lambda: FIXTURE_NOW)
+    before = opened(app, D1_SCREENS[pack, screen])
     assert snap_compare(app, terminal_size=SIZES[size], run_before=before)
