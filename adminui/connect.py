@@ -83,17 +83,17 @@ def sqlite_profile(path: Path, pack: Pack | None = None) -> Profile:
     """A profile for a SQLite file (any characters in its path); for a pack with a second
     database, its file beside it (demo_files)."""
     if pack is None or pack is load_pack():
-        return Profile(name="demo", url=_sqlite_url(path))
+        return Profile(name="demo", url=sqlite_url(path))
     files = demo_files(path, pack)
     return Profile(
         name="demo",
-        url=_sqlite_url(files[MAIN]),
+        url=sqlite_url(files[MAIN]),
         product=pack.name,
-        data_url=_sqlite_url(files[DATA]) if DATA in files else None,
+        data_url=sqlite_url(files[DATA]) if DATA in files else None,
     )
 
 
-def _sqlite_url(path: Path) -> URL:
+def sqlite_url(path: Path) -> URL:
     return URL.create("sqlite", database=str(path.resolve()))
 
 

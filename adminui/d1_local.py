@@ -13,8 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy.engine import URL
-
+from adminui.connect import sqlite_url
 from adminui.errors import InputError, SetupError
 
 STATE = Path(".wrangler") / "state" / "v3" / "d1"
@@ -74,4 +73,4 @@ def d1_local_url(folder: str, choose: Callable[[list[Path], Path], Path] | None 
             f"{root} holds {len(files)} D1 databases ({listed}); give one with --url sqlite:///PATH."
         )
     chosen = files[0] if len(files) == 1 else choose(files, root)
-    return URL.create("sqlite", database=str(chosen.resolve())).render_as_string()
+    return sqlite_url(chosen).render_as_string()

@@ -129,6 +129,26 @@ def raw_engine(db: Database) -> Engine:
     return create_engine(url)
 
 
+def rows(db: Database, sql: str, **params: object) -> list[dict]:
+    """Every row of a query run past adminui, as plain dicts."""
+    engine = raw_engine(db)
+    try:
+        with engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def execute(db: Database, sql: str, **params: object) -> None:
+    """One statement run past adminui and committed, as another program would."""
+    engine = raw_engine(db)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql), params)
+    finally:
+        engine.dispose()
+
+
 def scalar(db: Database, sql: str, **params: object) -> object:
     """One value read straight from the database (an independent check of what ops return)."""
     engine = raw_engine(db)

@@ -15,8 +15,7 @@ from adminui.errors import NotFoundError
 from adminui.ops import backups, orphans, users
 from adminui.ops.values import as_bool, as_instant
 from adminui.packs import recognise
-from tests.conftest import FILEPATH, FIXTURE_NOW, dump_tables, run
-from tests.test_omnichat import execute, rows
+from tests.conftest import FILEPATH, FIXTURE_NOW, dump_tables, execute, rows, run
 
 PLANTED = {"session.user_id": 2, "account.user_id": 2, "passkey.user_id": 1, "apikey.user_id": 1}
 

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from adminui import d1_local
 from adminui.db import Database
@@ -27,8 +26,9 @@ from tests.conftest import (
     OMNICHAT,
     PG_PASSWORD,
     dump_tables,
+    execute,
     pg_profile,
-    raw_engine,
+    rows,
     run,
 )
 
@@ -43,24 +43,6 @@ PLANTED = {
     "user_subscriptions.plan_id": 0,
     "user_subscriptions.user_id": 1,
 }
-
-
-def rows(db: Database, sql: str, **params: object) -> list[dict]:
-    engine = raw_engine(db)
-    try:
-        with engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(text(sql), params)]
-    finally:
-        engine.dispose()
-
-
-def execute(db: Database, sql: str, **params: object) -> None:
-    engine = raw_engine(db)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(sql), params)
-    finally:
-        engine.dispose()
 
 
 def test_the_catalog_tells_omnichat_and_it_runs_only_on_sqlite(omnichat: Database, pg_server):

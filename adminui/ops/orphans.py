@@ -383,22 +383,21 @@ def preview(db: Database, check: Check, after: Any = None, limit: int = 100) -> 
     db = on(db, check)
     with db.read() as tx:
         start = check.first_key if after is None else after
-        # A page is read whole (a server-side cursor, for a backup's many rows, costs its
-        # DECLARE and FETCHes on top: 1.5-2x for a page of 100).
-        found = (
-            rows_of(db, tx, check, start, limit)
-            if check.crosses
-            else tx.rows(check.statement("preview"), after=start, limit=limit)
-        )
+        found = rows_of(db, tx, check, start, limit, stream=False)
         page = tuple(plain_row(row) for row in found)
     return OrphanPage(page, check.key_of(page[-1]) if len(page) == limit else None)
 
 
-def rows_of(db: Database, tx: Transaction, check: Check, after: Any, limit: int) -> Iterator[Any]:
-    """The check's rows after the key `after`, whole, in key order, at most `limit`, streamed
-    from `tx` (a transaction on `db`, the check's database)."""
+def rows_of(
+    db: Database, tx: Transaction, check: Check, after: Any, limit: int, *, stream: bool = True
+) -> Iterator[Any]:
+    """The check's rows after the key `after`, whole, in key order, at most `limit`, from `tx`
+    (a transaction on `db`, the check's database): streamed, for a backup's many rows, or (not
+    `stream`) read whole, for a page, where a server-side cursor's DECLARE and FETCHes cost
+    1.5-2x on top."""
     if not check.crosses:
-        yield from tx.stream(check.statement("preview"), after=after, limit=limit)
+        read = tx.stream if stream else tx.rows
+        yield from read(check.statement("preview"), after=after, limit=limit)
         return
     for keys in _cross_pages(db, tx, check, after):
         while keys and limit > 0:  # a row gone since its page was read comes back short

@@ -125,7 +125,7 @@ def get_user_detail(db: Database, user_id: str, now: datetime | None = None) -> 
     database the profile doesn't name is left out, and `unreachable` says why. A read over a
     window ("the last 30 days") ends at `now` (default: the clock's)."""
     pack, found, unreachable = db.pack, {}, []
-    now_text = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    now = now or datetime.now(UTC)
     reads = pack.lookup.reads
     for database in dict.fromkeys(read.database for read in reads):
         mine = [read for read in reads if read.database == database]
@@ -136,7 +136,7 @@ def get_user_detail(db: Database, user_id: str, now: datetime | None = None) -> 
             continue
         with target.read() as tx:
             for read in mine:
-                values = {"user_id": user_id, "limit": read.limit, "now": now_text}
+                values = {"user_id": user_id, "limit": read.limit, "now": now}
                 params = _bound(target, read.statement, values)
                 if read.list:
                     found[read.list] = records(pack, tx.rows(read.statement, **params))
