@@ -55,13 +55,14 @@ def add_grant(
     product is known (recognised once connected), both forms parse."""
     model = pack.balance.model if pack else None
     kept = "a verified receipt" if model == "buckets" else "a receipt or ledger row"
+    word = pack.balance.unit if pack else "credits"
     grant = command(
         commands,
         "grant",
-        f"grant paid credits with {kept} (every write is logged to {audit_path()})",
+        f"grant paid {word} with {kept} (every write is logged to {audit_path()})",
     )
     grant.add_argument("user", metavar="EMAIL", help="the user's email (or id)")
-    grant.add_argument("credits", metavar="CREDITS", help="whole credits to add")
+    grant.add_argument("credits", metavar=word.split()[-1].upper(), help=f"whole {word} to add")
     if model != LEDGER:
         amount = "USD paid, like 5.00" + ("" if model else " (for a product with receipts)")
         grant.add_argument("amount", metavar="AMOUNT", nargs=None if model else "?", help=amount)
@@ -70,10 +71,17 @@ def add_grant(
     if model != "buckets":
         grant.add_argument(
             "--type",
-            choices=ledger_credits.KINDS,
+            choices=(*ledger_credits.KINDS, "refund"),
             default="purchase",
-            help="purchase (counted as bought) or bonus (ledger products)",
+            help="purchase (counted as bought) or bonus; refund takes back the user's grant "
+            "of this reference, whole (ledger products)",
         )
+        grant.add_argument(
+            "--below-zero",
+            action="store_true",
+            help="with --type refund: even if the balance then goes below zero (it was spent)",
+        )
+    if model != "buckets" and (pack is None or pack.balance.teams):
         grant.add_argument(
             "--team", metavar="NAME", help="add to the user's team's credits (ledger products)"
         )

@@ -1,7 +1,9 @@
-"""A ledger product's money commands (fltr): `adminui grant EMAIL CREDITS --ref REF [--type]
-[--team]` writes a ledger row and moves the balance; `adminui refund ID --reason` takes one
-grant back. The same steps as Idea Expansion's grant (cli_credits.py): preview, the duplicate
-reference shown and refused unless overridden, confirmation, the write read back, a receipt.
+"""A ledger product's money commands (fltr's credits, OmniChat's battery): `adminui grant EMAIL
+UNITS --ref REF [--type purchase|bonus|refund] [--team]` writes a ledger row and moves the
+balance (`--type refund` takes back the user's grant of REF); `adminui refund ID --reason` takes
+one grant back by its ledger row's id. The same steps as Idea Expansion's grant
+(cli_credits.py): preview, the duplicate reference shown and refused unless overridden,
+confirmation, the write read back, a receipt.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from adminui.audit import audit_path
 from adminui.cli_credits import RULE, Opener, confirm, require_writable, say_for
 from adminui.errors import InputError
 from adminui.ops import ledger_credits, users
-from adminui.output import FORMATS, render_record
+from adminui.output import FORMATS, render_record, text_value
 
 if TYPE_CHECKING:
     from adminui.connect import Session
@@ -56,33 +58,39 @@ def _ledger_session(args: argparse.Namespace, open_session: Opener) -> Session:
 
 
 def cmd_grant(args: argparse.Namespace, open_session: Opener, limit: int) -> int:
+    if args.type == "refund":
+        return _refund_by_reference(args, open_session)
     grant = ledger_credits.parse_ledger_grant(
         args.credits,
         args.ref,
         args.type,
         args.notes,
         args.override_duplicate,
-        args.team,
+        getattr(args, "team", None),
         max_credits=limit,
     )
     session = _ledger_session(args, open_session)
     say, db = say_for(args), session.db
+    units = ledger_credits.units(db.pack)
     target = f" (team {grant.team})" if grant.team else ""
     say(
-        f"💳 Granting {grant.credits:,} credits ({grant.kind}) to {args.user}{target}, "
+        f"💳 Granting {grant.credits:,} {units.word} ({grant.kind}) to {args.user}{target}, "
         f"reference {grant.reference}"
     )
     preview = ledger_credits.preview_grant(db, users.resolve_user(db, args.user), grant)
     before = preview.before
     missing = "" if before.exists else " [no balance row yet: the grant creates it]"
     say(f"User: {preview.name or preview.email} ({preview.user_id})")
-    say(f"Credits of {before.kind} {before.name}: {before.credits:,} → {preview.after:,}{missing}")
+    say(
+        f"{units.label} of {before.kind} {before.name}: {before.credits:,} → {preview.after:,}"
+        f"{missing}"
+    )
     if preview.duplicates:
         say(f"⚠️  Reference {grant.reference!r} is already on {len(preview.duplicates)} row(s):")
         for dup in preview.duplicates:
             say(
                 f"   {dup.id}  {dup.email or dup.user_id}  {dup.type} {dup.amount:+,}  "
-                f"{dup.created_at:%Y-%m-%d}"
+                f"{text_value(dup.created_at)}"
             )
         if not grant.override_reason:
             raise InputError(
@@ -91,37 +99,59 @@ def cmd_grant(args: argparse.Namespace, open_session: Opener, limit: int) -> int
                 "really is another payment",
             )
         say(f"   Overriding: {grant.override_reason}")
-    confirm(f"Grant {grant.credits:,} credits to {before.kind} {before.name}?", args.yes)
+    confirm(f"Grant {grant.credits:,} {units.word} to {before.kind} {before.name}?", args.yes)
     change = ledger_credits.grant(
         db, preview.user_id, grant, session.config.operator, seen_duplicates=preview.duplicate_ids
     )
-    _report(args, change, grant.credits, "Credits granted")
+    _report(args, change, grant.credits, f"{units.label} granted")
     return 0
+
+
+def _refund_by_reference(args: argparse.Namespace, open_session: Opener) -> int:
+    """`grant EMAIL UNITS --ref REF --type refund`: the refund of the user's one grant holding
+    REF, which takes back what it gave (UNITS must say that much: a typo refunds nothing)."""
+    if args.notes is None:
+        raise InputError("--notes", "required with --type refund: say why (kept in its metadata)")
+    session = _ledger_session(args, open_session)
+    db = session.db
+    entry = ledger_credits.grant_of(db, users.resolve_user(db, args.user), args.ref)
+    if str(args.credits).strip() != str(entry.amount):
+        raise InputError(
+            ledger_credits.units(db.pack).word,
+            f"the grant of {entry.reference!r} (ledger row {entry.id}) gave {entry.amount:,}: "
+            f"a refund takes back all of it, not {str(args.credits)[:20]!r}; nothing was written",
+        )
+    return _refund(args, session, entry.id, args.notes)
 
 
 def cmd_refund(args: argparse.Namespace, open_session: Opener) -> int:
     session = _ledger_session(args, open_session)
+    return _refund(args, session, args.transaction_id, args.reason)
+
+
+def _refund(args: argparse.Namespace, session: Session, entry_id: Any, reason: str) -> int:
     say, db = say_for(args), session.db
-    plan = ledger_credits.preview_refund(db, args.transaction_id)
+    units = ledger_credits.units(db.pack)
+    plan = ledger_credits.preview_refund(db, entry_id)
     entry, account = plan.entry, plan.account
     say(
-        f"Ledger row {entry.id}: {entry.type} of {entry.amount:+,} credits for "
+        f"Ledger row {entry.id}: {entry.type} of {entry.amount:+,} {units.word} for "
         f"{entry.email or entry.user_id}, reference {entry.reference!r}"
     )
-    say(f"Credits of {account.kind} {account.name}: {account.credits:,} → {plan.after:,}")
+    say(f"{units.label} of {account.kind} {account.name}: {account.credits:,} → {plan.after:,}")
     below_zero = args.below_zero
     if plan.below_zero and not below_zero:
         if not sys.stdin.isatty():
             raise InputError(
                 "--below-zero",
-                f"the balance would go to {plan.after:,} (the credits were spent); pass "
+                f"the balance would go to {plan.after:,} (the {units.word} were spent); pass "
                 "--below-zero to refund anyway",
             )
-        confirm(f"Refund anyway, leaving {plan.after:,} credits?", False)
+        confirm(f"Refund anyway, leaving {plan.after:,} {units.word}?", False)
         below_zero = True
     confirm(f"Refund ledger row {entry.id}?", args.yes)
     change = ledger_credits.refund(
-        db, entry.id, args.reason, session.config.operator, below_zero=below_zero
+        db, entry.id, reason, session.config.operator, below_zero=below_zero
     )
     _report(args, change, -entry.amount, "Refunded")
     return 0

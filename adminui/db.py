@@ -112,6 +112,15 @@ class Transaction:
             self._execute(name, list(params))
 
     @property
+    def pack(self) -> Pack:
+        """The product whose statements this transaction runs."""
+        return self._db.pack
+
+    def statement_params(self, name: str) -> frozenset[str]:
+        """The parameters a statement declares (each pack's form of it binds its own)."""
+        return frozenset(self._db.statement(name).params)
+
+    @property
     def driver_connection(self) -> Any:
         """The DBAPI connection under this transaction (for cancelling and driver settings)."""
         return self._conn.connection.driver_connection

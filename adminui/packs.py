@@ -62,13 +62,17 @@ class Table:
 class Balance:
     """How a user's credits are kept: named buckets (columns) in one row per user of `table`;
     `created_at_signup` when every user has that row from the start (a user without one is an
-    orphan check of its own: no credits can be granted or spent)."""
+    orphan check of its own: no credits can be granted or spent). `unit` is what the operator
+    grants, as the screens and the CLI say it ("credits", "battery units"); `teams` names the
+    table of shared balances a grant may go to instead (fltr's teams; empty: none)."""
 
     model: str
     table: str
     user_column: str
     buckets: dict[str, str]
     created_at_signup: bool = False
+    unit: str = "credits"
+    teams: str = ""
 
 
 @dataclass(frozen=True)
@@ -339,6 +343,8 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
                 for k, v in buckets.items()
             },
             bool(balance.get("created_at_signup", False)),
+            str(balance.get("unit", "credits")),
+            name(balance["teams"], "balance.teams") if "teams" in balance else "",
         ),
         relations=tuple(relations),
         tables=tables,

@@ -394,3 +394,21 @@ async def test_the_grant_screen_writes_fltr_s_ledger_row(fltr: Database) -> None
         assert "New Credits:       30" in app.screen.text
         assert "Type:              bonus" in app.screen.text
     assert state(fltr)[:2] == ([(30, 0)], [(30, "bonus")])
+
+
+def test_a_grant_and_its_refund_go_to_the_id_as_stored_never_its_case_twin(
+    fltr: Database,
+) -> None:
+    """Better Auth's ids are compared exactly: 'usr_Twin' and 'usr_twin' are two users, and
+    the preview's id is the one the write moves (it was once lower-cased on the way). The
+    demo's twins each hold a welcome bonus of 10."""
+    twin = state(fltr, "usr_twin")[:2]
+    assert twin == ([(10, 0)], [(10, "bonus")])
+    preview = ledger_credits.preview_grant(fltr, "usr_Twin", parse(7, ref="BMC-TWIN"))
+    assert preview.user_id == "usr_Twin"
+    granted = ledger_credits.grant(fltr, preview.user_id, parse(7, ref="BMC-TWIN"), OPERATOR)
+    assert state(fltr, "usr_Twin")[:2] == ([(17, 7)], [(10, "bonus"), (7, "purchase")])
+    assert state(fltr, "usr_twin")[:2] == twin
+    ledger_credits.refund(fltr, granted.entry.id, "twin check", OPERATOR)
+    assert state(fltr, "usr_Twin")[1][-1] == (-7, "refund")
+    assert state(fltr, "usr_Twin")[0] == [(10, 0)] and state(fltr, "usr_twin")[:2] == twin

@@ -1,8 +1,11 @@
-"""Credit grants and refunds for a product whose credits are one balance kept with a ledger
-(fltr: a user's balance row or their team's, and a ledger row for every change whose metadata
-holds the payment's reference, the operator and the notes). Each write is one audited
+"""Grants and refunds for a product whose balance is one number kept with a ledger: fltr's
+credits (a user's balance row or their team's), OmniChat's battery (user_battery, with a signed
+ledger whose balance_after is the balance after each row). Every change is a ledger row whose
+metadata holds the payment's reference, the operator and the notes. Each write is one audited
 transaction that locks before it checks, moves the balance and writes the ledger row together,
-and reads both back; so the ledger's sum stays the balance (the ledger's balance check).
+and reads both back; so the ledger stays the balance (the ledger's balance check). What differs
+between the products is in each pack's credits.sql (the same statement names; a statement
+is given only the values it declares) and its manifest's [balance] (the unit, teams or none).
 
 The safety rules are Idea Expansion's (ops/credits.py), with its input checks: a reference
 already in any ledger row's metadata, folded by the database, is refused unless overridden with
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -31,12 +35,39 @@ from adminui.ops.credits import (
     plain_reference,
 )
 from adminui.ops.records import Record, record, records
-from adminui.ops.values import as_id
 from adminui.ops.writes import Written, audited_write
+from adminui.packs import Pack
+from adminui.schema import reference_tables
 
 MODEL = "one balance"  # the pack manifest's balance model these grants are for
 KINDS = ("purchase", "bonus")  # what a grant is; a refund is the ledger's 'refund'
-MAX_ENTRY = 2_147_483_647  # the ledger's SERIAL key
+MAX_ENTRY = 2_147_483_647  # a numbered ledger's key (fltr's SERIAL)
+_NUMBERED = ("integer", "bigint")  # key types of a ledger that numbers its rows
+_TEXT_ID = re.compile(r"[\x21-\x7e]{1,200}")  # a text key as typed: printable ASCII, no spaces
+
+
+@dataclass(frozen=True)
+class Units:
+    """What a pack's grants move, as the operator reads it: `word` in sentences ("credits",
+    "battery units"), `label` on a receipt ("Credits", "Battery"), `column` the balance's
+    column (the JSON record's previous_/new_ keys: the product's own name)."""
+
+    word: str
+    label: str
+    column: str
+    teams: bool
+
+
+def units(pack: Pack) -> Units:
+    [(bucket, column)] = pack.balance.buckets.items()
+    label = bucket.replace("_", " ").title()
+    return Units(pack.balance.unit, label, column, bool(pack.balance.teams))
+
+
+def _params(tx: Transaction, name: str, **values: Any) -> dict[str, Any]:
+    """The values a pack's statement declares, of those the operation has (OmniChat's battery
+    has no purchased total and no teams; fltr's ledger numbers its own rows)."""
+    return {key: values[key] for key in tx.statement_params(name)}
 
 
 @dataclass(frozen=True)
@@ -118,9 +149,9 @@ class LedgerGrantPreview:
         return bool(self.duplicates)
 
     @property
-    def duplicate_ids(self) -> frozenset[int]:
+    def duplicate_ids(self) -> frozenset[int | str]:
         """The ledger rows shown with the reference, which an override covers (no others)."""
-        return frozenset(int(d.id) for d in self.duplicates)
+        return frozenset(d.id for d in self.duplicates)
 
 
 @dataclass(frozen=True)
@@ -132,19 +163,21 @@ class LedgerChange:
     account: Account
     previous_credits: int
     new_credits: int
+    units: Units
     warning: str | None = None
 
     def receipt_lines(self) -> list[tuple[str, str]]:
         """The change as label/value pairs, for the CLI summary and a saved copy."""
-        e = self.entry
+        e, label = self.entry, self.units.label
         balance = f"team {self.account.name}" if self.account.team_id else "user"
         return [
             ("User", e.email or e.user_id),
-            ("Credits", f"{e.amount:+,}"),
+            (label, f"{e.amount:+,}"),
             ("Type", e.type),
-            ("Balance", balance),
-            ("Previous Credits", f"{self.previous_credits:,}"),
-            ("New Credits", f"{self.new_credits:,}"),
+            *([("Balance", balance)] if self.units.teams else []),
+            (f"Previous {label}", f"{self.previous_credits:,}"),
+            (f"New {label}", f"{self.new_credits:,}"),
+            *([("Balance After", f"{e.balance_after:,}")] if "balance_after" in e else []),
             ("Transaction ID", str(e.id)),
             ("Reference", e.reference or ""),
             *([("Refund Of", str(e.refund_of))] if e.refund_of else []),
@@ -154,14 +187,17 @@ class LedgerChange:
         ]
 
     def receipt_text(self) -> str:
-        return "\n".join(f"{label + ':':<19}{value}" for label, value in self.receipt_lines())
+        lines = self.receipt_lines()
+        width = max(19, *(len(label) + 2 for label, _ in lines))
+        return "\n".join(f"{label + ':':<{width}}{value}" for label, value in lines)
 
     def record(self) -> dict[str, Any]:
         """One JSON object for scripts: the ledger row's own names, and the balance moved."""
+        column = self.units.column
         return self.entry.plain() | {
-            "balance": self.account.kind,
-            "previous_credits": self.previous_credits,
-            "new_credits": self.new_credits,
+            **({"balance": self.account.kind} if self.units.teams else {}),
+            f"previous_{column}": self.previous_credits,
+            f"new_{column}": self.new_credits,
         }
 
 
@@ -174,6 +210,8 @@ def _user(tx: Transaction, user_id: str) -> Any:
 
 def _team(tx: Transaction, name: str, user_id: str) -> Any:
     """The one team of that name the user belongs to (owner or member); refused otherwise."""
+    if not tx.pack.balance.teams:
+        raise InputError("team", f"{tx.pack.title} has no teams: a grant goes to the user")
     teams = tx.rows("team_by_name", name=name)
     if not teams:
         raise NotFoundError(f"No team is named {name!r}.")
@@ -190,26 +228,45 @@ def _team(tx: Transaction, name: str, user_id: str) -> Any:
 
 
 def _account(tx: Transaction, user: Any, team: Any | None, *, locked: bool) -> Account:
-    """The balance the change moves, read (or, in a write, locked) now."""
+    """The balance the change moves, read (or, in a write, locked) now. A balance the
+    database holds as something other than a whole number (SQLite keeps what it is given) is
+    refused, never read as zero: adding to it would make up a balance."""
     if team is not None:
         credits = tx.one("lock_team", team_id=team["id"])["credits"] if locked else team["credits"]
         return Account(team["name"], credits, True, team["id"])
-    if not locked:
-        exists = bool(user["has_credits_row"])
-        return Account(user["email"], user["credits"] or 0, exists)
-    row = tx.one("lock_balance", user_id=as_id(user["id"]))
-    return Account(user["email"], row["credits"] if row else 0, row is not None)
+    row = tx.one("lock_balance" if locked else "get_balance", user_id=str(user["id"]))
+    if row is None:
+        return Account(user["email"], 0, False)
+    if type(row["credits"]) is not int:
+        raise InputError(
+            "balance",
+            f"the stored balance of {user['email']} is {row['stored']!r}, not a whole number; "
+            "nothing was written (correct it by hand first)",
+        )
+    return Account(user["email"], row["credits"], True)
+
+
+def _comparable(db: Database, reference: str) -> None:
+    """A product whose SQL folds ASCII letters only (D1's lower()) can't see that 'JOSÉ-1' and
+    'josé-1' are one reference: there a reference must be ASCII, or a second grant would pass."""
+    if db.pack.lookup.case == "ascii" and not reference.isascii():
+        raise InputError(
+            "reference",
+            f"{db.pack.title} compares references by their ASCII letters only: write it in "
+            "ASCII (as the payment's own id is)",
+        )
 
 
 def preview_grant(db: Database, user_id: str, grant: LedgerGrantInput) -> LedgerGrantPreview:
     """The user, the balance now, and every ledger row already holding the reference."""
+    _comparable(db, grant.reference)
     with db.read() as tx:
         user = _user(tx, user_id)
         team = _team(tx, grant.team, user_id) if grant.team else None
         before = _account(tx, user, team, locked=False)
         duplicates = records(db.pack, tx.rows("ledger_by_reference", reference=grant.reference))
     return LedgerGrantPreview(
-        as_id(user["id"]), user["email"], user["name"], grant, before, duplicates
+        str(user["id"]), user["email"], user["name"], grant, before, duplicates
     )
 
 
@@ -224,7 +281,7 @@ def _refuse_duplicates(duplicates: tuple[Record, ...], grant: LedgerGrantInput, 
             f"{first.id}, {first.email or first.user_id}, {first.type} {first.amount:+,}); "
             "override with a reason if this really is a separate payment",
         )
-    if {int(d.id) for d in duplicates} != seen:
+    if {d.id for d in duplicates} != seen:
         raise InputError(
             "reference",
             "ledger rows with this reference changed since the preview; preview again and check "
@@ -240,30 +297,35 @@ def _metadata(**fields: Any) -> str:
 def _move(tx: Transaction, account: Account, user_id: str, credits: int, **options: Any) -> None:
     """Add `credits` (negative: take) to the account's balance; refused when the balance
     changed so that it would go below zero (unless `below_zero`)."""
-    purchased, below_zero, now = options["purchased"], options["below_zero"], options["now"]
-    if account.team_id:
-        moved = tx.run(
-            "add_team_credits",
-            team_id=account.team_id,
-            credits=credits,
-            below_zero=below_zero,
-            now=now,
-        )
-    else:
-        moved = tx.run(
-            "add_credits",
-            user_id=user_id,
-            credits=credits,
-            purchased=purchased,
-            below_zero=below_zero,
-            now=now,
-        )
-    if moved != 1:
+    name = "add_team_credits" if account.team_id else "add_credits"
+    values = options | {"team_id": account.team_id, "user_id": user_id, "credits": credits}
+    if tx.run(name, **_params(tx, name, **values)) != 1:
         raise InputError("credits", "the balance changed meanwhile; nothing was written")
 
 
-def _entry(db: Database, tx: Transaction, entry_id: int) -> Record:
+def _insert(tx: Transaction, **values: Any) -> Any:
+    """The ledger row, inserted: a text-keyed ledger (OmniChat's) is given a new UUID, a
+    numbered one (fltr's) numbers it itself."""
+    values["id"] = str(uuid.uuid4())
+    return tx.one("insert_ledger_row", **_params(tx, "insert_ledger_row", **values))
+
+
+def _entry(db: Database, tx: Transaction, entry_id: int | str) -> Record:
     return record(db.pack, tx.one("get_ledger_row", transaction_id=entry_id))
+
+
+def _change(db: Database, tx: Transaction, entry_id: Any, before: Account, after: Account):
+    """The change as read back inside its transaction; a ledger that keeps the balance after
+    each row (OmniChat's balance_after) must agree with the balance it moved, or nothing is
+    written."""
+    entry = _entry(db, tx, entry_id)
+    if "balance_after" in entry and entry.balance_after != after.credits:
+        raise InputError(
+            "balance",
+            f"the ledger row says the balance after is {entry.balance_after!r} but the balance "
+            f"is {after.credits:,}; nothing was written",
+        )
+    return LedgerChange(entry, before, before.credits, after.credits, units(db.pack))
 
 
 def grant(
@@ -278,6 +340,7 @@ def grant(
     """Write the grant's ledger row and add its credits to the balance, in one audited
     transaction, locked before it checks; `after_insert` runs between the two writes (tests
     cut the connection there)."""
+    _comparable(db, grant.reference)
     now = datetime.now(UTC).replace(microsecond=0)
 
     def body(tx: Transaction) -> Written[LedgerChange]:
@@ -293,8 +356,8 @@ def grant(
         if duplicates:
             override = f"Duplicate reference overridden by {operator}: {grant.override_reason}"
             notes = f"{notes}\n{override}" if notes else override
-        inserted = tx.one(
-            "insert_ledger_row",
+        inserted = _insert(
+            tx,
             user_id=user_id,
             team_id=before.team_id,
             amount=grant.credits,
@@ -303,7 +366,7 @@ def grant(
                 reference=grant.reference,
                 operator=operator,
                 notes=notes,
-                account=before.kind,
+                account=before.kind if db.pack.balance.teams else None,
             ),
             now=now,
         )
@@ -312,8 +375,8 @@ def grant(
         purchased = grant.credits if grant.kind == "purchase" else 0
         _move(tx, before, user_id, grant.credits, purchased=purchased, below_zero=False, now=now)
         after = _account(tx, user, team, locked=True)
-        entry = _entry(db, tx, inserted["id"])
-        change = LedgerChange(entry, before, before.credits, after.credits)
+        change = _change(db, tx, inserted["id"], before, after)
+        entry = change.entry
         inputs = {
             "user_id": user_id,
             "credits": grant.credits,
@@ -354,15 +417,21 @@ class LedgerRefundPlan:
 
     @property
     def after(self) -> int:
-        return self.account.credits + self.entry.amount * -1
+        return self.account.credits - self.entry.amount
 
     @property
     def below_zero(self) -> bool:
         return self.after < 0
 
 
-def parse_entry_id(text: str | int) -> int:
+def parse_entry_id(pack: Pack, text: str | int) -> int | str:
+    """A ledger row's id as typed: a number for a numbered ledger (fltr's), else the text key
+    (OmniChat's UUIDs and the app's own ids), taken exactly."""
     value = str(text).strip()
+    if reference_tables(pack)[pack.writes["inserts"]].key_type not in _NUMBERED:
+        if not _TEXT_ID.fullmatch(value):
+            raise InputError("transaction id", f"{value[:40]!r} is not a ledger row's id")
+        return value
     if not re.fullmatch(r"\d{1,10}", value) or not 1 <= int(value) <= MAX_ENTRY:
         raise InputError("transaction id", f"{value[:40]!r} is not a ledger row's id (a number)")
     return int(value)
@@ -373,7 +442,7 @@ def _refundable(tx: Transaction, entry_id: int, *, locked: bool) -> Any:
     row = tx.one("lock_ledger_row" if locked else "get_ledger_row", transaction_id=entry_id)
     if row is None:
         raise NotFoundError(f"No ledger row has the id {entry_id}.")
-    if row["type"] not in KINDS or row["amount"] <= 0:
+    if row["type"] not in KINDS or type(row["amount"]) is not int or row["amount"] <= 0:
         raise InputError(
             "transaction id",
             f"{entry_id} is a {row['type']} of {row['amount']:+,}; only a grant (a purchase or "
@@ -390,17 +459,46 @@ def _refundable(tx: Transaction, entry_id: int, *, locked: bool) -> Any:
 def _refund_account(tx: Transaction, row: Any, *, locked: bool) -> Account:
     """The balance a grant moved: its team's when adminui recorded so (metadata account
     'team'), else its user's."""
-    if row["account"] == "team" and row["team_id"]:
+    if row.get("account") == "team" and row.get("team_id"):
         team = tx.one("lock_team" if locked else "team_balance", team_id=row["team_id"])
         if team is None:
             raise NotFoundError(f"The team {row['team_id']} this grant went to is gone.")
         return Account(team["name"], team["credits"], True, row["team_id"])
-    return _account(tx, _user(tx, as_id(row["user_id"])), None, locked=locked)
+    return _account(tx, _user(tx, str(row["user_id"])), None, locked=locked)
+
+
+def grant_of(db: Database, user_id: str, reference: str) -> Record:
+    """The user's one grant holding the reference (in its metadata, or as its payment's id)
+    that is not refunded yet: what a refund by reference takes back. None, or several (then
+    the operator refunds one by its id), is refused."""
+    ref = plain_reference(checked_text("reference", reference, MAX_REFERENCE) or "", "reference")
+    _comparable(db, ref)
+    with db.read() as tx:
+        held = records(db.pack, tx.rows("ledger_by_reference", reference=ref))
+        grants = [
+            row
+            for row in held
+            if row.user_id == user_id
+            and row.type in KINDS
+            and type(row.amount) is int
+            and row.amount > 0
+            and not tx.rows("refunds_of", transaction_id=row.id)
+        ]
+    if not grants:
+        raise NotFoundError(f"The user has no grant holding {ref!r} that is not refunded yet.")
+    if len(grants) > 1:
+        ids = ", ".join(str(g.id) for g in grants)
+        raise InputError(
+            "reference",
+            f"{len(grants)} of the user's grants hold {ref!r} ({ids}): refund one by its id "
+            "(adminui refund ID)",
+        )
+    return grants[0]
 
 
 def preview_refund(db: Database, entry_id: str | int) -> LedgerRefundPlan:
     """The grant, the balance it moved, and what a refund would leave."""
-    entry_id = parse_entry_id(entry_id)
+    entry_id = parse_entry_id(db.pack, entry_id)
     with db.read() as tx:
         row = _refundable(tx, entry_id, locked=False)
         account = _refund_account(tx, row, locked=False)
@@ -418,7 +516,7 @@ def refund(
     """Write a 'refund' ledger row taking back what one grant gave, and take it off the balance
     it went to, in one audited transaction; refused when the grant is refunded already, and
     when the balance would go below zero unless `below_zero` (a second confirmation)."""
-    entry_id = parse_entry_id(entry_id)
+    entry_id = parse_entry_id(db.pack, entry_id)
     why = checked_text("reason", reason, MAX_REASON)
     if why is None:
         raise InputError("reason", "required: say why the grant is refunded")
@@ -427,24 +525,24 @@ def refund(
     def body(tx: Transaction) -> Written[LedgerChange]:
         row = _refundable(tx, entry_id, locked=True)
         before = _refund_account(tx, row, locked=True)
-        amount, user_id = row["amount"], as_id(row["user_id"])
+        amount, user_id = row["amount"], str(row["user_id"])
         if before.credits - amount < 0 and not below_zero:
             raise InputError(
                 "refund",
                 f"the balance is {before.credits:,}: taking back {amount:,} would leave "
                 f"{before.credits - amount:,}. Confirm going below zero to refund anyway",
             )
-        inserted = tx.one(
-            "insert_ledger_row",
+        inserted = _insert(
+            tx,
             user_id=user_id,
-            team_id=row["team_id"],
+            team_id=row.get("team_id"),
             amount=-amount,
             type="refund",
             metadata=_metadata(
                 reference=row["reference"],
                 operator=operator,
                 notes=why,
-                account=before.kind,
+                account=before.kind if db.pack.balance.teams else None,
                 refund_of=entry_id,
             ),
             now=now,
@@ -452,8 +550,8 @@ def refund(
         purchased = -amount if row["type"] == "purchase" else 0
         _move(tx, before, user_id, -amount, purchased=purchased, below_zero=below_zero, now=now)
         after = _refund_account(tx, row, locked=True)
-        entry = _entry(db, tx, inserted["id"])
-        change = LedgerChange(entry, before, before.credits, after.credits)
+        change = _change(db, tx, inserted["id"], before, after)
+        entry = change.entry
         inputs = {"transaction_id": entry_id, "reason": why, "below_zero": below_zero}
         ids = {"transaction_id": entry.id, "refund_of": entry_id}
         return Written(change, inputs, ids, {"credits": before.credits}, {"credits": after.credits})

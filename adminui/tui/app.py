@@ -110,7 +110,7 @@ class AdminApp(App[None]):
 
         for job, title, help_text, method in JOB_SCREENS:
             if job in self.db.pack.jobs:
-                told = help_text or form_for(self.db.pack.balance.model).summary
+                told = help_text or form_for(self.db.pack).summary
                 yield SystemCommand(title, told, getattr(self, method))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -69,7 +69,7 @@ class GrantScreen(Screen[None]):
 
     @property
     def form(self) -> Any:
-        return form_for(self.admin.db.pack.balance.model)
+        return form_for(self.admin.db.pack)
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -1,6 +1,6 @@
 """What the grant screen asks and shows, per balance model: a product whose grants write a
 receipt of the payment (Idea Expansion: credits, the USD paid, the reference) or one whose
-grants are ledger rows (fltr: credits, purchase or bonus, optionally the user's team). The
+grants are ledger rows (fltr's credits, optionally on the user's team; OmniChat's battery). The
 screen (grant.py) is one; a form says its fields, how they become a validated grant, what the
 preview and confirmation say, and how the grant is written and read back.
 """
@@ -15,9 +15,11 @@ from rich.table import Table
 from rich.text import Text
 
 from adminui.ops import credits, ledger_credits
+from adminui.tui.cells import cell
 
 if TYPE_CHECKING:
     from adminui.db import Database
+    from adminui.packs import Pack
 
 REFERENCE_HELP = "required: it matches the payment to its receipt and catches a second grant"
 OVERRIDE_HELP = "only if the reference is already on a receipt"
@@ -161,18 +163,30 @@ class ReceiptForm:
 
 
 class LedgerForm:
-    """A ledger product (fltr): a purchase or bonus ledger row, on the user's or team's balance."""
+    """A ledger product: a purchase or bonus ledger row, in the product's unit (fltr's credits,
+    OmniChat's battery units), on the user's balance or, where the product has teams, their
+    team's."""
 
-    summary = "Grant credits with a ledger row (the user's or their team's balance)"
-    fields = (
-        Field("user", "User (email or id)"),
-        Field("credits", "Credits", "whole credits, e.g. 5"),
-        Field("type", "Type", "purchase (the default) or bonus"),
-        Field("team", "Team", "optional: the user's team, whose balance gets the credits"),
-        Field("reference", "Reference", "required: the payment's; catches a second grant"),
-        Field("notes", "Notes", "optional"),
-        Field("override", "Override reason", "only if the reference is already in the ledger"),
-    )
+    def __init__(self, pack: Pack) -> None:
+        self.units = ledger_credits.units(pack)
+        word = self.units.word
+        team = (
+            (Field("team", "Team", f"optional: the user's team, whose balance gets the {word}"),)
+            if self.units.teams
+            else ()
+        )
+        self.summary = f"Grant {word} with a ledger row" + (
+            " (the user's or their team's balance)" if self.units.teams else ""
+        )
+        self.fields = (
+            Field("user", "User (email or id)"),
+            Field("credits", self.units.label, f"whole {word}, e.g. 5"),
+            Field("type", "Type", "purchase (the default) or bonus"),
+            *team,
+            Field("reference", "Reference", "required: the payment's; catches a second grant"),
+            Field("notes", "Notes", "optional"),
+            Field("override", "Override reason", "only if the reference is already in the ledger"),
+        )
 
     def parse(self, form: dict[str, str], max_credits: int) -> ledger_credits.LedgerGrantInput:
         return ledger_credits.parse_ledger_grant(
@@ -181,7 +195,7 @@ class LedgerForm:
             form["type"].strip().lower() or "purchase",
             form["notes"],
             form["override"],
-            form["team"],
+            form.get("team"),
             max_credits=max_credits,
         )
 
@@ -189,7 +203,7 @@ class LedgerForm:
         return ledger_credits.preview_grant(db, user_id, grant)
 
     def render(self, preview: ledger_credits.LedgerGrantPreview) -> Group:
-        grant, before = preview.grant, preview.before
+        grant, before, units = preview.grant, preview.before, self.units
         missing = "" if before.exists else " (no balance row yet: the grant creates it)"
         balance = f"team {before.name}" if before.team_id else "the user's own"
         parts: list[object] = [
@@ -198,19 +212,20 @@ class LedgerForm:
                     ("User", f"{preview.email} ({preview.name or 'no name'})"),
                     (
                         "Grant",
-                        f"{grant.credits:,} credits ({grant.kind}), reference {grant.reference!r}",
+                        f"{grant.credits:,} {units.word} ({grant.kind}), "
+                        f"reference {grant.reference!r}",
                     ),
                     ("Balance", balance),
-                    ("Credits", f"{before.credits:,} → {preview.after:,}{missing}"),
+                    (units.label, f"{before.credits:,} → {preview.after:,}{missing}"),
                 ]
             )
         ]
         if preview.duplicates:
             rows = [
-                (d.id, d.email or d.user_id, d.type, f"{d.amount:+,}", f"{d.created_at:%Y-%m-%d}")
+                (d.id, d.email or d.user_id, d.type, f"{d.amount:+,}", cell(d.created_at).plain)
                 for d in preview.duplicates
             ]
-            headers = ("Row", "User", "Type", "Credits", "Created")
+            headers = ("Row", "User", "Type", units.label, "Created")
             parts += _hazards("ledger row", headers, rows, grant.override_reason or "")
         else:
             free = "\nNo ledger row holds this reference yet. Grant… (ctrl+g) writes it."
@@ -218,11 +233,11 @@ class LedgerForm:
         return Group(*parts)  # type: ignore[arg-type]
 
     def question(self, preview: ledger_credits.LedgerGrantPreview) -> str:
-        grant, before = preview.grant, preview.before
+        grant, before, units = preview.grant, preview.before, self.units
         question = (
-            f"Grant {grant.credits:,} credits ({grant.kind}, reference {grant.reference!r}) to "
-            f"{before.kind} {before.name}?\nCredits {before.credits:,} → {preview.after:,}. This "
-            "writes a ledger row."
+            f"Grant {grant.credits:,} {units.word} ({grant.kind}, reference "
+            f"{grant.reference!r}) to {before.kind} {before.name}?\n{units.label} "
+            f"{before.credits:,} → {preview.after:,}. This writes a ledger row."
         )
         if preview.duplicates:
             question += (
@@ -238,7 +253,7 @@ class LedgerForm:
             db, preview.user_id, preview.grant, operator, seen_duplicates=preview.duplicate_ids
         )
         return Written(
-            "✨ Credits granted!",
+            f"✨ {self.units.label} granted!",
             change.receipt_text(),
             f"grant-{change.entry.id}",
             f"Granted: ledger row {change.entry.id}.",
@@ -246,9 +261,6 @@ class LedgerForm:
         )
 
 
-FORMS = {"buckets": ReceiptForm(), ledger_credits.MODEL: LedgerForm()}
-
-
-def form_for(model: str) -> ReceiptForm | LedgerForm:
-    """The grant form of a balance model (a pack's manifest names it)."""
-    return FORMS[model]
+def form_for(pack: Pack) -> ReceiptForm | LedgerForm:
+    """The grant form of a pack's balance model (its manifest names it)."""
+    return ReceiptForm() if pack.balance.model == "buckets" else LedgerForm(pack)

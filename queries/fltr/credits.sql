@@ -50,11 +50,19 @@ SELECT EXISTS (SELECT 1 FROM teams t WHERE t.id = :team_id AND t.owner_id = :use
 INSERT INTO user_credits (user_id) VALUES (:user_id)
 ON CONFLICT (user_id) DO NOTHING;
 
+-- name: get_balance
+-- One user's balance as it is now, for a preview (no row: none yet).
+-- mode: read
+-- params: user_id
+SELECT uc.credits, uc.credits AS stored
+FROM user_credits uc
+WHERE uc.user_id = :user_id;
+
 -- name: lock_balance
 -- One user's balance, locked until the transaction ends.
 -- mode: write
 -- params: user_id
-SELECT uc.credits, uc.total_credits_purchased
+SELECT uc.credits, uc.credits AS stored, uc.total_credits_purchased
 FROM user_credits uc
 WHERE uc.user_id = :user_id
 FOR UPDATE;

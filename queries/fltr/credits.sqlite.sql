@@ -34,11 +34,19 @@ FROM teams t
 WHERE adminui_fold(trim(t.name)) = adminui_fold(trim(:name))
 ORDER BY t.created_at, t.id;
 
+-- name: get_balance
+-- One user's balance as it is now, for a preview (no row: none yet).
+-- mode: read
+-- params: user_id
+SELECT uc.credits, uc.credits AS stored
+FROM user_credits uc
+WHERE uc.user_id = :user_id;
+
 -- name: lock_balance
 -- One user's balance (the write transaction holds the database's write lock).
 -- mode: write
 -- params: user_id
-SELECT uc.credits, uc.total_credits_purchased
+SELECT uc.credits, uc.credits AS stored, uc.total_credits_purchased
 FROM user_credits uc
 WHERE uc.user_id = :user_id;
 

@@ -1,0 +1,134 @@
+-- OmniChat's battery grants and refunds (seed 002): one balance per user in user_battery (a row
+-- made when first needed), every change a battery_transactions row whose balance_after is the
+-- balance after it and whose metadata (JSON text) holds the payment's reference, the operator
+-- and the notes; the rows the app writes for a Stripe payment hold its payment intent instead.
+-- Every write runs inside one transaction of adminui.ops.ledger_credits: on SQLite that is
+-- BEGIN IMMEDIATE, which holds the database's single write lock, so no row or advisory locks
+-- are needed (or exist). D1 runs no function of adminui's: text is compared with SQLite's
+-- lower(), which folds ASCII letters only (adminui refuses a reference that is not ASCII).
+--
+-- Times are read as the instant they name, whatever their form (the instant rule of users.sql:
+-- 9 to 13 digits are epoch seconds or, from 12 digits, milliseconds; text from a year on is
+-- julianday's); a grant writes its time as the app does, ISO 8601 with milliseconds and Z.
+
+-- name: lock_reference
+-- SQLite: the write transaction's lock already serializes grants; returns the reference.
+-- mode: write
+-- params: reference
+SELECT :reference AS reference;
+
+-- name: ledger_by_reference
+-- Every battery_transactions row, of any user, that holds the reference, in its metadata or as
+-- its Stripe payment intent, once both are trimmed and lower-cased: the duplicate hazard shown
+-- before a grant. Metadata that is not JSON, or has no reference, never matches.
+-- mode: read
+-- params: reference
+SELECT t.id, t.user_id, u.email, t.amount, t.type, t.created_at,
+       COALESCE(t.meta_reference, t.stripe_payment_intent_id) AS reference
+FROM (
+  SELECT b.*, CASE WHEN json_valid(b.metadata) AND json_type(b.metadata) = 'object'
+                   THEN json_extract(b.metadata, '$.reference') END AS meta_reference
+  FROM battery_transactions b
+) t
+LEFT JOIN users u ON u.id = t.user_id
+WHERE lower(trim(t.meta_reference)) = lower(trim(:reference))
+   OR lower(trim(t.stripe_payment_intent_id)) = lower(trim(:reference))
+ORDER BY COALESCE(CASE WHEN t.created_at NOT GLOB '*[^0-9]*' AND length(t.created_at) BETWEEN 9 AND 13
+                       THEN julianday(CASE WHEN length(t.created_at) >= 12 THEN t.created_at / 1000.0
+                                           ELSE t.created_at + 0 END, 'unixepoch') END,
+                  CASE WHEN t.created_at GLOB '[0-9][0-9][0-9][0-9]-*' THEN julianday(t.created_at) END),
+         t.id;
+
+-- name: create_balance
+-- Creates a missing user_battery row with the schema's defaults (no battery, no allowance).
+-- mode: write
+-- params: user_id
+INSERT INTO user_battery (user_id) VALUES (:user_id)
+ON CONFLICT (user_id) DO NOTHING;
+
+-- name: get_balance
+-- One user's battery as it is now, for a preview (no row: none yet). `credits` is the balance
+-- when it is a whole number (an empty one is the schema's default, 0), else NULL: adminui
+-- refuses to move a balance stored as text or a fraction, shown as `stored`.
+-- mode: read
+-- params: user_id
+SELECT CASE WHEN typeof(b.total_balance) IN ('integer', 'null')
+            THEN COALESCE(b.total_balance, 0) END AS credits,
+       b.total_balance AS stored
+FROM user_battery b
+WHERE b.user_id = :user_id;
+
+-- name: lock_balance
+-- One user's battery, inside the write (the transaction holds the database's write lock).
+-- mode: write
+-- params: user_id
+SELECT CASE WHEN typeof(b.total_balance) IN ('integer', 'null')
+            THEN COALESCE(b.total_balance, 0) END AS credits,
+       b.total_balance AS stored
+FROM user_battery b
+WHERE b.user_id = :user_id;
+
+-- name: add_credits
+-- Adds (or, negative, takes) battery on one user's balance, never below zero unless
+-- `below_zero` (0 rows when it would go below, or when the balance is not a whole number).
+-- mode: write
+-- params: user_id, credits, below_zero
+UPDATE user_battery
+SET total_balance = COALESCE(total_balance, 0) + :credits
+WHERE user_id = :user_id
+  AND typeof(total_balance) IN ('integer', 'null')
+  AND (:below_zero OR COALESCE(total_balance, 0) + :credits >= 0);
+
+-- name: insert_ledger_row
+-- Records a grant or refund; returns its id (a UUID made by adminui). balance_after is the
+-- balance as it stands plus the amount: the row is written before the balance moves, inside the
+-- same write lock, and adminui checks the two agree before COMMIT. `metadata` is JSON text made
+-- by adminui (json.dumps), never by hand.
+-- mode: write
+-- params: id, user_id, amount, type, metadata, now
+INSERT INTO battery_transactions (id, user_id, type, amount, balance_after, metadata, created_at)
+VALUES (:id, :user_id, :type, :amount,
+        (SELECT COALESCE(b.total_balance, 0) FROM user_battery b WHERE b.user_id = :user_id)
+          + :amount,
+        :metadata, strftime('%Y-%m-%dT%H:%M:%fZ', :now))
+RETURNING id;
+
+-- name: get_ledger_row
+-- One battery_transactions row with its user's email and its metadata's fields (the reference
+-- a grant recorded, else the row's Stripe payment intent).
+-- mode: read
+-- params: transaction_id
+SELECT t.id, t.user_id, u.email, t.amount, t.type, t.balance_after, t.stripe_payment_intent_id,
+       t.created_at, COALESCE(json_extract(t.meta, '$.reference'), t.stripe_payment_intent_id) AS reference,
+       json_extract(t.meta, '$.operator') AS operator, json_extract(t.meta, '$.notes') AS notes,
+       json_extract(t.meta, '$.refund_of') AS refund_of
+FROM (
+  SELECT b.*, CASE WHEN json_valid(b.metadata) AND json_type(b.metadata) = 'object'
+                   THEN b.metadata END AS meta
+  FROM battery_transactions b
+) t
+LEFT JOIN users u ON u.id = t.user_id
+WHERE t.id = :transaction_id;
+
+-- name: lock_ledger_row
+-- One battery_transactions row, inside the write: two refunds of it queue on the write lock.
+-- OmniChat has no teams: the balance is always the user's.
+-- mode: write
+-- params: transaction_id
+SELECT t.id, t.user_id, t.amount, t.type,
+       COALESCE(CASE WHEN json_valid(t.metadata) AND json_type(t.metadata) = 'object'
+                     THEN json_extract(t.metadata, '$.reference') END,
+                t.stripe_payment_intent_id) AS reference
+FROM battery_transactions t
+WHERE t.id = :transaction_id;
+
+-- name: refunds_of
+-- The refunds already recorded for one row (metadata refund_of is its id).
+-- mode: read
+-- params: transaction_id
+SELECT t.id, t.amount, t.created_at
+FROM battery_transactions t
+WHERE t.type = 'refund'
+  AND json_valid(t.metadata) AND json_type(t.metadata) = 'object'
+  AND json_extract(t.metadata, '$.refund_of') = :transaction_id
+ORDER BY t.id;

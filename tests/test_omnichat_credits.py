@@ -1,0 +1,332 @@
+"""OmniChat's battery grants and refunds (seed 002) on its D1 demo data: one write moves
+user_battery.total_balance and adds a battery_transactions row whose balance_after is the new
+balance, whose metadata holds the reference, operator and notes; a reference already in any
+row's metadata or as its Stripe payment intent is refused however it is typed; a refund takes
+one grant back, once, never below zero unasked. Each is attacked: two operators at once, a
+process killed between the two writes, crafted metadata and balances, case-twin ids."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adminui import audit
+from adminui.db import Database
+from adminui.errors import InputError, NotFoundError
+from adminui.ops import ledger_credits
+from adminui.ops.values import as_instant
+from tests.conftest import dump_tables, execute, rows, run
+from tests.test_credits_ops import _concurrently
+
+OPERATOR = "ops@omnichat.test"
+NEW = "user_2N000010"  # a demo user with no user_battery row and no ledger
+SPENT = "user_2N000003"  # bonuses of 100 and 250 (BMC-40003), then usage: 308 left
+UNEVEN = "user_2N000037"  # a balance 50 above its ledger's last balance_after
+PAID = "user_2N000002"  # the app's own purchase row, payment intent pi_demo000002
+
+
+@pytest.fixture(autouse=True)
+def _audit_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMINUI_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+
+
+def parse(units: int = 500, ref: str = "pi_3Q9test", **options) -> ledger_credits.LedgerGrantInput:
+    return ledger_credits.parse_ledger_grant(units, ref, max_credits=100_000, **options)
+
+
+def battery(db: Database, user: str) -> list[tuple]:
+    """The user's balance row and ledger, read past adminui."""
+    return [
+        tuple(r.values())
+        for r in rows(db, "SELECT total_balance FROM user_battery WHERE user_id = :u", u=user)
+    ] + [
+        tuple(r.values())
+        for r in rows(
+            db,
+            "SELECT type, amount, balance_after FROM battery_transactions WHERE user_id = :u "
+            "ORDER BY rowid",
+            u=user,
+        )
+    ]
+
+
+def test_a_grant_writes_its_ledger_row_with_the_balance_after_and_makes_the_balance(
+    omnichat: Database,
+) -> None:
+    change = ledger_credits.grant(omnichat, NEW, parse(notes="coffee ☕, «merci»"), OPERATOR)
+    [row] = rows(omnichat, "SELECT * FROM battery_transactions WHERE user_id = :u", u=NEW)
+    assert (row["type"], row["amount"], row["balance_after"]) == ("purchase", 500, 500)
+    assert json.loads(row["metadata"]) == {
+        "reference": "pi_3Q9test",
+        "operator": OPERATOR,
+        "notes": "coffee ☕, «merci»",
+    }
+    assert row["created_at"].endswith(".000Z")  # the form the app's own rows have
+    assert as_instant(row["created_at"]) == change.entry.created_at
+    assert battery(omnichat, NEW)[0] == (500,)
+    assert (change.previous_credits, change.new_credits) == (0, 500)
+    assert change.record()["new_total_balance"] == 500 and "balance" not in change.record()
+    assert "Balance After:     500" in change.receipt_text()
+    [line] = [w for w in audit.writes() if w["operation"] == "grant"]
+    assert line["outcome"] == "committed" and line["ids"]["transaction_id"] == row["id"]
+
+
+def test_balance_after_is_the_balance_moved_even_where_the_ledger_disagrees(
+    omnichat: Database,
+) -> None:
+    """The ledger's last balance_after is 50 below the balance (the demo's hazard): the new row
+    says what the balance now is, not the ledger's sum."""
+    [(balance,)] = battery(omnichat, UNEVEN)[:1]
+    change = ledger_credits.grant(omnichat, UNEVEN, parse(40, ref="BMC-77"), OPERATOR)
+    assert change.new_credits == balance + 40 == change.entry.balance_after
+    assert battery(omnichat, UNEVEN)[-1] == ("purchase", 40, balance + 40)
+
+
+@pytest.mark.parametrize("typed", ["BMC-40003", " bmc-40003", "PI_DEMO000002 ", "pi_demo000002"])
+def test_a_reference_in_the_metadata_or_as_a_payment_intent_is_refused(
+    omnichat: Database, typed: str
+) -> None:
+    before = dump_tables(omnichat, omnichat.pack)
+    preview = ledger_credits.preview_grant(omnichat, NEW, parse(ref=typed))
+    assert len(preview.duplicates) == 1
+    assert preview.duplicates[0].user_id in (SPENT, PAID)
+    with pytest.raises(InputError, match="already on 1 ledger row"):
+        ledger_credits.grant(omnichat, NEW, parse(ref=typed), OPERATOR)
+    overridden = parse(ref=typed, override_reason="a second coffee, same reference")
+    with pytest.raises(InputError, match="changed since the preview"):
+        ledger_credits.grant(omnichat, NEW, overridden, OPERATOR, seen_duplicates=frozenset())
+    assert dump_tables(omnichat, omnichat.pack) == before
+    change = ledger_credits.grant(
+        omnichat, NEW, overridden, OPERATOR, seen_duplicates=preview.duplicate_ids
+    )
+    assert "overridden by ops@omnichat.test" in change.entry.notes
+
+
+def test_a_reference_outside_ascii_is_refused_where_d1_folds_ascii_only(
+    omnichat: Database,
+) -> None:
+    """D1's lower() leaves 'É' as it is: 'CAFÉ-1' and 'café-1' would be two references, and a
+    payment granted twice."""
+    before = dump_tables(omnichat, omnichat.pack)
+    for ref in ("CAFÉ-1", "café-1"):
+        with pytest.raises(InputError, match="ASCII"):
+            ledger_credits.grant(omnichat, NEW, parse(ref=ref), OPERATOR)
+        with pytest.raises(InputError, match="ASCII"):
+            ledger_credits.preview_grant(omnichat, NEW, parse(ref=ref))
+    assert dump_tables(omnichat, omnichat.pack) == before
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        "not json {",
+        '["pi_crafted"]',
+        '{"reference": {"reference": "pi_crafted"}}',
+        '{"notes": "pi_crafted"}',
+        '"pi_crafted"',
+        '{"reference": 7}',
+    ],
+)
+def test_crafted_metadata_neither_matches_nor_breaks_a_grant(
+    omnichat: Database, metadata: str
+) -> None:
+    execute(
+        omnichat,
+        "INSERT INTO battery_transactions (id, user_id, type, amount, balance_after, metadata, "
+        "created_at) VALUES ('btx_crafted', :u, 'bonus', 5, 313, :m, '2026-01-01')",
+        u=SPENT,
+        m=metadata,
+    )
+    assert ledger_credits.preview_grant(omnichat, NEW, parse(ref="pi_crafted")).duplicates == ()
+    numbered = ledger_credits.preview_grant(omnichat, NEW, parse(ref="7")).duplicates
+    assert [d.id for d in numbered] == (["btx_crafted"] if "7" in metadata else [])
+    ledger_credits.grant(omnichat, NEW, parse(ref="pi_crafted"), OPERATOR)
+    assert battery(omnichat, NEW) == [(500,), ("purchase", 500, 500)]
+
+
+def test_a_case_twin_s_battery_is_never_the_one_moved(omnichat: Database) -> None:
+    """user_2NcaseA and user_2Ncasea are two users: a grant to one leaves the other alone."""
+    ledger_credits.grant(omnichat, "user_2NcaseA", parse(9), OPERATOR)
+    assert battery(omnichat, "user_2NcaseA") == [(9,), ("purchase", 9, 9)]
+    assert battery(omnichat, "user_2Ncasea") == []
+    with pytest.raises(NotFoundError):
+        ledger_credits.grant(omnichat, "USER_2NCASEA", parse(9, ref="other"), OPERATOR)
+
+
+@pytest.mark.parametrize("stored", ["'lots'", "12.5", "x'00ff'"])
+def test_a_balance_stored_as_something_else_is_refused_not_made_up(
+    omnichat: Database, stored: str
+) -> None:
+    """SQLite keeps text in an INTEGER column: 'lots' + 500 would be 500."""
+    change = f"UPDATE user_battery SET total_balance = {stored} WHERE user_id = :u"
+    execute(omnichat, change, u=SPENT)
+    before = dump_tables(omnichat, omnichat.pack)
+    with pytest.raises(InputError, match="not a whole number"):
+        ledger_credits.preview_grant(omnichat, SPENT, parse())
+    with pytest.raises(InputError, match="not a whole number"):
+        ledger_credits.grant(omnichat, SPENT, parse(), OPERATOR)
+    assert dump_tables(omnichat, omnichat.pack) == before
+
+
+def test_a_refund_takes_one_grant_back_once_and_never_below_zero_unasked(
+    omnichat: Database,
+) -> None:
+    """SPENT's 250-unit bonus: 308 left, so it comes back whole; the app's usage rows and a
+    refund are not grants; a second refund of it, or one that would go below zero, is refused."""
+    bonus = "btx_user_2N000003_1"
+    change = ledger_credits.refund(omnichat, bonus, "sent twice", OPERATOR)
+    assert (change.previous_credits, change.new_credits, change.entry.balance_after) == (
+        308,
+        58,
+        58,
+    )
+    assert change.entry.refund_of == bonus and change.entry.reference == "BMC-40003"
+    with pytest.raises(InputError, match="already refunded"):
+        ledger_credits.refund(omnichat, bonus, "again", OPERATOR)
+    with pytest.raises(InputError, match="only a grant"):
+        ledger_credits.refund(omnichat, "btx_user_2N000003_2", "usage", OPERATOR)
+    with pytest.raises(InputError, match="only a grant"):
+        ledger_credits.refund(omnichat, change.entry.id, "a refund", OPERATOR)
+    first = "btx_user_2N000003_0"
+    assert ledger_credits.preview_refund(omnichat, first).after == -42
+    before = dump_tables(omnichat, omnichat.pack)
+    with pytest.raises(InputError, match="below zero"):
+        ledger_credits.refund(omnichat, first, "spent", OPERATOR)
+    assert dump_tables(omnichat, omnichat.pack) == before
+    below = ledger_credits.refund(omnichat, first, "spent", OPERATOR, below_zero=True)
+    assert below.new_credits == -42 == below.entry.balance_after
+    for bad in ("", "two words", "x" * 201, "btx\x00", "ü"):
+        with pytest.raises(InputError, match="not a ledger row"):
+            ledger_credits.preview_refund(omnichat, bad)
+    with pytest.raises(NotFoundError):
+        ledger_credits.preview_refund(omnichat, "BTX_USER_2N000003_1")
+
+
+def test_two_operators_granting_one_payment_at_once_grant_it_once(omnichat: Database) -> None:
+    """SQLite's BEGIN IMMEDIATE: the second waits for the first's COMMIT, then sees its row."""
+    results = _concurrently(
+        [
+            lambda user=user: ledger_credits.grant(omnichat, user, parse(ref="pi_RACE"), OPERATOR)
+            for user in (NEW, "user_2N000020")
+        ]
+    )
+    refused = [r for r in results if isinstance(r, InputError)]
+    assert len(refused) == 1 and "already on 1 ledger row" in str(refused[0])
+    held = rows(omnichat, "SELECT id FROM battery_transactions WHERE metadata LIKE '%pi_RACE%'")
+    assert len(held) == 1
+
+
+def test_two_refunds_of_one_grant_at_once_take_it_back_once(omnichat: Database) -> None:
+    granted = ledger_credits.grant(omnichat, NEW, parse(25), OPERATOR).entry.id
+    results = _concurrently(
+        [lambda: ledger_credits.refund(omnichat, granted, "twice?", OPERATOR) for _ in range(2)]
+    )
+    assert sum(isinstance(r, InputError) and "already refunded" in str(r) for r in results) == 1
+    assert battery(omnichat, NEW) == [(0,), ("purchase", 25, 25), ("refund", -25, 0)]
+
+
+KILLED_GRANT = """
+import os, sys
+from sqlalchemy.engine import make_url
+from adminui.config import Profile
+from adminui.db import Database
+from adminui.ops import ledger_credits
+from adminui.packs import pack_named
+
+db = Database(Profile("killed", make_url(sys.argv[1])), pack=pack_named("omnichat"))
+grant = ledger_credits.parse_ledger_grant(500, "pi_KILLED", max_credits=1000)
+ledger_credits.grant(db, sys.argv[2], grant, "ops", after_insert=lambda: os._exit(9))
+"""
+
+
+def test_a_grant_whose_process_dies_between_its_writes_leaves_nothing(
+    omnichat: Database, tmp_path: Path
+) -> None:
+    """The process is killed with its ledger row inserted and the balance not yet moved: the
+    file's journal rolls the half-write back, and the next grant goes through."""
+    before = dump_tables(omnichat, omnichat.pack)
+    env = os.environ | {"ADMINUI_AUDIT_LOG": str(tmp_path / "killed.jsonl")}
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_GRANT, str(omnichat.profile.url), NEW],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 9, done.stderr
+    assert dump_tables(omnichat, omnichat.pack) == before
+    assert rows(omnichat, "PRAGMA integrity_check") == [{"integrity_check": "ok"}]
+    assert ledger_credits.grant(omnichat, NEW, parse(ref="pi_KILLED"), OPERATOR).new_credits == 500
+
+
+def test_the_cli_grants_and_refunds_by_reference_in_battery_units(
+    omnichat: Database, capsys
+) -> None:
+    url = str(omnichat.profile.url)
+    with pytest.raises(SystemExit):
+        run(capsys, "--product", "omnichat", "grant", "--help")
+    out = capsys.readouterr().out
+    assert "--team" not in out and "UNITS" in out and "battery units" in out
+    code, out, err = run(
+        capsys, "--url", url, "grant", "Sam.Case@example.com", "700", "--ref", "pi_CLI1", "--yes"
+    )
+    assert code == 0, err
+    assert "Battery of user Sam.Case@example.com: 0 → 700" in out
+    assert "New Battery:       700" in out
+    refund = ("grant", "Sam.Case@example.com", "--ref", "PI_cli1", "--type", "refund", "--yes")
+    code, out, err = run(capsys, "--url", url, *refund[:2], "70", *refund[2:], "--notes", "x")
+    assert code != 0 and "gave 700" in err and "nothing was written" in err
+    code, out, err = run(capsys, "--url", url, *refund[:2], "700", *refund[2:])
+    assert code != 0 and "--notes" in err
+    code, out, err = run(
+        capsys,
+        "--url",
+        url,
+        *refund[:2],
+        "700",
+        *refund[2:],
+        "--notes",
+        "charged back",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    shown = json.loads(out)
+    assert (shown["amount"], shown["balance_after"], shown["new_total_balance"]) == (-700, 0, 0)
+    code, out, err = run(capsys, "--url", url, *refund[:2], "700", *refund[2:], "--notes", "x")
+    assert code != 0 and "not refunded yet" in err
+    assert battery(omnichat, "user_2NcaseA") == [(0,), ("purchase", 700, 700), ("refund", -700, 0)]
+    assert battery(omnichat, "user_2Ncasea") == []
+
+
+async def test_the_grant_screen_grants_battery_without_a_team(omnichat: Database) -> None:
+    from textual.widgets import Button, Label
+
+    from adminui.tui.app import AdminApp
+    from adminui.tui.dialogs import ConfirmScreen, ReceiptScreen
+    from adminui.tui.grant import GrantScreen
+    from tests.test_tui import shown, wait_until
+    from tests.test_tui_credits import open_detail
+
+    app = AdminApp(omnichat)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(app, pilot, NEW)
+        await pilot.press("g")
+        assert isinstance(app.screen, GrantScreen)
+        labels = [str(label.render()) for label in app.screen.query("#fields Label").results(Label)]
+        assert "Team" not in labels and "Battery" in labels
+        await pilot.press(*"30", "tab", *"bonus", "tab", *"GIFT-TUI", "ctrl+r")
+        grant_button = app.screen.query_one("#grant", Button)
+        await wait_until(pilot, lambda: not grant_button.disabled)
+        assert "0 → 30" in shown(app.screen.query_one("#outcome"))
+        await pilot.press("ctrl+g")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen))
+        assert "Balance After:     30" in app.screen.text
+    assert battery(omnichat, NEW) == [(30,), ("bonus", 30, 30)]
