@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from adminui import (
     __version__,
+    cli_adjust,
     cli_audit,
     cli_credits,
     cli_executions,
@@ -35,7 +36,7 @@ from adminui.config import default_config_path, load_config
 from adminui.d1_local import ask, d1_local_url
 from adminui.demo import DEFAULT_USERS
 from adminui.errors import AdminError, InputError, SetupError, UsageError
-from adminui.ops import users
+from adminui.ops import adjustments, users
 from adminui.output import (
     FORMATS,
     escaped_output,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 JOBS = {
     "users": "users",
     "grant": "credits",
+    "adjust": "credits",
     "receipts": "receipts",
     "refund": "refunds",
     "payments": "payments",
@@ -175,8 +177,11 @@ def build_parser(pack: Pack | None = None) -> argparse.ArgumentParser:
 
     if offers("users"):
         _add_users(commands, command)
-    if offers("credits"):
+    adjusts = pack is not None and pack.balance.model == adjustments.MODEL
+    if offers("credits") and not adjusts:
         cli_credits.add_grant(commands, command, open_session, pack)
+    if offers("credits") and (pack is None or adjusts):
+        cli_adjust.add_adjust(commands, command, open_session)
     if offers("receipts"):
         cli_credits.add_receipts(commands, command, open_session)
     if offers("refunds"):

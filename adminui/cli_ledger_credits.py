@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from adminui.audit import audit_path
 from adminui.cli_credits import RULE, Opener, confirm, require_writable, say_for
 from adminui.errors import InputError
-from adminui.ops import ledger_credits, users
+from adminui.ops import adjustments, ledger_credits, users
 from adminui.output import FORMATS, render_record, text_value
 
 if TYPE_CHECKING:
@@ -48,6 +48,12 @@ def _ledger_session(args: argparse.Namespace, open_session: Opener) -> Session:
     session = open_session(args)
     require_writable(session)
     pack = session.db.pack
+    if pack.balance.model == adjustments.MODEL:
+        raise InputError(
+            "grant",
+            f"{pack.title} has no ledger: its balances are adjusted, with the audit log as the "
+            "record (adminui adjust EMAIL ±CREDITS --reason WHY)",
+        )
     if pack.balance.model != ledger_credits.MODEL:
         raise InputError(
             "AMOUNT",

@@ -14,7 +14,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from adminui.ops import credits, ledger_credits
+from adminui.audit import audit_path
+from adminui.ops import adjustments, credits, ledger_credits
 from adminui.tui.cells import cell
 
 if TYPE_CHECKING:
@@ -261,6 +262,103 @@ class LedgerForm:
         )
 
 
-def form_for(pack: Pack) -> ReceiptForm | LedgerForm:
+class AdjustForm:
+    """A balance column with no ledger (filepath): credits added or taken on the user's or one
+    API key's balance, the audit log's line the only record (said before the write)."""
+
+    summary = "Adjust credits on a user or API key (no ledger: the audit log is the record)"
+    fields = (
+        Field("user", "User (email or id)"),
+        Field("credits", "Credits", "+500 adds, -200 takes"),
+        Field("apikey", "API key id", "optional: the key whose balance moves instead"),
+        Field("reason", "Reason", "required: the record keeps it"),
+        Field("reference", "Reference", "optional: the payment's; checked against the audit log"),
+        Field("override", "Override reason", "only if the reference is in the audit log"),
+    )
+
+    def parse(self, form: dict[str, str], max_credits: int) -> adjustments.Adjustment:
+        return adjustments.parse_adjustment(
+            form["credits"],
+            form["reason"],
+            form["reference"],
+            form["apikey"],
+            form["override"],
+            max_credits=max_credits,
+        )
+
+    def preview(self, db: Database, user_id: str, grant: Any) -> adjustments.AdjustPreview:
+        return adjustments.preview_adjustment(db, user_id, grant)
+
+    def render(self, preview: adjustments.AdjustPreview) -> Group:
+        change, before = preview.adjustment, preview.before
+        parts: list[object] = [
+            _facts(
+                [
+                    ("User", f"{preview.email} ({preview.name or 'no name'})"),
+                    ("Balance", before.label),
+                    ("Credits", f"{before.credits:,} → {preview.after:,} ({change.credits:+,})"),
+                    ("Record", f"{adjustments.RECORD} ({audit_path()})"),
+                ]
+            )
+        ]
+        if preview.below_zero:
+            parts.append(Text("\nThis leaves the balance below zero.", style="bold red"))
+        if preview.over_cap:
+            cap = before.key["budget_cap"] if before.key else 0
+            parts.append(Text(f"\nThis leaves the key over its budget cap ({cap:,}).", "bold"))
+        if preview.earlier:
+            rows = [
+                (
+                    str(e.get("time", "?"))[:16],
+                    e.get("operator", "?"),
+                    (e.get("inputs") or {}).get("credits", "?"),
+                    e.get("outcome") or "no outcome",
+                )
+                for e in preview.earlier
+            ]
+            headers = ("Logged", "Operator", "Credits", "Outcome")
+            parts += _hazards("adjustment", headers, rows, change.override_reason or "")
+        else:
+            parts.append(Text("\nAdjust… (ctrl+g) asks, then writes it."))
+        return Group(*parts)  # type: ignore[arg-type]
+
+    def question(self, preview: adjustments.AdjustPreview) -> str:
+        change, before = preview.adjustment, preview.before
+        question = (
+            f"Adjust {before.label} of {preview.email} by {change.credits:+,} credits?\n"
+            f"Credits {before.credits:,} → {preview.after:,}. No ledger row is written: the "
+            "audit log's line is the record."
+        )
+        if preview.below_zero:
+            question += f"\n\nThis leaves the balance below zero, at {preview.after:,}."
+        if preview.earlier:
+            question += (
+                f"\n\nThe reference is on {len(preview.earlier)} adjustment(s) in the audit log; "
+                f"overriding: {change.override_reason}"
+            )
+        return question
+
+    def write(self, db: Database, preview: adjustments.AdjustPreview, operator: str) -> Written:
+        done = adjustments.adjust(
+            db,
+            preview.user_id,
+            preview.adjustment,
+            operator,
+            below_zero=preview.below_zero,  # the question said so, and was answered yes
+            seen_earlier=preview.earlier_ids,
+        )
+        stamp = f"{done.at:%Y%m%d-%H%M%S}"
+        return Written(
+            "✨ Credits adjusted!",
+            done.receipt_text(),
+            f"adjustment-{preview.user_id}-{stamp}",
+            f"Adjusted: {done.previous:,} → {done.new:,} (the audit log holds the record).",
+            done.warning,
+        )
+
+
+def form_for(pack: Pack) -> ReceiptForm | LedgerForm | AdjustForm:
     """The grant form of a pack's balance model (its manifest names it)."""
+    if pack.balance.model == adjustments.MODEL:
+        return AdjustForm()
     return ReceiptForm() if pack.balance.model == "buckets" else LedgerForm(pack)
