@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # The palette's job screens: the job a pack must offer, the title, what it does, the opener.
 JOB_SCREENS = (
     ("users", "User lookup", "Find a user by email, name, id or reference", "action_user_lookup"),
-    ("credits", "Grant credits", "", "open_grant"),  # what it does: the product's grant form
+    ("credits", "", "", "open_grant"),  # named by the product's grant form
     (
         "receipts",
         "Pending receipts",
@@ -110,8 +110,10 @@ class AdminApp(App[None]):
 
         for job, title, help_text, method in JOB_SCREENS:
             if job in self.db.pack.jobs:
-                told = help_text or form_for(self.db.pack).summary
-                yield SystemCommand(title, told, getattr(self, method))
+                if job == "credits":
+                    form = form_for(self.db.pack)
+                    title, help_text = f"{form.verb} {form.what}", form.summary
+                yield SystemCommand(title, help_text, getattr(self, method))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc is the app's only while a query runs or the key panel is open."""

@@ -25,7 +25,7 @@ from adminui.errors import InputError
 from adminui.ops import users
 from adminui.tui.cells import failure
 from adminui.tui.dialogs import ConfirmScreen, ReceiptScreen
-from adminui.tui.grant_forms import Written, form_for
+from adminui.tui.grant_forms import Written, form_for, relabel
 
 if TYPE_CHECKING:
     from adminui.tui.app import AdminApp
@@ -82,11 +82,12 @@ class GrantScreen(Screen[None]):
                     yield Input(value, placeholder=field.placeholder, id=field.id)
             with Horizontal(id="actions"):
                 yield Button("Preview", id="preview")
-                yield Button("Grant…", id="grant", variant="warning", disabled=True)
+                yield Button(f"{self.form.verb}…", id="grant", variant="warning", disabled=True)
             yield Static("Fill in the grant, then Preview (ctrl+r).", id="outcome")
         yield Footer()
 
     def on_mount(self) -> None:
+        relabel(self, "ctrl+g", f"{self.form.verb}…")
         self.sub_title = f"operator: {self.admin.config.operator}"
         if self.admin.db.read_only:
             self.query_one("#banner", Static).update(Text(self._read_only(), style="bold"))

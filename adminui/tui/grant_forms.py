@@ -7,7 +7,7 @@ preview and confirmation say, and how the grant is written and read back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
@@ -19,6 +19,8 @@ from adminui.ops import adjustments, credits, ledger_credits
 from adminui.tui.cells import cell
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from adminui.db import Database
     from adminui.packs import Pack
 
@@ -76,6 +78,7 @@ class ReceiptForm:
     """Idea Expansion: paid credits with a verified receipt of the payment."""
 
     summary = "Grant paid credits with a verified receipt"
+    verb, what = "Grant", "credits"
     fields = (
         Field("user", "User (email or id)"),
         Field("credits", "Credits", "whole credits, e.g. 5"),
@@ -168,8 +171,11 @@ class LedgerForm:
     OmniChat's battery units), on the user's balance or, where the product has teams, their
     team's."""
 
+    verb = "Grant"
+
     def __init__(self, pack: Pack) -> None:
         self.units = ledger_credits.units(pack)
+        self.what = self.units.label.lower()
         word = self.units.word
         team = (
             (Field("team", "Team", f"optional: the user's team, whose balance gets the {word}"),)
@@ -267,6 +273,7 @@ class AdjustForm:
     API key's balance, the audit log's line the only record (said before the write)."""
 
     summary = "Adjust credits on a user or API key (no ledger: the audit log is the record)"
+    verb, what = "Adjust", "credits"
     fields = (
         Field("user", "User (email or id)"),
         Field("credits", "Credits", "+500 adds, -200 takes"),
@@ -355,6 +362,14 @@ class AdjustForm:
             f"Adjusted: {done.previous:,} → {done.new:,} (the audit log holds the record).",
             done.warning,
         )
+
+
+def relabel(screen: Screen[Any], key: str, description: str) -> None:
+    """Name a key's action as the product's form does ('Grant battery', 'Adjust credits'):
+    the screens are one class for every product, their bindings written once."""
+    bindings = screen._bindings.key_to_bindings  # Textual keeps a screen's bindings here
+    bindings[key] = [replace(b, description=description) for b in bindings.get(key, [])]
+    screen.refresh_bindings()
 
 
 def form_for(pack: Pack) -> ReceiptForm | LedgerForm | AdjustForm:

@@ -82,6 +82,11 @@ class UserDetailScreen(ReceiptActions):
         yield Footer()
 
     def on_mount(self) -> None:
+        if "credits" in self.admin.db.pack.jobs:
+            from adminui.tui.grant_forms import form_for, relabel  # the money modules load late
+
+            form = form_for(self.admin.db.pack)
+            relabel(self, "g", f"{form.verb} {form.what}")
         for read in self.lookup.lists:
             table = self.query_one(f"#{read.table}", DataTable)
             for _, label in read.shown:
