@@ -23,6 +23,7 @@ from adminui import (
     cli_audit,
     cli_credits,
     cli_executions,
+    cli_health,
     cli_ledger,
     cli_ledger_credits,
     cli_orphans,
@@ -61,6 +62,7 @@ JOBS = {
     "refund": "refunds",
     "payments": "payments",
     "ledger": "ledger",
+    "ledger-health": "health",
     "processing": "processing",
     "executions": "executions",
     "orphans": "orphans",
@@ -190,6 +192,8 @@ def build_parser(pack: Pack | None = None) -> argparse.ArgumentParser:
         cli_payments.add_commands(commands, command, open_session)
     if offers("ledger"):
         cli_ledger.add_commands(commands, command, open_session)
+    if offers("health"):
+        cli_health.add_commands(commands, command, open_session)
     if offers("executions"):
         cli_executions.add_commands(commands, command, open_session)
     if offers("processing"):

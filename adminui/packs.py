@@ -150,6 +150,17 @@ class History:
     lists: tuple[HistoryList, ...] = ()
 
 
+@dataclass(frozen=True)
+class Check:
+    """One of a ledger's health checks: a statement taking :limit whose rows are what it finds,
+    each with `found`, how many it finds in all (its columns: the product's names)."""
+
+    name: str
+    title: str
+    statement: str
+    columns: tuple[str, ...]
+
+
 @dataclass(frozen=True, eq=False)  # one object per pack (load_pack caches): hashed by identity
 class Pack:
     """One product's manifest, read and checked."""
@@ -173,6 +184,8 @@ class Pack:
     # reference DDL can't say: how SQLite's values are read (adminui.ops.records).
     values: dict[str, str] = field(default_factory=dict)
     processing: History = field(default_factory=History)
+    # The ledger's health checks (`adminui ledger-health`), in the order they are shown.
+    health: tuple[Check, ...] = ()
 
     @property
     def reference_dialect(self) -> str:
@@ -384,5 +397,14 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
                 )
                 for spec in processing.get("lists", [])
             ),
+        ),
+        health=tuple(
+            Check(
+                name(spec.get("name"), "health name"),
+                str(spec.get("title", "")),
+                name(spec.get("statement"), "health statement"),
+                names(spec.get("columns", []), "health columns"),
+            )
+            for spec in data.get("health", [])
         ),
     )

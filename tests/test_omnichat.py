@@ -10,6 +10,7 @@ import json
 import shutil
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -393,3 +394,62 @@ def test_d1_local_follows_a_linked_state_folder(omnichat_template: Path, tmp_pat
     code, out, err = run(capsys, "--d1-local", str(tmp_path / "project"), "users", "find", "sam.c")
     assert code == 0, err
     assert "user_2NcaseA" in out
+
+
+def _ledgers(db: Database) -> dict[str, list[dict]]:
+    """Each user's battery_transactions in the order of their instants (an unreadable time
+    first, as SQL sorts a NULL), then ids: computed here from the raw rows."""
+    chains: dict[str, list[dict]] = defaultdict(list)
+    for row in rows(
+        db, "SELECT id, user_id, amount, balance_after, created_at FROM battery_transactions"
+    ):
+        chains[row["user_id"]].append(row)
+    for chain in chains.values():
+
+        def order(row: dict) -> tuple:
+            at = as_instant(row["created_at"])
+            readable = isinstance(at, datetime)
+            return (readable, at if readable else datetime.min.replace(tzinfo=UTC), row["id"])
+
+        chain.sort(key=order)
+    return chains
+
+
+def test_ledger_health_finds_what_the_rows_say_side_by_side(omnichat: Database, capsys) -> None:
+    from adminui.ops.ledger_health import ledger_health
+
+    chains = _ledgers(omnichat)
+    last = {user: chain[-1]["balance_after"] for user, chain in chains.items()}
+    unbalanced = {
+        b["user_id"]: b["total_balance"] - last.get(b["user_id"], 0)
+        for b in rows(omnichat, "SELECT user_id, total_balance FROM user_battery")
+        if b["total_balance"] != last.get(b["user_id"], 0)
+    }
+    breaks = {
+        row["id"]: row["balance_after"] - (before["balance_after"] + row["amount"])
+        for chain in chains.values()
+        for before, row in pairwise(chain)
+        if row["balance_after"] != before["balance_after"] + row["amount"]
+    }
+    assert unbalanced.get("user_2N000037") == 50 and breaks  # the demo's planted hazards
+    found = {f.check.name: f for f in ledger_health(omnichat, 10_000)}
+    assert found["balances"].found == len(unbalanced) == len(found["balances"].rows)
+    assert {r.user_id: r.difference for r in found["balances"].rows} == unbalanced
+    assert {r.id: r.difference for r in found["chain"].rows} == breaks
+    assert found["chain"].found == len(breaks)
+    shown = found["chain"].rows[0]
+    assert shown.expected == shown.previous_balance_after + shown.amount != shown.balance_after
+    code, out, err = run(
+        capsys,
+        "--url",
+        str(omnichat.profile.url),
+        "ledger-health",
+        "--limit",
+        "2",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    told = json.loads(out)
+    assert told["balances"]["found"] == len(unbalanced) and len(told["chain"]["rows"]) == 2
+    assert "2 of" in err

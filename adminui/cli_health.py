@@ -1,0 +1,62 @@
+"""`adminui ledger-health`: the ledger's health checks (OmniChat's balance_after chain) for scripts
+and people; exit 0 either way (what they find is data, not a failure), the counts on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from adminui.ops.ledger_health import LIMIT, ledger_health
+from adminui.output import FORMATS, json_value, render_rows
+
+if TYPE_CHECKING:
+    from adminui.connect import Session
+
+Opener = Callable[[argparse.Namespace], "Session"]
+
+
+def add_commands(
+    commands: Any, command: Callable[..., argparse.ArgumentParser], open_session: Opener
+) -> None:
+    """Register `ledger-health`."""
+    health = command(
+        commands, "ledger-health", "balances that disagree with their ledger; chain breaks"
+    )
+    health.add_argument("--check", help="only this check (by its name)")
+    health.add_argument("--limit", type=int, default=LIMIT, help="at most this many per check")
+    health.add_argument("--format", choices=FORMATS, default="table")
+    health.set_defaults(handler=lambda args: cmd_health(args, open_session))
+
+
+def cmd_health(args: argparse.Namespace, open_session: Opener) -> int:
+    findings = ledger_health(open_session(args).db, args.limit)
+    if args.check:
+        findings = tuple(f for f in findings if f.check.name == args.check)
+        if not findings:
+            raise SystemExit(f"adminui: no check is named {args.check!r}")
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    f.check.name: {
+                        "found": f.found,
+                        "rows": [{c: json_value(r[c]) for c in f.check.columns} for r in f.rows],
+                    }
+                    for f in findings
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+    for finding in findings:
+        if args.format == "table":
+            print(f"\n{finding.check.title}: {finding.found:,} found")
+        if args.format != "json":
+            print(render_rows(finding.rows, finding.check.columns, args.format))
+        if finding.found > len(finding.rows):
+            shown = f"{finding.check.name}: {len(finding.rows):,} of {finding.found:,} shown"
+            print(f"{shown} (raise --limit)", file=sys.stderr)
+    return 0
