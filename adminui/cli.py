@@ -63,6 +63,7 @@ JOBS = {
     "payments": "payments",
     "ledger": "ledger",
     "ledger-health": "health",
+    "budgets": "health",
     "processing": "processing",
     "executions": "executions",
     "orphans": "orphans",
@@ -193,7 +194,7 @@ def build_parser(pack: Pack | None = None) -> argparse.ArgumentParser:
     if offers("ledger"):
         cli_ledger.add_commands(commands, command, open_session)
     if offers("health"):
-        cli_health.add_commands(commands, command, open_session)
+        cli_health.add_commands(commands, command, open_session, pack)
     if offers("executions"):
         cli_executions.add_commands(commands, command, open_session)
     if offers("processing"):

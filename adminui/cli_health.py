@@ -1,5 +1,6 @@
-"""`adminui ledger-health`: the ledger's health checks (OmniChat's balance_after chain) for scripts
-and people; exit 0 either way (what they find is data, not a failure), the counts on stderr."""
+"""A product's money checks under its own command name (OmniChat's `adminui ledger-health`,
+filepath's `adminui budgets`), for scripts and people; exit 0 either way (what they find is
+data, not a failure), what was left out on stderr."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from adminui.errors import AdminError
 from adminui.ops.ledger_health import LIMIT, ledger_health
 from adminui.output import FORMATS, json_value, render_rows
+from adminui.packs import Pack, packs
 
 if TYPE_CHECKING:
     from adminui.connect import Session
@@ -19,20 +22,29 @@ Opener = Callable[[argparse.Namespace], "Session"]
 
 
 def add_commands(
-    commands: Any, command: Callable[..., argparse.ArgumentParser], open_session: Opener
+    commands: Any,
+    command: Callable[..., argparse.ArgumentParser],
+    open_session: Opener,
+    pack: Pack | None,
 ) -> None:
-    """Register `ledger-health`."""
-    health = command(
-        commands, "ledger-health", "balances that disagree with their ledger; chain breaks"
-    )
-    health.add_argument("--check", help="only this check (by its name)")
-    health.add_argument("--limit", type=int, default=LIMIT, help="at most this many per check")
-    health.add_argument("--format", choices=FORMATS, default="table")
-    health.set_defaults(handler=lambda args: cmd_health(args, open_session))
+    """Register each product's checks command (before the product is known, every one)."""
+    for named in {p.health_command: p for p in ([pack] if pack else packs()) if p.health}.values():
+        titles = "; ".join(c.title for c in named.health)
+        health = command(commands, named.health_command, f"{named.title}: {titles}")
+        health.add_argument("--check", help="only this check (by its name)")
+        health.add_argument("--limit", type=int, default=LIMIT, help="at most this many per check")
+        health.add_argument("--format", choices=FORMATS, default="table")
+        health.set_defaults(handler=lambda args: cmd_health(args, open_session))
 
 
 def cmd_health(args: argparse.Namespace, open_session: Opener) -> int:
-    findings = ledger_health(open_session(args).db, args.limit)
+    db = open_session(args).db
+    if db.pack.health_command != args.command:
+        raise AdminError(
+            f"'{args.command}' is another product's; {db.pack.title}'s checks are "
+            f"'adminui {db.pack.health_command}'."
+        )
+    findings = ledger_health(db, args.limit)
     if args.check:
         findings = tuple(f for f in findings if f.check.name == args.check)
         if not findings:

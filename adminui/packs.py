@@ -184,8 +184,10 @@ class Pack:
     # reference DDL can't say: how SQLite's values are read (adminui.ops.records).
     values: dict[str, str] = field(default_factory=dict)
     processing: History = field(default_factory=History)
-    # The ledger's health checks (`adminui ledger-health`), in the order they are shown.
+    # The product's money checks (its `health_command`: `adminui ledger-health`, `adminui
+    # budgets`), in the order they are shown.
     health: tuple[Check, ...] = ()
+    health_command: str = ""
 
     @property
     def reference_dialect(self) -> str:
@@ -407,4 +409,5 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
             )
             for spec in data.get("health", [])
         ),
+        health_command=str(data.get("health_command", "")),
     )

@@ -6,6 +6,7 @@ text). Every figure is checked against the tables read here directly."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,40 @@ def test_filepath_s_times_are_read_whatever_wrote_them(filepath: Database) -> No
     assert [r.created_at for r in listed] == sorted((r.created_at for r in listed), reverse=True)
     execute(filepath, "UPDATE user SET created_at = 'soon' WHERE id = 'fp_usr_1'")
     assert users.recent_users(filepath, limit=10_000).rows[-1].id == "fp_usr_1"
+
+
+def test_budgets_find_keys_over_their_cap_and_idle_keys_holding_credit(
+    filepath: Database, capsys
+) -> None:
+    """Each key judged here from its raw row, by the same value rules: a NULL cap is uncapped,
+    'false' or 0 is disabled, an expiry in any time form before now is expired."""
+    from adminui.ops.ledger_health import ledger_health
+
+    keys = rows(filepath, "SELECT id, credit_balance, budget_cap, enabled, expires_at FROM apikey")
+    over = {
+        k["id"]: k["credit_balance"] - k["budget_cap"]
+        for k in keys
+        if k["budget_cap"] is not None and k["credit_balance"] > k["budget_cap"]
+    }
+
+    def why(key: dict) -> str | None:
+        at = as_instant(key["expires_at"])
+        disabled = as_bool(key["enabled"]) is False
+        expired = isinstance(at, datetime) and at < FIXTURE_NOW
+        return (
+            ", ".join(w for w, yes in (("disabled", disabled), ("expired", expired)) if yes) or None
+        )
+
+    idle = {k["id"]: why(k) for k in keys if k["credit_balance"] > 0 and why(k)}
+    assert over and idle and any("disabled" in w for w in idle.values())
+    found = {f.check.name: f for f in ledger_health(filepath, 10_000, now=FIXTURE_NOW)}
+    assert (
+        {r.id: r.over_cap for r in found["over_cap"].rows}
+        == over
+        == {r.id: r.credit_balance - r.budget_cap for r in found["over_cap"].rows}
+    )
+    assert {r.id: r.why for r in found["idle_credit"].rows} == idle
+    assert found["idle_credit"].found == len(idle)
+    code, out, err = run(capsys, "--url", str(filepath.profile.url), "budgets", "--format", "csv")
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("user_id,email,id,name,start,credit_balance,budget_cap")

@@ -1,12 +1,14 @@
-"""A ledger's health, for a product whose ledger keeps the balance after each row (OmniChat's
-battery_transactions.balance_after): the checks its manifest lists ([[health]]), each a vetted
-statement whose rows are what it finds, figures side by side, and how many it finds in all.
-They run in one read transaction, so the checks see one state of the ledger.
+"""A product's money checks, as its manifest lists them ([[health]]): OmniChat's ledger health
+(balances that disagree with the ledger's last balance_after; chain breaks), filepath's budgets
+(API keys over their cap; disabled or expired keys holding credit). Each is a vetted statement
+whose rows are what it finds, figures side by side, and how many it finds in all; they run in
+one read transaction, so they see one state of the database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from adminui.db import Database
 from adminui.errors import InputError
@@ -25,13 +27,18 @@ class Finding:
     found: int
 
 
-def ledger_health(db: Database, limit: int = LIMIT) -> tuple[Finding, ...]:
-    """Every health check of the product's ledger, in the manifest's order."""
+def ledger_health(
+    db: Database, limit: int = LIMIT, now: datetime | None = None
+) -> tuple[Finding, ...]:
+    """Every check of the product, in the manifest's order; one that asks for :now (a key
+    expired by now) is given the app's clock, else the time now."""
     if not 1 <= limit <= 10_000:
         raise InputError("limit", "must be between 1 and 10,000")
+    values = {"limit": limit, "now": now or datetime.now(UTC)}
     with db.read() as tx:
         found = []
         for check in db.pack.health:
-            rows = records(db.pack, tx.rows(check.statement, limit=limit))
+            bound = {key: values[key] for key in tx.statement_params(check.statement)}
+            rows = records(db.pack, tx.rows(check.statement, **bound))
             found.append(Finding(check, rows, int(rows[0]["found"]) if rows else 0))
     return tuple(found)
