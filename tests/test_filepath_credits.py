@@ -220,27 +220,10 @@ def test_the_cli_says_the_record_before_the_write_and_saves_the_receipt(
 
 
 async def test_the_screen_adjusts_and_says_there_is_no_ledger(filepath: Database) -> None:
-    from textual.widgets import Button
+    from tests.test_tui_credits import grant_on_screen
 
-    from adminui.tui.app import AdminApp
-    from adminui.tui.dialogs import ConfirmScreen, ReceiptScreen
-    from adminui.tui.grant import GrantScreen
-    from tests.test_tui import shown, wait_until
-    from tests.test_tui_credits import open_detail
-
-    app = AdminApp(filepath)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_detail(app, pilot, TWIN)
-        await pilot.press("g")
-        assert isinstance(app.screen, GrantScreen)
-        await pilot.press(*"+30", "tab", "tab", *"promo", "ctrl+r")
-        grant_button = app.screen.query_one("#grant", Button)
-        await wait_until(pilot, lambda: not grant_button.disabled)
-        outcome = shown(app.screen.query_one("#outcome"))
-        assert "0 → 30" in outcome and "no ledger table" in outcome
-        await pilot.press("ctrl+g")
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
-        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen))
-        assert "New Credits:       30" in app.screen.text
+    done = await grant_on_screen(filepath, TWIN, *"+30", "tab", "tab", *"promo")
+    assert "0 → 30" in done.preview and "no ledger table" in done.preview
+    assert "No ledger row is written" in done.question
+    assert "New Credits:       30" in done.receipt
     assert balances(filepath, TWIN)[0] == 30

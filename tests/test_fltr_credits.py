@@ -367,32 +367,12 @@ def test_the_data_database_is_never_asked_for_a_grant(fltr: Database) -> None:
 async def test_the_grant_screen_writes_fltr_s_ledger_row(fltr: Database) -> None:
     """The user's detail, g: fltr's grant form (credits, type, team, reference), a preview with
     the balance before and after, the confirmation, and the receipt read back."""
-    from textual.widgets import Button, Label
-
-    from adminui.tui.app import AdminApp
-    from adminui.tui.dialogs import ConfirmScreen, ReceiptScreen
-    from adminui.tui.grant import GrantScreen
-    from tests.test_tui import shown, wait_until
-    from tests.test_tui_credits import open_detail
+    from tests.test_tui_credits import grant_on_screen
 
     sign_up(fltr)
-    app = AdminApp(fltr)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_detail(app, pilot, NEW)
-        await pilot.press("g")
-        assert isinstance(app.screen, GrantScreen)
-        labels = [str(label.render()) for label in app.screen.query("#fields Label").results(Label)]
-        assert labels == [f.label for f in app.screen.form.fields] and "Team" in labels
-        await pilot.press(*"30", "tab", *"bonus", "tab", "tab", *"GIFT-TUI", "ctrl+r")
-        grant_button = app.screen.query_one("#grant", Button)
-        await wait_until(pilot, lambda: not grant_button.disabled)
-        assert "0 → 30" in shown(app.screen.query_one("#outcome"))
-        await pilot.press("ctrl+g")
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
-        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen))
-        assert "New Credits:       30" in app.screen.text
-        assert "Type:              bonus" in app.screen.text
+    done = await grant_on_screen(fltr, NEW, *"30", "tab", *"bonus", "tab", "tab", *"GIFT-TUI")
+    assert "Team" in done.labels and "0 → 30" in done.preview
+    assert "New Credits:       30" in done.receipt and "Type:              bonus" in done.receipt
     assert state(fltr)[:2] == ([(30, 0)], [(30, "bonus")])
 
 

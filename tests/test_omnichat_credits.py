@@ -305,28 +305,10 @@ def test_the_cli_grants_and_refunds_by_reference_in_battery_units(
 
 
 async def test_the_grant_screen_grants_battery_without_a_team(omnichat: Database) -> None:
-    from textual.widgets import Button, Label
+    from tests.test_tui_credits import grant_on_screen
 
-    from adminui.tui.app import AdminApp
-    from adminui.tui.dialogs import ConfirmScreen, ReceiptScreen
-    from adminui.tui.grant import GrantScreen
-    from tests.test_tui import shown, wait_until
-    from tests.test_tui_credits import open_detail
-
-    app = AdminApp(omnichat)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_detail(app, pilot, NEW)
-        await pilot.press("g")
-        assert isinstance(app.screen, GrantScreen)
-        labels = [str(label.render()) for label in app.screen.query("#fields Label").results(Label)]
-        assert "Team" not in labels and "Battery" in labels
-        await pilot.press(*"30", "tab", *"bonus", "tab", *"GIFT-TUI", "ctrl+r")
-        grant_button = app.screen.query_one("#grant", Button)
-        await wait_until(pilot, lambda: not grant_button.disabled)
-        assert "0 → 30" in shown(app.screen.query_one("#outcome"))
-        await pilot.press("ctrl+g")
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
-        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen))
-        assert "Balance After:     30" in app.screen.text
+    done = await grant_on_screen(omnichat, NEW, *"30", "tab", *"bonus", "tab", *"GIFT-TUI")
+    assert "Team" not in done.labels and "Battery" in done.labels
+    assert "0 → 30" in done.preview and "Grant 30 battery units (bonus" in done.question
+    assert "Balance After:     30" in done.receipt
     assert battery(omnichat, NEW) == [(30,), ("bonus", 30, 30)]

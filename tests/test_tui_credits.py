@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import text
-from textual.widgets import Button, DataTable, Input, Static
+from textual.widgets import Button, DataTable, Input, Label, Static
 
 from adminui.db import Database
 from adminui.ops import credits, users
@@ -26,6 +28,38 @@ async def open_detail(app: AdminApp, pilot, user_id: str) -> UserDetailScreen:
     )
     assert isinstance(app.screen, UserDetailScreen)
     return app.screen
+
+
+@dataclass(frozen=True)
+class ScreenGrant:
+    """What the grant screen showed on the way: its field labels, the preview, the question
+    and the receipt read back."""
+
+    labels: list[str]
+    preview: str
+    question: str
+    receipt: str
+
+
+async def grant_on_screen(db: Database, user_id: str, *keys: str) -> ScreenGrant:
+    """From the user's detail, g: type `keys` into the product's form, preview (ctrl+r), write
+    (ctrl+g), answer yes; the app at 80x24, as an operator drives it."""
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(app, pilot, user_id)
+        await pilot.press("g")
+        assert isinstance(app.screen, GrantScreen)
+        labels = [str(label.render()) for label in app.screen.query("#fields Label").results(Label)]
+        await pilot.press(*keys, "ctrl+r")
+        grant_button = app.screen.query_one("#grant", Button)
+        await wait_until(pilot, lambda: not grant_button.disabled)
+        preview = shown(app.screen.query_one("#outcome"))
+        await pilot.press("ctrl+g")
+        assert isinstance(app.screen, ConfirmScreen)
+        question = app.screen.question
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen))
+        return ScreenGrant(labels, preview, question, app.screen.text)
 
 
 async def test_grant_from_the_user_view_end_to_end(db: Database) -> None:
