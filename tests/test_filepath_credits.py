@@ -227,3 +227,21 @@ async def test_the_screen_adjusts_and_says_there_is_no_ledger(filepath: Database
     assert "No ledger row is written" in done.question
     assert "New Credits:       30" in done.receipt
     assert balances(filepath, TWIN)[0] == 30
+
+
+def test_a_broken_audit_log_refuses_a_reference_it_can_t_check(
+    filepath: Database, tmp_path: Path
+) -> None:
+    """The log is the only record: with a line edited, the lines after it are not trusted, so
+    a reference could repeat unseen. An adjustment with a reference is refused; one without
+    is not blocked by a check it doesn't make."""
+    adjustments.adjust(filepath, JORDAN, parse(reference="BMC-9"), OPERATOR)
+    log = tmp_path / "audit.jsonl"
+    lines = log.read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace("BMC coffee", "BMC tea")
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    state = dump_tables(filepath, filepath.pack)
+    with pytest.raises(InputError, match="can't be read whole"):
+        adjustments.adjust(filepath, TWIN, parse(reference="BMC-9"), OPERATOR)
+    assert dump_tables(filepath, filepath.pack) == state
+    assert adjustments.adjust(filepath, TWIN, parse(), OPERATOR).new == 250

@@ -190,10 +190,17 @@ def _earlier(db: Database, reference: str | None) -> tuple[dict[str, Any], ...]:
     surrounding spaces), unless recorded as rolled back."""
     if reference is None:
         return ()
+    log = audit.verify()
+    if log.broken:  # the record is the log: a check that reads half of it would pass a repeat
+        raise InputError(
+            "reference",
+            f"the audit log {log.path} can't be read whole ({log.broken}), so the reference "
+            "can't be checked; see adminui audit verify. Nothing was written",
+        )
     key = reference.strip().casefold()
     return tuple(
         write
-        for write in audit.writes()
+        for write in log.writes
         if write.get("operation") == OPERATION
         and write.get("host") == db.profile.where
         and str((write.get("inputs") or {}).get("reference") or "").strip().casefold() == key
