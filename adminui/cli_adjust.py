@@ -81,12 +81,8 @@ def cmd_adjust(args: argparse.Namespace, open_session: Opener) -> int:
         say(f"⚠️  The key's budget cap is {before.key['budget_cap']:,}: this leaves it over.")
     if preview.earlier:
         say(f"⚠️  Reference {change.reference!r} is on {len(preview.earlier)} adjustment(s) here:")
-        for earlier in preview.earlier:
-            inputs = earlier.get("inputs") or {}
-            say(
-                f"   {earlier.get('time', '?')}  {earlier.get('operator', '?')}  "
-                f"{inputs.get('credits', '?')} credits  {earlier.get('outcome') or 'no outcome'}"
-            )
+        for logged, operator, credits, outcome in preview.earlier_rows:
+            say(f"   {logged}  {operator}  {credits} credits  {outcome}")
         if not change.override_reason:
             raise InputError(
                 "reference",

@@ -31,7 +31,9 @@ def add_commands(
     for named in {p.health_command: p for p in ([pack] if pack else packs()) if p.health}.values():
         titles = "; ".join(c.title for c in named.health)
         health = command(commands, named.health_command, f"{named.title}: {titles}")
-        health.add_argument("--check", help="only this check (by its name)")
+        health.add_argument(
+            "--check", choices=[c.name for c in named.health], help="only this check"
+        )
         health.add_argument("--limit", type=int, default=LIMIT, help="at most this many per check")
         health.add_argument("--format", choices=FORMATS, default="table")
         health.set_defaults(handler=lambda args: cmd_health(args, open_session))
@@ -44,11 +46,7 @@ def cmd_health(args: argparse.Namespace, open_session: Opener) -> int:
             f"'{args.command}' is another product's; {db.pack.title}'s checks are "
             f"'adminui {db.pack.health_command}'."
         )
-    findings = ledger_health(db, args.limit)
-    if args.check:
-        findings = tuple(f for f in findings if f.check.name == args.check)
-        if not findings:
-            raise SystemExit(f"adminui: no check is named {args.check!r}")
+    findings = ledger_health(db, args.limit, only=args.check)
     if args.format == "json":
         print(
             json.dumps(

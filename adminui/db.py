@@ -116,9 +116,11 @@ class Transaction:
         """The product whose statements this transaction runs."""
         return self._db.pack
 
-    def statement_params(self, name: str) -> frozenset[str]:
-        """The parameters a statement declares (each pack's form of it binds its own)."""
-        return frozenset(self._db.statement(name).params)
+    def declared(self, name: str, /, **values: Any) -> dict[str, Any]:
+        """Of the values an operation has, those the statement declares: each pack's form of a
+        statement binds its own (OmniChat's battery has no purchased total; a check may want
+        :now). A declared one missing is a KeyError, never a NULL bound by accident."""
+        return {key: values[key] for key in self._db.statement(name).params}
 
     @property
     def driver_connection(self) -> Any:

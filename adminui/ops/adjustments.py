@@ -133,6 +133,20 @@ class AdjustPreview:
         return bool(self.earlier)
 
     @property
+    def earlier_rows(self) -> list[tuple[str, str, str, str]]:
+        """The earlier adjustments as the CLI and the screen list them: logged when (UTC, to
+        the second), by whom, how many credits, and their outcome."""
+        return [
+            (
+                str(e.get("time", "?"))[:19].replace("T", " "),
+                str(e.get("operator", "?")),
+                str((e.get("inputs") or {}).get("credits", "?")),
+                str(e.get("outcome") or "no outcome"),
+            )
+            for e in self.earlier
+        ]
+
+    @property
     def earlier_ids(self) -> frozenset[str]:
         return frozenset(str(e["write"]) for e in self.earlier)
 
@@ -208,16 +222,20 @@ def _earlier(db: Database, reference: str | None) -> tuple[dict[str, Any], ...]:
     )
 
 
-def _holder(tx: Transaction, user_id: str, apikey: str | None) -> Holder:
-    """The balance the adjustment moves, as stored now; one that is not a whole number (SQLite
-    keeps text in an INTEGER column) is refused, never read as zero."""
-    if apikey is None:
-        row = tx.one("user_balance", user_id=user_id)
-        if row is None:
-            raise NotFoundError(f"No user has the id {user_id}.")
-        key = None
-    else:
-        row = tx.one("apikey_balance", user_id=user_id, apikey_id=apikey)
+def _user(tx: Transaction, user_id: str) -> Any:
+    user = tx.one("user_balance", user_id=user_id)
+    if user is None:
+        raise NotFoundError(f"No user has the id {user_id}.")
+    return user
+
+
+def _holder(tx: Transaction, user: Any, apikey: str | None) -> Holder:
+    """The balance the adjustment moves, as stored now: the user's row, or the key's read
+    now; one that is not a whole number (SQLite keeps text in an INTEGER column) is refused,
+    never read as zero."""
+    row, key = user, None
+    if apikey is not None:
+        row = tx.one("apikey_balance", user_id=user["id"], apikey_id=apikey)
         if row is None:
             raise NotFoundError(f"The user has no API key with the id {apikey!r}.")
         key = {k: row[k] for k in ("id", "name", "start", "enabled", "expires_at", "budget_cap")}
@@ -230,15 +248,19 @@ def _holder(tx: Transaction, user_id: str, apikey: str | None) -> Holder:
     return Holder(row["credits"], key)
 
 
-def preview_adjustment(db: Database, user_id: str, adjustment: Adjustment) -> AdjustPreview:
-    """The user, the balance now, and the audit log's adjustments with the reference."""
-    with db.read() as tx:
-        user = tx.one("user_balance", user_id=user_id)
-        if user is None:
-            raise NotFoundError(f"No user has the id {user_id}.")
-        before = _holder(tx, user_id, adjustment.apikey)
+def _preview(db: Database, tx: Transaction, user_id: str, adjustment: Adjustment) -> AdjustPreview:
+    """The user, the balance as this transaction sees it, and the audit log's adjustments
+    with the reference: what the preview shows and the write checks again."""
+    user = _user(tx, user_id)
+    before = _holder(tx, user, adjustment.apikey)
     earlier = _earlier(db, adjustment.reference)
     return AdjustPreview(user_id, user["email"], user["name"], adjustment, before, earlier)
+
+
+def preview_adjustment(db: Database, user_id: str, adjustment: Adjustment) -> AdjustPreview:
+    """What the adjustment would do, read now."""
+    with db.read() as tx:
+        return _preview(db, tx, user_id, adjustment)
 
 
 def _refuse_earlier(preview: AdjustPreview, seen: frozenset[str]) -> None:
@@ -278,16 +300,8 @@ def adjust(
     at = datetime.now(UTC).replace(microsecond=0)
 
     def body(tx: Transaction) -> Written[Adjusted]:
-        before = _holder(tx, user_id, adjustment.apikey)
-        user = tx.one("user_balance", user_id=user_id)
-        preview = AdjustPreview(
-            user_id,
-            user["email"],
-            user["name"],
-            adjustment,
-            before,
-            _earlier(db, adjustment.reference),
-        )
+        preview = _preview(db, tx, user_id, adjustment)
+        before = preview.before
         _refuse_earlier(preview, seen_earlier)
         if preview.below_zero and not below_zero:
             raise InputError(
@@ -306,7 +320,7 @@ def adjust(
             )
         if after_move is not None:
             after_move()
-        after = _holder(tx, user_id, adjustment.apikey).credits
+        after = _holder(tx, _user(tx, user_id), adjustment.apikey).credits
         if moved != 1 or after != preview.after:
             raise InputError("credits", "the balance changed meanwhile; nothing was written")
         done = Adjusted(preview, before.credits, after, operator, at)

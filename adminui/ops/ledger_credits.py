@@ -64,12 +64,6 @@ def units(pack: Pack) -> Units:
     return Units(pack.balance.unit, label, column, bool(pack.balance.teams))
 
 
-def _params(tx: Transaction, name: str, **values: Any) -> dict[str, Any]:
-    """The values a pack's statement declares, of those the operation has (OmniChat's battery
-    has no purchased total and no teams; fltr's ledger numbers its own rows)."""
-    return {key: values[key] for key in tx.statement_params(name)}
-
-
 @dataclass(frozen=True)
 class LedgerGrantInput:
     """A validated grant: what the operator asked for (`team`: a team's name, whose balance
@@ -299,7 +293,7 @@ def _move(tx: Transaction, account: Account, user_id: str, credits: int, **optio
     changed so that it would go below zero (unless `below_zero`)."""
     name = "add_team_credits" if account.team_id else "add_credits"
     values = options | {"team_id": account.team_id, "user_id": user_id, "credits": credits}
-    if tx.run(name, **_params(tx, name, **values)) != 1:
+    if tx.run(name, **tx.declared(name, **values)) != 1:
         raise InputError("credits", "the balance changed meanwhile; nothing was written")
 
 
@@ -307,7 +301,7 @@ def _insert(tx: Transaction, **values: Any) -> Any:
     """The ledger row, inserted: a text-keyed ledger (OmniChat's) is given a new UUID, a
     numbered one (fltr's) numbers it itself."""
     values["id"] = str(uuid.uuid4())
-    return tx.one("insert_ledger_row", **_params(tx, "insert_ledger_row", **values))
+    return tx.one("insert_ledger_row", **tx.declared("insert_ledger_row", **values))
 
 
 def _entry(db: Database, tx: Transaction, entry_id: int | str) -> Record:

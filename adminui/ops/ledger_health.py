@@ -28,17 +28,20 @@ class Finding:
 
 
 def ledger_health(
-    db: Database, limit: int = LIMIT, now: datetime | None = None
+    db: Database, limit: int = LIMIT, now: datetime | None = None, only: str | None = None
 ) -> tuple[Finding, ...]:
-    """Every check of the product, in the manifest's order; one that asks for :now (a key
-    expired by now) is given the app's clock, else the time now."""
+    """The product's checks in the manifest's order (`only`: the one of that name); one that
+    asks for :now (a key expired by now) is given the app's clock, else the time now."""
     if not 1 <= limit <= 10_000:
         raise InputError("limit", "must be between 1 and 10,000")
     values = {"limit": limit, "now": now or datetime.now(UTC)}
     with db.read() as tx:
         found = []
         for check in db.pack.health:
-            bound = {key: values[key] for key in tx.statement_params(check.statement)}
-            rows = records(db.pack, tx.rows(check.statement, **bound))
+            if only is not None and check.name != only:
+                continue
+            rows = records(
+                db.pack, tx.rows(check.statement, **tx.declared(check.statement, **values))
+            )
             found.append(Finding(check, rows, int(rows[0]["found"]) if rows else 0))
     return tuple(found)

@@ -314,16 +314,8 @@ class AdjustForm:
             cap = before.key["budget_cap"] if before.key else 0
             parts.append(Text(f"\nThis leaves the key over its budget cap ({cap:,}).", "bold"))
         if preview.earlier:
-            rows = [
-                (
-                    str(e.get("time", "?"))[:16],
-                    e.get("operator", "?"),
-                    (e.get("inputs") or {}).get("credits", "?"),
-                    e.get("outcome") or "no outcome",
-                )
-                for e in preview.earlier
-            ]
-            headers = ("Logged", "Operator", "Credits", "Outcome")
+            headers = ("Logged (UTC)", "Operator", "Credits", "Outcome")
+            rows = preview.earlier_rows
             parts += _hazards("adjustment", headers, rows, change.override_reason or "")
         else:
             parts.append(Text("\nAdjust… (ctrl+g) asks, then writes it."))
