@@ -17,6 +17,7 @@ from adminui.audit import audit_path
 from adminui.cli_credits import RULE, Opener, confirm, require_writable, say_for
 from adminui.errors import InputError
 from adminui.ops import adjustments, ledger_credits, users
+from adminui.ops.values import signed
 from adminui.output import FORMATS, render_record, text_value
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def cmd_grant(args: argparse.Namespace, open_session: Opener, limit: int) -> int
         say(f"⚠️  Reference {grant.reference!r} is already on {len(preview.duplicates)} row(s):")
         for dup in preview.duplicates:
             say(
-                f"   {dup.id}  {dup.email or dup.user_id}  {dup.type} {dup.amount:+,}  "
+                f"   {dup.id}  {dup.email or dup.user_id}  {dup.type} {signed(dup.amount)}  "
                 f"{text_value(dup.created_at)}"
             )
         if not grant.override_reason:
@@ -118,6 +119,16 @@ def _refund_by_reference(args: argparse.Namespace, open_session: Opener) -> int:
     REF, which takes back what it gave (UNITS must say that much: a typo refunds nothing)."""
     if args.notes is None:
         raise InputError("--notes", "required with --type refund: say why (kept in its metadata)")
+    for flag, given in (
+        ("--team", getattr(args, "team", None)),
+        ("--override-duplicate", args.override_duplicate),
+    ):
+        if given:
+            raise InputError(
+                flag,
+                "not with --type refund: a refund takes one grant back from the balance it went "
+                "to; nothing was written",
+            )
     session = _ledger_session(args, open_session)
     db = session.db
     entry = ledger_credits.grant_of(db, users.resolve_user(db, args.user), args.ref)
@@ -141,7 +152,7 @@ def _refund(args: argparse.Namespace, session: Session, entry_id: Any, reason: s
     plan = ledger_credits.preview_refund(db, entry_id)
     entry, account = plan.entry, plan.account
     say(
-        f"Ledger row {entry.id}: {entry.type} of {entry.amount:+,} {units.word} for "
+        f"Ledger row {entry.id}: {entry.type} of {signed(entry.amount)} {units.word} for "
         f"{entry.email or entry.user_id}, reference {entry.reference!r}"
     )
     say(f"{units.label} of {account.kind} {account.name}: {account.credits:,} → {plan.after:,}")

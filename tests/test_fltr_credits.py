@@ -392,3 +392,22 @@ def test_a_grant_and_its_refund_go_to_the_id_as_stored_never_its_case_twin(
     ledger_credits.refund(fltr, granted.entry.id, "twin check", OPERATOR)
     assert state(fltr, "usr_Twin")[1][-1] == (-7, "refund")
     assert state(fltr, "usr_Twin")[0] == [(10, 0)] and state(fltr, "usr_twin")[:2] == twin
+
+
+def test_another_user_s_refund_row_naming_a_grant_does_not_block_its_refund(
+    fltr: Database,
+) -> None:
+    """A refund row another program wrote for usr_2 that names NEW's grant: it is not NEW's
+    refund, so NEW's grant is still refunded once, and then no more."""
+    sign_up(fltr)
+    granted = ledger_credits.grant(fltr, NEW, parse(25), OPERATOR).entry.id
+    meta = json.dumps({"refund_of": str(granted)})
+    execute(
+        fltr,
+        "INSERT INTO credit_transactions (user_id, amount, type, transaction_metadata) "
+        f"VALUES ('usr_2', -25, 'refund', '{meta}')",
+    )
+    assert ledger_credits.preview_refund(fltr, granted).after == 0
+    assert ledger_credits.refund(fltr, granted, "sent twice", OPERATOR).new_credits == 0
+    with pytest.raises(InputError, match="already refunded"):
+        ledger_credits.refund(fltr, granted, "again", OPERATOR, below_zero=True)

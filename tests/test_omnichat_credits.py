@@ -312,3 +312,114 @@ async def test_the_grant_screen_grants_battery_without_a_team(omnichat: Database
     assert "0 → 30" in done.preview and "Grant 30 battery units (bonus" in done.question
     assert "Balance After:     30" in done.receipt
     assert battery(omnichat, NEW) == [(30,), ("bonus", 30, 30)]
+
+
+def add_row(db: Database, row_id: str, user: str, kind: str, amount, **columns) -> None:
+    """A battery_transactions row written past adminui, as the app or a hand-run script would."""
+    values = {"id": row_id, "user_id": user, "type": kind, "amount": amount} | columns
+    names = ", ".join(values)
+    execute(
+        db,
+        f"INSERT INTO battery_transactions ({names}, created_at) "
+        f"VALUES ({', '.join(':' + k for k in values)}, '2026-02-01T00:00:00.000Z')",
+        **values,
+    )
+
+
+def test_a_purchase_the_app_refunded_is_not_taken_back_twice(omnichat: Database) -> None:
+    """The app's refund row carries the purchase's payment intent, not refund_of: it counts as
+    the purchase's refund, by id and by reference alike."""
+    purchase = "btx_user_2N000002_1"
+    add_row(
+        omnichat, "btx_app_refund", PAID, "refund", -5000, stripe_payment_intent_id="pi_demo000002"
+    )
+    before = dump_tables(omnichat, omnichat.pack)
+    for attempt in (
+        lambda: ledger_credits.preview_refund(omnichat, purchase),
+        lambda: ledger_credits.refund(omnichat, purchase, "charged back", OPERATOR),
+    ):
+        with pytest.raises(InputError, match=r"already refunded \(ledger row btx_app_refund"):
+            attempt()
+    with pytest.raises(NotFoundError, match="not refunded yet"):
+        ledger_credits.grant_of(omnichat, PAID, " PI_DEMO000002")
+    assert dump_tables(omnichat, omnichat.pack) == before
+
+
+def test_another_user_s_refund_naming_a_grant_neither_counts_nor_blocks_it(
+    omnichat: Database,
+) -> None:
+    bonus = "btx_user_2N000003_1"
+    add_row(
+        omnichat, "btx_crafted", PAID, "refund", -250, metadata=json.dumps({"refund_of": bonus})
+    )
+    add_row(omnichat, "btx_intent", PAID, "refund", -250, stripe_payment_intent_id="BMC-40003")
+    assert ledger_credits.grant_of(omnichat, SPENT, "BMC-40003").id == bonus
+    change = ledger_credits.refund(omnichat, bonus, "sent twice", OPERATOR)
+    assert (change.previous_credits, change.new_credits) == (308, 58)
+
+
+@pytest.mark.parametrize("amount", [None, "lots", 12.5])
+def test_a_ledger_amount_that_is_not_a_whole_number_is_shown_as_stored(
+    omnichat: Database, amount
+) -> None:
+    """A hand-written row with a NULL or text amount is named in the refusals as it is, never a
+    traceback, never made a number."""
+    add_row(omnichat, "btx_odd", SPENT, "bonus", amount, metadata='{"reference": "BMC-ODD"}')
+    before = dump_tables(omnichat, omnichat.pack)
+    shown = "NULL" if amount is None else repr(amount)
+    with pytest.raises(InputError, match=f"bonus {shown}"):
+        ledger_credits.grant(omnichat, NEW, parse(ref="BMC-ODD"), OPERATOR)
+    with pytest.raises(InputError, match=f"bonus of {shown}; only a grant"):
+        ledger_credits.refund(omnichat, "btx_odd", "odd", OPERATOR)
+    assert dump_tables(omnichat, omnichat.pack) == before
+
+
+def test_a_refund_with_no_balance_row_left_says_so(omnichat: Database) -> None:
+    """The user's user_battery row was deleted by hand: there is nothing to take the units from,
+    and the refusal says that rather than 'the balance changed meanwhile'."""
+    execute(omnichat, "DELETE FROM user_battery WHERE user_id = :u", u=SPENT)
+    before = dump_tables(omnichat, omnichat.pack)
+    bonus = "btx_user_2N000003_1"
+    with pytest.raises(InputError, match="has no user_battery row"):
+        ledger_credits.preview_refund(omnichat, bonus)
+    with pytest.raises(InputError, match="has no user_battery row"):
+        ledger_credits.refund(omnichat, bonus, "sent twice", OPERATOR, below_zero=True)
+    assert dump_tables(omnichat, omnichat.pack) == before
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        {"metadata": json.dumps({"reference": "\u00a0BMC-9\u200b"})},
+        {"metadata": json.dumps({"reference": "\tbmc-9\r\n"})},
+        {"metadata": json.dumps({"reference": "\ufeffBMC-9\u3000"})},
+        {"metadata": '{"reference": "other", "reference": "BMC-9"}'},
+        {"stripe_payment_intent_id": "\u2007BMC-9\u2060"},
+    ],
+    ids=["nbsp-zwsp", "tab-crlf", "bom-ideographic", "repeated-key", "intent-figure-space"],
+)
+def test_a_stored_reference_wrapped_in_blanks_or_repeated_is_still_a_duplicate(
+    omnichat: Database, columns: dict
+) -> None:
+    """A reference pasted from an email into a hand-run script keeps its no-break or zero-width
+    spaces; a grant of the same payment typed plainly must still see it."""
+    add_row(omnichat, "btx_pasted", SPENT, "bonus", 9, **columns)
+    before = dump_tables(omnichat, omnichat.pack)
+    assert [
+        d.id for d in ledger_credits.preview_grant(omnichat, NEW, parse(ref="BMC-9")).duplicates
+    ] == ["btx_pasted"]
+    with pytest.raises(InputError, match="already on 1 ledger row"):
+        ledger_credits.grant(omnichat, NEW, parse(ref="BMC-9"), OPERATOR)
+    assert dump_tables(omnichat, omnichat.pack) == before
+
+
+def test_a_refund_by_reference_refuses_what_only_a_grant_takes(omnichat: Database, capsys) -> None:
+    """--override-duplicate means nothing to a refund: said, rather than silently dropped."""
+    url = str(omnichat.profile.url)
+    before = dump_tables(omnichat, omnichat.pack)
+    code, _, err = run(
+        capsys, "--url", url, "grant", "user_2N000003", "250", "--ref", "BMC-40003",
+        "--type", "refund", "--notes", "x", "--override-duplicate", "why", "--yes",
+    )  # fmt: skip
+    assert code == 1 and "--override-duplicate" in err and "not with --type refund" in err
+    assert dump_tables(omnichat, omnichat.pack) == before

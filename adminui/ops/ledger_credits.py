@@ -35,6 +35,7 @@ from adminui.ops.credits import (
     plain_reference,
 )
 from adminui.ops.records import Record, record, records
+from adminui.ops.values import signed
 from adminui.ops.writes import Written, audited_write
 from adminui.packs import Pack
 from adminui.schema import reference_tables
@@ -166,7 +167,7 @@ class LedgerChange:
         balance = f"team {self.account.name}" if self.account.team_id else "user"
         return [
             ("User", e.email or e.user_id),
-            (label, f"{e.amount:+,}"),
+            (label, signed(e.amount)),
             ("Type", e.type),
             *([("Balance", balance)] if self.units.teams else []),
             (f"Previous {label}", f"{self.previous_credits:,}"),
@@ -272,7 +273,7 @@ def _refuse_duplicates(duplicates: tuple[Record, ...], grant: LedgerGrantInput, 
         raise InputError(
             "reference",
             f"{grant.reference!r} is already on {len(duplicates)} ledger row(s) (first: "
-            f"{first.id}, {first.email or first.user_id}, {first.type} {first.amount:+,}); "
+            f"{first.id}, {first.email or first.user_id}, {first.type} {signed(first.amount)}); "
             "override with a reason if this really is a separate payment",
         )
     if {d.id for d in duplicates} != seen:
@@ -431,6 +432,17 @@ def parse_entry_id(pack: Pack, text: str | int) -> int | str:
     return int(value)
 
 
+def _refunds(tx: Transaction, row: Any) -> list[Any]:
+    """The refunds already on record for a grant: adminui's, which name it, and where the
+    product's app writes its own (OmniChat's, by the purchase's payment intent), the app's."""
+    values = {
+        "transaction_id": row["id"],
+        "user_id": str(row["user_id"]),
+        "payment_intent": row.get("stripe_payment_intent_id"),
+    }
+    return tx.rows("refunds_of", **tx.declared("refunds_of", **values))
+
+
 def _refundable(tx: Transaction, entry_id: int, *, locked: bool) -> Any:
     """The ledger row to refund, refused unless it is a grant not refunded yet."""
     row = tx.one("lock_ledger_row" if locked else "get_ledger_row", transaction_id=entry_id)
@@ -439,14 +451,13 @@ def _refundable(tx: Transaction, entry_id: int, *, locked: bool) -> Any:
     if row["type"] not in KINDS or type(row["amount"]) is not int or row["amount"] <= 0:
         raise InputError(
             "transaction id",
-            f"{entry_id} is a {row['type']} of {row['amount']:+,}; only a grant (a purchase or "
-            "bonus) is refunded",
+            f"{entry_id} is a {row['type']} of {signed(row['amount'])}; only a grant (a purchase "
+            "or bonus) is refunded",
         )
-    done = tx.rows("refunds_of", transaction_id=entry_id)
+    done = _refunds(tx, row)
     if done:
-        raise InputError(
-            "transaction id", f"{entry_id} is already refunded (ledger row {done[0]['id']})"
-        )
+        rows = ", ".join(f"{r['id']} ({signed(r['amount'])})" for r in done)
+        raise InputError("transaction id", f"{entry_id} is already refunded (ledger row {rows})")
     return row
 
 
@@ -458,7 +469,14 @@ def _refund_account(tx: Transaction, row: Any, *, locked: bool) -> Account:
         if team is None:
             raise NotFoundError(f"The team {row['team_id']} this grant went to is gone.")
         return Account(team["name"], team["credits"], True, row["team_id"])
-    return _account(tx, _user(tx, str(row["user_id"])), None, locked=locked)
+    account = _account(tx, _user(tx, str(row["user_id"])), None, locked=locked)
+    if not account.exists:
+        raise InputError(
+            "balance",
+            f"{account.name} has no {tx.pack.balance.table} row: the grant's "
+            f"{tx.pack.balance.unit} are on no balance to take back; nothing was written",
+        )
+    return account
 
 
 def grant_of(db: Database, user_id: str, reference: str) -> Record:
@@ -476,7 +494,7 @@ def grant_of(db: Database, user_id: str, reference: str) -> Record:
             and row.type in KINDS
             and type(row.amount) is int
             and row.amount > 0
-            and not tx.rows("refunds_of", transaction_id=row.id)
+            and not _refunds(tx, row)
         ]
     if not grants:
         raise NotFoundError(f"The user has no grant holding {ref!r} that is not refunded yet.")

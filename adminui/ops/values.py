@@ -139,6 +139,14 @@ def whole(value: Any) -> Any:
     return value
 
 
+def signed(value: Any) -> str:
+    """A change of a balance as the operator reads it (+1,234, -50); one that is not a whole
+    number (SQLite keeps text or NULL in an INTEGER column) is shown as stored, never made one."""
+    if type(value) is int:
+        return f"{value:+,}"
+    return "NULL" if value is None else repr(value)
+
+
 def first_line(text: str | None, width: int = 120) -> str:
     """The first non-blank line of a (possibly long, multi-line) message, cut to width."""
     if not text:

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from adminui.audit import audit_path
 from adminui.ops import adjustments, credits, ledger_credits
+from adminui.ops.values import signed
 from adminui.tui.cells import cell
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ class LedgerForm:
         ]
         if preview.duplicates:
             rows = [
-                (d.id, d.email or d.user_id, d.type, f"{d.amount:+,}", cell(d.created_at).plain)
+                (d.id, d.email or d.user_id, d.type, signed(d.amount), cell(d.created_at).plain)
                 for d in preview.duplicates
             ]
             headers = ("Row", "User", "Type", units.label, "Created")

@@ -143,11 +143,13 @@ WHERE ct.id = CAST(:transaction_id AS integer)
 FOR UPDATE;
 
 -- name: refunds_of
--- The refunds already recorded for one ledger row (metadata refund_of is its id).
+-- The refunds already recorded for one ledger row of one user (metadata refund_of is its id;
+-- another user's row naming it never counts, nor blocks its refund).
 -- mode: read
--- params: transaction_id
+-- params: transaction_id, user_id
 SELECT ct.id, ct.amount, ct.created_at
 FROM credit_transactions ct
 WHERE ct.type = 'refund'
+  AND ct.user_id = CAST(:user_id AS text)
   AND ct.transaction_metadata ->> 'refund_of' = CAST(CAST(:transaction_id AS integer) AS text)
 ORDER BY ct.id;

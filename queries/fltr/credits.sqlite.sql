@@ -119,12 +119,14 @@ FROM credit_transactions ct
 WHERE ct.id = :transaction_id;
 
 -- name: refunds_of
--- The refunds already recorded for one ledger row (metadata refund_of is its id).
+-- The refunds already recorded for one ledger row of one user (metadata refund_of is its id;
+-- another user's row naming it never counts, nor blocks its refund).
 -- mode: read
--- params: transaction_id
+-- params: transaction_id, user_id
 SELECT ct.id, ct.amount, ct.created_at
 FROM credit_transactions ct
 WHERE ct.type = 'refund'
+  AND ct.user_id = :user_id
   AND CASE WHEN json_valid(ct.transaction_metadata)
            THEN CAST(json_extract(ct.transaction_metadata, '$.refund_of') AS TEXT) END
       = CAST(CAST(:transaction_id AS INTEGER) AS TEXT)

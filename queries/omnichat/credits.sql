@@ -7,6 +7,17 @@
 -- are needed (or exist). D1 runs no function of adminui's: text is compared with SQLite's
 -- lower(), which folds ASCII letters only (adminui refuses a reference that is not ASCII).
 --
+-- A stored reference is compared trimmed of every blank a copy from an email or a hand-run
+-- script can carry (spaces, tabs, line breaks, no-break and zero-width spaces, the byte-order
+-- mark: the char() list, written out where it is used, as SQLite factors a constant out of the
+-- scan and not a CTE's column; the one-argument trim() takes spaces only), then lower-cased; the
+-- typed one is plain already (adminui.ops.credits.plain_reference).
+-- Metadata is read only when it is JSON (CASE: json_extract() of text that is not JSON is an
+-- error, and AND does not promise to stop first); an array or a scalar has no `reference`. Every
+-- `reference` key of it counts, a repeated one too: json_extract() reads the first only, so
+-- metadata whose text repeats the name or escapes a character is read whole (json_each(), at a
+-- cost paid by those rows only; the app's usage rows never name the key and are not parsed).
+--
 -- Times are read as the instant they name, whatever their form (the instant rule of users.sql:
 -- 9 to 13 digits are epoch seconds or, from 12 digits, milliseconds; text from a year on is
 -- julianday's); a grant writes its time as the app does, ISO 8601 with milliseconds and Z.
@@ -19,20 +30,40 @@ SELECT :reference AS reference;
 
 -- name: ledger_by_reference
 -- Every battery_transactions row, of any user, that holds the reference, in its metadata or as
--- its Stripe payment intent, once both are trimmed and lower-cased: the duplicate hazard shown
--- before a grant. Metadata that is not JSON, or has no reference, never matches.
+-- its Stripe payment intent, both compared as the header says: the duplicate hazard shown before
+-- a grant. Metadata that is not a JSON object, or has no reference, never matches.
 -- mode: read
 -- params: reference
-SELECT t.id, t.user_id, u.email, t.amount, t.type, t.created_at,
-       COALESCE(t.meta_reference, t.stripe_payment_intent_id) AS reference
+SELECT t.id, t.user_id, u.email, t.amount, t.type, t.created_at, t.stripe_payment_intent_id,
+       COALESCE(json_extract(t.meta, '$.reference'), t.stripe_payment_intent_id) AS reference
 FROM (
-  SELECT b.*, CASE WHEN json_valid(b.metadata) AND json_type(b.metadata) = 'object'
-                   THEN json_extract(b.metadata, '$.reference') END AS meta_reference
+  SELECT b.*, CASE WHEN json_valid(b.metadata) THEN b.metadata END AS meta
   FROM battery_transactions b
 ) t
 LEFT JOIN users u ON u.id = t.user_id
-WHERE lower(trim(t.meta_reference)) = lower(trim(:reference))
-   OR lower(trim(t.stripe_payment_intent_id)) = lower(trim(:reference))
+WHERE lower(trim(t.stripe_payment_intent_id,
+                 char(32, 9, 10, 11, 12, 13, 133, 160, 5760, 8192, 8193,
+                 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202,
+                 8203, 8204, 8205, 8232, 8233, 8239, 8287, 8288, 12288,
+                 65279)))
+              = lower(trim(:reference))
+   OR (instr(t.metadata, 'reference') OR instr(t.metadata, char(92)))  -- can name the key
+      AND (lower(trim(json_extract(t.meta, '$.reference'),
+                      char(32, 9, 10, 11, 12, 13, 133, 160, 5760, 8192, 8193,
+                      8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202,
+                      8203, 8204, 8205, 8232, 8233, 8239, 8287, 8288, 12288,
+                      65279)))
+                   = lower(trim(:reference))
+           OR (instr(t.metadata, char(92))  -- escaped, or twice: json_extract read the first
+               OR instr(substr(t.metadata, instr(t.metadata, 'reference') + 9), 'reference'))
+              AND EXISTS (SELECT 1 FROM json_each(t.meta) j
+                          WHERE j.key = 'reference'
+                            AND lower(trim(j.value,
+                                           char(32, 9, 10, 11, 12, 13, 133, 160, 5760, 8192, 8193,
+                                           8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202,
+                                           8203, 8204, 8205, 8232, 8233, 8239, 8287, 8288, 12288,
+                                           65279)))
+                                        = lower(trim(:reference))))
 ORDER BY COALESCE(CASE WHEN t.created_at NOT GLOB '*[^0-9]*' AND length(t.created_at) BETWEEN 9 AND 13
                        THEN julianday(CASE WHEN length(t.created_at) >= 12 THEN t.created_at / 1000.0
                                            ELSE t.created_at + 0 END, 'unixepoch') END,
@@ -103,8 +134,7 @@ SELECT t.id, t.user_id, u.email, t.amount, t.type, t.balance_after, t.stripe_pay
        json_extract(t.meta, '$.operator') AS operator, json_extract(t.meta, '$.notes') AS notes,
        json_extract(t.meta, '$.refund_of') AS refund_of
 FROM (
-  SELECT b.*, CASE WHEN json_valid(b.metadata) AND json_type(b.metadata) = 'object'
-                   THEN b.metadata END AS meta
+  SELECT b.*, CASE WHEN json_valid(b.metadata) THEN b.metadata END AS meta
   FROM battery_transactions b
 ) t
 LEFT JOIN users u ON u.id = t.user_id
@@ -115,20 +145,30 @@ WHERE t.id = :transaction_id;
 -- OmniChat has no teams: the balance is always the user's.
 -- mode: write
 -- params: transaction_id
-SELECT t.id, t.user_id, t.amount, t.type,
-       COALESCE(CASE WHEN json_valid(t.metadata) AND json_type(t.metadata) = 'object'
-                     THEN json_extract(t.metadata, '$.reference') END,
-                t.stripe_payment_intent_id) AS reference
-FROM battery_transactions t
+SELECT t.id, t.user_id, t.amount, t.type, t.stripe_payment_intent_id,
+       COALESCE(json_extract(t.meta, '$.reference'), t.stripe_payment_intent_id) AS reference
+FROM (
+  SELECT b.*, CASE WHEN json_valid(b.metadata) THEN b.metadata END AS meta
+  FROM battery_transactions b
+) t
 WHERE t.id = :transaction_id;
 
 -- name: refunds_of
--- The refunds already recorded for one row (metadata refund_of is its id).
+-- The refunds already on record for one grant of one user: adminui's (metadata refund_of is
+-- the grant's id) and the app's own, which carry the purchase's Stripe payment intent and no
+-- refund_of. A refund row of another user never counts (nor blocks the grant's refund).
 -- mode: read
--- params: transaction_id
+-- params: transaction_id, user_id, payment_intent
 SELECT t.id, t.amount, t.created_at
 FROM battery_transactions t
 WHERE t.type = 'refund'
-  AND json_valid(t.metadata) AND json_type(t.metadata) = 'object'
-  AND json_extract(t.metadata, '$.refund_of') = :transaction_id
+  AND t.user_id = :user_id
+  AND (json_extract(CASE WHEN json_valid(t.metadata) THEN t.metadata END, '$.refund_of')
+         = :transaction_id
+       OR lower(trim(t.stripe_payment_intent_id,
+                     char(32, 9, 10, 11, 12, 13, 133, 160, 5760, 8192, 8193,
+                     8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202,
+                     8203, 8204, 8205, 8232, 8233, 8239, 8287, 8288, 12288,
+                     65279)))
+                  = lower(trim(:payment_intent)))
 ORDER BY t.id;
