@@ -30,6 +30,7 @@ from adminui import (
     cli_payments,
     cli_processing,
     cli_queries,
+    cli_reports,
     connect,
     vetting,
 )
@@ -65,6 +66,8 @@ JOBS = {
     "ledger-health": "health",
     "budgets": "health",
     "processing": "processing",
+    "usage": "usage",
+    "money": "money",
     "executions": "executions",
     "orphans": "orphans",
 }
@@ -195,6 +198,7 @@ def build_parser(pack: Pack | None = None) -> argparse.ArgumentParser:
         cli_ledger.add_commands(commands, command, open_session)
     if offers("health"):
         cli_health.add_commands(commands, command, open_session, pack)
+    cli_reports.add_commands(commands, command, open_session, pack)  # the jobs it offers
     if offers("executions"):
         cli_executions.add_commands(commands, command, open_session)
     if offers("processing"):

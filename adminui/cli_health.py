@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from adminui.errors import AdminError
-from adminui.ops.ledger_health import LIMIT, ledger_health
+from adminui.ops.reports import LIMIT, read_all
 from adminui.output import FORMATS, json_value, render_rows
 from adminui.packs import Pack, packs
 
@@ -46,14 +46,14 @@ def cmd_health(args: argparse.Namespace, open_session: Opener) -> int:
             f"'{args.command}' is another product's; {db.pack.title}'s checks are "
             f"'adminui {db.pack.health_command}'."
         )
-    findings = ledger_health(db, args.limit, only=args.check)
+    findings = read_all(db, "health", args.limit, only=args.check)
     if args.format == "json":
         print(
             json.dumps(
                 {
-                    f.check.name: {
+                    f.report.name: {
                         "found": f.found,
-                        "rows": [{c: json_value(r[c]) for c in f.check.columns} for r in f.rows],
+                        "rows": [{c: json_value(r[c]) for c in f.report.columns} for r in f.rows],
                     }
                     for f in findings
                 },
@@ -63,10 +63,10 @@ def cmd_health(args: argparse.Namespace, open_session: Opener) -> int:
         )
     for finding in findings:
         if args.format == "table":
-            print(f"\n{finding.check.title}: {finding.found:,} found")
+            print(f"\n{finding.report.title}: {finding.found:,} found")
         if args.format != "json":
-            print(render_rows(finding.rows, finding.check.columns, args.format))
+            print(render_rows(finding.rows, finding.report.columns, args.format))
         if finding.found > len(finding.rows):
-            shown = f"{finding.check.name}: {len(finding.rows):,} of {finding.found:,} shown"
+            shown = f"{finding.report.name}: {len(finding.rows):,} of {finding.found:,} shown"
             print(f"{shown} (raise --limit)", file=sys.stderr)
     return 0

@@ -151,14 +151,22 @@ class History:
 
 
 @dataclass(frozen=True)
-class Check:
-    """One of a ledger's health checks: a statement taking :limit whose rows are what it finds,
-    each with `found`, how many it finds in all (its columns: the product's names)."""
+class Report:
+    """One read of a job that lists what it finds (a health check, a usage or money summary): a
+    statement taking :limit whose rows are shown under `title` (its columns: the product's
+    names). What else it binds it declares: :user_id, :model, :day and :since are the filters
+    offered, :now the app's clock, :after_at and :after_id make it a list paged newest first
+    (adminui.ops.reports). A check's rows carry `found`, how many it finds in all; `chart` is
+    [label column, value column] (a bar per label, values summed); `total` a column summed
+    under the table (MRR)."""
 
     name: str
     title: str
     statement: str
     columns: tuple[str, ...]
+    job: str = "health"
+    chart: tuple[str, ...] = ()
+    total: str = ""
 
 
 @dataclass(frozen=True, eq=False)  # one object per pack (load_pack caches): hashed by identity
@@ -186,8 +194,14 @@ class Pack:
     processing: History = field(default_factory=History)
     # The product's money checks (its `health_command`: `adminui ledger-health`, `adminui
     # budgets`), in the order they are shown.
-    health: tuple[Check, ...] = ()
+    health: tuple[Report, ...] = ()
     health_command: str = ""
+    # The reads of its other report jobs (OmniChat's usage and money), in the order shown.
+    reports: tuple[Report, ...] = ()
+
+    def reports_of(self, job: str) -> tuple[Report, ...]:
+        """The reports of one job: its health checks, or the [[reports]] of that job."""
+        return self.health if job == "health" else tuple(r for r in self.reports if r.job == job)
 
     @property
     def reference_dialect(self) -> str:
@@ -341,6 +355,23 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
             pairs(spec.get("shown", []), f"{where} shown"),
         )
 
+    def report(spec: dict[str, Any], where: str, job: str = "") -> Report:
+        chart = names(spec.get("chart", []), f"{where} chart")
+        if chart and len(chart) != 2:
+            raise QueryFileError(f"{path}: {where} chart is [label column, value column]")
+        word = str(spec.get("name", ""))
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", word):  # a command's word: top, by-model
+            raise QueryFileError(f"{path}: {where} name {word[:40]!r} is not a command's word")
+        return Report(
+            word,
+            str(spec.get("title", "")),
+            name(spec.get("statement"), f"{where} statement"),
+            names(spec.get("columns", []), f"{where} columns"),
+            job or name(spec.get("job"), f"{where} job"),
+            chart,
+            str(spec.get("total", "")) and name(spec["total"], f"{where} total"),
+        )
+
     return Pack(
         name=str(data.get("name", folder)),
         folder=folder,
@@ -400,14 +431,7 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
                 for spec in processing.get("lists", [])
             ),
         ),
-        health=tuple(
-            Check(
-                name(spec.get("name"), "health name"),
-                str(spec.get("title", "")),
-                name(spec.get("statement"), "health statement"),
-                names(spec.get("columns", []), "health columns"),
-            )
-            for spec in data.get("health", [])
-        ),
+        health=tuple(report(spec, "health", "health") for spec in data.get("health", [])),
+        reports=tuple(report(spec, "reports") for spec in data.get("reports", [])),
         health_command=str(data.get("health_command", "")),
     )

@@ -143,7 +143,7 @@ def test_budgets_find_keys_over_their_cap_and_idle_keys_holding_credit(
 ) -> None:
     """Each key judged here from its raw row, by the same value rules: a NULL cap is uncapped,
     'false' or 0 is disabled, an expiry in any time form before now is expired."""
-    from adminui.ops.ledger_health import ledger_health
+    from adminui.ops.reports import read_all
 
     keys = rows(filepath, "SELECT id, credit_balance, budget_cap, enabled, expires_at FROM apikey")
     over = {
@@ -162,7 +162,7 @@ def test_budgets_find_keys_over_their_cap_and_idle_keys_holding_credit(
 
     idle = {k["id"]: why(k) for k in keys if k["credit_balance"] > 0 and why(k)}
     assert over and idle and any("disabled" in w for w in idle.values())
-    found = {f.check.name: f for f in ledger_health(filepath, 10_000, now=FIXTURE_NOW)}
+    found = {f.report.name: f for f in read_all(filepath, "health", 10_000, now=FIXTURE_NOW)}
     assert (
         {r.id: r.over_cap for r in found["over_cap"].rows}
         == over

@@ -416,7 +416,7 @@ def _ledgers(db: Database) -> dict[str, list[dict]]:
 
 
 def test_ledger_health_finds_what_the_rows_say_side_by_side(omnichat: Database, capsys) -> None:
-    from adminui.ops.ledger_health import ledger_health
+    from adminui.ops.reports import read_all
 
     chains = _ledgers(omnichat)
     last = {user: chain[-1]["balance_after"] for user, chain in chains.items()}
@@ -432,7 +432,7 @@ def test_ledger_health_finds_what_the_rows_say_side_by_side(omnichat: Database, 
         if row["balance_after"] != before["balance_after"] + row["amount"]
     }
     assert unbalanced.get("user_2N000037") == 50 and breaks  # the demo's planted hazards
-    found = {f.check.name: f for f in ledger_health(omnichat, 10_000)}
+    found = {f.report.name: f for f in read_all(omnichat, "health", 10_000)}
     assert found["balances"].found == len(unbalanced) == len(found["balances"].rows)
     assert {r.user_id: r.difference for r in found["balances"].rows} == unbalanced
     assert {r.id: r.difference for r in found["chain"].rows} == breaks

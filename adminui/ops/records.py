@@ -19,6 +19,7 @@ from uuid import UUID
 
 from adminui.ops.values import (
     as_bool,
+    as_cents,
     as_datetime,
     as_id,
     as_instant,
@@ -36,6 +37,7 @@ CONVERT = {
     "instant": as_instant,  # a D1 product's text time, in whichever form it was written
     "boolean": as_bool,
     "numeric": as_money,
+    "cents": as_cents,  # whole cents, shown and exported as exact money
     "first line": first_line,
     "integer": whole,
     "bigint": whole,

@@ -110,6 +110,13 @@ def as_money(value: Any) -> Decimal | None:
     return Decimal(value).quantize(CENT)
 
 
+def as_cents(value: Any) -> Any:
+    """Whole cents (a plan's price) as exact money, 499 -> Decimal('4.99'); anything else as it
+    is, never rounded."""
+    cents = whole(value)
+    return Decimal(cents).scaleb(-2) if type(cents) is int else cents
+
+
 def as_id(value: Any) -> str:
     """A UUID as its canonical lower-case text."""
     return str(value).lower()

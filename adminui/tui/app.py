@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import partialmethod
 from typing import TYPE_CHECKING
 
 from textual import events
@@ -37,6 +38,9 @@ JOB_SCREENS = (
     ("executions", "Executions", "Failed runs, failures by step, stuck runs", "open_executions"),
     ("ledger", "Credit ledger", "Transactions, the balance check, usage", "open_ledger"),
     ("processing", "Processing", "Processing jobs by status; failed documents", "open_processing"),
+    ("health", "", "", "open_health"),  # named by the product's health command
+    ("usage", "", "", "open_usage"),
+    ("money", "", "", "open_money"),
     ("orphans", "Orphan rows", "Rows whose parent is gone; missing foreign keys", "open_orphans"),
 )
 
@@ -113,6 +117,10 @@ class AdminApp(App[None]):
                 if job == "credits":
                     form = form_for(self.db.pack)
                     title, help_text = f"{form.verb} {form.what}", form.summary
+                elif not title:
+                    from adminui.tui.reports import screen_title
+
+                    title, help_text = screen_title(self.db.pack, job)
                 yield SystemCommand(title, help_text, getattr(self, method))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -207,6 +215,16 @@ class AdminApp(App[None]):
         from adminui.tui.ledger import LedgerScreen
 
         self.push_screen(LedgerScreen(user))
+
+    def open_reports(self, job: str) -> None:
+        """Show a report job's screen (ledger health or budgets, usage, money)."""
+        from adminui.tui.reports import ReportsScreen
+
+        self.push_screen(ReportsScreen(job))
+
+    open_health = partialmethod(open_reports, "health")
+    open_usage = partialmethod(open_reports, "usage")
+    open_money = partialmethod(open_reports, "money")
 
     def open_grant(self, user: str = "") -> None:
         """Show the grant screen, for a user if one is given."""

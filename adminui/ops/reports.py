@@ -1,0 +1,140 @@
+"""A product's reports: the reads of a job that list what they find, named in its manifest
+(OmniChat's ledger health, usage and money; filepath's budgets). One report is one vetted
+statement; what it offers the operator follows from what it declares, so a new report is a
+statement and a [[reports]] entry, never code: :user_id (an email or id, resolved as the lookup
+resolves it), :model, :day and :since are filters; :now is the app's clock; :after_at and
+:after_id make it a list read a page at a time, newest first, by keyset (the page's last `at`
+and `id`), never OFFSET.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from adminui.db import Database, Transaction
+from adminui.errors import InputError
+from adminui.ops.records import Record, records
+from adminui.ops.users import resolve_user
+from adminui.packs import Report
+
+LIMIT = 100  # rows of a report unless asked for more
+# A statement's parameter -> the filter the operator gives for it, in the order offered.
+FILTERS = {"user_id": "user", "model": "model", "day": "day", "since": "since"}
+PAGING = ("after_at", "after_id")
+
+
+@dataclass(frozen=True)
+class Found:
+    """A report's rows (at most the limit); `found`, how many it finds in all where the
+    statement counts them (a check's `found` column), else the rows read; `after` starts the
+    next page of a paged report (None: no more)."""
+
+    report: Report
+    rows: tuple[Record, ...]
+    found: int
+    after: tuple[Any, Any] | None = None
+
+    @property
+    def total(self) -> int | Decimal | None:
+        """The report's `total` column summed over its rows (None: it has none); a value that
+        is not a number (a plan gone: NULL) is left out, as SUM leaves it."""
+        if not self.report.total:
+            return None
+        values = [r[self.report.total] for r in self.rows]
+        return sum((v for v in values if isinstance(v, int | Decimal)), start=0)
+
+
+def filters(db: Database, report: Report) -> tuple[str, ...]:
+    """The filters a report offers (user, model, day, since), from what its statement binds."""
+    params = db.statement(report.statement).params
+    return tuple(label for param, label in FILTERS.items() if param in params)
+
+
+def paged(db: Database, report: Report) -> bool:
+    return all(p in db.statement(report.statement).params for p in PAGING)
+
+
+def get_report(db: Database, job: str, name: str) -> Report:
+    """One of the job's reports, by name."""
+    known = {r.name: r for r in db.pack.reports_of(job)}
+    if name not in known:
+        raise InputError("report", f"is one of {', '.join(known)}, not {name[:40]!r}")
+    return known[name]
+
+
+def _day(text: str) -> str:
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise InputError("day", f"is a date like 2026-11-30, not {text[:40]!r}") from None
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= 10_000:
+        raise InputError("limit", "must be between 1 and 10,000")
+    return limit
+
+
+def _read(tx: Transaction, report: Report, values: dict[str, Any]) -> Found:
+    bound = tx.declared(report.statement, **values)
+    rows = records(tx.pack, tx.rows(report.statement, **bound))
+    full = "after_at" in bound and len(rows) == bound["limit"]
+    after = (rows[-1]["at"], rows[-1]["id"]) if full else None
+    found = int(rows[0]["found"]) if rows and "found" in rows[0] else len(rows)
+    return Found(report, rows, found, after)
+
+
+def read(
+    db: Database,
+    report: Report,
+    *,
+    user: str | None = None,
+    model: str | None = None,
+    day: str | None = None,
+    since: datetime | None = None,
+    after: tuple[Any, Any] | None = None,
+    limit: int = LIMIT,
+    now: datetime | None = None,
+) -> Found:
+    """One report (one page of a paged one), with the filters it offers; a filter given to a
+    report that doesn't offer it is refused, never dropped."""
+    given = {"user": user, "model": model, "day": day, "since": since}
+    offered = filters(db, report)
+    for label, value in given.items():
+        if value is not None and label not in offered:
+            raise InputError(label, f"{report.title or report.name} has no {label} filter")
+    values: dict[str, Any] = {
+        "user_id": resolve_user(db, user) if user else None,
+        "model": (model.strip() or None) if model else None,
+        "day": _day(day) if day else None,
+        "since": since,
+        "now": now or datetime.now(UTC),
+        "limit": _limit(limit),
+    }
+    if paged(db, report):
+        values |= {"after_at": after[0] if after else None, "after_id": after[1] if after else None}
+    with db.read() as tx:
+        return _read(tx, report, values)
+
+
+def read_all(
+    db: Database,
+    job: str,
+    limit: int = LIMIT,
+    now: datetime | None = None,
+    only: str | None = None,
+) -> tuple[Found, ...]:
+    """Every report of a job (`only`: the one of that name), in the manifest's order, in one
+    transaction: the health checks as of one moment. One that asks for :now (a key expired by
+    now) is given the app's clock, else the time now."""
+    values = {"limit": _limit(limit), "now": now or datetime.now(UTC)}
+    values |= dict.fromkeys(FILTERS) | dict.fromkeys(PAGING)
+    with db.read() as tx:
+        return tuple(
+            _read(tx, report, values)
+            for report in db.pack.reports_of(job)
+            if only is None or report.name == only
+        )
