@@ -79,8 +79,8 @@ def cmd_report(args: argparse.Namespace, job: str, open_session: Opener) -> int:
     )
     print(render_rows(found.rows, report.columns, args.format))
     if args.format == "table" and found.total is not None:
-        print(f"{report.total.replace('_', ' ').upper()} in all: {found.total:,}")
-    if found.after or found.found > len(found.rows):
+        print(f"{reports.words(report.total)}: {found.total:,}")
+    if found.more:
         more = f"{found.found:,} in all" if found.found > len(found.rows) else "more match"
         print(f"{report.name}: {len(found.rows):,} shown, {more} (raise --limit)", file=sys.stderr)
     return 0

@@ -155,10 +155,10 @@ class Report:
     """One read of a job that lists what it finds (a health check, a usage or money summary): a
     statement taking :limit whose rows are shown under `title` (its columns: the product's
     names). What else it binds it declares: :user_id, :model, :day and :since are the filters
-    offered, :now the app's clock, :after_at and :after_id make it a list paged newest first
+    offered, :now the app's clock, :after_at and :after_row make it a list paged newest first
     (adminui.ops.reports). A check's rows carry `found`, how many it finds in all; `chart` is
-    [label column, value column] (a bar per label, values summed); `total` a column summed
-    under the table (MRR)."""
+    [label column, value column] (a bar per label, values summed); `total` a column the
+    statement gives every row, the figure of all of them (MRR in all)."""
 
     name: str
     title: str

@@ -395,8 +395,22 @@ def test_a_refund_with_no_balance_row_left_says_so(omnichat: Database) -> None:
         {"metadata": json.dumps({"reference": "\ufeffBMC-9\u3000"})},
         {"metadata": '{"reference": "other", "reference": "BMC-9"}'},
         {"stripe_payment_intent_id": "\u2007BMC-9\u2060"},
+        {"metadata": json.dumps({"reference": "BMC-9\u200e"})},
+        {"metadata": json.dumps({"reference": "\u00adBMC-9\u180e"})},
+        {"metadata": "{reference: 'BMC-9'}"},
+        {"metadata": '{"reference": "BMC-9",}'},
     ],
-    ids=["nbsp-zwsp", "tab-crlf", "bom-ideographic", "repeated-key", "intent-figure-space"],
+    ids=[
+        "nbsp-zwsp",
+        "tab-crlf",
+        "bom-ideographic",
+        "repeated-key",
+        "intent-figure-space",
+        "direction-mark",
+        "soft-hyphen-mongolian",
+        "json5-unquoted",
+        "json5-trailing-comma",
+    ],
 )
 def test_a_stored_reference_wrapped_in_blanks_or_repeated_is_still_a_duplicate(
     omnichat: Database, columns: dict
@@ -423,3 +437,42 @@ def test_a_refund_by_reference_refuses_what_only_a_grant_takes(omnichat: Databas
     )  # fmt: skip
     assert code == 1 and "--override-duplicate" in err and "not with --type refund" in err
     assert dump_tables(omnichat, omnichat.pack) == before
+
+
+def test_the_blanks_a_stored_reference_is_trimmed_of_are_every_space_and_format_character() -> None:
+    import unicodedata
+
+    wanted = {
+        c for c in map(chr, range(0x110000)) if c.isspace() or unicodedata.category(c) == "Cf"
+    }
+    assert wanted <= set(ledger_credits.BLANKS)
+    assert all(
+        c.isspace() or unicodedata.category(c) in ("Cf", "Cn") for c in ledger_credits.BLANKS
+    )
+
+
+@pytest.mark.parametrize(
+    ("grant_columns", "refund_intent"),
+    [
+        ({"stripe_payment_intent_id": "pi_X\u00a0"}, "pi_X"),  # a blank on the purchase's side
+        ({"metadata": json.dumps({"reference": "pi_Y"})}, " PI_Y"),  # adminui's grant of pi_Y
+    ],
+    ids=["intent-with-nbsp", "reference-in-metadata"],
+)
+def test_a_refund_the_app_already_made_is_seen_however_the_payment_is_held(
+    omnichat: Database, grant_columns: dict, refund_intent: str
+) -> None:
+    add_row(omnichat, "btx_g1", NEW, "purchase", 500, **grant_columns)
+    add_row(omnichat, "btx_r1", NEW, "refund", -500, stripe_payment_intent_id=refund_intent)
+    execute(omnichat, "INSERT INTO user_battery (user_id, total_balance) VALUES (:u, 0)", u=NEW)
+    before = dump_tables(omnichat, omnichat.pack)
+    with pytest.raises(InputError, match="already refunded"):
+        ledger_credits.refund(omnichat, "btx_g1", "again", OPERATOR, below_zero=True)
+    assert dump_tables(omnichat, omnichat.pack) == before
+
+
+def test_an_empty_payment_intent_never_counts_as_a_refund(omnichat: Database) -> None:
+    add_row(omnichat, "btx_g1", NEW, "purchase", 5, stripe_payment_intent_id="")
+    add_row(omnichat, "btx_r1", NEW, "refund", -9, stripe_payment_intent_id=" ")
+    execute(omnichat, "INSERT INTO user_battery (user_id, total_balance) VALUES (:u, 5)", u=NEW)
+    assert ledger_credits.refund(omnichat, "btx_g1", "sent twice", OPERATOR).new_credits == 0

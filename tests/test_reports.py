@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -46,7 +46,7 @@ def report(db: Database, job: str, name: str) -> reports.Report:
 def _key(row: dict) -> tuple:
     at = as_instant(row["created_at"])
     readable = not isinstance(at, Unreadable) and at is not None
-    return (readable, at.timestamp() if readable else 0, row["id"])
+    return (readable, at.timestamp() if readable else 0, row["rowid"])
 
 
 def _plant_odd_times(db: Database) -> None:
@@ -68,7 +68,7 @@ def test_the_usage_list_pages_to_the_end_in_instant_order_with_none_lost(
     _plant_odd_times(omnichat)
     expected = [
         r["id"]
-        for r in sorted(rows(omnichat, "SELECT id, created_at FROM api_usage"), key=_key)[::-1]
+        for r in sorted(rows(omnichat, "SELECT rowid, id, created_at FROM api_usage"), key=_key)[::-1]
     ]
     listing, seen, after = report(omnichat, "usage", "recent"), [], None
     while True:
@@ -82,6 +82,27 @@ def test_the_usage_list_pages_to_the_end_in_instant_order_with_none_lost(
         r.id for r in reports.read(omnichat, listing, user=USER, day="2025-11-24", limit=50).rows
     ]
     assert mine == ["use_space", "use_offset", "use_epoch_ms", "use_epoch_s", "use_garbled"]
+
+
+def test_rows_without_an_id_are_paged_once_each(omnichat: Database) -> None:
+    """The schema allows a NULL id (TEXT PRIMARY KEY): such rows still page, once each."""
+    for _ in range(2):
+        execute(
+            omnichat,
+            "INSERT INTO api_usage (id, user_id, model, battery_used, date, created_at) "
+            "VALUES (NULL, :u, 'gpt-4o', 1, '2025-11-24', '2025-11-24T16:00:00Z')",
+            u=USER,
+        )
+    listing, seen, after = report(omnichat, "usage", "recent"), [], None
+    while True:
+        page = reports.read(omnichat, listing, user=USER, after=after, limit=1)
+        seen += [r.id for r in page.rows]
+        if page.after is None:
+            break
+        after = page.after
+    expected = rows(omnichat, "SELECT id FROM api_usage WHERE user_id = :u", u=USER)
+    assert sorted(map(str, seen)) == sorted(str(r["id"]) for r in expected)
+    assert seen.count(None) == 2
 
 
 def test_the_usage_filters_narrow_and_refuse_what_they_cannot_read(omnichat: Database) -> None:
@@ -174,6 +195,8 @@ def test_mrr_is_exact_money_from_plan_cents_and_exports_as_such(omnichat: Databa
     mrr = Decimal(cents).scaleb(-2)
     found = reports.read(omnichat, report(omnichat, "money", "subscriptions"))
     assert found.total == mrr and isinstance(found.total, Decimal)
+    cut = reports.read(omnichat, report(omnichat, "money", "subscriptions"), limit=2)
+    assert cut.total == mrr and cut.more and len(cut.rows) == 2  # all of them, said cut
     assert sum(r.subscriptions for r in found.rows) == len(subs)
     url = str(omnichat.profile.url)
     code, out, err = run(capsys, "--url", url, "money", "subscriptions")
@@ -196,6 +219,8 @@ def test_the_cli_offers_each_report_s_own_filters_and_only_where_the_product_has
         capsys, "--url", url, "usage", "recent", "--model", "gpt-4o", "--limit", "3"
     )
     assert code == 0 and out.count("gpt-4o") == 3 and "more match" in err
+    code, out, err = run(capsys, "--url", url, "usage", "by-model", "--limit", "2")
+    assert code == 0 and "by-model: 2 shown, more match" in err
     code, _, err = run(capsys, "--url", url, "usage", "top", "--day", "2026-05-30")
     assert code != 0 and "--day" in err
     code, _, err = run(capsys, "--url", url, "usage", "recent", "--day", "tuesday")
@@ -218,7 +243,7 @@ async def test_the_usage_screen_shows_each_report_and_its_filters_narrow_it(
         listing = screen.query_one("#list-recent", PagedTable)
         await wait_until(pilot, lambda: listing.row_count > 0)
         first = reports.read(omnichat, report(omnichat, "usage", "recent")).rows
-        assert list(listing.loaded) == [r.id for r in first]
+        assert [row["id"] for row in listing.loaded.values()] == [r.id for r in first]
         screen.query_one("#model-recent", Input).value = "gpt-4o"
         await wait_until(pilot, lambda: {r["model"] for r in listing.loaded.values()} == {"gpt-4o"})
         screen.query_one("#tabs", TabbedContent).active = "tab-by-model"
@@ -256,8 +281,40 @@ async def test_the_money_screen_and_the_health_screens_are_in_the_palette(
         first = db.pack.reports_of(job)[0]
         table = app.screen.query_one(f"#list-{first.name}", PagedTable)
         expected = reports.read(db, first, now=FIXTURE_NOW)
-        await wait_until(pilot, lambda: table.row_count == len(expected.rows) > 0)
-        status = str(app.screen.query_one(f"#status-{first.name}").render())
+        line = app.screen.query_one(f"#status-{first.name}")
+        await wait_until(
+            pilot,
+            lambda: (
+                table.row_count == len(expected.rows) > 0 and "Reading" not in str(line.render())
+            ),
+        )
+        status = str(line.render())
         assert first.title in status
         if first.total:
             assert f"MRR in all: {expected.total:,}" in status
+
+
+async def test_filters_typed_in_two_tabs_at_once_both_apply(omnichat: Database) -> None:
+    app = AdminApp(omnichat, clock=lambda: FIXTURE_NOW)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await wait_until(pilot, lambda: app.screen.query("#results"))
+        app.open_usage()
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ReportsScreen) and app.screen.query(PagedTable)
+        )
+        screen = app.screen
+        recent, top = (screen.query_one(f"#list-{n}", PagedTable) for n in ("recent", "top"))
+        await wait_until(pilot, lambda: recent.row_count > 0 and top.row_count > 0)
+        screen.query_one("#model-recent", Input).value = "gpt-4o"
+        await pilot.pause(0.1)
+        screen.query_one("#since-top", Input).value = "2026-05-31"
+        expected = reports.read(
+            omnichat, report(omnichat, "usage", "top"), since=datetime(2026, 5, 31, tzinfo=UTC)
+        ).rows
+        await wait_until(
+            pilot,
+            lambda: (
+                {r["model"] for r in recent.loaded.values()} == {"gpt-4o"}
+                and [r["user_id"] for r in top.loaded.values()] == [r.user_id for r in expected]
+            ),
+        )

@@ -45,6 +45,20 @@ KINDS = ("purchase", "bonus")  # what a grant is; a refund is the ledger's 'refu
 MAX_ENTRY = 2_147_483_647  # a numbered ledger's key (fltr's SERIAL)
 _NUMBERED = ("integer", "bigint")  # key types of a ledger that numbers its rows
 _TEXT_ID = re.compile(r"[\x21-\x7e]{1,200}")  # a text key as typed: printable ASCII, no spaces
+# What a stored reference is trimmed of before it is compared (a D1 pack's credits.sql binds it
+# as :blanks): every whitespace and invisible format character (Unicode's Cf, which
+# plain_reference refuses in a typed one), as ranges of code points. A reference pasted from an
+# email keeps its no-break spaces and direction marks; the same payment typed plainly must still
+# be seen. Tests derive the set again from unicodedata.
+_BLANK_RANGES = (
+    (0x09, 0x0D), (0x1C, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0xAD, 0xAD), (0x600, 0x605),
+    (0x61C, 0x61C), (0x6DD, 0x6DD), (0x70F, 0x70F), (0x890, 0x891), (0x8E2, 0x8E2),
+    (0x1680, 0x1680), (0x180E, 0x180E), (0x2000, 0x200F), (0x2028, 0x202F), (0x205F, 0x2064),
+    (0x2066, 0x206F), (0x3000, 0x3000), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)  # fmt: skip
+BLANKS = "".join(chr(c) for low, high in _BLANK_RANGES for c in range(low, high + 1))
 
 
 @dataclass(frozen=True)
@@ -259,9 +273,17 @@ def preview_grant(db: Database, user_id: str, grant: LedgerGrantInput) -> Ledger
         user = _user(tx, user_id)
         team = _team(tx, grant.team, user_id) if grant.team else None
         before = _account(tx, user, team, locked=False)
-        duplicates = records(db.pack, tx.rows("ledger_by_reference", reference=grant.reference))
+        duplicates = _holding(tx, grant.reference)
     return LedgerGrantPreview(
         str(user["id"]), user["email"], user["name"], grant, before, duplicates
+    )
+
+
+def _holding(tx: Transaction, reference: str) -> tuple[Record, ...]:
+    """Every ledger row, of any user, already holding the reference (the database compares)."""
+    values = {"reference": reference, "blanks": BLANKS}
+    return records(
+        tx.pack, tx.rows("ledger_by_reference", **tx.declared("ledger_by_reference", **values))
     )
 
 
@@ -341,7 +363,7 @@ def grant(
     def body(tx: Transaction) -> Written[LedgerChange]:
         user = _user(tx, user_id)
         tx.rows("lock_reference", reference=grant.reference)
-        duplicates = records(db.pack, tx.rows("ledger_by_reference", reference=grant.reference))
+        duplicates = _holding(tx, grant.reference)
         _refuse_duplicates(duplicates, grant, seen_duplicates)
         team = _team(tx, grant.team, user_id) if grant.team else None
         if team is None:
@@ -434,11 +456,14 @@ def parse_entry_id(pack: Pack, text: str | int) -> int | str:
 
 def _refunds(tx: Transaction, row: Any) -> list[Any]:
     """The refunds already on record for a grant: adminui's, which name it, and where the
-    product's app writes its own (OmniChat's, by the purchase's payment intent), the app's."""
+    product's app writes its own (OmniChat's, carrying the Stripe payment intent the grant holds
+    in its own column or as the reference adminui recorded), the app's."""
     values = {
         "transaction_id": row["id"],
         "user_id": str(row["user_id"]),
         "payment_intent": row.get("stripe_payment_intent_id"),
+        "reference": row.get("reference"),
+        "blanks": BLANKS,
     }
     return tx.rows("refunds_of", **tx.declared("refunds_of", **values))
 
@@ -486,7 +511,7 @@ def grant_of(db: Database, user_id: str, reference: str) -> Record:
     ref = plain_reference(checked_text("reference", reference, MAX_REFERENCE) or "", "reference")
     _comparable(db, ref)
     with db.read() as tx:
-        held = records(db.pack, tx.rows("ledger_by_reference", reference=ref))
+        held = _holding(tx, ref)
         grants = [
             row
             for row in held

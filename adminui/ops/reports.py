@@ -3,15 +3,14 @@
 statement; what it offers the operator follows from what it declares, so a new report is a
 statement and a [[reports]] entry, never code: :user_id (an email or id, resolved as the lookup
 resolves it), :model, :day and :since are filters; :now is the app's clock; :after_at and
-:after_id make it a list read a page at a time, newest first, by keyset (the page's last `at`
-and `id`), never OFFSET.
+:after_row make it a list read a page at a time, newest first, by keyset (the page's last `at`
+and `row`), never OFFSET.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 from adminui.db import Database, Transaction
@@ -23,28 +22,35 @@ from adminui.packs import Report
 LIMIT = 100  # rows of a report unless asked for more
 # A statement's parameter -> the filter the operator gives for it, in the order offered.
 FILTERS = {"user_id": "user", "model": "model", "day": "day", "since": "since"}
-PAGING = ("after_at", "after_id")
+PAGING = ("after_at", "after_row")
 
 
 @dataclass(frozen=True)
 class Found:
     """A report's rows (at most the limit); `found`, how many it finds in all where the
-    statement counts them (a check's `found` column), else the rows read; `after` starts the
-    next page of a paged report (None: no more)."""
+    statement counts them (a check's `found` column), else the rows read; `more` when rows were
+    left out past the limit (one more is read to know); `after` starts the next page of a paged
+    report (None: no more)."""
 
     report: Report
     rows: tuple[Record, ...]
     found: int
+    more: bool = False
     after: tuple[Any, Any] | None = None
 
     @property
-    def total(self) -> int | Decimal | None:
-        """The report's `total` column summed over its rows (None: it has none); a value that
-        is not a number (a plan gone: NULL) is left out, as SUM leaves it."""
+    def total(self) -> Any:
+        """The figure of every row, not only those shown (the `total` column the statement
+        computes over all of them: MRR in all); None when the report has none."""
         if not self.report.total:
             return None
-        values = [r[self.report.total] for r in self.rows]
-        return sum((v for v in values if isinstance(v, int | Decimal)), start=0)
+        return self.rows[0][self.report.total] if self.rows else 0
+
+
+def words(column: str) -> str:
+    """A total's column as a person reads it: mrr_in_all -> MRR in all."""
+    first, _, rest = column.partition("_")
+    return " ".join([first.upper(), *rest.split("_")]).strip()
 
 
 def filters(db: Database, report: Report) -> tuple[str, ...]:
@@ -79,12 +85,14 @@ def _limit(limit: int) -> int:
 
 
 def _read(tx: Transaction, report: Report, values: dict[str, Any]) -> Found:
-    bound = tx.declared(report.statement, **values)
+    """The report's rows up to the limit, one more read to know whether any were left out."""
+    limit = values["limit"]
+    bound = tx.declared(report.statement, **values | {"limit": limit + 1})
     rows = records(tx.pack, tx.rows(report.statement, **bound))
-    full = "after_at" in bound and len(rows) == bound["limit"]
-    after = (rows[-1]["at"], rows[-1]["id"]) if full else None
+    more, rows = len(rows) > limit, rows[:limit]
+    after = (rows[-1]["at"], rows[-1]["row"]) if more and "after_at" in bound else None
     found = int(rows[0]["found"]) if rows and "found" in rows[0] else len(rows)
-    return Found(report, rows, found, after)
+    return Found(report, rows, found, more, after)
 
 
 def read(
@@ -115,7 +123,7 @@ def read(
         "limit": _limit(limit),
     }
     if paged(db, report):
-        values |= {"after_at": after[0] if after else None, "after_id": after[1] if after else None}
+        values |= dict(zip(PAGING, after or (None, None), strict=True))
     with db.read() as tx:
         return _read(tx, report, values)
 

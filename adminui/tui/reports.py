@@ -5,6 +5,7 @@ with a user opens them."""
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -64,8 +65,9 @@ class ReportsScreen(Screen[None]):
     def __init__(self, job: str) -> None:
         super().__init__()
         self.job = job
-        self._typing: Timer | None = None
-        self._found: dict[str, reports.Found] = {}  # each report's last page, for its status
+        self._typing: dict[str, Timer] = {}  # each report's pending filter change
+        self._fetch: dict[str, Any] = {}  # each report's current reader
+        self._found: dict[str, reports.Found] = {}  # its last page read, for its status
 
     @property
     def admin(self) -> AdminApp:
@@ -96,8 +98,7 @@ class ReportsScreen(Screen[None]):
                     yield Static("Reading…", id=f"status-{name}", classes="status")
                     if report.chart:
                         yield Static(id=f"chart-{name}", classes="chart")
-                    key = "id" if "id" in report.columns and reports.paged(db, report) else ROW
-                    yield PagedTable(report.columns, "rows", id=f"list-{name}", key=key)
+                    yield PagedTable(report.columns, "rows", id=f"list-{name}", key=ROW)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -114,10 +115,10 @@ class ReportsScreen(Screen[None]):
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
         """Apply typed filters once typing pauses, not at every prefix of an email."""
-        if self._typing is not None:
-            self._typing.stop()
         report = self._report(str(event.input.name))
-        self._typing = self.set_timer(TYPING_PAUSE, lambda: self._restart(report))
+        if report.name in self._typing:
+            self._typing[report.name].stop()
+        self._typing[report.name] = self.set_timer(TYPING_PAUSE, lambda: self._restart(report))
 
     def _restart(self, report: Report) -> None:
         """The report read again from its first page, with the filters as typed; a filter that
@@ -134,16 +135,17 @@ class ReportsScreen(Screen[None]):
             self.query_one(f"#status-{name}", Static).update(said)
             return
         now = self.admin.now()
-        keyed = self.query_one(f"#list-{name}", PagedTable).key == ROW
+        numbers = itertools.count()  # rows are keyed by their place: a report's rows need no id
 
         def fetch(after: Any) -> tuple[list[dict[str, Any]], Any]:
             found = reports.read(db, report, **given, after=after, now=now)
-            self._found[name] = found
-            rows = [dict(row) for row in found.rows]
-            if keyed:
-                rows = [row | {ROW: str(n)} for n, row in enumerate(rows)]
-            return rows, found.after
+            if self._fetch.get(name) is fetch:  # a read the filters since replaced says nothing
+                self._found[name] = found
+            return [dict(row) | {ROW: str(next(numbers))} for row in found.rows], found.after
 
+        self._fetch[name] = fetch
+        self._found.pop(name, None)
+        self.query_one(f"#status-{name}", Static).update("Reading…")
         self.query_one(f"#list-{name}", PagedTable).restart(fetch)
 
     def on_paged_table_changed(self, message: PagedTable.Changed) -> None:
@@ -161,16 +163,18 @@ class ReportsScreen(Screen[None]):
         said = message.text
         if found.found > table.row_count:
             said = f"{found.found:,} found; the first {table.row_count:,} shown"
+        elif found.more and found.after is None:
+            said = f"the first {table.row_count:,} rows (more match)"
         said = f"{report.title}: {said}"
         if found.total is not None:
-            said += f" · {report.total.replace('_', ' ').upper()} in all: {found.total:,}"
+            said += f" · {reports.words(report.total)}: {found.total:,}"
         if any("user_id" in row for row in table.loaded.values()):
             said += " · Enter opens the user"
         status.update(said)
         if report.chart:
-            self._chart(report, table)
+            self._chart(report, table, found)
 
-    def _chart(self, report: Report, table: PagedTable) -> None:
+    def _chart(self, report: Report, table: PagedTable, found: reports.Found) -> None:
         label, value = report.chart
         summed: dict[str, int | Decimal] = {}
         for row in table.loaded.values():
@@ -180,7 +184,8 @@ class ReportsScreen(Screen[None]):
                 summed[key] = summed.get(key, 0) + number
         bars = [Bar(key, total, (f"{total:,}",)) for key, total in summed.items()]
         chart = bar_chart(bars, "magenta") if bars else Text("Nothing to chart.")
-        heading = f"{value.replace('_', ' ').capitalize()} per {label}\n"
+        of = f" (of the first {table.row_count:,} rows)" if found.more else ""
+        heading = f"{value.replace('_', ' ').capitalize()} per {label}{of}\n"
         self.query_one(f"#chart-{report.name}", Static).update(Text(heading).append_text(chart))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

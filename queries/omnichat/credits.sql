@@ -8,10 +8,10 @@
 -- lower(), which folds ASCII letters only (adminui refuses a reference that is not ASCII).
 --
 -- A stored reference is compared trimmed of every blank a copy from an email or a hand-run
--- script can carry (spaces, tabs, line breaks, no-break and zero-width spaces, the byte-order
--- mark: the char() list, written out where it is used, as SQLite factors a constant out of the
--- scan and not a CTE's column; the one-argument trim() takes spaces only), then lower-cased; the
--- typed one is plain already (adminui.ops.credits.plain_reference).
+-- script can carry: spaces, tabs and line breaks, no-break and zero-width spaces, direction
+-- marks, the byte-order mark (:blanks, adminui.ops.ledger_credits.BLANKS; the one-argument
+-- trim() takes spaces only, and text of printable ASCII, most rows, is compared without the
+-- long list), then lower-cased; the typed one is plain already (ops.credits.plain_reference).
 -- Metadata is read only when it is JSON (CASE: json_extract() of text that is not JSON is an
 -- error, and AND does not promise to stop first); an array or a scalar has no `reference`. Every
 -- `reference` key of it counts, a repeated one too: json_extract() reads the first only, so
@@ -30,40 +30,33 @@ SELECT :reference AS reference;
 
 -- name: ledger_by_reference
 -- Every battery_transactions row, of any user, that holds the reference, in its metadata or as
--- its Stripe payment intent, both compared as the header says: the duplicate hazard shown before
--- a grant. Metadata that is not a JSON object, or has no reference, never matches.
+-- its Stripe payment intent, compared as the header says: the duplicate hazard shown before a
+-- grant. Metadata that is not JSON (JSON5, a script's text) but holds the reference's text is
+-- shown too, as a row the operator must look at.
 -- mode: read
--- params: reference
+-- params: reference, blanks
 SELECT t.id, t.user_id, u.email, t.amount, t.type, t.created_at, t.stripe_payment_intent_id,
-       COALESCE(json_extract(t.meta, '$.reference'), t.stripe_payment_intent_id) AS reference
+       COALESCE(json_extract(t.meta, '$.reference'), t.stripe_payment_intent_id,
+                CASE WHEN t.meta IS NULL THEN t.metadata END) AS reference
 FROM (
   SELECT b.*, CASE WHEN json_valid(b.metadata) THEN b.metadata END AS meta
   FROM battery_transactions b
 ) t
 LEFT JOIN users u ON u.id = t.user_id
-WHERE lower(trim(t.stripe_payment_intent_id,
-                 char(32, 9, 10, 11, 12, 13, 133, 160, 5760, 8192, 8193,
-                 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202,
-                 8203, 8204, 8205, 8232, 8233, 8239, 8287, 8288, 12288,
-                 65279)))
-              = lower(trim(:reference))
+WHERE lower(trim(t.stripe_payment_intent_id)) = lower(trim(:reference))
+   OR (t.stripe_payment_intent_id GLOB '*[^ -~]*'
+       AND lower(trim(t.stripe_payment_intent_id, :blanks)) = lower(trim(:reference)))
    OR (instr(t.metadata, 'reference') OR instr(t.metadata, char(92)))  -- can name the key
-      AND (lower(trim(json_extract(t.meta, '$.reference'),
-                      char(32, 9, 10, 11, 12, 13, 133, 160, 5760, 8192, 8193,
-                      8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202,
-                      8203, 8204, 8205, 8232, 8233, 8239, 8287, 8288, 12288,
-                      65279)))
-                   = lower(trim(:reference))
+      AND (lower(trim(json_extract(t.meta, '$.reference'))) = lower(trim(:reference))
+           OR (json_extract(t.meta, '$.reference') GLOB '*[^ -~]*'
+               AND lower(trim(json_extract(t.meta, '$.reference'), :blanks))
+                   = lower(trim(:reference)))
            OR (instr(t.metadata, char(92))  -- escaped, or twice: json_extract read the first
                OR instr(substr(t.metadata, instr(t.metadata, 'reference') + 9), 'reference'))
               AND EXISTS (SELECT 1 FROM json_each(t.meta) j
                           WHERE j.key = 'reference'
-                            AND lower(trim(j.value,
-                                           char(32, 9, 10, 11, 12, 13, 133, 160, 5760, 8192, 8193,
-                                           8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202,
-                                           8203, 8204, 8205, 8232, 8233, 8239, 8287, 8288, 12288,
-                                           65279)))
-                                        = lower(trim(:reference))))
+                            AND lower(trim(j.value, :blanks)) = lower(trim(:reference))))
+   OR t.meta IS NULL AND instr(lower(t.metadata), lower(trim(:reference)))
 ORDER BY COALESCE(CASE WHEN t.created_at NOT GLOB '*[^0-9]*' AND length(t.created_at) BETWEEN 9 AND 13
                        THEN julianday(CASE WHEN length(t.created_at) >= 12 THEN t.created_at / 1000.0
                                            ELSE t.created_at + 0 END, 'unixepoch') END,
@@ -155,20 +148,18 @@ WHERE t.id = :transaction_id;
 
 -- name: refunds_of
 -- The refunds already on record for one grant of one user: adminui's (metadata refund_of is
--- the grant's id) and the app's own, which carry the purchase's Stripe payment intent and no
--- refund_of. A refund row of another user never counts (nor blocks the grant's refund).
+-- the grant's id) and the app's own, which carry the purchase's Stripe payment intent (the
+-- grant's own column, or the reference adminui recorded for it) and no refund_of. A refund row
+-- of another user never counts (nor blocks the grant's refund), nor an empty payment intent.
 -- mode: read
--- params: transaction_id, user_id, payment_intent
+-- params: transaction_id, user_id, payment_intent, reference, blanks
 SELECT t.id, t.amount, t.created_at
 FROM battery_transactions t
 WHERE t.type = 'refund'
   AND t.user_id = :user_id
   AND (json_extract(CASE WHEN json_valid(t.metadata) THEN t.metadata END, '$.refund_of')
          = :transaction_id
-       OR lower(trim(t.stripe_payment_intent_id,
-                     char(32, 9, 10, 11, 12, 13, 133, 160, 5760, 8192, 8193,
-                     8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202,
-                     8203, 8204, 8205, 8232, 8233, 8239, 8287, 8288, 12288,
-                     65279)))
-                  = lower(trim(:payment_intent)))
+       OR trim(t.stripe_payment_intent_id, :blanks) <> ''
+          AND lower(trim(t.stripe_payment_intent_id, :blanks))
+              IN (lower(trim(:payment_intent, :blanks)), lower(trim(:reference, :blanks))))
 ORDER BY t.id;

@@ -150,13 +150,16 @@ FROM demo_ledger_rows;
 -- params: now
 INSERT INTO user_battery (user_id, total_balance, daily_allowance, last_daily_reset)
 SELECT r.user_id,
-       (SELECT SUM(x.amount) FROM demo_ledger_rows x WHERE x.user_id = r.user_id)
-         + CASE WHEN r.n % 37 = 0 THEN 50 ELSE 0 END
-         + CASE WHEN r.n % 41 = 0 THEN 10 ELSE 0 END,
-       COALESCE((SELECT p.daily_battery FROM user_subscriptions s JOIN subscription_plans p ON p.id = s.plan_id
-                 WHERE s.user_id = r.user_id), 50),
+       t.total + CASE WHEN r.n % 37 = 0 THEN 50 ELSE 0 END + CASE WHEN r.n % 41 = 0 THEN 10 ELSE 0 END,
+       COALESCE(d.daily_battery, 50),
        date(:now)
 FROM demo_ledger_rows r
+JOIN (SELECT x.user_id, SUM(x.amount) AS total FROM demo_ledger_rows x GROUP BY x.user_id) t
+  ON t.user_id = r.user_id
+LEFT JOIN (SELECT s.user_id, MAX(p.daily_battery) AS daily_battery  -- one subscription a user
+           FROM user_subscriptions s JOIN subscription_plans p ON p.id = s.plan_id
+           GROUP BY s.user_id) d
+  ON d.user_id = r.user_id
 WHERE r.k = 0;
 
 -- name: demo_conversations
@@ -219,11 +222,10 @@ WHERE m.role = 'assistant';
 INSERT INTO daily_usage_summary (id, user_id, date, total_battery_used, total_messages, models_used)
 SELECT 'day_' || a.user_id || '_' || a.date, a.user_id, a.date,
        SUM(a.battery_used)
-         + CASE WHEN CAST(substr(a.user_id, 8) AS INTEGER) % 23 = 0
-                     AND a.date = (SELECT MIN(b.date) FROM api_usage b WHERE b.user_id = a.user_id)
+         + CASE WHEN CAST(substr(a.user_id, 8) AS INTEGER) % 23 = 0 AND a.date = a.first_day
                 THEN 3 ELSE 0 END,
        COUNT(*), json_group_object(a.model, a.battery_used)
-FROM api_usage a
+FROM (SELECT u.*, MIN(u.date) OVER (PARTITION BY u.user_id) AS first_day FROM api_usage u) a
 GROUP BY a.user_id, a.date;
 
 -- name: demo_schema_version

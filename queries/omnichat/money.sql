@@ -27,12 +27,15 @@ LIMIT :limit;
 
 -- name: money_subscriptions
 -- Subscriptions by status and plan: how many, the plan's monthly price, and the MRR they make
--- (0 where the status is not billed); a subscription whose plan is gone shows plan NULL.
+-- (0 where the status is not billed), and `mrr_in_all`, all of them together (before the limit);
+-- a subscription whose plan is gone shows plan NULL and adds nothing.
 -- mode: read
 -- params: limit
 SELECT s.status, s.plan_id, p.name AS plan, COUNT(*) AS subscriptions,
        p.price_monthly AS monthly_price,
-       CASE WHEN s.status IN ('active', 'past_due') THEN COUNT(*) * p.price_monthly ELSE 0 END AS mrr
+       CASE WHEN s.status IN ('active', 'past_due') THEN COUNT(*) * p.price_monthly ELSE 0 END AS mrr,
+       SUM(SUM(CASE WHEN s.status IN ('active', 'past_due') THEN p.price_monthly ELSE 0 END)) OVER ()
+         AS mrr_in_all
 FROM user_subscriptions s
 LEFT JOIN subscription_plans p ON p.id = s.plan_id
 GROUP BY s.status, s.plan_id

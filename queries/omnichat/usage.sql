@@ -4,19 +4,21 @@
 -- roll-up per user and day, which the check holds against api_usage.
 --
 -- The list is ordered by the instant created_at names (the instant rule of users.sql), newest
--- first, keyset-paged by (at, id): `at` is that instant as a Julian day, -1 for a time that can't
--- be read (listed last, never skipped). D1 has no index on that expression, so each page scans
+-- first, keyset-paged by (at, row): `at` is that instant as a Julian day, -1 for a time that
+-- can't be read (listed last, never skipped), `row` the rowid, which tells apart rows of one
+-- instant even where their id is NULL (TEXT PRIMARY KEY allows it). The page's bound is one row
+-- value, which an index on that instant could seek to (bench/d1_scale.py tries one). D1 has no index on that expression, so each page scans
 -- api_usage (what bench/ measures). The summaries filter and group by the day the app
 -- wrote (`date`), as its roll-up does; :since is a UTC time, its day the first included.
 
 -- name: usage_recent
 -- api_usage newest first, of one user, model and day when given (NULL: any).
 -- mode: read
--- params: user_id, model, day, after_at, after_id, limit
+-- params: user_id, model, day, after_at, after_row, limit
 SELECT a.created_at, u.email, a.model, a.input_tokens, a.output_tokens, a.battery_used, a.cached,
-       a.date, a.conversation_id, a.id, a.user_id, a.at
+       a.date, a.conversation_id, a.id, a.user_id, a.at, a.row
 FROM (
-  SELECT x.*, COALESCE(COALESCE(CASE WHEN x.created_at NOT GLOB '*[^0-9]*' AND length(x.created_at) BETWEEN 9 AND 13
+  SELECT x.*, x.rowid AS row, COALESCE(COALESCE(CASE WHEN x.created_at NOT GLOB '*[^0-9]*' AND length(x.created_at) BETWEEN 9 AND 13
                        THEN julianday(CASE WHEN length(x.created_at) >= 12 THEN x.created_at / 1000.0
                                            ELSE x.created_at + 0 END, 'unixepoch') END,
                   CASE WHEN x.created_at GLOB '[0-9][0-9][0-9][0-9]-*' THEN julianday(x.created_at) END), -1) AS at
@@ -26,8 +28,8 @@ LEFT JOIN users u ON u.id = a.user_id
 WHERE (:user_id IS NULL OR a.user_id = :user_id)
   AND (:model IS NULL OR a.model = :model)
   AND (:day IS NULL OR date(a.date) = date(:day))
-  AND (:after_at IS NULL OR a.at < :after_at OR (a.at = :after_at AND a.id < :after_id))
-ORDER BY a.at DESC, a.id DESC
+  AND (a.at, a.row) < (COALESCE(:after_at, 1e300), COALESCE(:after_row, 0))
+ORDER BY a.at DESC, a.row DESC
 LIMIT :limit;
 
 -- name: usage_top_users
