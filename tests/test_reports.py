@@ -66,10 +66,8 @@ def test_the_usage_list_pages_to_the_end_in_instant_order_with_none_lost(
     omnichat: Database,
 ) -> None:
     _plant_odd_times(omnichat)
-    expected = [
-        r["id"]
-        for r in sorted(rows(omnichat, "SELECT rowid, id, created_at FROM api_usage"), key=_key)[::-1]
-    ]
+    every = rows(omnichat, "SELECT rowid, id, created_at FROM api_usage")
+    expected = [r["id"] for r in sorted(every, key=_key, reverse=True)]
     listing, seen, after = report(omnichat, "usage", "recent"), [], None
     while True:
         page = reports.read(omnichat, listing, after=after, limit=97)
