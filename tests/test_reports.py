@@ -227,17 +227,23 @@ def test_the_cli_offers_each_report_s_own_filters_and_only_where_the_product_has
     assert code != 0 and "money" in err
 
 
+async def opened(pilot, job: str) -> ReportsScreen:
+    """The job's reports screen, opened from the home screen once it is up."""
+    app = pilot.app
+    await wait_until(pilot, lambda: app.screen.query("#results"))
+    app.open_reports(job)
+    await wait_until(
+        pilot, lambda: isinstance(app.screen, ReportsScreen) and app.screen.query(PagedTable)
+    )
+    return app.screen
+
+
 async def test_the_usage_screen_shows_each_report_and_its_filters_narrow_it(
     omnichat: Database,
 ) -> None:
     app = AdminApp(omnichat, clock=lambda: FIXTURE_NOW)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.screen.query("#results"))
-        app.open_usage()
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, ReportsScreen) and app.screen.query(PagedTable)
-        )
-        screen = app.screen
+        screen = await opened(pilot, "usage")
         listing = screen.query_one("#list-recent", PagedTable)
         await wait_until(pilot, lambda: listing.row_count > 0)
         first = reports.read(omnichat, report(omnichat, "usage", "recent")).rows
@@ -272,10 +278,7 @@ async def test_the_money_screen_and_the_health_screens_are_in_the_palette(
     async with app.run_test(size=(200, 60)) as pilot:
         await wait_until(pilot, lambda: app.screen.query("#results"))
         assert title in [c.title for c in app.get_system_commands(app.screen)]
-        app.open_reports(job)
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, ReportsScreen) and app.screen.query(PagedTable)
-        )
+        await opened(pilot, job)
         first = db.pack.reports_of(job)[0]
         table = app.screen.query_one(f"#list-{first.name}", PagedTable)
         expected = reports.read(db, first, now=FIXTURE_NOW)
@@ -295,12 +298,7 @@ async def test_the_money_screen_and_the_health_screens_are_in_the_palette(
 async def test_filters_typed_in_two_tabs_at_once_both_apply(omnichat: Database) -> None:
     app = AdminApp(omnichat, clock=lambda: FIXTURE_NOW)
     async with app.run_test(size=(200, 60)) as pilot:
-        await wait_until(pilot, lambda: app.screen.query("#results"))
-        app.open_usage()
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, ReportsScreen) and app.screen.query(PagedTable)
-        )
-        screen = app.screen
+        screen = await opened(pilot, "usage")
         recent, top = (screen.query_one(f"#list-{n}", PagedTable) for n in ("recent", "top"))
         await wait_until(pilot, lambda: recent.row_count > 0 and top.row_count > 0)
         screen.query_one("#model-recent", Input).value = "gpt-4o"
