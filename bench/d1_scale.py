@@ -44,7 +44,7 @@ INSTANT = (
     "created_at + 0 END, 'unixepoch') END, CASE WHEN created_at GLOB '[0-9][0-9][0-9][0-9]-*' "
     "THEN julianday(created_at) END), -1)"
 )
-TRIED = (f"CREATE INDEX IF NOT EXISTS api_usage_at ON api_usage ({INSTANT} DESC)",)
+TRIED = (f"CREATE INDEX IF NOT EXISTS api_usage_at ON api_usage ({INSTANT})",)  # read backwards
 Case = tuple[str, Callable[[], object], Callable[[], object]]
 
 
