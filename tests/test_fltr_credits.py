@@ -125,6 +125,30 @@ def test_a_reference_that_only_looks_like_another_is_refused(typed: str) -> None
         parse(ref=typed)
 
 
+@pytest.mark.parametrize(
+    "stored",
+    ["\u00a0PAY-Z88\u200b", "\tpay-z88\r\n", "PAY-Z88\u200e", "\u00adPAY-Z88\u3000"],
+    ids=["nbsp-zwsp", "tab-crlf", "direction-mark", "soft-hyphen-ideographic"],
+)
+def test_a_stored_reference_wrapped_in_invisible_blanks_is_still_a_duplicate(
+    fltr: Database, stored: str
+) -> None:
+    """A reference pasted from an email into a hand-run script keeps its no-break spaces and
+    marks; the same payment typed plainly is still refused, on both dialects."""
+    meta = json.dumps({"reference": stored}).replace("'", "''")
+    execute(
+        fltr,
+        "INSERT INTO credit_transactions (user_id, amount, type, transaction_metadata) "
+        f"VALUES ('usr_2', 100, 'purchase', '{meta}')",
+    )
+    sign_up(fltr)
+    [found] = ledger_credits.preview_grant(fltr, NEW, parse(ref="PAY-Z88")).duplicates
+    assert found.user_id == "usr_2"
+    with pytest.raises(InputError, match="already on 1 ledger row"):
+        ledger_credits.grant(fltr, NEW, parse(ref="PAY-Z88"), OPERATOR)
+    assert state(fltr)[:2] == ([], [])
+
+
 def test_metadata_that_is_not_an_object_neither_matches_nor_breaks_the_check(
     fltr: Database,
 ) -> None:

@@ -15,14 +15,20 @@ SELECT pg_catalog.pg_advisory_xact_lock(
 -- name: ledger_by_reference
 -- Every credit_transactions row, of any user, whose metadata reference is the given reference
 -- once both are trimmed and lower-cased by the database: the duplicate hazard shown before a
--- grant. Metadata that is not an object, or has no reference, never matches.
+-- grant. A stored one is trimmed of every space and invisible format character (:blanks,
+-- adminui.ops.ledger_credits.BLANKS: a reference pasted from an email keeps its no-break spaces
+-- and direction marks), text of printable ASCII without that long list. Metadata that is not
+-- an object, or has no reference, never matches.
 -- mode: read
--- params: reference
+-- params: reference, blanks
 SELECT ct.id, ct.user_id, u.email, ct.team_id, ct.amount, ct.type, ct.created_at,
        ct.transaction_metadata ->> 'reference' AS reference
 FROM credit_transactions ct
 LEFT JOIN users u ON u.id = ct.user_id
 WHERE lower(trim(ct.transaction_metadata ->> 'reference')) = lower(trim(CAST(:reference AS text)))
+   OR (ct.transaction_metadata ->> 'reference') ~ '[^ -~]'
+      AND lower(btrim(ct.transaction_metadata ->> 'reference', CAST(:blanks AS text)))
+          = lower(trim(CAST(:reference AS text)))
 ORDER BY ct.created_at, ct.id;
 
 -- name: team_by_name

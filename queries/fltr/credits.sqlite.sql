@@ -12,9 +12,10 @@ SELECT :reference AS reference;
 
 -- name: ledger_by_reference
 -- Every credit_transactions row, of any user, whose metadata reference is the given reference
--- once both are trimmed and folded: the duplicate hazard shown before a grant.
+-- once both are trimmed and folded: the duplicate hazard shown before a grant (a stored one
+-- trimmed of :blanks too, as credits.sql says).
 -- mode: read
--- params: reference
+-- params: reference, blanks
 SELECT ct.id, ct.user_id, u.email, ct.team_id, ct.amount, ct.type, ct.created_at, ct.reference
 FROM (
   SELECT c.*, CASE WHEN json_valid(c.transaction_metadata)
@@ -23,6 +24,8 @@ FROM (
 ) ct
 LEFT JOIN users u ON u.id = ct.user_id
 WHERE adminui_fold(trim(ct.reference)) = adminui_fold(trim(:reference))
+   OR ct.reference GLOB '*[^ -~]*'
+      AND adminui_fold(trim(ct.reference, :blanks)) = adminui_fold(trim(:reference))
 ORDER BY ct.created_at, ct.id;
 
 -- name: team_by_name
