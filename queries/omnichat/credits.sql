@@ -31,8 +31,8 @@ SELECT :reference AS reference;
 -- name: ledger_by_reference
 -- Every battery_transactions row, of any user, that holds the reference, in its metadata or as
 -- its Stripe payment intent, compared as the header says: the duplicate hazard shown before a
--- grant. Metadata that is not JSON (JSON5, a script's text) but holds the reference's text is
--- shown too, as a row the operator must look at.
+-- grant. Metadata that is not JSON (JSON5's {reference: 'x'}, a script's text) but names a
+-- reference and holds the reference's text is shown too, as a row the operator must look at.
 -- mode: read
 -- params: reference, blanks
 SELECT t.id, t.user_id, u.email, t.amount, t.type, t.created_at, t.stripe_payment_intent_id,
@@ -56,7 +56,9 @@ WHERE lower(trim(t.stripe_payment_intent_id)) = lower(trim(:reference))
               AND EXISTS (SELECT 1 FROM json_each(t.meta) j
                           WHERE j.key = 'reference'
                             AND lower(trim(j.value, :blanks)) = lower(trim(:reference))))
-   OR t.meta IS NULL AND instr(lower(t.metadata), lower(trim(:reference)))
+   OR instr(t.metadata, 'eference')  -- the cheap tests first: it names a reference,
+      AND instr(lower(t.metadata), lower(trim(:reference)))  -- holds this one,
+      AND t.meta IS NULL  -- and is not JSON
 ORDER BY COALESCE(CASE WHEN t.created_at NOT GLOB '*[^0-9]*' AND length(t.created_at) BETWEEN 9 AND 13
                        THEN julianday(CASE WHEN length(t.created_at) >= 12 THEN t.created_at / 1000.0
                                            ELSE t.created_at + 0 END, 'unixepoch') END,
