@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from adminui.ops import reports
 from adminui.ops.windows import parse_since
 from adminui.output import FORMATS, render_rows
-from adminui.packs import Pack, Report, packs
+from adminui.packs import Pack, packs
+from adminui.queries import Registry
 
 if TYPE_CHECKING:
     from adminui.connect import Session
@@ -40,6 +41,7 @@ def add_commands(
     """Register each report job the product offers (before the product is known, every
     product's), a subcommand per report."""
     offering = [pack] if pack else packs()
+    registries: dict[str, Registry] = {}  # each pack's statements, parsed once (every CLI start)
     for job, help_text in JOBS.items():
         found = {r.name: (p, r) for p in offering if job in p.jobs for r in p.reports_of(job)}
         if not found:
@@ -48,20 +50,15 @@ def add_commands(
         actions = group.add_subparsers(dest="action", metavar="REPORT", required=True)
         for name, (owner, report) in found.items():
             sub = command(actions, name, report.title)
-            for label in _filters(owner, report):
+            if owner.folder not in registries:
+                registries[owner.folder] = Registry.load(pack=owner.folder)
+            params = registries[owner.folder].get(report.statement).params
+            for label in reports.offered(params):
                 flag, options = OPTIONS[label]
                 sub.add_argument(flag, **options)
             sub.add_argument("--limit", type=int, default=reports.LIMIT, help="at most this many")
             sub.add_argument("--format", choices=FORMATS, default="table")
             sub.set_defaults(handler=lambda args, job=job: cmd_report(args, job, open_session))
-
-
-def _filters(pack: Pack, report: Report) -> tuple[str, ...]:
-    """The filters a report's statement offers, read from its query file (no database yet)."""
-    from adminui.queries import Registry  # the registry parses SQL: only when building options
-
-    params = Registry.load(pack=pack.folder).get(report.statement).params
-    return tuple(label for param, label in reports.FILTERS.items() if param in params)
 
 
 def cmd_report(args: argparse.Namespace, job: str, open_session: Opener) -> int:

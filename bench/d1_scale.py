@@ -137,7 +137,8 @@ def cases(db: Database, conn: sqlite3.Connection, size: int) -> list[Case]:
         )
     )
     listing = reports.get_report(db, "usage", "recent")
-    none = dict.fromkeys(("user_id", "model", "day", "after_at", "after_row"))
+    none = dict.fromkeys([*reports.FILTERS, *reports.PAGING])
+    page = reports.LIMIT + 1  # the app reads one row past a page, to know whether more match
     (rows,) = conn.execute("SELECT count(*) FROM api_usage").fetchone()
     for depth in (0, 0.5, 0.9):
         after = None
@@ -149,21 +150,21 @@ def cases(db: Database, conn: sqlite3.Connection, size: int) -> list[Case]:
             (
                 f"usage page, {depth:.0%} deep",
                 lambda a=after: reports.read(db, listing, after=a),
-                raw(conn, db, "usage_recent", **values | {"limit": reports.LIMIT}),
+                raw(conn, db, "usage_recent", **values | {"limit": page}),
             )
         )
     found.append(
         (
             "usage page, one user",
             lambda: reports.read(db, listing, user=busy),
-            raw(conn, db, "usage_recent", **none | {"user_id": busy, "limit": reports.LIMIT}),
+            raw(conn, db, "usage_recent", **none | {"user_id": busy, "limit": page}),
         )
     )
     for job in ("health", "usage", "money"):
         for report in OMNICHAT.reports_of(job):
             if report.name == "recent":
                 continue
-            values = dict.fromkeys(reports.FILTERS) | {"limit": reports.LIMIT, "now": now}
+            values = none | {"limit": page, "now": now}
             found.append(
                 (
                     f"{job} {report.name}",

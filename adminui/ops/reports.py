@@ -9,6 +9,7 @@ and `row`), never OFFSET.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -53,10 +54,14 @@ def words(column: str) -> str:
     return " ".join([first.upper(), *rest.split("_")]).strip()
 
 
-def filters(db: Database, report: Report) -> tuple[str, ...]:
-    """The filters a report offers (user, model, day, since), from what its statement binds."""
-    params = db.statement(report.statement).params
+def offered(params: Iterable[str]) -> tuple[str, ...]:
+    """The filters (user, model, day, since) a statement of these parameters offers."""
     return tuple(label for param, label in FILTERS.items() if param in params)
+
+
+def filters(db: Database, report: Report) -> tuple[str, ...]:
+    """The filters a report offers, from what its statement binds."""
+    return offered(db.statement(report.statement).params)
 
 
 def paged(db: Database, report: Report) -> bool:
