@@ -31,6 +31,7 @@ from adminui import (
     cli_processing,
     cli_queries,
     cli_reports,
+    cli_schema,
     connect,
     vetting,
 )
@@ -205,6 +206,7 @@ def build_parser(pack: Pack | None = None) -> argparse.ArgumentParser:
         cli_processing.add_commands(commands, command, open_session, pack)
     if offers("orphans"):
         cli_orphans.add_commands(commands, command, open_session, pack)
+    cli_schema.add_commands(commands, command, open_session)
     cli_queries.add_commands(commands, command)
     cli_audit.add_commands(commands, command)
 

@@ -169,6 +169,21 @@ class Report:
     total: str = ""
 
 
+@dataclass(frozen=True)
+class Migrations:
+    """How the product records the migrations it ran: `tool` is drizzle (`table` holds each
+    file's SHA-256), wrangler (`table` holds each file's name: D1's d1_migrations) or numbered
+    (`table` holds each file's leading number: OmniChat's schema_version); `apply` is the
+    command that runs the missing ones. Read by the `applied_migrations` statement."""
+
+    tool: str = ""
+    table: str = ""
+    apply: str = ""
+
+
+MIGRATION_TOOLS = ("drizzle", "wrangler", "numbered")
+
+
 @dataclass(frozen=True, eq=False)  # one object per pack (load_pack caches): hashed by identity
 class Pack:
     """One product's manifest, read and checked."""
@@ -198,6 +213,8 @@ class Pack:
     health_command: str = ""
     # The reads of its other report jobs (OmniChat's usage and money), in the order shown.
     reports: tuple[Report, ...] = ()
+    # Where the product records its applied migrations (none: Idea Expansion's are run by hand).
+    migrations: Migrations = field(default_factory=Migrations)
 
     def reports_of(self, job: str) -> tuple[Report, ...]:
         """The reports of one job: its health checks, or the [[reports]] of that job."""
@@ -372,6 +389,15 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
             str(spec.get("total", "")) and name(spec["total"], f"{where} total"),
         )
 
+    def migrations(spec: dict[str, Any]) -> Migrations:
+        if not spec:
+            return Migrations()
+        if spec.get("tool") not in MIGRATION_TOOLS:
+            raise QueryFileError(f"{path}: migrations.tool is one of {', '.join(MIGRATION_TOOLS)}")
+        return Migrations(
+            spec["tool"], name(spec.get("table"), "migrations.table"), str(spec.get("apply", ""))
+        )
+
     return Pack(
         name=str(data.get("name", folder)),
         folder=folder,
@@ -434,4 +460,5 @@ def _parse(data: dict[str, Any], folder: str, path: Path) -> Pack:
         health=tuple(report(spec, "health", "health") for spec in data.get("health", [])),
         reports=tuple(report(spec, "reports") for spec in data.get("reports", [])),
         health_command=str(data.get("health_command", "")),
+        migrations=migrations(data.get("migrations", {})),
     )

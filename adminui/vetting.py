@@ -18,6 +18,7 @@ from pathlib import Path
 
 from adminui.packs import MANIFEST
 from adminui.queries import Registry, default_query_dir
+from adminui.schema.reference import CATALOG_FILE
 
 LOCK_NAME = "vetted.lock"
 _HEADER = """\
@@ -36,7 +37,7 @@ def vetted_files(directory: Path | None = None) -> dict[str, Path]:
     """Every file under the lock, by its path below queries/: the shared `session.sql`, and each
     pack's manifest and SQL, `idea_expansion/pack.toml`, `idea_expansion/users.sql`, ..."""
     directory = directory or default_query_dir()
-    paths = [*directory.rglob("*.sql"), *directory.rglob(MANIFEST)]
+    paths = [*directory.rglob("*.sql"), *directory.rglob(MANIFEST), *directory.rglob(CATALOG_FILE)]
     return {path.relative_to(directory).as_posix(): path for path in sorted(paths)}
 
 

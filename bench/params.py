@@ -442,9 +442,28 @@ def _orphan_case(name: str) -> Callable[[Sample], list[Case]] | None:
     return None
 
 
+# The schema check's catalog reads (adminui schema check), each on its own; bench/schema_check.py
+# times the whole check against psql reading the same catalog.
+CATALOG = (
+    "catalog_tables",
+    "catalog_columns",
+    "catalog_constraints",
+    "catalog_indexes",
+    "catalog_triggers",
+    "catalog_functions",
+    "catalog_policies",
+)
+
+
+def _catalog_case(name: str) -> Callable[[Sample], list[Case]] | None:
+    if name not in CATALOG:
+        return None
+    return lambda s: [_inside(name, name, {}, "ops.schema_check.check")]
+
+
 def builder(name: str) -> Callable[[Sample], list[Case]] | None:
     """How to build the cases of statement `name`; None when it has no bench parameters."""
-    return CASES.get(name) or _orphan_case(name)
+    return CASES.get(name) or _orphan_case(name) or _catalog_case(name)
 
 
 def cases(s: Sample, names: list[str]) -> list[Case]:

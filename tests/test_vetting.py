@@ -24,7 +24,8 @@ def test_the_lock_matches_the_query_files() -> None:
     assert vetting.unvetted() == []
     folder = default_query_dir()
     assert set(vetting.recorded()) == {
-        p.relative_to(folder).as_posix() for p in [*folder.rglob("*.sql"), *folder.rglob("*.toml")]
+        p.relative_to(folder).as_posix()
+        for p in [*folder.rglob("*.sql"), *folder.rglob("*.toml"), *folder.rglob("catalog.json")]
     }
     assert {"session.sql", "idea_expansion/users.sql", "idea_expansion/pack.toml"} <= set(
         vetting.recorded()

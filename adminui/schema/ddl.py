@@ -103,7 +103,7 @@ def tables(ddl: str) -> dict[str, TableDDL]:
 
 def _table(name: str, body: str, indexed: set[str]) -> TableDDL:
     columns, key, keys, leading = [], None, [], set(indexed)
-    for item in _items(body):
+    for item in items(body):
         upper = item.upper()
         if upper.startswith(_TABLE_CONSTRAINT):
             if primary := re.match(r"PRIMARY KEY \((\w+)\)$", item, re.IGNORECASE):
@@ -141,7 +141,7 @@ def _declared(column: str, text: str, name: str | None) -> DeclaredKey:
     )
 
 
-def _items(body: str) -> list[str]:
+def items(body: str) -> list[str]:
     """The comma-separated items of a CREATE TABLE body (commas inside parentheses or quotes
     don't split), each on one line, without its comments."""
     text = " ".join(line.split("--")[0].strip() for line in body.splitlines())

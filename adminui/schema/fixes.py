@@ -1,0 +1,259 @@
+"""The DDL that would fix each kind of drift, per dialect, for a person to read and copy: adminui
+never runs it (the SaaS app owns the schema). Wherever the reference DDL has the statement, the
+fix is that statement as the product's schema writes it; otherwise it is written from the
+expected catalog (PostgreSQL's own pg_get_constraintdef text).
+
+SQLite can't change a column's type, nullability or default, nor add a key or a CHECK to a
+table, in place: those fixes are SQLite's documented table rebuild
+(https://www.sqlite.org/lang_altertable.html#otheralter) with the reference CREATE TABLE. On D1,
+where foreign keys are always on and a file runs as one transaction, the rebuild defers the key
+checks instead, and warns that dropping a parent table fires its children's ON DELETE actions.
+
+Like the orphan statements' generator, this module writes SQL text by design; none of it runs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from adminui.packs import Pack
+from adminui.schema.catalog import Catalog, Column, Constraint, Function, Index, Policy, Trigger
+from adminui.schema.reference import reference
+
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+REBUILT = "adminui_rebuild_"  # the rebuilt table's name until it takes the old one's
+
+
+def ident(name: str) -> str:
+    """A name as SQL text: as it is when plain, else double-quoted (a live database's names
+    are not ours: a fix must name exactly them)."""
+    return name if _PLAIN.match(name) else '"' + name.replace('"', '""') + '"'
+
+
+def column_text(column: Column) -> str:
+    """A column as a finding shows it: type, NOT NULL, DEFAULT."""
+    null = "" if column.nullable else " NOT NULL"
+    default = f" DEFAULT {column.default}" if column.default is not None else ""
+    return f"{column.data_type}{null}{default}"
+
+
+def key_text(constraint: Constraint, parent_key: tuple[str, ...] = ()) -> str:
+    """A foreign key, unique, primary key or check as a finding shows it."""
+    if constraint.definition and constraint.kind != "c":
+        return constraint.definition
+    columns = ", ".join(constraint.columns)
+    if constraint.kind == "p":
+        return f"PRIMARY KEY ({columns})"
+    if constraint.kind == "u":
+        return f"UNIQUE ({columns})"
+    if constraint.kind == "c":
+        return f"CHECK ({constraint.definition})"
+    action = "" if constraint.on_delete in ("", "no action") else " " + on_delete(constraint)
+    parent = ", ".join(constraint.parent_columns or parent_key)
+    return f"FOREIGN KEY ({columns}) REFERENCES {constraint.parent}({parent}){action}"
+
+
+def on_delete(constraint: Constraint) -> str:
+    return f"ON DELETE {(constraint.on_delete or 'no action').upper()}"
+
+
+class Fixes:
+    """The fixes for one database of a pack, in its dialect."""
+
+    def __init__(self, pack: Pack, dialect: str, database: str, expected: Catalog, live: Catalog):
+        self.reference = reference(pack, dialect, database)
+        self.sqlite = dialect == "sqlite"
+        self.d1 = pack.reference_dialect == "sqlite"  # a SQLite-only product runs on D1
+        self.expected = expected
+        self.live = live
+
+    def missing_table(self, table: str) -> str:
+        return "\n".join([self.reference.table_ddl(table), *self.reference.dependents(table)])
+
+    def extra_table(self, table: str, held_by: str) -> str:
+        where = f" ({held_by} holds the product's {table})" if held_by else ""
+        backup = ".backup" if self.sqlite else f"pg_dump --table={ident(table)}"
+        return (
+            f"-- Not part of the product's schema{where}. Its rows are data: back them up "
+            f"({backup}) and move what is still needed before dropping it.\n"
+            f"DROP TABLE {ident(table)};"
+        )
+
+    def missing_column(self, table: str, column: Column) -> str:
+        written = self.reference.column(table, column.name)
+        if written is None or (self.sqlite and not _sqlite_can_add(written)):
+            return self.rebuild(table)
+        return f"ALTER TABLE {ident(table)} ADD COLUMN {written};"
+
+    def extra_column(self, table: str, column: str) -> str:
+        data = (
+            f"-- {table}.{column} is not in the product's schema. Its values are data: copy "
+            "them to where the schema keeps them first.\n"
+        )
+        if self.sqlite and self._used_by_keys(table, column):
+            return data + self.rebuild(table)
+        return data + f"ALTER TABLE {ident(table)} DROP COLUMN {ident(column)};"
+
+    def alter_column(self, kind: str, table: str, column: Column) -> str:
+        """The fix of a `type`, `nullable` or `default` difference."""
+        if self.sqlite:
+            return self.rebuild(table)
+        alter = f"ALTER TABLE {ident(table)} ALTER COLUMN {ident(column.name)}"
+        if kind == "type":
+            cast = f"CAST({ident(column.name)} AS {column.data_type})"
+            return f"{alter} TYPE {column.data_type} USING {cast};"
+        if kind == "nullable":
+            if column.nullable:
+                return f"{alter} DROP NOT NULL;"
+            return (
+                f"-- Fails while a row holds NULL: find them with "
+                f"SELECT ... WHERE {ident(column.name)} IS NULL.\n{alter} SET NOT NULL;"
+            )
+        if column.default is None:
+            return f"{alter} DROP DEFAULT;"
+        return f"{alter} SET DEFAULT {column.default};"
+
+    def add_constraint(self, constraint: Constraint) -> str:
+        """The fix of a missing foreign key, unique or check."""
+        table = constraint.table
+        if self.sqlite:
+            if constraint.kind == "u":  # a unique index keeps the same promise, in place
+                name = ident(f"{table}_{'_'.join(constraint.columns)}_unique")
+                columns = ", ".join(map(ident, constraint.columns))
+                return f"CREATE UNIQUE INDEX {name} ON {ident(table)} ({columns});"
+            return self.rebuild(table)
+        orphans = (
+            "-- Rows that break it make this fail: count and clean them first (adminui "
+            "orphans scan).\n"
+            if constraint.kind == "f"
+            else ""
+        )
+        return orphans + self._add(constraint)
+
+    def _add(self, constraint: Constraint) -> str:
+        table = constraint.table
+        name = constraint.name or f"{table}_{'_'.join(constraint.columns)}_fkey"
+        return f"ALTER TABLE {ident(table)} ADD CONSTRAINT {ident(name)} {key_text(constraint)};"
+
+    def replace_key(self, expected: Constraint, live: Constraint) -> str:
+        """The fix of a foreign key whose ON DELETE differs: the live one dropped and the
+        expected one added, in one statement (no moment without a key)."""
+        if self.sqlite:
+            return self.rebuild(expected.table)
+        name = expected.name or live.name or ""
+        return (
+            f"ALTER TABLE {ident(expected.table)} DROP CONSTRAINT {ident(live.name or '')}, "
+            f"ADD CONSTRAINT {ident(name)} {key_text(expected)};"
+        )
+
+    def validate_key(self, live: Constraint) -> str:
+        # The constraint holds for new rows only; validating it checks the old ones.
+        return (
+            "-- Fails while rows break it: count and clean them first (adminui orphans scan).\n"
+            f"ALTER TABLE {ident(live.table)} VALIDATE CONSTRAINT {ident(live.name or '')};"
+        )
+
+    def enable_key(self, expected: Constraint, live: Constraint) -> str:
+        # Its triggers were disabled: turning them back on would leave the rows written
+        # meanwhile unchecked. Adding the key again checks every row (clean first).
+        return (
+            "-- Rows written while it was off were never checked: count and clean them "
+            "(adminui orphans scan --full), then:\n"
+            f"ALTER TABLE {ident(live.table)} DROP CONSTRAINT {ident(live.name or '')};\n"
+            + self._add(expected)
+        )
+
+    def missing_index(self, index: Index, live: Index | None) -> str:
+        create = self.reference.named.get(index.name)
+        if create is None:
+            unique = "UNIQUE " if index.unique else ""
+            using = f" USING {index.definition}" if not self.sqlite else ""
+            create = f"CREATE {unique}INDEX {ident(index.name)} ON {ident(index.table)}{using};"
+        if live is not None and not live.valid:  # a CREATE INDEX CONCURRENTLY that failed
+            return f"DROP INDEX {ident(live.name)};\n{create}"
+        return create
+
+    def missing_trigger(self, trigger: Trigger, live: Trigger | None) -> str:
+        if live is not None:  # there, but disabled
+            return f"ALTER TABLE {ident(trigger.table)} ENABLE TRIGGER {ident(live.name)};"
+        return self.reference.named.get(trigger.name, trigger.definition + ";")
+
+    def missing_function(self, function: Function) -> str:
+        return self.reference.named.get(function.name, "")
+
+    def enable_row_security(self, table: str) -> str:
+        return f"ALTER TABLE {ident(table)} ENABLE ROW LEVEL SECURITY;"
+
+    def missing_policy(self, policy: Policy) -> str:
+        return self.reference.named.get(policy.name, "")
+
+    def rebuild(self, table: str) -> str:
+        """SQLite's table rebuild: the reference table made under another name, the rows that
+        both have copied in, the old table dropped, the new one renamed, its indexes and
+        triggers made again."""
+        expected = self.expected.table(table)
+        live = self.live.table(table)
+        assert expected is not None and live is not None
+        kept = [c.name for c in expected.columns if live.column(c.name) is not None]
+        columns = ", ".join(map(ident, kept))
+        steps = [
+            self.reference.table_ddl(table, f"{REBUILT}{table}"),
+            f"INSERT INTO {REBUILT}{table} ({columns}) SELECT {columns} FROM {ident(table)};",
+            f"DROP TABLE {ident(table)};",
+            f"ALTER TABLE {REBUILT}{table} RENAME TO {ident(table)};",
+            *self.reference.dependents(table),
+        ]
+        head = (
+            f"-- SQLite can't alter {table} in place: rebuild it with its reference definition "
+            "(https://www.sqlite.org/lang_altertable.html#otheralter), after a backup."
+        )
+        if not self.d1:
+            body = ["PRAGMA foreign_keys = OFF;", "BEGIN;", *steps]
+            body += ["PRAGMA foreign_key_check;", "COMMIT;", "PRAGMA foreign_keys = ON;"]
+            return "\n".join([head, *body])
+        children = sorted(
+            {
+                f"{c.table} ({c.on_delete})"
+                for c in self.expected.constraints
+                if c.kind == "f" and c.parent == table and c.on_delete in ("cascade", "set null")
+            }
+        )
+        warn = (
+            [
+                f"-- D1 keeps foreign keys on: DROP TABLE {table} deletes or empties the rows "
+                f"that point at it in {', '.join(children)}. Back those tables up first and "
+                "put their rows back after."
+            ]
+            if children
+            else []
+        )
+        defer = "-- On D1 (a file runs as one transaction, foreign keys always on):"
+        body = ["PRAGMA defer_foreign_keys = on;", *steps, "PRAGMA defer_foreign_keys = off;"]
+        return "\n".join([head, *warn, defer, *body])
+
+    def _used_by_keys(self, table: str, column: str) -> bool:
+        """Whether a live key, unique, index or check of the table names the column (SQLite
+        then refuses DROP COLUMN)."""
+        keyed = any(
+            c.table == table and (column in c.columns or column in c.definition)
+            for c in self.live.constraints
+        )
+        return keyed or any(
+            i.table == table and (column in i.columns or not i.columns) for i in self.live.indexes
+        )
+
+
+def _sqlite_can_add(definition: str) -> bool:
+    """Whether SQLite's ALTER TABLE ADD COLUMN takes this column as written: no key, no
+    UNIQUE, a constant default (not CURRENT_TIMESTAMP or an expression), NOT NULL only with a
+    default, and a foreign key only with a NULL default."""
+    upper = definition.upper()
+    if re.search(r"\bPRIMARY KEY\b|\bUNIQUE\b", upper):
+        return False
+    default = re.search(r"\bDEFAULT\s+(\(|CURRENT_\w+)", upper)
+    if default:
+        return False
+    has_default = re.search(r"\bDEFAULT\s+(?!NULL\b)", upper) is not None
+    if re.search(r"\bNOT NULL\b", upper) and not has_default:
+        return False
+    return not ("REFERENCES" in upper and has_default)
