@@ -39,8 +39,9 @@ def column_text(column: Column) -> str:
 
 def key_text(constraint: Constraint, parent_key: tuple[str, ...] = ()) -> str:
     """A foreign key, unique, primary key or check as a finding shows it."""
-    if constraint.definition and constraint.kind != "c":
-        return constraint.definition
+    written = constraint.definition
+    if written and (constraint.kind != "c" or written.upper().startswith("CHECK")):
+        return written  # PostgreSQL's pg_get_constraintdef (a SQLite check is its expression)
     columns = ", ".join(constraint.columns)
     if constraint.kind == "p":
         return f"PRIMARY KEY ({columns})"
