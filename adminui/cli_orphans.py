@@ -222,7 +222,7 @@ def cmd_indexes(args: argparse.Namespace, open_session: Opener) -> int:
     ]
     print(render_rows(rows, INDEX_COLUMNS, args.format))
     if not found:
-        print("Index advice is for PostgreSQL databases.", file=sys.stderr)
+        print("No index is recommended for this product on this database.", file=sys.stderr)
     return 0
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from adminui.db import Database
-from adminui.ops import schema_check
+from adminui.ops import health, schema_check
 from adminui.packs import DATA, MAIN, Pack, pack_named, packs
 from adminui.schema.catalog import checks, dumps, loads, normal
 from adminui.schema.drift import KINDS
@@ -666,3 +666,17 @@ def test_idea_expansion_has_no_migration_record_to_compare(
     db = reference(IDEAS, "sqlite")
     code, _, err = run(capsys, *url_of(db), "schema", "check", "--migrations", str(tmp_path))
     assert code == 1 and "run by hand" in err
+
+
+def test_d1_s_recommended_indexes_are_written_as_sqlite_writes_them(omnichat: Database) -> None:
+    """Advice, not drift: the relations' indexes D1's schema lacks, as DDL SQLite runs (no
+    USING btree), each seen once it exists under any name."""
+    advice = {a.advice.table: a for a in health.indexes(omnichat)}
+    assert not any(a.present for a in advice.values())
+    ddl = advice["conversations"].advice.ddl
+    assert ddl == "CREATE INDEX conversations_userId ON conversations (userId);"
+    run_fix(omnichat, ddl)
+    execute(omnichat, "CREATE INDEX by_a_name_of_its_own ON api_usage (user_id)")
+    present = {a.advice.table for a in health.indexes(omnichat) if a.present}
+    assert present == {"conversations", "api_usage"}
+    assert kinds_of(omnichat) == [("migration_gap", "schema_version: version 4")]  # not drift

@@ -18,6 +18,7 @@ from adminui.db import Database
 from adminui.ops import credits, users
 from adminui.tui.app import AdminApp
 from tests.conftest import FIXTURE_NOW, fltr_files, scalar
+from tests.orphan_rows import change
 
 SIZES = {"80x24": (80, 24), "200x60": (200, 60)}
 
@@ -34,6 +35,11 @@ def opening(db: Database) -> dict[str, Callable[[AdminApp], object]]:
 
         app.push_screen(ExecutionDetailScreen(failed))
 
+    def schema(app: AdminApp) -> None:
+        change(db, "DROP INDEX idx_ideas_priority")  # two kinds of drift to show
+        change(db, "ALTER TABLE users ADD COLUMN credits INTEGER NOT NULL DEFAULT 0")
+        app.open_schema()
+
     assert credits.pending_receipts(db)
     return {
         "lookup": lambda app: None,
@@ -44,6 +50,7 @@ def opening(db: Database) -> dict[str, Callable[[AdminApp], object]]:
         "executions": lambda app: app.open_executions(),
         "execution": execution,
         "orphans": lambda app: app.open_orphans(),
+        "schema": schema,
     }
 
 
@@ -89,7 +96,17 @@ def opened(
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize(
     "screen",
-    ["lookup", "user", "grant", "pending", "payments", "executions", "execution", "orphans"],
+    [
+        "lookup",
+        "user",
+        "grant",
+        "pending",
+        "payments",
+        "executions",
+        "execution",
+        "orphans",
+        "schema",
+    ],
 )
 def test_every_screen_at_both_sizes(snap_compare, sqlite_db: Database, screen: str, size: str):
     app = AdminApp(sqlite_db, clock=lambda: FIXTURE_NOW)
@@ -130,6 +147,7 @@ D1_SCREENS = {
         "lookup": lambda app: None,
         "user": lambda app, user=user: app.open_user(user),
         "orphans": lambda app: app.open_orphans(),
+        "schema": lambda app: app.open_schema(),  # OmniChat's: a gap in its migrations
     }.items()
 }
 

@@ -72,7 +72,7 @@ async def test_switching_orphan_tabs_hands_the_focus_to_their_table(db: Database
         await open_orphans(app, pilot)
         await pilot.press("k")
         await pilot.pause()
-        assert app.focused is not None and app.focused.id == "keys"
+        assert app.focused is not None and app.focused.id == "drift"
         await pilot.press("o")
         await pilot.pause()
         assert app.focused is not None and app.focused.id == "counts"

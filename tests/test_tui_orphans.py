@@ -222,14 +222,39 @@ async def test_a_read_only_profile_cannot_start_a_clean(db: Database) -> None:
     assert table_rows(db, "ideas") == before
 
 
-async def test_the_health_tab_shows_ddl_for_missing_keys(pg_db: Database) -> None:
+async def test_the_schema_tab_shows_each_difference_and_the_fix_under_the_cursor(
+    sqlite_db: Database,
+) -> None:
+    change(sqlite_db, "DROP INDEX idx_ideas_priority")
+    change(sqlite_db, "ALTER TABLE users ADD COLUMN credits INTEGER")
+    app = AdminApp(sqlite_db)
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen = await open_orphans(app, pilot)
+        await pilot.press("k")
+        ddl = screen.query_one("#ddl", TextArea)
+        await wait_until(pilot, lambda: "CREATE INDEX" in ddl.text)
+        assert ddl.text.endswith("CREATE INDEX idx_ideas_priority ON ideas (priority_score DESC);")
+        assert "2 differences" in shown(screen.query_one("#schema-status", Static))
+        await pilot.press("down")
+        await wait_until(pilot, lambda: "DROP COLUMN credits" in ddl.text)
+
+
+async def test_the_recommended_indexes_are_their_own_list(pg_db: Database) -> None:
     change(pg_db, "ALTER TABLE ideas DROP CONSTRAINT ideas_user_id_fkey")
     app = AdminApp(pg_db)
     async with app.run_test(size=(200, 60)) as pilot:
         screen = await open_orphans(app, pilot)
         await pilot.press("k")
+        await wait_until(pilot, lambda: screen.report is not None)
+        # The fixture runs without Supabase's row-level security: those come first.
+        kinds = [f.kind for f in screen.report.findings]
+        assert set(kinds) == {"missing_fk", "rls_disabled", "missing_policy"}
+        screen.query_one("#drift", DataTable).move_cursor(row=kinds.index("missing_fk"))
         ddl = screen.query_one("#ddl", TextArea)
         await wait_until(pilot, lambda: "ADD CONSTRAINT" in ddl.text)
         assert "ALTER TABLE ideas ADD CONSTRAINT ideas_user_id_fkey" in ddl.text
-        assert "CREATE INDEX executions_started_at_id" in ddl.text
-        assert "1 of 11 foreign keys missing" in shown(screen.query_one("#health-status", Static))
+        await pilot.press("i")
+        advice = screen.query_one("#index-ddl", TextArea).text
+        assert "CREATE INDEX executions_started_at_id" in advice
+        assert "recommended indexes missing" in shown(screen.query_one("#advice-status", Static))
+        assert app.focused is not None and app.focused.id == "indexes"

@@ -6,14 +6,16 @@ schema)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from adminui.db import Database
 from adminui.errors import SetupError
 from adminui.schema import ForeignKey, IndexAdvice, expected_foreign_keys, recommended_indexes
+from adminui.schema.drift import index_text
 
 KeyState = Literal["present", "missing", "not valid", "disabled", "unknown"]
+BTREE = "btree "  # how PostgreSQL's definition of a plain index starts
 SQLITE_NOTE = (
     "SQLite can't add a foreign key to an existing table: rebuild the table with it "
     "(https://www.sqlite.org/lang_altertable.html#otheralter)."
@@ -102,10 +104,10 @@ def enforcing_keys(db: Database) -> dict[str, str]:
 
 
 def indexes(db: Database) -> tuple[IndexHealth, ...]:
-    """Each recommended index and whether an index of that table has its method and columns
-    (under any name). PostgreSQL only: on SQLite there is no advice."""
-    if db.dialect != "postgresql":
-        return ()
+    """Each recommended index and whether an index of that table has its columns (and, on
+    PostgreSQL, its method) under any name. On SQLite (the D1 products) only the plain btree
+    ones apply, written as SQLite writes them (no USING)."""
+    sqlite = db.dialect == "sqlite"
     live: set[tuple[str, str]] = set()
     for database in db.pack.databases:
         try:
@@ -113,12 +115,21 @@ def indexes(db: Database) -> tuple[IndexHealth, ...]:
         except SetupError:
             continue  # that database's advice is shown as missing: it can't be looked at
         live |= {
-            (r["table_name"], _norm(r["definition"] or "")) for r in target.rows("live_indexes")
+            (r["table_name"], _norm(index_text(r["definition"] or "")))
+            for r in target.rows("live_indexes")
         }
-    return tuple(
-        IndexHealth(advice, (advice.table, _norm(advice.definition)) in live)
-        for advice in recommended_indexes(db.pack)
-    )
+    found = []
+    for advice in recommended_indexes(db.pack):
+        if sqlite:
+            if not advice.definition.startswith(BTREE):
+                continue  # a PostgreSQL method (a trigram index): nothing like it in SQLite
+            advice = replace(
+                advice,
+                definition=advice.definition.removeprefix(BTREE),
+                ddl=advice.ddl.replace(f" USING {BTREE.strip()}", ""),
+            )
+        found.append(IndexHealth(advice, (advice.table, _norm(advice.definition)) in live))
+    return tuple(found)
 
 
 def _norm(definition: str) -> str:

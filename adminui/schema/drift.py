@@ -288,17 +288,19 @@ def _foreign_key(key: Constraint, expected: Catalog, live: Catalog, fixes: Fixes
     return [Finding("fk_disabled", name, "enabled", "disabled (its triggers are off)", fix)]
 
 
+def index_text(definition: str) -> str:
+    """An index as a finding shows it, without its name: PostgreSQL's definition after USING
+    ('btree (user_id, status)'), or SQLite's CREATE INDEX text after its table."""
+    return re.sub(
+        r"(?is)^CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?\S+\s+ON\s+\S+?\s*(?=\()",
+        "",
+        definition,
+    )
+
+
 def index_shape(index: Index) -> str:
-    """What an index is, without its name: PostgreSQL's definition after USING, or SQLite's
-    CREATE INDEX text after its table, with UNIQUE where it is unique."""
-    text = index.definition
-    if text.upper().startswith("CREATE"):  # SQLite's CREATE [UNIQUE] INDEX [IF NOT EXISTS] n ON t
-        text = re.sub(
-            r"(?is)^CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?\S+\s+ON\s+\S+?\s*(?=\()",
-            "",
-            text,
-        )
-    return ("unique " if index.unique else "") + normal(text)
+    """What an index is, for comparing: its text, normalised, UNIQUE where it is unique."""
+    return ("unique " if index.unique else "") + normal(index_text(index.definition))
 
 
 def _indexes(expected: Catalog, live: Catalog, fixes: Fixes, both: set[str]) -> list[Finding]:
@@ -314,7 +316,7 @@ def _indexes(expected: Catalog, live: Catalog, fixes: Fixes, both: set[str]) -> 
                 Finding(
                     "missing_index",
                     f"{index.table}: {index.name}",
-                    index.definition,
+                    index_text(index.definition),
                     actual,
                     fixes.missing_index(index, have),
                 )

@@ -42,6 +42,7 @@ JOB_SCREENS = (
     ("usage", "", "", "open_usage"),
     ("money", "", "", "open_money"),
     ("orphans", "Orphan rows", "Rows whose parent is gone; missing foreign keys", "open_orphans"),
+    ("orphans", "Schema", "Every difference from the product's schema, and its fix", "open_schema"),
 )
 
 
@@ -192,11 +193,13 @@ class AdminApp(App[None]):
 
         self.push_screen(PaymentsScreen())
 
-    def open_orphans(self) -> None:
-        """Show the orphan-row checks."""
+    def open_orphans(self, tab: str = "checks") -> None:
+        """Show the orphan-row checks (or another tab of their screen: the schema check)."""
         from adminui.tui.orphans import OrphansScreen
 
-        self.push_screen(OrphansScreen())
+        self.push_screen(OrphansScreen(tab))
+
+    open_schema = partialmethod(open_orphans, "schema")
 
     def open_pending(self) -> None:
         """Show the queue of pending receipts."""

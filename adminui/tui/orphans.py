@@ -1,6 +1,7 @@
 """Orphan-row cleanup: scan every relation (with progress, cancellable), preview one check's rows
 page by page, and clean them the safe way: back up, type the row count, one transaction; plus
-the foreign keys and indexes the live database lacks, as DDL to copy."""
+the schema check (every difference from the product's schema: a missing foreign key is what
+lets orphans in) and the recommended indexes, as DDL to copy."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, get_current_worker
 
-from adminui.ops import backups, health, orphans
+from adminui.ops import backups, orphans, schema_check
 from adminui.ops.values import as_bool, counted
 from adminui.tui.cells import cell, failure
 from adminui.tui.dialogs import ConfirmScreen, Dialog, ReasonScreen
@@ -63,18 +64,27 @@ class Progress(Message):
 
 class OrphansScreen(AdminScreen):
     """Every check's count (`s` scans again, `f` also counts what foreign keys enforce; Esc
-    stops a scan); Enter opens a check. The second tab lists the foreign keys and indexes the
-    database lacks."""
+    stops a scan); Enter opens a check. The Schema tab lists every difference from the
+    product's schema with the fix of the one under the cursor; the last tab, the recommended
+    indexes."""
 
     CSS_PATH = "orphans.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back / stop"),
         Binding("s", "scan", "Scan again"),
         Binding("f", "scan(True)", "Full scan"),
-        Binding("k", "show_tab('health')", "Keys & indexes"),
+        Binding("k", "show_tab('schema')", "Schema"),
+        Binding("i", "show_tab('advice')", "Indexes"),
         Binding("o", "show_tab('checks')", "Orphans"),
+        Binding("c", "check_schema", "Check schema"),
     ]
+    TABLES = {"checks": "#counts", "schema": "#drift", "advice": "#indexes"}
     full = False  # whether the last scan counted the checks a foreign key enforces too
+    report: schema_check.SchemaReport | None = None
+
+    def __init__(self, tab: str = "checks") -> None:
+        super().__init__()
+        self.tab = tab  # the tab it opens on
 
     @dataclass
     class Scanned(Message):
@@ -82,40 +92,48 @@ class OrphansScreen(AdminScreen):
         error: str | None = None
 
     @dataclass
-    class Health(Message):
-        keys: tuple[health.KeyHealth, ...]
-        indexes: tuple[health.IndexHealth, ...]
+    class Checked(Message):
+        report: schema_check.SchemaReport | None
         error: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(initial="checks"):
+        with TabbedContent(initial=self.tab):
             with TabPane("Orphan rows", id="checks"):
                 yield Static("Scanning…", id="status")
                 yield ProgressBar(id="progress", show_eta=False)
                 yield SteadyTable(id="counts", cursor_type="row", zebra_stripes=True)
-            with TabPane("Foreign keys and indexes", id="health"):
-                yield Static("Reading the catalog…", id="health-status")
-                yield SteadyTable(id="keys", cursor_type="row", zebra_stripes=True)
+            with TabPane("Schema", id="schema"):
+                yield Static("Reading the catalog…", id="schema-status")
+                yield SteadyTable(id="drift", cursor_type="row", zebra_stripes=True)
                 yield TextArea("", id="ddl", read_only=True, soft_wrap=True)
+            with TabPane("Recommended indexes", id="advice"):
+                yield Static("Reading the catalog…", id="advice-status")
+                yield SteadyTable(id="indexes", cursor_type="row", zebra_stripes=True)
+                yield TextArea("", id="index-ddl", read_only=True, soft_wrap=True)
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = "orphan rows"
-        table = self.query_one("#counts", DataTable)
-        for label in ("Check", "Orphans", "Action", "What it finds"):
-            table.add_column(label, key=label)
-        keys = self.query_one("#keys", DataTable)
-        for label in ("Check", "Foreign key", "State"):
-            keys.add_column(label, key=label)
+        columns = {
+            "#counts": ("Check", "Orphans", "Action", "What it finds"),
+            "#drift": ("Kind", "Object", "Actual", "Expected")
+            + (("Database",) if len(self.admin.db.pack.databases) > 1 else ()),
+            "#indexes": ("Table", "Index", "Present"),
+        }
+        for table_id, labels in columns.items():
+            table = self.query_one(table_id, DataTable)
+            for label in labels:
+                table.add_column(label, key=label)
         self.action_scan()
-        self.read_health()
+        self.action_check_schema()
+        self.query_one(self.TABLES[self.tab], DataTable).focus()
 
     def action_show_tab(self, tab: str) -> None:
-        """Switch between the checks and the schema health, and put the focus on the tab's
-        table (else nothing has it until Tab is pressed twice)."""
+        """Switch tabs, and put the focus on the tab's table (else nothing has it until Tab
+        is pressed twice)."""
         self.query_one(TabbedContent).active = tab
-        self.query_one("#counts" if tab == "checks" else "#keys", DataTable).focus()
+        self.query_one(self.TABLES[tab], DataTable).focus()
 
     def action_scan(self, full: bool = False) -> None:
         """Count every check again (off the UI thread); `full`: also those a key enforces."""
@@ -180,44 +198,89 @@ class OrphansScreen(AdminScreen):
             else ""
         )
         status.update(summary + by_key)
-        table.focus()
+        if self.query_one(TabbedContent).active == "checks":
+            table.focus()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="health")
-    def read_health(self) -> None:
+    def action_check_schema(self) -> None:
+        self.query_one("#schema-status", Static).update("Reading the catalog…")
+        self.check_schema()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="schema")
+    def check_schema(self) -> None:
         try:
-            db = self.admin.db
-            message = self.Health(health.foreign_keys(db), health.indexes(db))
+            message = self.Checked(schema_check.check(self.admin.db))
         except Exception as error:  # shown on screen; a worker must never die silently
-            message = self.Health((), (), failure(error))
+            message = self.Checked(None, failure(error))
         if not get_current_worker().is_cancelled:
             self.post_message(message)
 
-    def on_orphans_screen_health(self, message: Health) -> None:
-        status = self.query_one("#health-status", Static)
-        if message.error:
-            status.update(Text(message.error))
+    def on_orphans_screen_checked(self, message: Checked) -> None:
+        status = self.query_one("#schema-status", Static)
+        self.report = report = message.report
+        if report is None:
+            status.update(Text(message.error or ""))
             return
-        table = self.query_one("#keys", DataTable)
+        table = self.query_one("#drift", DataTable)
         table.clear()
-        for key in message.keys:
-            style = "" if key.state == "present" else "bold red"
-            table.add_row(
-                cell(key.check), cell(key.key.name), Text(key.state, style=style), key=key.check
-            )
-        lacking = [k for k in message.keys if k.state != "present"]
-        missing_indexes = [i for i in message.indexes if not i.present]
-        indexes = (
-            f"{len(missing_indexes)} recommended indexes missing"
-            if self.admin.db.dialect == "postgresql"
-            else "index advice is for PostgreSQL"
-        )
+        two = len(self.admin.db.pack.databases) > 1
+        for number, finding in enumerate(report.findings):
+            cells = [
+                Text(finding.kind, style="bold red"),
+                cell(finding.object),
+                cell(finding.actual),  # the short one first: a narrow screen still shows it
+                cell(finding.expected),
+            ]
+            table.add_row(*cells, *([cell(finding.database)] if two else []), key=str(number))
+        kinds = sorted({f.kind for f in report.findings})
+        unchecked = "".join(f" Not checked: {why}" for why in report.unchecked)
         status.update(
-            f"{len(lacking)} of {len(message.keys)} foreign keys missing, not valid or "
-            f"disabled; {indexes}. adminui shows this DDL; it never runs it."
+            Text(
+                (
+                    f"{len(report.findings)} differences from the product's schema "
+                    f"({', '.join(kinds)}). The fix of the row under the cursor is below; "
+                    "adminui shows it, never runs it."
+                    if report.findings
+                    else "No drift: the schema is the product's."
+                )
+                + unchecked
+            )
         )
-        parts = [f"-- {k.check}: {k.state}\n{k.fix}" for k in lacking]
-        parts += [f"-- {i.advice.why}\n{i.advice.ddl}" for i in missing_indexes]
-        self.query_one("#ddl", TextArea).text = "\n\n".join(parts) or "-- Nothing to add."
+        self.show_fix(0)
+        self.show_advice(report)
+
+    def show_fix(self, row: int) -> None:
+        findings = self.report.findings if self.report else ()
+        self.query_one("#ddl", TextArea).text = (
+            f"-- {findings[row].kind} {findings[row].object}\n{findings[row].fix}"
+            if row < len(findings)
+            else "-- Nothing to fix."
+        )
+
+    def show_advice(self, report: schema_check.SchemaReport) -> None:
+        table = self.query_one("#indexes", DataTable)
+        table.clear()
+        for number, advice in enumerate(report.advice):
+            present = Text(
+                "yes" if advice.present else "missing", style="" if advice.present else "bold"
+            )
+            table.add_row(
+                cell(advice.advice.table), cell(advice.advice.definition), present, key=str(number)
+            )
+        missing = [i for i in report.advice if not i.present]
+        self.query_one("#advice-status", Static).update(
+            f"{len(missing)} of {len(report.advice)} recommended indexes missing: advice for "
+            "adminui's own lists, not part of the product's schema."
+            if report.advice
+            else "No index is recommended for this product on this database."
+        )
+        self.query_one("#index-ddl", TextArea).text = (
+            "\n\n".join(f"-- {i.advice.why}\n{i.advice.ddl}" for i in missing)
+            or "-- Nothing to add."
+        )
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "drift":
+            self.show_fix(event.cursor_row)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "counts" and event.row_key.value:
