@@ -398,6 +398,7 @@ async def test_the_app_opens_fltr_on_its_own_jobs(fltr: Database) -> None:
             "Credit ledger",
             "Processing",
             "Orphan rows",
+            "Schema",
         }
         app.open_orphans()
         await wait_until(
