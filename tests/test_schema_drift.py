@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -18,11 +19,12 @@ from pathlib import Path
 import pytest
 
 from adminui.db import Database
+from adminui.errors import InputError
 from adminui.ops import health, schema_check
 from adminui.packs import DATA, MAIN, Pack, pack_named, packs
 from adminui.schema.catalog import checks, dumps, loads, normal
 from adminui.schema.drift import KINDS
-from adminui.schema.migrations import drizzle_hash
+from adminui.schema.migrations import drizzle_hash, files
 from adminui.schema.reference import catalog_path, split
 from tests.conftest import execute, rows, run
 from tests.expected_catalogs import expected_catalogs, reference_database
@@ -680,3 +682,32 @@ def test_d1_s_recommended_indexes_are_written_as_sqlite_writes_them(omnichat: Da
     present = {a.advice.table for a in health.indexes(omnichat) if a.present}
     assert present == {"conversations", "api_usage"}
     assert kinds_of(omnichat) == [("migration_gap", "schema_version: version 4")]  # not drift
+
+
+def test_a_journal_that_points_outside_its_folder_is_refused(tmp_path: Path) -> None:
+    folder = drizzle_folder(tmp_path / "migrations", {"0000_init": b"SELECT 1;"})
+    (tmp_path / "secret.sql").write_text("-- not a migration")
+    journal = folder / "meta" / "_journal.json"
+    journal.write_text(json.dumps({"entries": [{"tag": "../secret", "when": 1}]}))
+    with pytest.raises(InputError, match="not a file of"):
+        files(folder, "drizzle")
+    journal.write_text("{not json")
+    with pytest.raises(InputError, match="not a Drizzle journal"):
+        files(folder, "drizzle")
+
+
+def test_a_live_name_built_to_break_its_fix_is_quoted(reference) -> None:
+    """A table or column of the live database is named by its fix exactly, whatever it holds:
+    the fix drops that object and nothing else."""
+    db = reference(IDEAS, "postgresql")
+    hostile = 'x"; DROP TABLE users; --'
+    execute(db, f'CREATE TABLE "{hostile.replace(chr(34), chr(34) * 2)}" (id int)')
+    execute(db, 'ALTER TABLE ideas ADD COLUMN "a b\nc" int')
+    found = schema_check.check(db).findings
+    assert sorted(f.kind for f in found) == ["extra_column", "extra_table"]
+    assert "ideas.a b\\u000ac" in [f.object for f in found]  # one line, in a table or a comment
+    for finding in found:
+        assert re.match(r"(--[^\n]*\n)*(DROP|ALTER) TABLE ", finding.fix)  # comments stay comments
+        run_fix(db, finding.fix)
+    assert kinds_of(db) == []
+    assert rows(db, "SELECT count(*) AS n FROM users") == [{"n": 0}]  # still there

@@ -18,7 +18,7 @@ from adminui.packs import MAIN
 from adminui.schema import drift, migrations
 from adminui.schema.catalog import Catalog, read_catalog
 from adminui.schema.drift import Finding
-from adminui.schema.fixes import Fixes
+from adminui.schema.fixes import Fixes, one_line
 from adminui.schema.reference import expected_catalogs
 
 # Tables a tool keeps beside the product's own, never reported as extra: D1's record of
@@ -65,7 +65,13 @@ def check(
             mine += migrations.compare(pack.migrations, _applied(target, live), folder)
         label = pack.databases[database] if len(pack.databases) > 1 else ""
         found += [replace(f, database=label) for f in mine]
-    kept = [f for f in found if f.kind not in ignore]
+    kept = [
+        replace(
+            f, object=one_line(f.object), expected=one_line(f.expected), actual=one_line(f.actual)
+        )
+        for f in found
+        if f.kind not in ignore
+    ]
     return SchemaReport(
         tuple(drift.ordered(kept)), tuple(unchecked), indexes(db), len(found) - len(kept)
     )

@@ -15,6 +15,7 @@ Like the orphan statements' generator, this module writes SQL text by design; no
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from adminui.packs import Pack
 from adminui.schema.catalog import Catalog, Column, Constraint, Function, Index, Policy, Trigger
@@ -22,6 +23,15 @@ from adminui.schema.reference import reference
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 REBUILT = "adminui_rebuild_"  # the rebuilt table's name until it takes the old one's
+
+
+def one_line(text: str) -> str:
+    """Text that stays inside a `--` comment and on one line of a table: a control or line
+    separator character (a live database's names may hold any) as \\uXXXX. A newline in a
+    name would end the comment, and what follows it would be SQL in the fix a person copies."""
+    return "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text
+    )
 
 
 def ident(name: str) -> str:
@@ -73,7 +83,7 @@ class Fixes:
 
     def extra_table(self, table: str, held_by: str) -> str:
         where = f" ({held_by} holds the product's {table})" if held_by else ""
-        backup = ".backup" if self.sqlite else f"pg_dump --table={ident(table)}"
+        backup = ".backup" if self.sqlite else f"pg_dump --table={one_line(ident(table))}"
         return (
             f"-- Not part of the product's schema{where}. Its rows are data: back them up "
             f"({backup}) and move what is still needed before dropping it.\n"
@@ -88,7 +98,8 @@ class Fixes:
 
     def extra_column(self, table: str, column: str) -> str:
         data = (
-            f"-- {table}.{column} is not in the product's schema. Its values are data: copy "
+            f"-- {one_line(f'{table}.{column}')} is not in the product's schema. Its values "
+            "are data: copy "
             "them to where the schema keeps them first.\n"
         )
         if self.sqlite and self._used_by_keys(table, column):

@@ -69,6 +69,8 @@ def _drizzle_files(folder: Path) -> list[MigrationFile]:
         raise InputError("--migrations", f"{journal} is not a Drizzle journal ({error})") from None
     found = []
     for name, when in listed:
+        if Path(name).name != name or name.startswith("."):  # a journal can't point elsewhere
+            raise InputError("--migrations", f"{journal} names {name!r}, not a file of {folder}")
         path = folder / name
         if not path.is_file():
             raise InputError("--migrations", f"the journal lists {name}, which is not in {folder}")
