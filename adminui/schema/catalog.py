@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -294,6 +295,7 @@ def _mask(text: str) -> str:
     return _TOKENS.sub(lambda m: m[0][0] + "x" * (len(m[0]) - 2) + m[0][-1], text)
 
 
+@lru_cache(maxsize=4096)  # the same few hundred texts, compared at every check
 def normal(sql: str | None) -> str:
     """SQL text in one form for comparing: no comments, one space between words, none inside
     parentheses or before a comma, lower case outside literals and quoted names."""
