@@ -128,13 +128,12 @@ WHERE n.nspname = ANY (current_schemas(false)) AND n.nspname <> 'pg_catalog'
 ORDER BY 1, 2;
 
 -- name: catalog_policies
--- The row-level security policies of those tables: the command each covers, whether it is
--- permissive, the roles it applies to, and its USING and WITH CHECK expressions.
+-- The row-level security policies of those tables: the command each covers (pg_policy's letter:
+-- r, a, w, d or * for all), whether it is permissive, the roles it applies to, and its USING and
+-- WITH CHECK expressions.
 -- mode: read
 -- params: none
-SELECT c.relname AS table_name, p.polname AS policy_name,
-       CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
-            WHEN 'd' THEN 'DELETE' ELSE 'ALL' END AS command,
+SELECT c.relname AS table_name, p.polname AS policy_name, CAST(p.polcmd AS text) AS command,
        p.polpermissive AS permissive,
        (SELECT string_agg(role_name, ',' ORDER BY role_name)
         FROM (SELECT CASE WHEN r.oid = 0 THEN 'public' ELSE pg_get_userbyid(r.oid) END

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # Parts of SQL text the normaliser keeps as they are ('literals', "quoted names") or drops
 # (comments).
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
+# What a policy covers, by pg_policy's letter for it.
+COMMANDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "*": "ALL"}
 _CHECK = re.compile(r"\b(?:CONSTRAINT\s+(\"(?:[^\"]|\"\")*\"|\w+)\s+)?CHECK\s*\(", re.IGNORECASE)
 
 
@@ -248,7 +250,7 @@ def _read(tx: Transaction, dialect: str) -> Catalog:
         Policy(
             r["table_name"],
             r["policy_name"],
-            r["command"],
+            COMMANDS.get(r["command"], r["command"]),
             bool(r["permissive"]),
             r["roles"] or "",
             r["using_expression"],
