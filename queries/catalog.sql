@@ -73,16 +73,17 @@ ORDER BY 1, 2;
 
 -- name: catalog_indexes
 -- Every index of those tables that no primary key or unique constraint made: whether it is
--- unique, its plain columns in order (NULL when it has an expression or a WHERE), its
--- definition after USING, and whether it is valid (a failed CREATE INDEX CONCURRENTLY leaves
--- an index that is never used).
+-- unique, its plain key columns in order (not its INCLUDE columns; NULL when it has an
+-- expression or a WHERE), its definition after USING, and whether it is valid (a failed CREATE
+-- INDEX CONCURRENTLY leaves an index that is never used, nor enforces anything).
 -- mode: read
 -- params: none
 SELECT t.relname AS table_name, i.relname AS index_name, x.indisunique AS is_unique,
        CASE WHEN x.indexprs IS NULL AND x.indpred IS NULL AND 0 <> ALL (x.indkey)
             THEN (SELECT string_agg(a.attname, ',' ORDER BY u.ord)
                   FROM unnest(x.indkey) WITH ORDINALITY AS u (num, ord)
-                  JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = u.num) END
+                  JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = u.num
+                  WHERE u.ord <= x.indnkeyatts) END
          AS columns,
        substring(pg_get_indexdef(x.indexrelid) FROM ' USING (.*)$') AS definition,
        x.indisvalid AS valid
@@ -114,11 +115,12 @@ WHERE NOT t.tgisinternal
 ORDER BY 1, 2;
 
 -- name: catalog_functions
--- The functions of the product's schema with their argument types, not those an extension
--- brings (uuid-ossp's are the extension's, wherever it was installed).
+-- The functions of the product's schema with their argument types, result and source text,
+-- not those an extension brings (uuid-ossp's are the extension's, wherever it was installed).
 -- mode: read
 -- params: none
-SELECT p.proname AS function_name, pg_get_function_identity_arguments(p.oid) AS arguments
+SELECT p.proname AS function_name, pg_get_function_identity_arguments(p.oid) AS arguments,
+       pg_get_function_result(p.oid) AS result, p.prosrc AS body
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = ANY (current_schemas(false)) AND n.nspname <> 'pg_catalog'

@@ -5,12 +5,15 @@
 -- return no rows.
 
 -- name: catalog_tables
--- The tables, each with its CREATE TABLE text.
+-- The tables (a virtual table, like FTS5's, as one: not the shadow tables that hold its
+-- index), each with its CREATE TABLE text.
 -- mode: read
 -- params: none
-SELECT name AS table_name, 0 AS row_security, sql AS definition
-FROM sqlite_master
-WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT LIKE '\_cf\_%' ESCAPE '\'
+SELECT l.name AS table_name, 0 AS row_security, m.sql AS definition
+FROM pragma_table_list l
+JOIN sqlite_master m ON m.name = l.name AND m.type = 'table'
+WHERE l.schema = 'main' AND l.type IN ('table', 'virtual')
+  AND l.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND l.name NOT LIKE '\_cf\_%' ESCAPE '\'
 ORDER BY 1;
 
 -- name: catalog_columns
@@ -103,7 +106,7 @@ ORDER BY 1, 2;
 -- None: SQLite keeps no functions in its catalog.
 -- mode: read
 -- params: none
-SELECT NULL AS function_name, NULL AS arguments
+SELECT NULL AS function_name, NULL AS arguments, NULL AS result, NULL AS body
 WHERE 0;
 
 -- name: catalog_policies

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -22,6 +23,7 @@ from adminui.db import Database
 from adminui.errors import InputError
 from adminui.ops import health, schema_check
 from adminui.packs import DATA, MAIN, Pack, pack_named, packs
+from adminui.schema import migrations
 from adminui.schema.catalog import checks, dumps, loads, normal
 from adminui.schema.drift import KINDS
 from adminui.schema.migrations import drizzle_hash, files
@@ -286,6 +288,88 @@ DRIFTS = [
         "passkey",
         FILEPATH,
         sqlite="DROP TABLE passkey",
+    ),
+]
+# The same name saying something else: one finding, whose fix replaces it (the name is taken).
+DRIFTS += [
+    Drift(
+        "extra_policy",
+        "credentials: open_all",
+        IDEAS,
+        "CREATE POLICY open_all ON credentials FOR SELECT USING (true)",
+    ),
+    Drift(
+        "missing_check",
+        "ideas: ideas_status_check",
+        IDEAS,
+        "ALTER TABLE ideas DROP CONSTRAINT ideas_status_check, ADD CONSTRAINT ideas_status_check "
+        "CHECK (status IN ('pending', 'expanded', 'archived', 'deleted'))",
+    ),
+    Drift(
+        "missing_check",
+        "ideas: ideas_status_check",
+        IDEAS,
+        "ALTER TABLE ideas DROP CONSTRAINT ideas_status_check, ADD CONSTRAINT ideas_status_check "
+        "CHECK (status IN ('pending', 'expanded', 'archived')) NOT VALID",
+    ),
+    Drift(
+        "missing_index",
+        "ideas: idx_ideas_user_status",
+        IDEAS,
+        "DROP INDEX idx_ideas_user_status; CREATE INDEX idx_ideas_user_status ON ideas (user_id)",
+        "DROP INDEX idx_ideas_user_status; CREATE INDEX idx_ideas_user_status ON ideas (user_id)",
+    ),
+    Drift(
+        "missing_policy",
+        "ideas: ideas_delete_own",
+        IDEAS,
+        "DROP POLICY ideas_delete_own ON ideas; "
+        "CREATE POLICY ideas_delete_own ON ideas FOR DELETE USING (true)",
+    ),
+    Drift(
+        "missing_unique",
+        "credentials (id)",
+        IDEAS,
+        "ALTER TABLE credentials DROP CONSTRAINT credentials_pkey, "
+        "ADD PRIMARY KEY (user_id, provider)",
+    ),
+    Drift(
+        "missing_unique",
+        "users (email)",
+        IDEAS,
+        "ALTER TABLE users DROP CONSTRAINT users_email_key; "
+        "CREATE UNIQUE INDEX users_email_key ON users (email); "
+        "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'users_email_key'::regclass",
+    ),
+    Drift(
+        "missing_fk",
+        "ideas.user_id → users.id",
+        IDEAS,
+        "ALTER TABLE ideas DROP CONSTRAINT ideas_user_id_fkey, ADD CONSTRAINT ideas_user_id_fkey "
+        "FOREIGN KEY (user_id) REFERENCES usage_tracking(user_id)",
+    ),
+    Drift(
+        "fk_action",
+        "ideas.user_id → users.id",
+        IDEAS,
+        "ALTER TABLE ideas DROP CONSTRAINT ideas_user_id_fkey, ADD CONSTRAINT ideas_user_id_fkey "
+        "FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE ON UPDATE CASCADE",
+    ),
+    Drift(
+        "missing_trigger",
+        "ideas: update_ideas_updated_at",
+        IDEAS,
+        "DROP TRIGGER update_ideas_updated_at ON ideas; CREATE TRIGGER update_ideas_updated_at "
+        "BEFORE INSERT ON ideas FOR EACH ROW EXECUTE FUNCTION update_updated_at_column()",
+        "DROP TRIGGER update_ideas_updated_at; CREATE TRIGGER update_ideas_updated_at "
+        "AFTER INSERT ON ideas BEGIN SELECT 1; END",
+    ),
+    Drift(
+        "missing_function",
+        "check_user_has_credits(p_user_id uuid)",
+        IDEAS,
+        "CREATE OR REPLACE FUNCTION check_user_has_credits(p_user_id uuid) RETURNS boolean "
+        "AS $$ BEGIN RETURN true; END; $$ LANGUAGE plpgsql",
     ),
 ]
 CASES = [
@@ -582,12 +666,13 @@ def test_drizzle_s_migrations_are_known_by_their_hash(reference, tmp_path: Path)
     ]
     # A file edited after it ran: Drizzle sees another hash, and so is it told.
     (folder / "0001_credits.sql").write_bytes(files["0001_credits"] + b"\n")
-    edited = next(
-        f
-        for f in schema_check.check(db, migrations_dir=folder).findings
-        if f.object == "0001_credits.sql"
-    )
-    assert edited.kind == "unapplied_migration" and "changed after it ran" in edited.actual
+    assert kinds_of(db, migrations_dir=folder) == [
+        ("unapplied_migration", "0001_credits.sql"),
+        ("unapplied_migration", "0002_flashy_nova.sql"),
+        ("unknown_migration", "__drizzle_migrations: id 3, hash feed…"),
+    ]  # the row that ran 0001's first version is that file, not an unknown one
+    edited = schema_check.check(db, migrations_dir=folder).findings[0]
+    assert "changed after it ran" in edited.actual and "won't run it again" in edited.fix
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
@@ -711,3 +796,160 @@ def test_a_live_name_built_to_break_its_fix_is_quoted(reference) -> None:
         run_fix(db, finding.fix)
     assert kinds_of(db) == []
     assert rows(db, "SELECT count(*) AS n FROM users") == [{"n": 0}]  # still there
+
+
+@pytest.mark.parametrize(
+    ("dialect", "ddl"),
+    [
+        # The same schema, written another way.
+        (
+            "postgresql",
+            "ALTER TABLE credentials DROP CONSTRAINT credentials_user_id_provider_key, ADD "
+            "CONSTRAINT credentials_user_id_provider_key UNIQUE (provider, user_id)",
+        ),
+        (
+            "postgresql",
+            "ALTER TABLE users DROP CONSTRAINT users_email_key; "
+            "CREATE UNIQUE INDEX users_email_key ON users (email) INCLUDE (name)",
+        ),
+        (
+            "sqlite",
+            'DROP INDEX idx_ideas_priority; CREATE INDEX "idx_ideas_priority" ON "ideas" '
+            "(`priority_score` DESC)",
+        ),
+        ("sqlite", ("ideas", "CHECK (priority_score >= 0", 'CHECK ("priority_score" >= 0')),
+        ("sqlite", ("ideas", "REFERENCES users(id)", "REFERENCES Users(ID)")),
+        ("sqlite", ("users", "id TEXT PRIMARY KEY", "id TEXT NOT NULL PRIMARY KEY")),
+    ],
+)
+def test_the_same_schema_written_another_way_is_no_drift(reference, dialect, ddl) -> None:
+    db = reference(IDEAS, dialect)
+    drift(db, dialect, ddl)
+    assert kinds_of(db) == []
+
+
+def test_a_missing_column_brings_its_keys_and_checks_with_it(reference) -> None:
+    db = reference(IDEAS, "postgresql")
+    execute(db, "ALTER TABLE ideas DROP COLUMN priority_score")  # its CHECK and index go too
+    found = schema_check.check(db).findings
+    assert [(f.kind, f.object) for f in found] == [
+        ("missing_column", "ideas.priority_score"),
+        ("missing_index", "ideas: idx_ideas_priority"),
+    ]
+    for finding in found:
+        run_fix(db, finding.fix)
+    assert kinds_of(db) == []
+    fltr = reference(FLTR, "postgresql")  # a key written apart from its column (Drizzle's)
+    execute(fltr, "ALTER TABLE credit_transactions DROP COLUMN team_id")
+    (finding,) = schema_check.check(fltr).findings
+    assert "ADD CONSTRAINT credit_transactions_team_id_teams_id_fk" in finding.fix
+    run_fix(fltr, finding.fix)
+    assert kinds_of(fltr) == []
+
+
+def test_fts5_is_one_table(reference) -> None:
+    db = reference(OMNICHAT, "sqlite")
+    execute(db, "CREATE VIRTUAL TABLE msg_fts USING fts5(content)")
+    (finding,) = schema_check.check(db).findings
+    assert (finding.kind, finding.object) == ("extra_table", "msg_fts")
+    run_fix(db, finding.fix)
+    assert kinds_of(db) == []
+
+
+def test_a_d1_rebuild_names_what_it_would_lose(reference) -> None:
+    """The rows of a live child table the reference doesn't know, and a live column it lacks:
+    said before the fix that would lose them."""
+    db = reference(FILEPATH, "sqlite")
+    execute(
+        db,
+        "CREATE TABLE invoices (id TEXT PRIMARY KEY, "
+        'user_id TEXT REFERENCES "user"(id) ON DELETE CASCADE)',
+    )
+    execute(db, "ALTER TABLE apikey ADD COLUMN legacy_credits INTEGER")
+    sqlite_rebuild(
+        db,
+        "user",
+        "credit_balance INTEGER NOT NULL DEFAULT 0",
+        "credit_balance INTEGER NOT NULL DEFAULT 5",
+    )
+    sqlite_rebuild(db, "apikey", "budget_cap INTEGER", "budget_cap TEXT")
+    found = {f.object: f for f in schema_check.check(db).findings}
+    assert "invoices (cascade)" in found["user.credit_balance"].fix
+    assert (
+        "Not carried over (the reference lacks them): column legacy_credits"
+        in found["apikey.budget_cap"].fix
+    )
+
+
+def test_a_pg_dump_hint_is_one_shell_word(reference) -> None:
+    db = reference(IDEAS, "postgresql")
+    name = "$(touch pwned) camelCase"
+    execute(db, f'CREATE TABLE "{name}" (id int)')
+    (finding,) = schema_check.check(db).findings
+    hint = re.search(r"\((pg_dump .*?)\) and move", finding.fix)[1]
+    assert shlex.split(hint) == ["pg_dump", f'--table="{name}"']
+
+
+def test_supabase_s_trigram_index_is_seen_with_its_schema(reference) -> None:
+    db = reference(IDEAS, "postgresql")
+    execute(
+        db,
+        "CREATE SCHEMA extensions; CREATE EXTENSION pg_trgm SCHEMA extensions; "
+        "CREATE INDEX by_email ON users USING gin (lower(email) extensions.gin_trgm_ops)",
+    )
+    present = {a.advice.ddl.splitlines()[-1] for a in health.indexes(db) if a.present}
+    assert (
+        "CREATE INDEX users_email_trgm ON users USING gin (lower(email) gin_trgm_ops);" in present
+    )
+
+
+def test_numbered_migrations_that_are_not_a_sequence_are_one_finding(reference) -> None:
+    db = reference(OMNICHAT, "sqlite")
+    execute(
+        db,
+        "INSERT INTO schema_version (version, name) VALUES (1, 'a'), (20240101120000, 'b'), "
+        "(3, 'c')",
+    )
+    assert kinds_of(db) == [("migration_gap", "schema_version: versions 1 to 20240101120000")]
+    execute(db, "DELETE FROM schema_version WHERE version > 3")
+    for n in range(40, 70):
+        execute(db, "INSERT INTO schema_version (version) VALUES (:n)", n=n)
+    gaps = kinds_of(db)
+    assert len(gaps) == 21 and gaps[:2] == [
+        ("migration_gap", "schema_version: version 2"),
+        ("migration_gap", "schema_version: version 4"),
+    ]
+    assert gaps[-1] == ("migration_gap", "schema_version: versions 23 to 39")
+    # A drifted table (version as TEXT) can hold what isn't a number: told, never a crash.
+    rows = [{"name": "x", "hash": None, "version": v, "applied_at": None} for v in ("2b", None, 1)]
+    found = migrations.compare(OMNICHAT.migrations, rows, None)
+    assert [(f.kind, f.object) for f in found] == [
+        ("unknown_migration", "schema_version: version 2b (x)"),
+        ("unknown_migration", "schema_version: version None (x)"),
+    ]
+
+
+def test_a_numbered_folder_must_say_one_order(tmp_path: Path) -> None:
+    for names, says in (
+        (("0001_a.sql", "001_b.sql"), "both have number 1"),
+        (("0001_a.sql", "0002-b.sql"), "is not named NNNN_description.sql"),
+    ):
+        folder = tmp_path / says.split()[0]
+        folder.mkdir()
+        for name in names:
+            (folder / name).write_text("-- sql")
+        with pytest.raises(InputError, match=says):
+            files(folder, "numbered")
+
+
+def test_drizzle_skips_a_file_older_than_the_last_it_ran(reference, tmp_path: Path) -> None:
+    db = reference(FLTR, "postgresql")
+    texts = {"0000_a": b"SELECT 1;", "0001_b": b"SELECT 2;"}
+    folder = drizzle_folder(tmp_path / "migrations", texts)
+    execute(
+        db,
+        "INSERT INTO __drizzle_migrations (hash, created_at) VALUES (:h, 1760000000001)",
+        h=hashlib.sha256(texts["0001_b"]).hexdigest(),
+    )
+    (finding,) = schema_check.check(db, migrations_dir=folder).findings
+    assert finding.object == "0000_a.sql" and "Drizzle skips it" in finding.fix

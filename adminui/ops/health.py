@@ -133,4 +133,6 @@ def indexes(db: Database) -> tuple[IndexHealth, ...]:
 
 
 def _norm(definition: str) -> str:
-    return re.sub(r"\s+", "", definition).lower()
+    """An index definition for comparing: no spaces, lower case, an operator class without its
+    schema (Supabase keeps pg_trgm in `extensions`: extensions.gin_trgm_ops)."""
+    return re.sub(r"\w+\.(?=\w+_ops\b)", "", re.sub(r"\s+", "", definition).lower())

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # Parts of SQL text the normaliser keeps as they are ('literals', "quoted names") or drops
 # (comments).
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
+# SQLite's quoted names (a literal is matched first, so that a quote inside it is left alone).
+_SQLITE_NAME = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]")
 # What a policy covers, by pg_policy's letter for it.
 COMMANDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "*": "ALL"}
 _CHECK = re.compile(r"\b(?:CONSTRAINT\s+(\"(?:[^\"]|\"\")*\"|\w+)\s+)?CHECK\s*\(", re.IGNORECASE)
@@ -89,6 +91,8 @@ class Trigger:
 class Function:
     name: str
     arguments: str
+    result: str = ""
+    body: str = ""  # its source text (prosrc), compared without comments and spacing
 
 
 @dataclass(frozen=True)
@@ -244,7 +248,8 @@ def _read(tx: Transaction, dialect: str) -> Catalog:
         for r in tx.rows("catalog_triggers")
     )
     functions = tuple(
-        Function(r["function_name"], r["arguments"] or "") for r in tx.rows("catalog_functions")
+        Function(r["function_name"], r["arguments"] or "", r["result"] or "", r["body"] or "")
+        for r in tx.rows("catalog_functions")
     )
     policies = tuple(
         Policy(
@@ -298,11 +303,14 @@ def _mask(text: str) -> str:
 
 
 @lru_cache(maxsize=4096)  # the same few hundred texts, compared at every check
-def normal(sql: str | None) -> str:
+def normal(sql: str | None, sqlite: bool = False) -> str:
     """SQL text in one form for comparing: no comments, one space between words, none inside
-    parentheses or before a comma, lower case outside literals and quoted names."""
+    parentheses or before a comma, lower case outside literals and quoted names. On SQLite a
+    name means the same quoted ("x", `x`, [x]) or not, in any case: written as plain lower case."""
     if sql is None:
         return ""
+    if sqlite:
+        sql = _SQLITE_NAME.sub(lambda m: m[0] if m[0][0] == "'" else m[0][1:-1].lower(), sql)
     parts, last = [], 0
     for match in _TOKENS.finditer(sql):
         parts.append(sql[last : match.start()].lower())

@@ -29,7 +29,7 @@ from adminui.errors import InputError
 from adminui.packs import Migrations
 from adminui.schema.drift import Finding
 
-_NUMBERED = re.compile(r"^(\d+)_.*\.sql$")
+_NUMBERED = re.compile(r"^([0-9]+)_.*\.sql$")
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,21 @@ def files(folder: Path, tool: str) -> list[MigrationFile]:
     found = sorted(p.name for p in folder.glob("*.sql") if p.is_file())
     if tool == "wrangler":
         return [MigrationFile(name, name) for name in found]
-    numbered = [(m, name) for name in found if (m := _NUMBERED.match(name))]
-    return [MigrationFile(name, str(int(m[1]))) for m, name in numbered]
+    numbered: dict[int, str] = {}
+    for name in found:
+        match = _NUMBERED.match(name)
+        if match is None:
+            raise InputError(
+                "--migrations", f"{name} is not named NNNN_description.sql, as the script needs"
+            )
+        number = int(match[1])
+        if number in numbered:
+            raise InputError(
+                "--migrations",
+                f"{numbered[number]} and {name} both have number {number}: which runs first?",
+            )
+        numbered[number] = name
+    return [MigrationFile(name, str(number)) for number, name in sorted(numbered.items())]
 
 
 def _drizzle_files(folder: Path) -> list[MigrationFile]:
@@ -78,6 +91,12 @@ def _drizzle_files(folder: Path) -> list[MigrationFile]:
     return found
 
 
+# Gaps listed one by one up to this many; a longer run of numbers is not one sequence (numbers
+# made from dates, say) and is said in one finding.
+GAPS_LISTED = 20
+SEQUENCE_SPAN = 10_000
+
+
 def compare(
     spec: Migrations,
     applied: Sequence[Mapping[str, Any]] | None,
@@ -90,39 +109,101 @@ def compare(
     recorded = {_key(spec.tool, r): r for r in rows}
     found: list[Finding] = []
     unapplied = [f for f in folder or [] if f.key not in recorded]
-    found += [_unapplied(spec, file, rows, applied is None) for file in unapplied]
+    # Drizzle records a file's journal time with its hash: a row of a file's time with another
+    # hash is that file as it was when it ran, edited since.
+    edited = {
+        f.name: row
+        for f in unapplied
+        for row in rows
+        if f.made_at is not None and _number(row["applied_at"]) == f.made_at
+    }
+    latest = max((n for r in rows if (n := _number(r["applied_at"])) is not None), default=None)
+    found += [
+        _unapplied(spec, file, applied is None, edited.get(file.name), latest) for file in unapplied
+    ]
     if folder is not None:
         keys = {f.key for f in folder}
+        changed = [id(row) for row in edited.values()]
         for key, row in recorded.items():
-            if key not in keys:
-                found.append(
-                    Finding(
-                        "unknown_migration",
-                        f"{spec.table}: {_row_name(spec.tool, row)}",
-                        "a file in the migrations folder",
-                        "recorded as applied, but no file has it",
-                        "-- Restore the file from version control (git log --all -- "
-                        "'migrations/*'), or find who ran it: the folder and the database "
-                        "disagree.",
-                    )
-                )
-    if spec.tool == "numbered" and rows:
-        numbers = sorted(int(r["version"]) for r in rows)
-        missing_numbers = set(range(numbers[0], numbers[-1] + 1)) - set(numbers)
-        # A number whose file is there is reported as unapplied, not as a gap.
-        for missing in sorted(missing_numbers - {int(f.key) for f in unapplied}):
-            found.append(
-                Finding(
-                    "migration_gap",
-                    f"{spec.table}: version {missing}",
-                    f"versions {numbers[0]} to {numbers[-1]} without a gap",
-                    f"{missing} is not recorded",
-                    f"-- Find migration {missing:04d} (git log --all -- "
-                    f"'migrations/{missing:04d}_*'): apply it with the others, or record why "
-                    "it was skipped.",
-                )
-            )
+            if key not in keys and id(row) not in changed:
+                found.append(_unknown(spec, row))
+    if spec.tool == "numbered":
+        found += _gaps(spec, rows, {f.key for f in unapplied})
     return found
+
+
+def _unknown(spec: Migrations, row: Mapping[str, Any], why: str = "") -> Finding:
+    return Finding(
+        "unknown_migration",
+        f"{spec.table}: {_row_name(spec.tool, row)}",
+        "a file in the migrations folder",
+        why or "recorded as applied, but no file has it",
+        "-- Restore the file from version control (git log --all -- 'migrations/*'), or find "
+        "who ran it: the folder and the database disagree.",
+    )
+
+
+def _gaps(spec: Migrations, rows: list[Mapping[str, Any]], unapplied: set[str]) -> list[Finding]:
+    """The numbers missing from a numbered sequence (a number whose file is there is reported
+    as unapplied instead); a row whose number isn't one, as unknown."""
+    found = [
+        _unknown(spec, row, "its version is not a whole number")
+        for row in rows
+        if _number(row["version"]) is None
+    ]
+    numbers = sorted({n for r in rows if (n := _number(r["version"])) is not None})
+    if not numbers:
+        return found
+    first, last = numbers[0], numbers[-1]
+    expected = f"versions {first} to {last} without a gap"
+    if last - first >= SEQUENCE_SPAN:
+        fix = "-- Number migrations one after the other (seed 002: 0009, 0010, ...)."
+        return [
+            *found,
+            Finding(
+                "migration_gap",
+                f"{spec.table}: versions {first} to {last}",
+                expected,
+                f"{len(numbers)} numbers over a span of {last - first + 1}: not one sequence",
+                fix,
+            ),
+        ]
+    have = set(numbers) | {int(key) for key in unapplied}
+    missing = [n for n in range(first, last + 1) if n not in have]
+    for number in missing[:GAPS_LISTED]:
+        found.append(
+            Finding(
+                "migration_gap",
+                f"{spec.table}: version {number}",
+                expected,
+                f"{number} is not recorded",
+                f"-- Find migration {number:04d} (git log --all -- "
+                f"'migrations/{number:04d}_*'): apply it with the others, or record why it was "
+                "skipped.",
+            )
+        )
+    if len(missing) > GAPS_LISTED:
+        more = missing[GAPS_LISTED:]
+        found.append(
+            Finding(
+                "migration_gap",
+                f"{spec.table}: versions {more[0]} to {more[-1]}",
+                expected,
+                f"{len(more)} more numbers are not recorded",
+                "-- As above, for each.",
+            )
+        )
+    return found
+
+
+def _number(value: Any) -> int | None:
+    """A whole number as a table stores it (an int, or its digits as text); None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _key(tool: str, row: Mapping[str, Any]) -> str:
@@ -130,7 +211,8 @@ def _key(tool: str, row: Mapping[str, Any]) -> str:
         return str(row["hash"])
     if tool == "wrangler":
         return str(row["name"])
-    return str(int(row["version"]))
+    number = _number(row["version"])
+    return str(number) if number is not None else f"?{row['version']!r}"
 
 
 def _row_name(tool: str, row: Mapping[str, Any]) -> str:
@@ -142,23 +224,32 @@ def _row_name(tool: str, row: Mapping[str, Any]) -> str:
 
 
 def _unapplied(
-    spec: Migrations, file: MigrationFile, rows: list[Mapping[str, Any]], no_table: bool
+    spec: Migrations,
+    file: MigrationFile,
+    no_table: bool,
+    edited: Mapping[str, Any] | None,
+    latest: int | None,
 ) -> Finding:
     number = f" (number {file.key})" if spec.tool == "numbered" else ""
+    fix = f"-- Apply it with the product's tool: {spec.apply}"
     if no_table:
         actual = f"not applied: the database has no {spec.table} table"
+    elif edited is not None:
+        actual = (
+            f"changed after it ran: {spec.table} id {edited['version']} holds its journal time "
+            "with another hash"
+        )
+        fix = (
+            "-- Drizzle won't run it again (it goes by the journal time). See what changed (git "
+            f"log -p -- {file.name}) and put the change in a new migration."
+        )
     else:
         actual = f"not in {spec.table}"
-        # Drizzle records the journal's time with the hash: a row of that time with another
-        # hash is this file, edited after it ran.
-        if file.made_at is not None and any(
-            r["applied_at"] is not None and int(r["applied_at"]) == file.made_at for r in rows
-        ):
-            actual += " (a row of its journal time has another hash: the file changed after it ran)"
+        if file.made_at is not None and latest is not None and file.made_at < latest:
+            fix = (
+                "-- Drizzle skips it: its journal time is before the last recorded migration's. "
+                f"Run it by hand, then record it: its hash is {file.key}."
+            )
     return Finding(
-        "unapplied_migration",
-        f"{file.name}{number}",
-        f"recorded in {spec.table}",
-        actual,
-        f"-- Apply it with the product's tool: {spec.apply}",
+        "unapplied_migration", f"{file.name}{number}", f"recorded in {spec.table}", actual, fix
     )
