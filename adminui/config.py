@@ -35,6 +35,7 @@ _PROFILE_KEYS = {
     "schema",
     "product",
     "data_url",
+    "bmc_api",
 }
 _TOP_KEYS = {
     "operator",
@@ -42,6 +43,7 @@ _TOP_KEYS = {
     "max_grant_credits",
     "stuck_after_minutes",
     "executions_refresh_seconds",
+    "bmc_currencies",
     "profiles",
 }
 # libpq's sslmode values; a typo is refused when the file is read, not at connect time.
@@ -50,6 +52,8 @@ DEFAULT_MAX_GRANT_CREDITS = 10_000
 DEFAULT_STUCK_AFTER_MINUTES = 60
 DEFAULT_EXECUTIONS_REFRESH_SECONDS = 15
 DEFAULT_SCHEMA = "public"
+# The currencies the team sells in: a Buy Me a Coffee payment in another is refused for a grant.
+DEFAULT_BMC_CURRENCIES = ("USD",)
 # A schema name as adminui pins it: a plain identifier of at most 63 bytes (PostgreSQL cuts longer
 # names, which could then name another schema). Nothing else: no "$user", which the search path
 # would read as the role's own schema, quoted or not.
@@ -99,6 +103,8 @@ class Profile:
     product: str | None = None
     # A product with a second database (fltr's `fltr`): its URL, same user and password as url.
     data_url: URL | None = None
+    # Buy Me a Coffee's API base URL, where not BMC's own (a proxy; $ADMINUI_BMC_API wins).
+    bmc_api: str | None = None
 
     @property
     def dialect(self) -> str:
@@ -130,6 +136,7 @@ class Config:
     stuck_after_minutes: int = DEFAULT_STUCK_AFTER_MINUTES
     executions_refresh_seconds: int = DEFAULT_EXECUTIONS_REFRESH_SECONDS
     broken: dict[str, SetupError] = field(default_factory=dict)  # profile -> why it is refused
+    bmc_currencies: tuple[str, ...] = DEFAULT_BMC_CURRENCIES
 
     def profile(self, name: str | None) -> Profile:
         """The named profile, else the default one, else the only one. A profile the file
@@ -299,7 +306,25 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     refresh = _whole(
         data, "executions_refresh_seconds", path, DEFAULT_EXECUTIONS_REFRESH_SECONDS, 1, 86_400
     )
-    return Config(path, operator, default_profile, profiles, max_grant, stuck, refresh, broken)
+    currencies = _typed(data, "bmc_currencies", list, path, list(DEFAULT_BMC_CURRENCIES))
+    if not currencies or not all(
+        isinstance(c, str) and re.fullmatch(r"[A-Z]{3}", c) for c in currencies
+    ):
+        raise SetupError(
+            f'{path}: bmc_currencies must list currency codes like ["USD", "EUR"], '
+            f"not {currencies!r}."
+        )
+    return Config(
+        path,
+        operator,
+        default_profile,
+        profiles,
+        max_grant,
+        stuck,
+        refresh,
+        broken,
+        tuple(currencies),
+    )
 
 
 def _parse_profile(name: str, table: Any, path: Path) -> Profile:
@@ -357,6 +382,7 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
         schema=schema,
         product=product,
         data_url=data_url,
+        bmc_api=_typed(table, "bmc_api", str, where, None),
     )
 
 

@@ -80,28 +80,84 @@ def check_keyring() -> None:
 
 def store_password(profile_name: str, password: str) -> None:
     """Save a profile's password in the keyring."""
-    import keyring
-    from keyring.errors import KeyringError
-
-    try:
-        keyring.set_password(SERVICE, profile_name, password)
-    except KeyringError as error:
-        raise SetupError(
-            f"The keyring refused to store the password ({type(error).__name__}: {error}); "
-            f"install a keyring backend or set {PASSWORD_ENV} instead."
-        ) from None
+    _store(profile_name, password, "password", PASSWORD_ENV)
 
 
 def delete_password(profile_name: str) -> None:
     """Remove a profile's password from the keyring."""
+    _delete(profile_name, f"password is stored for profile '{profile_name}'", "password")
+
+
+def bmc_user(profile_name: str) -> str:
+    """The keyring entry (user) of a profile's Buy Me a Coffee token."""
+    return f"bmc:{profile_name}"
+
+
+def find_bmc_token(profile: Profile, *, interactive: bool) -> str:
+    """A profile's Buy Me a Coffee token: $ADMINUI_BMC_TOKEN, then the keyring (user
+    bmc:PROFILE), then a masked prompt at a terminal. Never in the config file."""
+    from adminui.bmc import TOKEN_ENV, BmcError
+
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if token:
+        return token
+    if profile.name != URL_PROFILE:
+        import keyring
+        from keyring.errors import KeyringError
+
+        try:
+            stored = keyring.get_password(SERVICE, bmc_user(profile.name))
+        except KeyringError:
+            stored = None
+        if stored:
+            return stored
+    if interactive:
+        token = getpass.getpass("Buy Me a Coffee personal access token: ").strip()
+        if token:
+            return token
+    raise BmcError(
+        f"No Buy Me a Coffee token: set ${TOKEN_ENV}, or store one with 'adminui bmc token set "
+        f"--profile {profile.name}' (or use --from-csv with the dashboard's export). Nothing "
+        "was done."
+    )
+
+
+def store_bmc_token(profile_name: str, token: str) -> None:
+    from adminui.bmc import TOKEN_ENV
+
+    _store(bmc_user(profile_name), token, "Buy Me a Coffee token", TOKEN_ENV)
+
+
+def delete_bmc_token(profile_name: str) -> None:
+    _delete(
+        bmc_user(profile_name),
+        f"Buy Me a Coffee token is stored for profile '{profile_name}'",
+        "token",
+    )
+
+
+def _store(user: str, secret: str, what: str, env: str) -> None:
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        keyring.set_password(SERVICE, user, secret)
+    except KeyringError as error:
+        raise SetupError(
+            f"The keyring refused to store the {what} ({type(error).__name__}: {error}); "
+            f"install a keyring backend or set {env} instead."
+        ) from None
+
+
+def _delete(user: str, missing: str, what: str) -> None:
     import keyring
     from keyring.errors import KeyringError, PasswordDeleteError
 
     try:
-        keyring.delete_password(SERVICE, profile_name)
+        keyring.delete_password(SERVICE, user)
     except PasswordDeleteError:
-        raise NotFoundError(f"No password is stored for profile '{profile_name}'.") from None
+        raise NotFoundError(f"No {missing}.") from None
     except KeyringError as error:
         raise SetupError(
-            f"The keyring refused to delete the password ({type(error).__name__}: {error})."
+            f"The keyring refused to delete the {what} ({type(error).__name__}: {error})."
         ) from None
