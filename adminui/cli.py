@@ -21,6 +21,7 @@ from adminui import (
     __version__,
     cli_adjust,
     cli_audit,
+    cli_bmc,
     cli_credits,
     cli_executions,
     cli_health,
@@ -71,6 +72,7 @@ JOBS = {
     "money": "money",
     "executions": "executions",
     "orphans": "orphans",
+    "bmc": "bmc",
 }
 
 
@@ -195,6 +197,8 @@ def build_parser(pack: Pack | None = None) -> argparse.ArgumentParser:
         cli_ledger_credits.add_refund(commands, command, open_session)
     if offers("payments"):
         cli_payments.add_commands(commands, command, open_session)
+    if offers("bmc"):
+        cli_bmc.add_commands(commands, command, open_session)
     if offers("ledger"):
         cli_ledger.add_commands(commands, command, open_session)
     if offers("health"):

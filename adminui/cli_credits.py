@@ -12,15 +12,17 @@ import argparse
 import dataclasses
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from adminui.audit import audit_path
-from adminui.connect import read_settings
+from adminui.connect import open_bmc, read_settings
 from adminui.errors import AdminError, InputError
-from adminui.ops import credits, ledger_credits, users
+from adminui.ops import bmc, credits, ledger_credits, users
 from adminui.output import FORMATS, render_record, render_rows
 
 if TYPE_CHECKING:
+    from adminui.bmc import Payment
     from adminui.connect import Session
     from adminui.packs import Pack
 
@@ -63,11 +65,32 @@ def add_grant(
     )
     grant.add_argument("user", metavar="EMAIL", help="the user's email (or id)")
     grant.add_argument("credits", metavar=word.split()[-1].upper(), help=f"whole {word} to add")
-    if model != LEDGER:
-        amount = "USD paid, like 5.00" + ("" if model else " (for a product with receipts)")
-        grant.add_argument("amount", metavar="AMOUNT", nargs=None if model else "?", help=amount)
+    receipts = model != LEDGER  # its grants write a receipt (or, unknown yet, may)
+    if receipts:
+        amount = "USD paid, like 5.00 (with --bmc: the payment's)"
+        grant.add_argument("amount", metavar="AMOUNT", nargs="?", help=amount)
     ref = "the Buy Me a Coffee reference" if model == "buckets" else "the payment's reference"
-    grant.add_argument("--ref", required=True, help=ref)
+    grant.add_argument(
+        "--ref", required=not receipts, help=ref + (" (or --bmc)" if receipts else "")
+    )
+    if receipts:
+        grant.add_argument(
+            "--bmc",
+            metavar="SUPPORT_ID",
+            help="the Buy Me a Coffee payment, read there first: refused if refunded, already "
+            "granted, or in another currency; its amount and BMC-<id> go on the receipt",
+        )
+        grant.add_argument(
+            "--amount-differs",
+            metavar="REASON",
+            help="with --bmc: an AMOUNT other than the payment's, because… (kept in the notes)",
+        )
+        grant.add_argument(
+            "--bmc-unread",
+            metavar="REASON",
+            help="with --bmc: grant without reading the payment (BMC can't be reached), "
+            "because… (the notes say it was not checked)",
+        )
     if model != "buckets":
         grant.add_argument(
             "--type",
@@ -156,8 +179,11 @@ def say_for(args: argparse.Namespace) -> Callable[[str], None]:
 
 def cmd_grant(args: argparse.Namespace, open_session: Opener) -> int:
     # Input is checked before connecting, against the configured max_grant_credits: as a
-    # receipt's when an AMOUNT is given, else as a ledger row's (the product then must agree).
+    # receipt's when an AMOUNT (or a BMC payment) is given, else as a ledger row's (the product
+    # then must agree).
     limit = read_settings(config=args.config, url=args.url).max_grant_credits
+    if getattr(args, "bmc", None):
+        return _grant_bmc(args, open_session, limit)
     if getattr(args, "amount", None) is None:
         from adminui import cli_ledger_credits  # it builds on this module's steps
 
@@ -165,16 +191,70 @@ def cmd_grant(args: argparse.Namespace, open_session: Opener) -> int:
     grant = credits.parse_grant(
         args.credits, args.amount, args.ref, args.notes, args.override_duplicate, max_credits=limit
     )
+    return _grant_receipt(args, _receipt_session(args, open_session), grant)
+
+
+def _receipt_session(args: argparse.Namespace, open_session: Opener) -> Session:
+    """The session of a grant that writes a receipt: writable, and a product with receipts."""
     session = open_session(args)
     require_writable(session)
     if session.db.pack.balance.model == LEDGER:
         raise InputError(
             "AMOUNT",
             f"{session.db.pack.title} keeps a ledger, not receipts: its grants take no amount "
-            "(give CREDITS and --ref, with --type and --team if needed)",
+            "and no --bmc (give CREDITS and --ref, with --type and --team if needed)",
         )
     if getattr(args, "team", None):
         raise InputError("--team", f"{session.db.pack.title} has no team balances")
+    return session
+
+
+def _grant_bmc(args: argparse.Namespace, open_session: Opener, limit: int) -> int:
+    """A grant for a Buy Me a Coffee payment: read it there (one request), refuse what can't
+    grant, and grant with its amount, its reference and its record in the notes."""
+    payment_id = bmc.parse_payment_id(args.bmc)
+    reference = f"BMC-{payment_id}"
+    if args.ref and args.ref.strip().casefold() != reference.casefold():
+        raise InputError("--ref", f"{args.ref!r} is not --bmc's {reference}; give one of them")
+    if args.override_duplicate:
+        raise InputError(
+            "--override-duplicate",
+            "--override-duplicate can't pass a payment already granted: one payment grants once",
+        )
+    amount = credits.parse_amount(args.amount) if args.amount else None
+    reason = credits.checked_text("--amount-differs", args.amount_differs, credits.MAX_REASON)
+    session = _receipt_session(args, open_session)
+    db, say = session.db, say_for(args)
+    if args.bmc_unread:
+        why = credits.checked_text("--bmc-unread", args.bmc_unread, credits.MAX_REASON) or ""
+        checked = bmc.check_unread(db, payment_id, why, amount)
+        say(f"⚠️  Support {payment_id} is not read at Buy Me a Coffee: {why}\n")
+    else:
+        say(f"🔎 Reading support {payment_id} at Buy Me a Coffee...")
+        with open_bmc(db.profile, from_csv=None, interactive=sys.stdin.isatty()) as source:
+            payment = source.payment("support", payment_id)
+        checked = bmc.check_for_grant(
+            db,
+            payment,
+            payment_id,
+            currencies=session.config.bmc_currencies,
+            amount=amount,
+            amount_reason=reason,
+            fetched=datetime.now(UTC),
+        )
+        say(f"✅ {checked.notes}\n")
+    grant = credits.parse_grant(
+        args.credits, checked.amount_usd, reference, args.notes, max_credits=limit
+    )
+    return _grant_receipt(args, session, bmc.with_payment(grant, checked), checked.payment)
+
+
+def _grant_receipt(
+    args: argparse.Namespace,
+    session: Session,
+    grant: credits.GrantInput,
+    payment: Payment | None = None,
+) -> int:
     say, db = say_for(args), session.db
     say("💳 Processing credit grant...")
     say(
@@ -184,6 +264,8 @@ def cmd_grant(args: argparse.Namespace, open_session: Opener) -> int:
     say("Step 1: Looking up user...")
     preview = credits.preview_grant(db, users.resolve_user(db, args.user), grant)
     say(f"✅ User found: {preview.name or preview.email}\n")
+    if warning := bmc.payer_warning(payment, preview.email):
+        say(f"⚠️  {warning}\n")
     say("Step 2: Getting current credits...")
     missing = "" if preview.before.exists else " [no usage_tracking row: the grant creates it]"
     before = preview.before

@@ -2,7 +2,8 @@
 
 Resolves the profile (`--url`, or the config file's profile), finds its password, connects once
 so a wrong host or password is told before any screen opens, chooses the product (`--product`,
-the profile's `product`, else recognised from the tables), and builds the demo file.
+the profile's `product`, else recognised from the tables), and builds the demo file; and opens
+where Buy Me a Coffee's payments are read (its API with the profile's token, or a CSV export).
 """
 
 from __future__ import annotations
@@ -10,16 +11,22 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL
 
+from adminui.bmc import BmcClient, api_base
+from adminui.bmc_csv import CsvPayments
 from adminui.config import Config, Profile, data_dir, load_config, normalize_url, url_profile
 from adminui.db import Database
 from adminui.demo import DemoSummary, build_demo
 from adminui.errors import InputError, SetupError
 from adminui.pack_demo import build_pack_demo
 from adminui.packs import DATA, MAIN, Pack, load_pack, pack_named
-from adminui.passwords import find_password
+from adminui.passwords import find_bmc_token, find_password
+
+if TYPE_CHECKING:
+    from adminui.ops.bmc import Source
 
 MAX_DEMO_USERS = 1_000_000
 
@@ -47,8 +54,7 @@ def open_session(
     `--url` the config file is not read: the operator is the OS user. `enforce_foreign_keys`
     (SQLite only) is off just for putting orphan backups back. `product` and `data_url`
     (`--product`, `--data-url`) win over the profile's."""
-    settings = read_settings(config=config, url=url)
-    chosen = url_profile(url) if url else settings.profile(profile)
+    settings, chosen = chosen_profile(config=config, profile=profile, url=url)
     if data_url:
         chosen = replace(chosen, data_url=normalize_url(data_url, "--data-url"))
     pack = chosen_pack(product, chosen)
@@ -77,6 +83,23 @@ def chosen_pack(product: str | None, profile: Profile) -> Pack | None:
 def read_settings(*, config: str | None, url: str | None) -> Config:
     """The config file's settings, or the defaults with `--url` (the file is not read then)."""
     return Config() if url else load_config(config)
+
+
+def chosen_profile(
+    *, config: str | None, profile: str | None, url: str | None
+) -> tuple[Config, Profile]:
+    """The settings and the profile the global options name, without connecting."""
+    settings = read_settings(config=config, url=url)
+    return settings, url_profile(url) if url else settings.profile(profile)
+
+
+def open_bmc(profile: Profile, *, from_csv: str | None, interactive: bool) -> Source:
+    """Where Buy Me a Coffee's payments are read: a CSV export when given one, else the API
+    with the profile's token (and base URL)."""
+    if from_csv:
+        return CsvPayments(Path(from_csv).expanduser())
+    token = find_bmc_token(profile, interactive=interactive)
+    return BmcClient(token, api_base(profile.bmc_api))
 
 
 def sqlite_profile(path: Path, pack: Pack | None = None) -> Profile:

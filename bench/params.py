@@ -414,6 +414,24 @@ CASES: dict[str, Callable[[Sample], list[Case]]] = {
         )
     ],
     "list_payments": _payments_list,
+    # A grant --bmc's check of its payment (any form of its reference), and a reconciliation's
+    # receipts of 30 days.
+    "receipts_for_payment": lambda s: [
+        _inside(
+            "receipts_for_payment",
+            "receipts_for_payment",
+            {"payment_key": s.reference.removeprefix("BMC-"), "transaction_id": ""},
+            "ops.bmc.check_for_grant",
+        )
+    ],
+    "bmc_receipts_since": lambda s: [
+        _inside(
+            "bmc_receipts_since: 30 days",
+            "bmc_receipts_since",
+            {"since": s.now - timedelta(days=30)},
+            "ops.bmc.reconcile",
+        )
+    ],
 }
 
 

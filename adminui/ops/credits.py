@@ -41,6 +41,9 @@ class GrantInput:
     reference: str
     notes: str | None
     override_reason: str | None
+    # A Buy Me a Coffee payment's key and transaction id (ops.bmc): any receipt recording it,
+    # under any form of its reference, refuses the grant inside the write.
+    payment: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -319,6 +322,14 @@ def grant_credits(
                 "receipts with this reference changed since the preview; "
                 "preview again and check them before overriding",
             )
+        if grant.payment is not None:
+            key, transaction = grant.payment
+            if tx.rows("receipts_for_payment", payment_key=key, transaction_id=transaction):
+                raise InputError(
+                    "--bmc",
+                    f"a receipt of this payment ({grant.reference}) was written since the "
+                    "preview; one payment grants once",
+                )
         tx.run("create_usage", user_id=user_id)
         before = _balance(tx.one("lock_usage", user_id=user_id))
         notes = grant.notes
