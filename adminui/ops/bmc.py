@@ -13,12 +13,13 @@ source is the API client (adminui.bmc) or a CSV export (adminui.bmc_csv): both a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from adminui.bmc import Payment
+from adminui.bmc import CONCURRENCY, Payment
 from adminui.db import Database
 from adminui.errors import InputError, NotFoundError
 from adminui.ops.credits import GrantInput, ReceiptInfo, receipt_from_row
@@ -262,26 +263,39 @@ def reconcile(
         mine = _receipts_of(payment, by_key, by_reference)
         matched |= {r.id for r in mine}
         matches.append(Match(payment, mine, _issue(payment, mine)))
-    skipped = lookups = 0
+    # The receipts no payment of the window records: each one's payment is looked up (it may
+    # be older than the window), a few at a time.
+    waiting = []
     for row, receipt in receipts:
-        if receipt.id in matched:  # a payment found by an earlier lookup records it too
+        if receipt.id in matched:
             continue
         kind, payment_id = _names_payment(row["payment_key"] or "")
-        if payment_id is not None:
-            if lookups >= LOOKUPS or cancelled():
-                skipped += 1
-                continue
-            lookups += 1
-            payment = source.payment(kind, payment_id)  # paid before the window, perhaps
-            if payment is not None:
-                mine = payment_receipts(db, payment)
-                matched |= {r.id for r in mine}
-                matches.append(Match(payment, mine, _issue(payment, mine)))
-                continue
-        # Its reference names no payment, or one BMC doesn't have: harmless once refunded.
-        matches.append(
-            Match(None, (receipt,), "" if receipt.status == "refunded" else "no_such_payment")
-        )
+        if payment_id is None:  # its reference names no payment: harmless once refunded
+            issue = "" if receipt.status == "refunded" else "no_such_payment"
+            matches.append(Match(None, (receipt,), issue))
+        else:
+            waiting.append((receipt, (kind, payment_id)))
+    wanted = list(dict.fromkeys(named for _, named in waiting))[:LOOKUPS]
+    found: dict[tuple[str, int], Payment | None] = {}
+    if wanted and not cancelled():
+        with ThreadPoolExecutor(CONCURRENCY) as pool:
+            looked = pool.map(lambda named: source.payment(*named), wanted)
+            found = dict(zip(wanted, looked, strict=True))
+    skipped = 0
+    for receipt, named in waiting:
+        if receipt.id in matched:  # the payment of another receipt records it too
+            continue
+        if named not in found:
+            skipped += 1
+            continue
+        payment = found[named]
+        if payment is None:
+            issue = "" if receipt.status == "refunded" else "no_such_payment"
+            matches.append(Match(None, (receipt,), issue))
+            continue
+        mine = payment_receipts(db, payment)
+        matched |= {r.id for r in mine}
+        matches.append(Match(payment, mine, _issue(payment, mine)))
     order = list(ISSUES)
     matches.sort(
         key=lambda m: (
