@@ -29,18 +29,6 @@ if TYPE_CHECKING:
 
 Opener = Callable[..., "Session"]
 PAYMENT_COLUMNS = ("created_utc", "id", "payer_email", "amount", "currency", "refunded", "note")
-MATCH_COLUMNS = (
-    "issue",
-    "payment_id",
-    "paid_utc",
-    "payer_email",
-    "amount",
-    "currency",
-    "receipt_ids",
-    "receipt_status",
-    "receipt_amount_usd",
-    "user_email",
-)
 DEFAULT_WINDOW = "30d"
 
 
@@ -159,7 +147,7 @@ def cmd_reconcile(args: argparse.Namespace, open_session: Opener) -> int:
             )
         )
     else:
-        print(render_rows(rows, MATCH_COLUMNS, args.format))
+        print(render_rows(rows, bmc.MATCH_COLUMNS, args.format))
     if args.format == "table":
         _summary(report)
     return 0

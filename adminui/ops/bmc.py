@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from adminui.bmc import CONCURRENCY, Payment
 from adminui.db import Database
 from adminui.errors import InputError, NotFoundError
+from adminui.ops import users
 from adminui.ops.credits import GrantInput, ReceiptInfo, receipt_from_row
 
 # The exceptions of a reconciliation, in the order they are listed, with what each means.
@@ -82,6 +83,14 @@ def receipts_for(db: Database, key: str, transaction_id: str = "") -> tuple[Rece
     reference is its transaction id)."""
     rows = db.rows("receipts_for_payment", payment_key=key, transaction_id=transaction_id)
     return tuple(receipt_from_row(r) for r in rows)
+
+
+def user_email(db: Database, user: str) -> str:
+    """The email of a user typed as an email or id (their payments are found by it)."""
+    row = db.one("get_user", user_id=users.resolve_user(db, user))
+    if row is None or not row["email"]:
+        raise NotFoundError(f"No email is known for {user[:60]!r}.")
+    return str(row["email"])
 
 
 def payment_receipts(db: Database, payment: Payment) -> tuple[ReceiptInfo, ...]:
@@ -195,6 +204,21 @@ def with_payment(grant: GrantInput, checked: PaymentForGrant) -> GrantInput:
     return replace(grant, notes=notes, payment=(checked.key, checked.transaction_id))
 
 
+# A reconciliation's rows as the CLI's table and the screen's export give them.
+MATCH_COLUMNS = (
+    "issue",
+    "payment_id",
+    "paid_utc",
+    "payer_email",
+    "amount",
+    "currency",
+    "receipt_ids",
+    "receipt_status",
+    "receipt_amount_usd",
+    "user_email",
+)
+
+
 @dataclass(frozen=True)
 class Match:
     """A payment and the receipts that record it; `issue` is its exception ('' when fine)."""
@@ -202,6 +226,15 @@ class Match:
     payment: Payment | None
     receipts: tuple[ReceiptInfo, ...]
     issue: str = ""
+
+    @property
+    def receipt(self) -> ReceiptInfo | None:
+        """The receipt a fix acts on: the one still granted (refund it), the pending one
+        (verify it), else the first."""
+        wanted = {"refunded_at_bmc": ("verified", "pending"), "pending_matches": ("pending",)}
+        statuses = wanted.get(self.issue, ())
+        found = [r for r in self.receipts if r.status in statuses] or list(self.receipts)
+        return found[0] if found else None
 
     def plain(self) -> dict[str, Any]:
         p, r = self.payment, self.receipts

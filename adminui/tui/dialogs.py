@@ -160,3 +160,36 @@ class ReceiptScreen(Dialog):
             return
         self.saved_path = path
         self.query_one("#saved", Static).update(Text(f"Saved to {path}"))
+
+
+class PickScreen(Dialog):
+    """Choose one row of a list (Enter); Esc chooses none. `rows` are (key, cells) pairs."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(
+        self, title: str, headers: tuple[str, ...], rows: list[tuple[Any, tuple[str, ...]]]
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.headers = headers
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import DataTable
+
+        with Vertical():
+            yield Static(Text(self.title_text), id="question")
+            yield DataTable(id="choices", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        from textual.widgets import DataTable
+
+        table = self.query_one("#choices", DataTable)
+        table.add_columns(*self.headers)
+        for number, (_, cells) in enumerate(self.rows):
+            table.add_row(*(Text(c) for c in cells), key=str(number))
+        table.focus()
+
+    def on_data_table_row_selected(self, event: Any) -> None:
+        self.dismiss(self.rows[event.cursor_row][0])

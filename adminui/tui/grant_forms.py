@@ -8,6 +8,7 @@ preview and confirmation say, and how the grant is written and read back.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
@@ -15,13 +16,15 @@ from rich.table import Table
 from rich.text import Text
 
 from adminui.audit import audit_path
-from adminui.ops import adjustments, credits, ledger_credits
+from adminui.errors import InputError
+from adminui.ops import adjustments, bmc, credits, ledger_credits
 from adminui.ops.values import signed
 from adminui.tui.cells import cell
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
+    from adminui.bmc import Payment
     from adminui.db import Database
     from adminui.packs import Pack
 
@@ -82,12 +85,15 @@ class ReceiptForm:
     verb, what = "Grant", "credits"
     fields = (
         Field("user", "User (email or id)"),
+        Field("bmc", "BMC payment", "support id: Enter reads it there (ctrl+b: the user's)"),
         Field("credits", "Credits", "whole credits, e.g. 5"),
-        Field("amount", "Amount (USD)", "e.g. 5.00"),
+        Field("amount", "Amount (USD)", "e.g. 5.00 (read from the BMC payment)"),
         Field("reference", "BMC reference", REFERENCE_HELP),
         Field("notes", "Notes", "optional"),
         Field("override", "Override reason", OVERRIDE_HELP),
+        Field("amount_reason", "Amount differs", "only if not the BMC payment's: why"),
     )
+    reads_payments = True  # its grants can be of a Buy Me a Coffee payment, read there first
 
     def parse(self, form: dict[str, str], max_credits: int) -> credits.GrantInput:
         return credits.parse_grant(
@@ -98,6 +104,35 @@ class ReceiptForm:
             form["override"],
             max_credits=max_credits,
         )
+
+    def for_payment(
+        self,
+        db: Database,
+        grant: credits.GrantInput,
+        form: dict[str, str],
+        payment: Payment | None,
+        currencies: tuple[str, ...],
+    ) -> credits.GrantInput:
+        """The grant of the BMC payment read for this form: refused as `grant --bmc` refuses
+        (refunded, already granted, another currency or amount without a reason); its notes
+        record the payment, and the write checks its receipts again."""
+        payment_id = bmc.parse_payment_id(form["bmc"])
+        if payment is None or payment.id != payment_id:
+            raise InputError("BMC payment", "press Enter in it to read the payment first")
+        if grant.reference.casefold() != payment.reference.casefold():
+            raise InputError("bmc_reference", f"is not the payment's {payment.reference}")
+        checked = bmc.check_for_grant(
+            db,
+            payment,
+            payment_id,
+            currencies=currencies,
+            amount=grant.amount_usd,
+            amount_reason=credits.checked_text(
+                "Amount differs", form["amount_reason"], credits.MAX_REASON
+            ),
+            fetched=datetime.now(UTC),
+        )
+        return bmc.with_payment(grant, checked)
 
     def preview(self, db: Database, user_id: str, grant: Any) -> credits.GrantPreview:
         return credits.preview_grant(db, user_id, grant)
@@ -115,6 +150,7 @@ class ReceiptForm:
                         f"{grant.credits:,} credits for {grant.amount_usd} USD, reference "
                         f"{grant.reference!r}",
                     ),
+                    *((("Payment", grant.notes.splitlines()[0]),) if grant.payment else ()),
                     ("Free", f"{before.free:,} → {after.free:,}{missing}"),
                     ("Paid", f"{before.paid:,} → {after.paid:,}"),
                     ("Total", f"{before.total:,} → {after.total:,}"),
@@ -173,6 +209,7 @@ class LedgerForm:
     team's."""
 
     verb = "Grant"
+    reads_payments = False
 
     def __init__(self, pack: Pack) -> None:
         self.units = ledger_credits.units(pack)
@@ -275,6 +312,7 @@ class AdjustForm:
 
     summary = "Adjust credits on a user or API key (no ledger: the audit log is the record)"
     verb, what = "Adjust", "credits"
+    reads_payments = False
     fields = (
         Field("user", "User (email or id)"),
         Field("credits", "Credits", "+500 adds, -200 takes"),

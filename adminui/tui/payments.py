@@ -1,4 +1,6 @@
-"""Payments: overview, by month (with a bar chart), by user, and every receipt; each exportable.
+"""Payments: overview, by month (with a bar chart), by user, every receipt, and Buy Me a
+Coffee's payments beside the receipts that granted them (exceptions first; `x` refunds, `v`
+verifies the receipt under the cursor); each exportable.
 
 Money comes from adminui.ops.payments as Decimal (summed in cents by the database) and is shown
 and exported as is.
@@ -9,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -18,7 +20,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import (
     DataTable,
     Footer,
@@ -32,8 +33,9 @@ from textual.widgets import (
 from textual.worker import get_current_worker
 
 from adminui.config import data_dir
+from adminui.connect import open_bmc
 from adminui.errors import AdminError
-from adminui.ops import payments
+from adminui.ops import bmc, payments
 from adminui.ops.values import counted
 from adminui.ops.windows import parse_since
 from adminui.output import write_rows
@@ -41,10 +43,8 @@ from adminui.tui.cells import cell, failure
 from adminui.tui.charts import Bar, bar_chart
 from adminui.tui.dialogs import ConfirmScreen, ReasonScreen
 from adminui.tui.paged_table import Fetch, PagedTable
+from adminui.tui.receipt_actions import ReceiptActions
 from adminui.tui.steady_table import SteadyTable
-
-if TYPE_CHECKING:
-    from adminui.tui.app import AdminApp
 
 STATUS_COLUMNS, MONTH_COLUMNS, USER_COLUMNS, LIST_COLUMNS = (
     payments.VIEW_COLUMNS[view] for view in ("status", "month", "user", "list")
@@ -70,7 +70,11 @@ def month_chart(months: tuple[payments.MonthTotal, ...]) -> Table:
     )
 
 
-class PaymentsScreen(Screen[None]):
+BMC_WINDOW = "30d"  # the BMC tab's window until the operator types another
+BMC_COLUMNS = ("Issue", "Payment", "Paid (UTC)", "Payer", "Amount", "Receipts", "User")
+
+
+class PaymentsScreen(ReceiptActions):
     """Revenue and receipts; `e` exports the view on screen."""
 
     CSS_PATH = "payments.tcss"
@@ -80,6 +84,9 @@ class PaymentsScreen(Screen[None]):
         Binding("r", "reload", "Reload"),
         Binding("t", "toggle_months", "12/24 months", tooltip="Months in the month view"),
         Binding("p", "pending", "Pending queue", tooltip="Verify or refund pending receipts"),
+        Binding("b", "bmc", "BMC", tooltip="Buy Me a Coffee's payments against the receipts"),
+        Binding("v", "verify_receipt", "Verify", tooltip="Verify the BMC row's pending receipt"),
+        Binding("x", "refund_receipt", "Refund", tooltip="Refund the BMC row's receipt"),
     ]
 
     @dataclass
@@ -91,14 +98,18 @@ class PaymentsScreen(Screen[None]):
         payers: tuple[payments.UserTotal, ...] = ()
         error: str | None = None
 
+    @dataclass
+    class Reconciled(Message):
+        """Buy Me a Coffee's payments were read and matched (or failed)."""
+
+        report: bmc.Reconciliation | None
+        error: str | None = None
+
     def __init__(self) -> None:
         super().__init__()
         self.months = 12
         self._views: dict[str, tuple[list[dict[str, Any]], tuple[str, ...]]] = {}
-
-    @property
-    def admin(self) -> AdminApp:
-        return self.app  # type: ignore[return-value]
+        self._matches: tuple[bmc.Match, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -121,6 +132,17 @@ class PaymentsScreen(Screen[None]):
                     yield Input(placeholder="reference or email", id="search")
                 yield Static(id="list-status")
                 yield PagedTable(LIST_COLUMNS, "receipts", id="payments", give_way=("email", "id"))
+            if "bmc" in self.admin.db.pack.jobs:
+                with TabPane("Buy Me a Coffee", id="bmc"):
+                    with Horizontal(id="bmc-filters"):
+                        yield Input(
+                            BMC_WINDOW, placeholder="since: 30d, 2026-11-01", id="bmc-since"
+                        )
+                    yield Static(
+                        "Press Enter in 'since' (or b) to read Buy Me a Coffee's payments.",
+                        id="bmc-status",
+                    )
+                    yield SteadyTable(id="bmc-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -129,11 +151,108 @@ class PaymentsScreen(Screen[None]):
             ("#statuses", STATUS_COLUMNS),
             ("#months", MONTH_COLUMNS),
             ("#payers", USER_COLUMNS),
+            *((("#bmc-table", BMC_COLUMNS),) if self.query("#bmc-table") else ()),
         ):
             table = self.query_one(table_id, DataTable)
             for column in columns:
                 table.add_column(column.replace("_", " "), key=column)
         self.action_reload()
+
+    # Buy Me a Coffee: read on demand (it is another service, and slower than the database).
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """BMC's keys only where the product has the job; verify and refund act on a BMC row."""
+        if action == "bmc" and "bmc" not in self.admin.db.pack.jobs:
+            return False
+        return super().check_action(action, parameters)
+
+    def action_bmc(self) -> None:
+        """Show the BMC tab and read the payments of its window."""
+        self.query_one(TabbedContent).active = "bmc"
+        self.query_one("#bmc-table", DataTable).focus()
+        self._reconcile()
+
+    def _reconcile(self) -> None:
+        text = self.query_one("#bmc-since", Input).value.strip() or BMC_WINDOW
+        try:
+            since = parse_since(text, self.admin.now())
+        except AdminError as error:
+            self.query_one("#bmc-status", Static).update(Text(str(error)))
+            return
+        self.query_one("#bmc-status", Static).update("Reading Buy Me a Coffee…")
+        self.reconcile(since)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="bmc")
+    def reconcile(self, since: Any) -> None:
+        """Page through BMC (a few pages at a time) and match the receipts, off the UI
+        thread; leaving the screen stops it between pages."""
+        worker = get_current_worker()
+        status = self.query_one("#bmc-status", Static)
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(
+                status.update, f"Reading Buy Me a Coffee… page {done} of {total}"
+            )
+
+        try:
+            db = self.admin.db
+            with open_bmc(db.profile, from_csv=None, interactive=False) as source:
+                report = bmc.reconcile(db, source, since, progress, lambda: worker.is_cancelled)
+            message = self.Reconciled(report)
+        except Exception as error:  # shown on screen; a worker must never die silently
+            message = self.Reconciled(None, failure(error))
+        if not worker.is_cancelled:
+            self.post_message(message)
+
+    def on_payments_screen_reconciled(self, message: Reconciled) -> None:
+        status = self.query_one("#bmc-status", Static)
+        report = message.report
+        if report is None:
+            status.update(Text(message.error or "", style="bold red"))
+            return
+        self._matches = report.matches
+        table = self.query_one("#bmc-table", DataTable)
+        table.clear()
+        for match in report.matches:
+            p, receipts = match.payment, match.receipts
+            table.add_row(
+                Text(match.issue.replace("_", " "), style="bold red" if match.issue else "dim"),
+                cell(p.reference if p else "—"),
+                cell(f"{p.created:%Y-%m-%d %H:%M}" if p else ""),
+                cell(p.payer_email if p else ""),
+                cell(f"{p.amount} {p.currency}" if p else ""),
+                cell(", ".join(f"{r.status} {r.amount_usd}" for r in receipts) or "none"),
+                cell(", ".join(r.email or "?" for r in receipts)),
+            )
+        self._views["bmc"] = ([m.plain() for m in report.matches], bmc.MATCH_COLUMNS)
+        found = [f"{count} {bmc.ISSUES[issue]}" for issue, count in report.counts.items() if count]
+        status.update(
+            Text(
+                f"{len(report.matches):,} payments and receipts since "
+                f"{report.since:%Y-%m-%d %H:%M} UTC ({report.requests} requests). "
+                + (
+                    "; ".join(found) + ". x refunds, v verifies the row's receipt."
+                    if found
+                    else "No exceptions."
+                )
+            )
+        )
+
+    def selected_receipt_id(self) -> str | None:
+        """The BMC row's receipt to act on (its still-granted or pending one)."""
+        if self.query_one(TabbedContent).active != "bmc" or not self._matches:
+            self.notify("Select a row of the Buy Me a Coffee tab (b).", severity="warning")
+            return None
+        row = self.query_one("#bmc-table", DataTable).cursor_row
+        match = self._matches[row] if 0 <= row < len(self._matches) else None
+        if match is None or match.receipt is None:
+            self.notify("This payment has no receipt to act on.", severity="warning")
+            return None
+        return match.receipt.id
+
+    def after_receipt_change(self) -> None:
+        self.load_summaries(self.months)
+        self._reconcile()
 
     def action_reload(self) -> None:
         """Read every view again."""
@@ -207,9 +326,14 @@ class PaymentsScreen(Screen[None]):
 
     # The list of receipts: filters, keyset pages loaded as the cursor nears the end.
 
-    def on_input_changed(self) -> None:
-        """A filter changed: the list starts over."""
-        self._reload_list()
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A filter changed: the list starts over (BMC's window is read on Enter)."""
+        if event.input.id != "bmc-since":
+            self._reload_list()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "bmc-since":
+            self._reconcile()
 
     def on_select_changed(self) -> None:
         """The status filter changed."""
@@ -250,7 +374,14 @@ class PaymentsScreen(Screen[None]):
         self.query_one("#list-status", Static).update(Text(message.text))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter on a receipt opens its user."""
+        """Enter on a receipt (or a BMC row's) opens its user."""
+        if event.data_table.id == "bmc-table":
+            match = (
+                self._matches[event.cursor_row] if event.cursor_row < len(self._matches) else None
+            )
+            if match is not None and match.receipt is not None:
+                self.admin.open_user(match.receipt.user_id)
+            return
         row = self.query_one("#payments", PagedTable).loaded.get(event.row_key.value or "")
         if event.data_table.id == "payments" and row:
             self.admin.open_user(row["user_id"])

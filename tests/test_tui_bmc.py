@@ -1,0 +1,140 @@
+"""Buy Me a Coffee on the screens (#18), driven with Pilot against the loopback stand-in: the
+grant form reads a payment (typed, or picked from the user's) and fills in its amount and
+reference; a refunded one can't grant; the payments screen's BMC tab lists the exceptions first
+and refunds a still-granted receipt from its row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from textual.widgets import Button, DataTable, Input
+
+from adminui.db import Database
+from adminui.ops import users
+from adminui.tui.app import AdminApp
+from adminui.tui.dialogs import ConfirmScreen, PickScreen, ReasonScreen, ReceiptScreen
+from adminui.tui.grant import GrantScreen
+from adminui.tui.payments import PaymentsScreen
+from tests.bmc_standin import Standin, serving, supporter
+from tests.conftest import rows, scalar
+from tests.test_bmc import receipt
+from tests.test_tui import shown, wait_until
+from tests.test_tui_credits import open_detail
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def standin(monkeypatch) -> Iterator[Standin]:
+    with serving(Standin(per_page=5)) as running:
+        monkeypatch.setenv("ADMINUI_BMC_TOKEN", running.token)
+        monkeypatch.setenv("ADMINUI_BMC_API", running.url)
+        yield running
+
+
+async def test_a_typed_payment_fills_the_grant_and_its_record_goes_on_the_receipt(
+    db: Database, standin: Standin
+) -> None:
+    user = users.recent_users(db, 1).rows[0]
+    standin.supporters.append(supporter(4321, user.email, NOW - timedelta(hours=1), coffees=2))
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(app, pilot, user.id)
+        await pilot.press("g")
+        screen = app.screen
+        assert isinstance(screen, GrantScreen)
+        screen.query_one("#bmc", Input).focus()
+        await pilot.press(*"4321", "enter")
+        amount = screen.query_one("#amount", Input)
+        await wait_until(pilot, lambda: amount.value == "10.00")
+        assert screen.query_one("#reference", Input).value == "BMC-4321"
+        screen.query_one("#credits", Input).focus()
+        await pilot.press(*"20", "ctrl+r")
+        grant = screen.query_one("#grant", Button)
+        await wait_until(pilot, lambda: not grant.disabled)
+        assert "BMC support 4321: 10.00 USD (2 x 5.0000)" in shown(screen.query_one("#outcome"))
+        await pilot.press("ctrl+g")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen))
+    (row,) = rows(db, "SELECT * FROM payment_receipts WHERE bmc_reference = 'BMC-4321'")
+    assert row["credits_purchased"] == 20 and row["notes"].startswith("BMC support 4321: 10.00 USD")
+
+
+async def test_the_user_s_payments_are_picked_from_a_list(db: Database, standin: Standin) -> None:
+    user = users.recent_users(db, 1).rows[0]
+    standin.supporters += [
+        supporter(50 + n, user.email, NOW - timedelta(days=n), coffees=1 + n) for n in range(3)
+    ]
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(app, pilot, user.id)
+        await pilot.press("g", "ctrl+b")
+        await wait_until(pilot, lambda: isinstance(app.screen, PickScreen))
+        await pilot.press("down", "enter")  # the second newest: support 51, 2 coffees
+        grant = app.screen
+        assert isinstance(grant, GrantScreen)
+        await wait_until(pilot, lambda: grant.query_one("#amount", Input).value == "10.00")
+        assert grant.query_one("#bmc", Input).value == "51"
+        assert grant.query_one("#reference", Input).value == "BMC-51"
+
+
+async def test_a_refunded_payment_can_t_grant(db: Database, standin: Standin) -> None:
+    user = users.recent_users(db, 1).rows[0]
+    standin.supporters.append(supporter(99, user.email, NOW, refunded="1"))
+    before = scalar(db, "SELECT COUNT(*) FROM payment_receipts")
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(app, pilot, user.id)
+        await pilot.press("g")
+        screen = app.screen
+        screen.query_one("#bmc", Input).value = "99"
+        screen.query_one("#credits", Input).focus()
+        await pilot.press(*"5", "ctrl+r")  # reads the payment first, then previews
+        outcome = screen.query_one("#outcome")
+        await wait_until(pilot, lambda: "was refunded at Buy Me a Coffee" in shown(outcome))
+        assert screen.query_one("#grant", Button).disabled
+    assert scalar(db, "SELECT COUNT(*) FROM payment_receipts") == before
+
+
+async def test_the_bmc_tab_refunds_a_receipt_bmc_refunded(db: Database, standin: Standin) -> None:
+    user = users.recent_users(db, 1).rows[0]
+    standin.supporters += [
+        supporter(700, user.email, NOW - timedelta(days=2), refunded="1"),
+        supporter(701, "paid@example.com", NOW - timedelta(days=1)),
+    ]
+    receipt(db, str(user.id), "BMC-700", "verified", "5.00", 2)
+    app = AdminApp(db)
+    async with app.run_test(size=(200, 60)) as pilot:
+        app.open_payments()
+        await wait_until(pilot, lambda: isinstance(app.screen, PaymentsScreen))
+        await pilot.press("b")
+        table = app.screen.query_one("#bmc-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count >= 2)
+        issues = [str(table.get_row_at(n)[0]) for n in range(table.row_count)]
+        assert issues[:2] == ["paid not granted", "refunded at bmc"]
+        table.move_cursor(row=1)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReasonScreen))
+        await pilot.press(*"refunded at BMC", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await pilot.pause(0.3)
+        if isinstance(app.screen, ConfirmScreen):  # the user spent them: asked again, by button
+            await pilot.click("#confirm")
+        await wait_until(
+            pilot,
+            lambda: (
+                scalar(db, "SELECT status FROM payment_receipts WHERE bmc_reference = 'BMC-700'")
+                == "refunded"
+            ),
+        )
+        await wait_until(
+            pilot,
+            lambda: (
+                "refunded at bmc"
+                not in [str(table.get_row_at(n)[0]) for n in range(table.row_count)]
+            ),
+        )
