@@ -420,7 +420,7 @@ CASES: dict[str, Callable[[Sample], list[Case]]] = {
         _inside(
             "receipts_for_payment",
             "receipts_for_payment",
-            {"payment_key": s.reference.removeprefix("BMC-"), "transaction_id": ""},
+            {"reference": s.reference, "transaction_id": ""},
             "ops.bmc.check_for_grant",
         )
     ],

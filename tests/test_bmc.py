@@ -352,3 +352,17 @@ def test_the_key_of_a_payment_is_the_key_the_sql_folds_its_reference_to(db: Data
         receipt(db, user_id, payment.reference, "verified", "1.00", 1)
         assert [r.bmc_reference for r in bmc.payment_receipts(db, payment)] == [payment.reference]
     assert users.resolve_user(db, someone(db)[1]) == user_id
+
+
+def test_verifying_a_pending_receipt_of_a_granted_payment_needs_an_override(
+    db: Database, url: str, capsys
+) -> None:
+    """Another form of the reference is the same payment: its pending receipt can't be
+    verified (granted again) without a reason."""
+    user_id, _ = someone(db)
+    receipt(db, user_id, "BMC-245731", "verified", "5.00", 2)
+    receipt(db, user_id, "bmc 245731", "pending", "5.00", 1)
+    pending = scalar(db, "SELECT id FROM payment_receipts WHERE bmc_reference = 'bmc 245731'")
+    code, out, err = run(capsys, "--url", url, "receipts", "verify", str(pending), "--yes")
+    assert code == 1 and "already used" in err and "already on 1 receipt(s)" in out
+    assert scalar(db, "SELECT status FROM payment_receipts WHERE id = :i", i=pending) == "pending"

@@ -78,10 +78,10 @@ def find(source: Source, email: str, since: datetime | None) -> list[Payment]:
     ]
 
 
-def receipts_for(db: Database, key: str, transaction_id: str = "") -> tuple[ReceiptInfo, ...]:
-    """Every receipt, of any user and status, that records the payment of this key (or whose
-    reference is its transaction id)."""
-    rows = db.rows("receipts_for_payment", payment_key=key, transaction_id=transaction_id)
+def receipts_for(db: Database, reference: str, transaction_id: str = "") -> tuple[ReceiptInfo, ...]:
+    """Every receipt, of any user and status, that records the payment the reference names
+    (under any form of it), or whose reference is its transaction id."""
+    rows = db.rows("receipts_for_payment", reference=reference, transaction_id=transaction_id)
     return tuple(receipt_from_row(r) for r in rows)
 
 
@@ -94,7 +94,7 @@ def user_email(db: Database, user: str) -> str:
 
 
 def payment_receipts(db: Database, payment: Payment) -> tuple[ReceiptInfo, ...]:
-    return receipts_for(db, payment_key(payment), payment.transaction_id)
+    return receipts_for(db, payment.reference, payment.transaction_id)
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class PaymentForGrant:
     path), and what the grant takes from it."""
 
     payment: Payment | None
-    key: str  # the payment's key, checked again inside the write
+    reference: str  # the payment's, whose receipts are checked again inside the write
     transaction_id: str
     amount_usd: Decimal
     notes: str
@@ -172,7 +172,7 @@ def check_for_grant(
     )
     if chosen != paid:
         notes += f" Amount {chosen} USD differs: {amount_reason}."
-    return PaymentForGrant(payment, payment_key(payment), payment.transaction_id, chosen, notes)
+    return PaymentForGrant(payment, payment.reference, payment.transaction_id, chosen, notes)
 
 
 def check_unread(
@@ -182,9 +182,10 @@ def check_unread(
     receipts are still checked, and the notes say it was not checked."""
     if amount is None:
         raise InputError("AMOUNT", "required when the payment is not read at Buy Me a Coffee")
-    _refuse_taken(receipts_for(db, str(payment_id)), payment_id)
+    reference = f"BMC-{payment_id}"
+    _refuse_taken(receipts_for(db, reference), payment_id)
     notes = f"BMC support {payment_id}: not checked at Buy Me a Coffee ({reason})."
-    return PaymentForGrant(None, str(payment_id), "", amount, notes)
+    return PaymentForGrant(None, reference, "", amount, notes)
 
 
 def payer_warning(payment: Payment | None, email: str) -> str:
@@ -201,7 +202,7 @@ def with_payment(grant: GrantInput, checked: PaymentForGrant) -> GrantInput:
     """The grant made for a payment: the payment's notes first, and its key, which the write
     checks again (a receipt of it written since the preview refuses the grant)."""
     notes = f"{checked.notes}\n{grant.notes}" if grant.notes else checked.notes
-    return replace(grant, notes=notes, payment=(checked.key, checked.transaction_id))
+    return replace(grant, notes=notes, payment=(checked.reference, checked.transaction_id))
 
 
 # A reconciliation's rows as the CLI's table and the screen's export give them.

@@ -41,8 +41,8 @@ class GrantInput:
     reference: str
     notes: str | None
     override_reason: str | None
-    # A Buy Me a Coffee payment's key and transaction id (ops.bmc): any receipt recording it,
-    # under any form of its reference, refuses the grant inside the write.
+    # A Buy Me a Coffee payment's reference and transaction id (ops.bmc): any receipt recording
+    # it, under any form of its reference, refuses the grant inside the write.
     payment: tuple[str, str] | None = None
 
 
@@ -323,8 +323,8 @@ def grant_credits(
                 "preview again and check them before overriding",
             )
         if grant.payment is not None:
-            key, transaction = grant.payment
-            if tx.rows("receipts_for_payment", payment_key=key, transaction_id=transaction):
+            reference, transaction = grant.payment
+            if tx.rows("receipts_for_payment", reference=reference, transaction_id=transaction):
                 raise InputError(
                     "--bmc",
                     f"a receipt of this payment ({grant.reference}) was written since the "
@@ -492,10 +492,19 @@ def _check_receipt_credits(credits_purchased: int, action: str) -> None:
 
 
 def _other_receipts(tx: Transaction, reference: str | None, receipt_id: str) -> list[Any]:
+    """The other receipts of a receipt's reference: the same reference folded, or the same
+    Buy Me a Coffee payment under another form of it (bmc 245731 and BMC-245731)."""
     if not reference:
         return []
-    rows = tx.rows("receipts_by_reference", reference=reference)
-    return [r for r in rows if as_id(r["id"]) != receipt_id]
+    found = {
+        as_id(r["id"]): r
+        for name, values in (
+            ("receipts_by_reference", {"reference": reference}),
+            ("receipts_for_payment", {"reference": reference, "transaction_id": ""}),
+        )
+        for r in tx.rows(name, **values)
+    }
+    return [r for key, r in found.items() if key != receipt_id]
 
 
 def preview_verify(db: Database, receipt_id: str) -> VerifyPreview:

@@ -2,10 +2,11 @@
 -- replace() at a time (the same seven).
 
 -- name: receipts_for_payment
--- Every receipt, of any user and any status, that records the payment: its reference has the
--- payment's key, or is the payment's transaction id (trimmed, any case; '' matches nothing).
+-- Every receipt, of any user and any status, that records the payment a reference names: its
+-- reference has the same key (BMC-245731 for bmc 245731), or is the payment's transaction id
+-- (trimmed, any case; '' matches nothing).
 -- mode: read
--- params: payment_key, transaction_id
+-- params: reference, transaction_id
 SELECT pr.id, pr.user_id, u.email, pr.amount_usd, pr.credits_purchased, pr.bmc_reference,
        pr.status, pr.created_at
 FROM (SELECT r.*,
@@ -15,7 +16,10 @@ FROM (SELECT r.*,
       FROM payment_receipts r) pr
 LEFT JOIN users u ON u.id = pr.user_id
 WHERE (CASE WHEN pr.squeezed LIKE 'bmc%' THEN substr(pr.squeezed, 4) ELSE pr.squeezed END)
-        = :payment_key
+        = (SELECT NULLIF(CASE WHEN k LIKE 'bmc%' THEN substr(k, 4) ELSE k END, '')
+           FROM (SELECT replace(replace(replace(replace(replace(replace(replace(
+                lower(trim(:reference)), ' ', ''), '-', ''), '#', ''), '_', ''), ':', ''), '.', ''),
+                '/', '') AS k) AS folded)
    OR (:transaction_id <> '' AND lower(trim(pr.bmc_reference)) = lower(trim(:transaction_id)))
 ORDER BY pr.created_at, pr.id;
 
