@@ -114,19 +114,25 @@ def read_time(value: Any, field: str) -> datetime:
         raise ValueError(f"{field} is {str(value)[:40]!r}, not YYYY-MM-DD HH:MM:SS") from None
 
 
+MOST = Decimal(1_000_000)  # no price, coffee count or amount of a real payment reaches this
+
+
 def _money(value: Any, field: str) -> Decimal:
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
         raise ValueError(f"{field} is {str(value)[:40]!r}, not an amount") from None
-    if not amount.is_finite() or amount < 0:
-        raise ValueError(f"{field} is {value!r}, not an amount")
+    if not amount.is_finite() or not 0 <= amount < MOST:
+        raise ValueError(f"{field} is {str(value)[:40]!r}, not an amount")
     return amount
 
 
 def _whole(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        raise ValueError(f"{field} is {str(value)[:40]!r}, not a whole number")
+    text = str(value)
+    if isinstance(value, bool) or not isinstance(value, int | str) or not text.isdigit():
+        raise ValueError(f"{field} is {text[:40]!r}, not a whole number")
+    if len(text) > 15:
+        raise ValueError(f"{field} is {text[:40]!r}, not a number BMC gives")
     return int(value)
 
 
@@ -142,6 +148,8 @@ def _text(value: Any) -> str:
 def parse_support(item: dict[str, Any]) -> Payment:
     """A supporter object of the API. Raises ValueError naming what is wrong."""
     coffees = _whole(item["support_coffees"], "support_coffees")
+    if coffees >= MOST:
+        raise ValueError(f"support_coffees is {coffees}, not a number of coffees")
     price = _money(item["support_coffee_price"], "support_coffee_price")
     refunded_at = item.get("refunded_at")
     return Payment(
@@ -259,6 +267,7 @@ class BmcClient:
         )
         self._lock = threading.Lock()
         self._not_before = 0.0  # a 429's Retry-After holds back every request until then
+        self._cancelled: Callable[[], bool] = lambda: False
         self.requests = 0  # how many were sent (a test and the bench count them)
 
     def close(self) -> None:
@@ -289,21 +298,26 @@ class BmcClient:
         then the rest a few at a time, stopping after the pages that reach back past `since`."""
         path = f"/{KINDS[kind]}"
         params = {"status": "all"} if kind == "membership" else {}
-        first = self._page(path, params, 1, PARSERS[kind])
-        found, last = first[0], first[1]
+        self._cancelled = cancelled  # a 429's wait ends early when the reader gives up
+        items, last = self._page(path, params, 1, PARSERS[kind])
+        # By id: a payment made while the pages are read pushes the others one place on, so one
+        # comes twice (kept once); the last page, as the latest reply says, is read too.
+        found = {p.id: p for p in items}
         page = 2
-        while page <= last and not _reaches(found, since) and not cancelled():
+        while page <= last and not _reaches(found.values(), since) and not cancelled():
             batch = range(page, min(last, page + self.concurrency - 1) + 1)
             with ThreadPoolExecutor(len(batch)) as pool:
                 pages = list(pool.map(lambda n: self._page(path, params, n, PARSERS[kind]), batch))
-            for items, _ in pages:
-                found += items
+            for items, page_last in pages:
+                for payment in items:
+                    found.setdefault(payment.id, payment)
+                last = max(last, page_last)
             page = batch[-1] + 1
             if progress:
                 progress(page - 1, last)
         if cancelled():
             raise AdminError("Stopped; nothing was done.")
-        return [p for p in found if since is None or p.created >= since]
+        return [p for p in found.values() if since is None or p.created >= since]
 
     def _page(
         self, path: str, params: dict[str, str], number: int, parse: Callable
@@ -313,7 +327,13 @@ class BmcClient:
         reply = self._get(path, {**params, "page": str(number)})
         assert reply is not None
         if isinstance(reply, dict) and "data" not in reply and isinstance(reply.get("error"), str):
-            return [], 0  # BMC's empty list: HTTP 200 with {"error": "No supporters"}
+            said = reply["error"].strip()
+            if number == 1 and said.casefold() == f"no {path.strip('/')}":
+                return [], 0  # BMC's empty list: HTTP 200 with {"error": "No supporters"}
+            raise BmcError(
+                f"Buy Me a Coffee answered GET {where} with an error: {said[:120]!r}; nothing "
+                "was done."
+            )
         if not isinstance(reply, dict) or not isinstance(reply.get("data"), list):
             raise self._malformed(where, "no data list")
         try:
@@ -391,13 +411,16 @@ class BmcClient:
             raise self._malformed(path, "not JSON") from None
 
     def _wait_turn(self) -> None:
-        """Hold a request back while a 429's Retry-After runs."""
+        """Hold a request back while a 429's Retry-After runs, a moment at a time, so that a
+        reader who gives up (Esc, leaving the screen) is not kept waiting."""
         while True:
             with self._lock:
                 wait = self._not_before - time.monotonic()
             if wait <= 0:
                 return
-            self._sleep(wait)
+            if self._cancelled():
+                raise AdminError("Stopped; nothing was done.")
+            self._sleep(min(wait, 0.25))
 
 
 def _reaches(found: Iterable[Payment], since: datetime | None) -> bool:

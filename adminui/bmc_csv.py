@@ -36,8 +36,13 @@ COLUMNS = {
     "date": ("supportcreatedon", "createdon", "date", "createdat", "supportdate"),
     "note": ("supportnote", "note", "message"),
     "refunded": ("isrefunded", "refunded"),
+    "status": ("status", "paymentstatus"),
     "transaction": ("transactionid",),
 }
+YES = {"1", "yes", "y", "true", "refunded"}
+NO = {"", "0", "no", "n", "false", "null", "none"}
+# An amount as an export writes one: digits, thousands commas in threes, a point, cents.
+_AMOUNT = re.compile(r"^\$?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 REQUIRED = ("id", "email", "currency", "date")
 MAX_BYTES = 50_000_000  # an export of every supporter is far smaller
 
@@ -103,10 +108,15 @@ def _read(path: Path) -> list[Payment]:
         raise InputError(
             FIELD, f"{path} has no column for {', '.join(missing)} (its header: {rows[0][:12]})"
         )
-    payments = [
-        _payment(row, at, number) for number, row in enumerate(rows[1:], start=2) if any(row)
-    ]
-    return sorted(payments, key=lambda p: (p.created, p.id), reverse=True)
+    payments: dict[int, Payment] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        payment = _payment(row, at, number)
+        if payment.id in payments:
+            raise InputError(FIELD, f"line {number} repeats support {payment.id}")
+        payments[payment.id] = payment
+    return sorted(payments.values(), key=lambda p: (p.created, p.id), reverse=True)
 
 
 def _payment(row: list[str], at: dict[str, int | None], line: int) -> Payment:
@@ -116,13 +126,16 @@ def _payment(row: list[str], at: dict[str, int | None], line: int) -> Payment:
 
     try:
         coffees = int(cell("coffees")) if cell("coffees") else None
-        price = Decimal(cell("price").lstrip("$")) if cell("price") else None
+        price = _amount(cell("price"), "price") if cell("price") else None
         if cell("amount"):
-            amount = Decimal(cell("amount").lstrip("$").replace(",", ""))
+            amount = _amount(cell("amount"), "amount")
         elif coffees is not None and price is not None:
             amount = coffees * price
         else:
             raise ValueError("no amount")
+        refunded = _refunded(cell("refunded") if at["refunded"] is not None else "")
+        if at["refunded"] is None and at["status"] is not None:
+            refunded = cell("status").lower() == "refunded"
         return Payment(
             kind="support",
             id=int(cell("id")),
@@ -131,7 +144,7 @@ def _payment(row: list[str], at: dict[str, int | None], line: int) -> Payment:
             amount=amount.quantize(Decimal("0.01")),
             currency=cell("currency").upper(),
             created=_when(cell("date")),
-            refunded=cell("refunded").lower() not in ("", "0", "no", "false", "null"),
+            refunded=refunded,
             coffees=coffees,
             price=price,
             note=cell("note"),
@@ -139,6 +152,21 @@ def _payment(row: list[str], at: dict[str, int | None], line: int) -> Payment:
         )
     except (ValueError, InvalidOperation) as error:
         raise InputError(FIELD, f"line {line} can't be read as a payment ({error})") from None
+
+
+def _amount(text: str, name: str) -> Decimal:
+    """An amount as an export writes it; a comma that isn't a thousands separator (5,00) is
+    refused rather than read as 500."""
+    if not _AMOUNT.match(text):
+        raise ValueError(f"{name} {text[:30]!r} is not an amount like 1,234.50")
+    return Decimal(text.lstrip("$").replace(",", ""))
+
+
+def _refunded(text: str) -> bool:
+    word = text.strip().lower()
+    if word not in YES | NO:
+        raise ValueError(f"refunded is {text[:20]!r}, not yes or no")
+    return word in YES
 
 
 def _when(text: str) -> datetime:

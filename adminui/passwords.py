@@ -100,7 +100,7 @@ def find_bmc_token(profile: Profile, *, interactive: bool) -> str:
 
     token = os.environ.get(TOKEN_ENV, "").strip()
     if token:
-        return token
+        return _header_safe(token, f"${TOKEN_ENV}")
     if profile.name != URL_PROFILE:
         import keyring
         from keyring.errors import KeyringError
@@ -110,11 +110,11 @@ def find_bmc_token(profile: Profile, *, interactive: bool) -> str:
         except KeyringError:
             stored = None
         if stored:
-            return stored
+            return _header_safe(stored, "The stored token")
     if interactive:
         token = getpass.getpass("Buy Me a Coffee personal access token: ").strip()
         if token:
-            return token
+            return _header_safe(token, "The token typed")
     raise BmcError(
         f"No Buy Me a Coffee token: set ${TOKEN_ENV}, or store one with 'adminui bmc token set "
         f"--profile {profile.name}' (or use --from-csv with the dashboard's export). Nothing "
@@ -122,10 +122,24 @@ def find_bmc_token(profile: Profile, *, interactive: bool) -> str:
     )
 
 
+def _header_safe(token: str, where: str) -> str:
+    """A token goes in an HTTP header: printable ASCII only (never echoed)."""
+    from adminui.bmc import BmcError
+
+    if not token.isascii() or not token.isprintable():
+        raise BmcError(
+            f"{where} holds characters no Buy Me a Coffee token has (it must be printable "
+            "ASCII): copy it again from the developer dashboard. Nothing was done."
+        )
+    return token
+
+
 def store_bmc_token(profile_name: str, token: str) -> None:
     from adminui.bmc import TOKEN_ENV
 
-    _store(bmc_user(profile_name), token, "Buy Me a Coffee token", TOKEN_ENV)
+    _store(
+        bmc_user(profile_name), _header_safe(token, "The token"), "Buy Me a Coffee token", TOKEN_ENV
+    )
 
 
 def delete_bmc_token(profile_name: str) -> None:

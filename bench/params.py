@@ -416,12 +416,12 @@ CASES: dict[str, Callable[[Sample], list[Case]]] = {
     "list_payments": _payments_list,
     # A grant --bmc's check of its payment (any form of its reference), and a reconciliation's
     # receipts of 30 days.
-    "receipts_for_payment": lambda s: [
+    "receipts_mentioning": lambda s: [
         _inside(
-            "receipts_for_payment",
-            "receipts_for_payment",
-            {"reference": s.reference, "transaction_id": ""},
-            "ops.bmc.check_for_grant",
+            "receipts_mentioning",
+            "receipts_mentioning",
+            {"pattern": like_pattern(s.reference.removeprefix("BMC-"))},
+            "ops.credits.reference_receipts",
         )
     ],
     "bmc_receipts_since": lambda s: [

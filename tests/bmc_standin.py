@@ -129,6 +129,9 @@ class Standin:
     limit: tuple[int, float] | None = None  # (requests, seconds): more in a window get 429
     retry_after: str = "1"
     malformed: str = ""  # "json": not JSON; "data": no data list; "price": a price that isn't
+    error: str = ""  # a 200 {"error": ...} for every request (what BMC says of an empty list)
+    # Supporters that pay while a list is read: added when a page past the first is asked for.
+    arrivals: list[dict[str, Any]] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)  # every request's path and query, in order
     url: str = ""
     port: int = 0
@@ -154,6 +157,12 @@ class Standin:
             return 401, {}, b'{"error": "Unauthenticated."}'
         parts = urlsplit(target)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if self.error:
+            return 200, {}, json.dumps({"error": self.error}).encode()
+        if self.arrivals and int(query.get("page", "1")) > 1:
+            with self._lock:
+                self.supporters += self.arrivals
+                self.arrivals = []
         names = parts.path.removeprefix(PREFIX).strip("/").split("/")
         if names[0] not in LISTS or len(names) > 2:
             return 404, {}, b'{"error": "Not found"}'

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from adminui.bmc import BmcClient, BmcError
+from adminui.bmc_csv import CsvPayments
 from adminui.db import Database
 from adminui.errors import InputError
 from adminui.ops import bmc, credits, users
@@ -114,6 +116,10 @@ def test_a_grant_takes_the_payment_s_amount_reference_and_record(
         ("#245731", "refunded"),
         ("245731", "pending"),
         ("pi_000000245731", "verified"),
+        ("BMC-0245731", "verified"),
+        ("BMC\u2013245731", "verified"),  # an en dash
+        ("BMC\u00a0245731", "pending"),  # a no-break space
+        ("\uff22\uff2d\uff23-245731", "verified"),  # full-width letters
     ],
 )
 def test_a_payment_on_any_receipt_in_any_form_grants_no_more(
@@ -124,7 +130,7 @@ def test_a_payment_on_any_receipt_in_any_form_grants_no_more(
     receipt(db, user_id, reference, status, "5.00", 1)
     before = scalar(db, "SELECT COUNT(*) FROM payment_receipts")
     code, _, err = grant(capsys, url, email, "--bmc", "245731")
-    assert code == 1 and "one payment grants once" in err and reference in err
+    assert code == 1 and "one payment grants once" in err and repr(reference) in err
     assert scalar(db, "SELECT COUNT(*) FROM payment_receipts") == before
 
 
@@ -210,7 +216,7 @@ def test_two_operators_granting_one_payment_grant_it_once(pg_db: Database) -> No
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert sorted(outcomes)[1] == "granted" and "already on 1 receipt" in sorted(outcomes)[0]
+    assert sorted(outcomes)[1] == "granted" and "one payment grants once" in sorted(outcomes)[0]
     assert (
         scalar(pg_db, "SELECT COUNT(*) FROM payment_receipts WHERE bmc_reference = 'BMC-99'") == 1
     )
@@ -366,3 +372,117 @@ def test_verifying_a_pending_receipt_of_a_granted_payment_needs_an_override(
     code, out, err = run(capsys, "--url", url, "receipts", "verify", str(pending), "--yes")
     assert code == 1 and "already used" in err and "already on 1 receipt(s)" in out
     assert scalar(db, "SELECT status FROM payment_receipts WHERE id = :i", i=pending) == "pending"
+
+
+def test_a_manual_grant_of_a_payment_granted_by_bmc_id_needs_an_override(
+    db: Database, standin: Standin, url: str, capsys
+) -> None:
+    _, email = someone(db)
+    standin.supporters.append(supporter(245731, email, NOW))
+    assert grant(capsys, url, email, "--bmc", "245731")[0] == 0
+    code, _, err = grant(capsys, url, email, "5.00", "--ref", "bmc 0245731")
+    assert code == 1 and "already used" in err
+
+
+def bmc_client(standin: Standin) -> BmcClient:
+    return BmcClient(standin.token, standin.url)
+
+
+def test_reconcile_counts_a_pending_second_receipt_and_a_receipt_refunded_only_here(
+    db: Database, standin: Standin
+) -> None:
+    user_id, email = someone(db)
+    standin.supporters += [
+        supporter(600001, email, NOW - timedelta(days=1)),
+        supporter(600002, email, NOW - timedelta(days=2)),
+        supporter(600003, email, NOW - timedelta(days=3)),
+    ]
+    receipt(db, user_id, "BMC-600001", "verified", "5.00", 1)
+    receipt(db, user_id, "bmc 600001", "pending", "5.00", 0)  # a second grant, waiting
+    receipt(db, user_id, "BMC-600002", "refunded", "5.00", 1)  # refunded here, not at BMC
+    receipt(db, user_id, "BMC-0600003", "verified", "5.00", 2)  # a leading zero
+    with bmc_client(standin) as source:
+        report = bmc.reconcile(db, source, NOW - timedelta(days=30))
+    issues = {m.payment.id: m.issue for m in report.matches if m.payment}
+    assert issues == {600001: "granted_twice", 600002: "paid_not_granted", 600003: ""}
+    assert len(report.matches) == 3
+
+
+def test_a_payment_made_while_the_pages_are_read_is_neither_lost_nor_doubled(
+    standin: Standin,
+) -> None:
+    standin.supporters += [
+        supporter(100 + n, "a@example.com", NOW - timedelta(hours=n)) for n in range(6)
+    ]
+    standin.arrivals.append(supporter(200, "b@example.com", NOW + timedelta(minutes=1)))
+    with bmc_client(standin) as source:
+        ids = [p.id for p in source.payments("support")]
+    assert len(ids) == len(set(ids)) and set(range(100, 106)) <= set(ids)
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"support_coffees": 10**30}, "not a number BMC gives"),
+        ({"support_coffee_price": "1e30"}, "not an amount"),
+    ],
+)
+def test_absurd_numbers_are_a_malformed_reply(standin: Standin, change: dict, says: str) -> None:
+    standin.supporters.append({**supporter(1, "a@example.com", NOW), **change})
+    with bmc_client(standin) as source, pytest.raises(BmcError, match=says):
+        source.payment("support", 1)
+
+
+def test_an_error_body_that_is_not_an_empty_list_is_an_error(
+    standin: Standin, url: str, capsys
+) -> None:
+    standin.error = "This token can't read supporters."
+    code, _, err = run(capsys, "--url", url, "bmc", "find", "a@example.com")
+    assert code == 2 and "can't read supporters" in err
+
+
+def test_a_token_that_can_t_go_in_a_header_is_one_sentence(
+    standin: Standin, url: str, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("ADMINUI_BMC_TOKEN", "secr\u00e9t")
+    code, _, err = run(capsys, "--url", url, "bmc", "show", "1")
+    assert code == 2 and "printable ASCII" in err and "secr" not in err
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "says"),
+    [
+        ("ID,Email,Amount,Currency,Date", '1,a@x.com,"5,00",USD,2026-06-01 10:00:00', "amount"),
+        ("ID,Email,Amount,Currency,Date", "1,a@x.com,-5.00,USD,2026-06-01 10:00:00", "amount"),
+        (
+            "ID,Email,Amount,Currency,Date,Refunded",
+            "1,a@x.com,5.00,USD,2026-06-01 10:00:00,maybe",
+            "not yes or no",
+        ),
+    ],
+)
+def test_a_csv_value_that_could_be_misread_is_refused(
+    tmp_path: Path, header: str, row: str, says: str
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(f"{header}\n{row}\n")
+    with pytest.raises(InputError, match=says):
+        CsvPayments(path)
+
+
+def test_a_csv_reads_refunded_from_its_status_and_refuses_a_repeated_id(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "ID,Email,Amount,Currency,Date,Status\n"
+        '1,a@x.com,"1,234.50",USD,2026-06-01 10:00:00,Refunded\n'
+        "2,a@x.com,5.00,USD,2026-06-01 11:00:00,Succeeded\n"
+    )
+    payments = {p.id: p for p in CsvPayments(path).payments("support")}
+    assert payments[1].refunded and payments[1].amount == Decimal("1234.50")
+    assert not payments[2].refunded
+    path.write_text(
+        "ID,Email,Amount,Currency,Date,Refunded\n"
+        "1,a@x.com,5,USD,2026-06-01 10:00:00,N\n1,b@x.com,5,USD,2026-06-02 10:00:00,no\n"
+    )
+    with pytest.raises(InputError, match="line 3 repeats support 1"):
+        CsvPayments(path)

@@ -303,9 +303,8 @@ def _a_policy(db: Database) -> dict[str, Any]:
 
 EXAMPLES.update({name: lambda db: {} for name in CATALOG})
 # A fixture receipt's payment, by its key (BMC-100007: 100007), and the window of its receipts.
-EXAMPLES["receipts_for_payment"] = lambda db: {
-    "reference": _any(db, "SELECT bmc_reference FROM payment_receipts LIMIT 1").lower(),
-    "transaction_id": "",
+EXAMPLES["receipts_mentioning"] = lambda db: {
+    "pattern": "%" + _any(db, "SELECT bmc_reference FROM payment_receipts LIMIT 1")[4:] + "%"
 }
 EXAMPLES["bmc_receipts_since"] = lambda db: {"since": datetime(2020, 1, 1, tzinfo=UTC)}
 EXAMPLES["catalog_policies"] = _a_policy

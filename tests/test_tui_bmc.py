@@ -138,3 +138,93 @@ async def test_the_bmc_tab_refunds_a_receipt_bmc_refunded(db: Database, standin:
                 not in [str(table.get_row_at(n)[0]) for n in range(table.row_count)]
             ),
         )
+
+
+async def test_reading_the_payment_again_makes_the_preview_stale(
+    db: Database, standin: Standin
+) -> None:
+    """Refunded at BMC after a preview: read again, the old preview can't be granted."""
+    user = users.recent_users(db, 1).rows[0]
+    standin.supporters.append(supporter(88, user.email, NOW))
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(app, pilot, user.id)
+        await pilot.press("g")
+        screen = app.screen
+        screen.query_one("#bmc", Input).value = "88"
+        screen.query_one("#credits", Input).focus()
+        await pilot.press(*"5", "ctrl+r")
+        grant = screen.query_one("#grant", Button)
+        await wait_until(pilot, lambda: not grant.disabled)
+        standin.supporters[-1]["is_refunded"] = "1"
+        screen.query_one("#bmc", Input).focus()
+        await pilot.press("enter")
+        outcome = screen.query_one("#outcome")
+        await wait_until(pilot, lambda: "REFUNDED" in shown(outcome))
+        assert grant.disabled
+        await pilot.press("ctrl+g")
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert scalar(db, "SELECT COUNT(*) FROM payment_receipts WHERE bmc_reference = 'BMC-88'") == 0
+
+
+async def test_a_late_answer_for_an_id_no_longer_typed_is_dropped(
+    db: Database, standin: Standin
+) -> None:
+    user = users.recent_users(db, 1).rows[0]
+    standin.supporters.append(supporter(11, user.email, NOW))
+    standin.latency = 0.8
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(app, pilot, user.id)
+        await pilot.press("g")
+        screen = app.screen
+        field = screen.query_one("#bmc", Input)
+        field.focus()
+        await pilot.press(*"11", "enter")
+        field.value = "22"  # changed while 11 is read
+        await pilot.pause(1.5)
+        assert screen.query_one("#amount", Input).value == ""
+        assert screen.query_one("#reference", Input).value == ""
+
+
+async def test_clearing_the_payment_clears_what_it_filled_in(
+    db: Database, standin: Standin
+) -> None:
+    user = users.recent_users(db, 1).rows[0]
+    standin.supporters.append(supporter(12, user.email, NOW))
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(app, pilot, user.id)
+        await pilot.press("g")
+        screen = app.screen
+        screen.query_one("#bmc", Input).focus()
+        await pilot.press(*"12", "enter")
+        amount = screen.query_one("#amount", Input)
+        await wait_until(pilot, lambda: amount.value == "5.00")
+        screen.query_one("#bmc", Input).value = ""
+        await wait_until(pilot, lambda: amount.value == "")
+        assert screen.query_one("#reference", Input).value == ""
+
+
+async def test_v_verifies_only_a_pending_row_whose_payment_stands(
+    db: Database, standin: Standin
+) -> None:
+    user = users.recent_users(db, 1).rows[0]
+    standin.supporters.append(supporter(710, user.email, NOW - timedelta(days=1), refunded="1"))
+    receipt(db, str(user.id), "BMC-710", "pending", "5.00", 1)
+    app = AdminApp(db)
+    async with app.run_test(size=(200, 60)) as pilot:
+        app.open_payments()
+        await wait_until(pilot, lambda: isinstance(app.screen, PaymentsScreen))
+        await pilot.press("b")
+        table = app.screen.query_one("#bmc-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count >= 1)
+        assert str(table.get_row_at(0)[0]) == "refunded at bmc"
+        await pilot.press("v")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert any("pending matches" in str(n.message) for n in app._notifications)
+    assert (
+        scalar(db, "SELECT status FROM payment_receipts WHERE bmc_reference = 'BMC-710'")
+        == "pending"
+    )

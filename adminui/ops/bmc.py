@@ -23,7 +23,14 @@ from adminui.bmc import CONCURRENCY, Payment
 from adminui.db import Database
 from adminui.errors import InputError, NotFoundError
 from adminui.ops import users
-from adminui.ops.credits import GrantInput, ReceiptInfo, receipt_from_row
+from adminui.ops.credits import (
+    PAYMENT_KINDS,
+    GrantInput,
+    ReceiptInfo,
+    payment_key,
+    receipt_from_row,
+    reference_receipts,
+)
 
 # The exceptions of a reconciliation, in the order they are listed, with what each means.
 ISSUES = {
@@ -51,17 +58,13 @@ class Source(Protocol):
     ) -> list[Payment]: ...
 
 
-def payment_key(payment: Payment) -> str:
-    """The key the receipts' SQL folds a reference of this payment to (BMC-EXTRA-12: extra12)."""
-    return payment.reference.lower().replace("-", "").removeprefix("bmc")
-
-
 def parse_payment_id(text: str | int) -> int:
-    """A support id as typed: 245731, BMC-245731 or #245731."""
-    cleaned = str(text).strip().upper().removeprefix("BMC").lstrip("-# ")
-    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 15:
+    """A support id as typed: 245731, BMC-245731 or #245731 (read by the rule that folds
+    every reference, credits.payment_key)."""
+    key = payment_key(str(text))
+    if key is None or not key.isdigit():
         raise InputError("--bmc", f"a support id is a number, like 245731, not {str(text)[:40]!r}")
-    return int(cleaned)
+    return int(key)
 
 
 def find(source: Source, email: str, since: datetime | None) -> list[Payment]:
@@ -81,8 +84,8 @@ def find(source: Source, email: str, since: datetime | None) -> list[Payment]:
 def receipts_for(db: Database, reference: str, transaction_id: str = "") -> tuple[ReceiptInfo, ...]:
     """Every receipt, of any user and status, that records the payment the reference names
     (under any form of it), or whose reference is its transaction id."""
-    rows = db.rows("receipts_for_payment", reference=reference, transaction_id=transaction_id)
-    return tuple(receipt_from_row(r) for r in rows)
+    with db.read() as tx:
+        return tuple(receipt_from_row(r) for r in reference_receipts(tx, reference, transaction_id))
 
 
 def user_email(db: Database, user: str) -> str:
@@ -288,22 +291,22 @@ def reconcile(
     receipts = [(row, receipt_from_row(row)) for row in db.rows("bmc_receipts_since", since=since)]
     by_key: dict[str, list[ReceiptInfo]] = {}
     by_reference: dict[str, list[ReceiptInfo]] = {}
-    for row, receipt in receipts:
-        by_key.setdefault(row["payment_key"] or "", []).append(receipt)
-        by_reference.setdefault(row["folded_reference"] or "", []).append(receipt)
+    for _, receipt in receipts:
+        by_key.setdefault(payment_key(receipt.bmc_reference) or "", []).append(receipt)
+        by_reference.setdefault(_folded(receipt.bmc_reference), []).append(receipt)
     matched: set[str] = set()
     matches = []
-    for payment in payments:
+    for payment in dict.fromkeys(payments):  # a payment listed twice (paging drift) counts once
         mine = _receipts_of(payment, by_key, by_reference)
         matched |= {r.id for r in mine}
         matches.append(Match(payment, mine, _issue(payment, mine)))
     # The receipts no payment of the window records: each one's payment is looked up (it may
     # be older than the window), a few at a time.
     waiting = []
-    for row, receipt in receipts:
+    for _, receipt in receipts:
         if receipt.id in matched:
             continue
-        kind, payment_id = _names_payment(row["payment_key"] or "")
+        kind, payment_id = _names_payment(payment_key(receipt.bmc_reference))
         if payment_id is None:  # its reference names no payment: harmless once refunded
             issue = "" if receipt.status == "refunded" else "no_such_payment"
             matches.append(Match(None, (receipt,), issue))
@@ -353,18 +356,23 @@ def _receipts_of(
     by_key: dict[str, list[ReceiptInfo]],
     by_reference: dict[str, list[ReceiptInfo]],
 ) -> tuple[ReceiptInfo, ...]:
-    found = {r.id: r for r in by_key.get(payment_key(payment), [])}
+    found = {r.id: r for r in by_key.get(payment_key(payment.reference) or "", [])}
     if payment.transaction_id:
-        found |= {r.id: r for r in by_reference.get(payment.transaction_id.lower(), [])}
+        found |= {r.id: r for r in by_reference.get(_folded(payment.transaction_id), [])}
     return tuple(found.values())
 
 
-def _names_payment(key: str) -> tuple[str, int | None]:
+def _folded(reference: str | None) -> str:
+    """A transaction id or reference compared whole: trimmed, case folded (they are ASCII)."""
+    return (reference or "").strip().casefold()
+
+
+def _names_payment(key: str | None) -> tuple[str, int | None]:
     """The payment a receipt's key names: (kind, id), id None when it names none."""
-    for kind, prefix in (("extra", "extra"), ("membership", "member"), ("support", "")):
-        rest = key.removeprefix(prefix)
-        if key.startswith(prefix) and rest.isascii() and rest.isdigit() and len(rest) <= 15:
-            return kind, int(rest)
+    for word, kind in PAYMENT_KINDS.items():
+        number = (key or "").removeprefix(word)
+        if key and key.startswith(word) and number.isdigit():
+            return kind, int(number)
     return "support", None
 
 
@@ -373,11 +381,11 @@ def _issue(payment: Payment, receipts: tuple[ReceiptInfo, ...]) -> str:
     verified = [r for r in receipts if r.status == "verified"]
     if payment.refunded:
         return "refunded_at_bmc" if live else ""
-    if not receipts:
+    if not live:  # none, or only receipts refunded here: the customer paid and holds nothing
         return "paid_not_granted"
-    if len(verified) > 1:
+    if len(live) > 1:  # a second pending receipt is a second grant waiting to be verified
         return "granted_twice"
-    if not verified and any(r.status == "pending" for r in receipts):
+    if not verified:
         return "pending_matches"
     if any(r.amount_usd != payment.amount or payment.currency != "USD" for r in verified):
         return "amount_differs"

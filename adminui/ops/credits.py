@@ -20,7 +20,7 @@ from typing import Any
 
 from adminui.db import Database, Transaction
 from adminui.errors import InputError, NotFoundError
-from adminui.ops.values import as_datetime, as_id, as_money
+from adminui.ops.values import as_datetime, as_id, as_money, like_pattern
 from adminui.ops.writes import Written, audited_write
 
 MAX_AMOUNT = Decimal("99999999.99")  # NUMERIC(10, 2)
@@ -28,6 +28,7 @@ MAX_CREDITS = 2_147_483_647  # INT; the configured max_grant_credits is usually 
 MAX_REFERENCE = 200
 MAX_NOTES = 2000
 MAX_REASON = 500
+MIN_TIME = datetime.min.replace(tzinfo=UTC)  # sorts a row without a time first
 _AMOUNT = re.compile(r"^\d{1,8}(\.\d{1,2})?$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -208,6 +209,58 @@ def plain_reference(reference: str, field: str = "bmc_reference") -> str:
     return reference
 
 
+# The kinds of Buy Me a Coffee payment a reference may name, by the word before their number.
+PAYMENT_KINDS = {"extra": "extra", "member": "membership", "": "support"}
+
+
+def payment_key(reference: str | None) -> str | None:
+    """The Buy Me a Coffee payment a reference names, as one key whatever form the team wrote
+    it in (NFKC, letters and digits only, case folded, no leading "bmc", the number without
+    leading zeros): BMC-245731, bmc 245731, #245731 and BMC-0245731 with an en dash are all
+    '245731', BMC-EXTRA-12 is 'extra12'. None: it names no payment. The one rule for every check of
+    "this payment is already on a receipt" (grant, verify, reconcile) and for their lock."""
+    if not reference:
+        return None
+    text = "".join(c for c in unicodedata.normalize("NFKC", reference).casefold() if c.isalnum())
+    text = text.removeprefix("bmc")
+    for word in PAYMENT_KINDS:
+        number = text.removeprefix(word)
+        if text.startswith(word) and number.isdigit() and len(number) <= 18:
+            return f"{word}{int(number)}"
+    return None
+
+
+def lock_key(reference: str) -> str:
+    """What a grant or verify of this reference locks: the payment it names, in one form, so
+    two forms of one payment wait for each other; any other reference as it is."""
+    key = payment_key(reference)
+    return reference if key is None else f"BMC-{key}"
+
+
+def reference_receipts(
+    tx: Transaction, reference: str | None, transaction_id: str = ""
+) -> list[Any]:
+    """Every receipt, of any user and status, holding the reference (folded, as the database
+    folds it) or naming the same Buy Me a Coffee payment under another form of it (or holding
+    its transaction id), oldest first."""
+    if not reference:
+        return []
+    found = {as_id(r["id"]): r for r in tx.rows("receipts_by_reference", reference=reference)}
+    if transaction_id:
+        found |= {
+            as_id(r["id"]): r for r in tx.rows("receipts_by_reference", reference=transaction_id)
+        }
+    key = payment_key(reference)
+    if key is not None:
+        number = key.lstrip("abcdefghijklmnopqrstuvwxyz")
+        for row in tx.rows("receipts_mentioning", pattern=like_pattern(number)):
+            if payment_key(row["bmc_reference"]) == key:
+                found[as_id(row["id"])] = row
+    return sorted(
+        found.values(), key=lambda r: (as_datetime(r["created_at"]) or MIN_TIME, as_id(r["id"]))
+    )
+
+
 def parse_grant(
     credits: str | int,
     amount_usd: str | Decimal,
@@ -269,7 +322,7 @@ def preview_grant(db: Database, user_id: str, grant: GrantInput) -> GrantPreview
     with db.read() as tx:
         user = _user(tx, user_id)
         balance = _balance(user if user["has_usage_tracking"] else None)
-        duplicates = tx.rows("receipts_by_reference", reference=grant.reference)
+        duplicates = reference_receipts(tx, grant.reference)
     return GrantPreview(
         user_id=as_id(user["id"]),
         email=user["email"],
@@ -312,8 +365,16 @@ def grant_credits(
 
     def body(tx: Transaction) -> Written[GrantResult]:
         user = _user(tx, user_id)
-        tx.rows("lock_reference", reference=grant.reference)
-        duplicates = tx.rows("receipts_by_reference", reference=grant.reference)
+        tx.rows("lock_reference", reference=lock_key(grant.reference))
+        if grant.payment is not None:  # a BMC payment grants once: no override
+            reference, transaction = grant.payment
+            if reference_receipts(tx, reference, transaction):
+                raise InputError(
+                    "--bmc",
+                    f"a receipt of this payment ({grant.reference}) was written since the "
+                    "preview; one payment grants once",
+                )
+        duplicates = reference_receipts(tx, grant.reference)
         if duplicates and not grant.override_reason:
             raise _duplicate_refusal(duplicates, grant.reference)
         if duplicates and {as_id(d["id"]) for d in duplicates} != seen_duplicates:
@@ -322,14 +383,6 @@ def grant_credits(
                 "receipts with this reference changed since the preview; "
                 "preview again and check them before overriding",
             )
-        if grant.payment is not None:
-            reference, transaction = grant.payment
-            if tx.rows("receipts_for_payment", reference=reference, transaction_id=transaction):
-                raise InputError(
-                    "--bmc",
-                    f"a receipt of this payment ({grant.reference}) was written since the "
-                    "preview; one payment grants once",
-                )
         tx.run("create_usage", user_id=user_id)
         before = _balance(tx.one("lock_usage", user_id=user_id))
         notes = grant.notes
@@ -492,19 +545,8 @@ def _check_receipt_credits(credits_purchased: int, action: str) -> None:
 
 
 def _other_receipts(tx: Transaction, reference: str | None, receipt_id: str) -> list[Any]:
-    """The other receipts of a receipt's reference: the same reference folded, or the same
-    Buy Me a Coffee payment under another form of it (bmc 245731 and BMC-245731)."""
-    if not reference:
-        return []
-    found = {
-        as_id(r["id"]): r
-        for name, values in (
-            ("receipts_by_reference", {"reference": reference}),
-            ("receipts_for_payment", {"reference": reference, "transaction_id": ""}),
-        )
-        for r in tx.rows(name, **values)
-    }
-    return [r for key, r in found.items() if key != receipt_id]
+    """The other receipts of a receipt's reference, or of the payment it names."""
+    return [r for r in reference_receipts(tx, reference) if as_id(r["id"]) != receipt_id]
 
 
 def preview_verify(db: Database, receipt_id: str) -> VerifyPreview:
@@ -543,7 +585,7 @@ def verify_receipt(
             raise InputError("receipt", f"is {locked['status']}, not pending; nothing to verify")
         _check_receipt_credits(locked["credits_purchased"], "verified")
         if locked["bmc_reference"]:
-            tx.rows("lock_reference", reference=locked["bmc_reference"])
+            tx.rows("lock_reference", reference=lock_key(locked["bmc_reference"]))
         others = _other_receipts(tx, locked["bmc_reference"], receipt_id)
         if others and not reason:
             raise _duplicate_refusal(others, locked["bmc_reference"])

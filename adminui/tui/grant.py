@@ -136,8 +136,15 @@ class GrantScreen(Screen[None]):
         forgets the payment read. A change the last preview was asked with already (a field
         the payment filled in, whose event comes after) changes nothing."""
         payment = self._payment
-        if event.input.id == "bmc" and payment and event.value.strip() != str(payment.id):
+        if event.input.id == "bmc" and payment and not _names(event.value, payment.id):
+            # Another payment, or none: what this one filled in goes with it.
             self._payment = None
+            for field, filled in (
+                ("amount", str(payment.amount)),
+                ("reference", payment.reference),
+            ):
+                if self._value(field) == filled:
+                    self.query_one(f"#{field}", Input).value = ""
         if self._form() == self._asked:
             return
         self._generation += 1
@@ -180,6 +187,13 @@ class GrantScreen(Screen[None]):
             self.post_message(message)
 
     def on_grant_screen_payment_read(self, message: PaymentRead) -> None:
+        if not _names(self._value("bmc"), message.payment_id):
+            return  # the field names another payment now: this answer is stale
+        # What BMC says now may differ from what the last preview was made with.
+        self._asked = None
+        self._generation += 1
+        self._preview = None
+        self.query_one("#grant", Button).disabled = True
         outcome = self.query_one("#outcome", Static)
         if message.error or message.payment is None:
             why = message.error or f"Buy Me a Coffee has no support {message.payment_id}."
@@ -392,3 +406,11 @@ class GrantScreen(Screen[None]):
             self.notify("The grant is being written; its receipt shows next.")
             return
         self.app.pop_screen()
+
+
+def _names(text: str, payment_id: int) -> bool:
+    """Whether a BMC payment field's text names this payment."""
+    try:
+        return bmc.parse_payment_id(text) == payment_id
+    except InputError:
+        return False

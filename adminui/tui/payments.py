@@ -110,6 +110,7 @@ class PaymentsScreen(ReceiptActions):
         self.months = 12
         self._views: dict[str, tuple[list[dict[str, Any]], tuple[str, ...]]] = {}
         self._matches: tuple[bmc.Match, ...] = ()
+        self._acting: Any = None  # the receipt the BMC row's key acts on
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -210,8 +211,12 @@ class PaymentsScreen(ReceiptActions):
         if report is None:
             status.update(Text(message.error or "", style="bold red"))
             return
-        self._matches = report.matches
         table = self.query_one("#bmc-table", DataTable)
+        # After a fix the rows move: the cursor stays on the payment it was on.
+        kept = (
+            self._matches[table.cursor_row].payment if self._matches and table.row_count else None
+        )
+        self._matches = report.matches
         table.clear()
         for match in report.matches:
             p, receipts = match.payment, match.receipts
@@ -225,6 +230,9 @@ class PaymentsScreen(ReceiptActions):
                 cell(", ".join(r.email or "?" for r in receipts)),
             )
         self._views["bmc"] = ([m.plain() for m in report.matches], bmc.MATCH_COLUMNS)
+        rows = [n for n, m in enumerate(report.matches) if kept and _same(m.payment, kept)]
+        if rows:
+            table.move_cursor(row=rows[0])
         found = [f"{count} {bmc.ISSUES[issue]}" for issue, count in report.counts.items() if count]
         status.update(
             Text(
@@ -238,17 +246,42 @@ class PaymentsScreen(ReceiptActions):
             )
         )
 
-    def selected_receipt_id(self) -> str | None:
-        """The BMC row's receipt to act on (its still-granted or pending one)."""
+    def _selected_match(self) -> bmc.Match | None:
         if self.query_one(TabbedContent).active != "bmc" or not self._matches:
             self.notify("Select a row of the Buy Me a Coffee tab (b).", severity="warning")
             return None
         row = self.query_one("#bmc-table", DataTable).cursor_row
-        match = self._matches[row] if 0 <= row < len(self._matches) else None
-        if match is None or match.receipt is None:
-            self.notify("This payment has no receipt to act on.", severity="warning")
-            return None
-        return match.receipt.id
+        return self._matches[row] if 0 <= row < len(self._matches) else None
+
+    def action_verify_receipt(self) -> None:
+        """Verify only a row whose pending receipt's payment is there and not refunded."""
+        match = self._selected_match()
+        if match is not None and match.issue != "pending_matches":
+            self.notify(
+                "Only a 'pending matches' row is verified from here (its payment is there, "
+                "not refunded, granted nowhere else).",
+                severity="warning",
+            )
+            return
+        if match is not None:
+            self._acting = match.receipt
+            super().action_verify_receipt()
+
+    def action_refund_receipt(self) -> None:
+        match = self._selected_match()
+        live = [r for r in (match.receipts if match else ()) if r.status != "refunded"]
+        if match is not None and not live:
+            self.notify("This row has no receipt to refund.", severity="warning")
+            return
+        if match is not None:
+            # Granted twice: the later grant goes; BMC refunded: the one still granted.
+            chosen = {"granted_twice": live[-1], "refunded_at_bmc": match.receipt}
+            self._acting = chosen.get(match.issue, live[0])
+            super().action_refund_receipt()
+
+    def selected_receipt_id(self) -> str | None:
+        """The receipt the verify or refund key chose from the BMC row."""
+        return self._acting.id if self._acting else None
 
     def after_receipt_change(self) -> None:
         self.load_summaries(self.months)
@@ -464,3 +497,8 @@ class PaymentsScreen(ReceiptActions):
     def action_back(self) -> None:
         """Back to where payments were opened from."""
         self.app.pop_screen()
+
+
+def _same(payment: Any, other: Any) -> bool:
+    """One BMC payment, whatever BMC says of it now."""
+    return payment is not None and (payment.kind, payment.id) == (other.kind, other.id)

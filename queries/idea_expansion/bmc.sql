@@ -1,40 +1,30 @@
--- Receipts against Buy Me a Coffee's payments (adminui bmc, grant --bmc): which receipts record
--- a payment, and the receipts of a window with the key of the payment each names.
---
--- A payment's key: its receipt reference folded, lower case and trimmed, without spaces, dashes,
--- #, _, :, . or / and without a leading "bmc". So BMC-245731, bmc 245731, BMC#245731 and 245731
--- are all support 245731 (the forms the team's receipts have used), BMC-EXTRA-12 is extra12.
+-- Receipts against Buy Me a Coffee's payments (adminui bmc, grant --bmc, verify): the receipts
+-- whose reference mentions a payment's number, and the receipts of a window. Which of them
+-- really name the payment is decided by one rule, in adminui.ops.credits.payment_key (NFKC, only
+-- letters and digits, no leading "bmc", the number without leading zeros: BMC-245731,
+-- bmc 245731 and BMC-0245731 with an en dash are one payment), which no SQL of both dialects can spell; these
+-- statements only narrow the receipts down to those that could.
 
--- name: receipts_for_payment
--- Every receipt, of any user and any status, that records the payment a reference names: its
--- reference has the same key (BMC-245731 for bmc 245731), or is the payment's transaction id
--- (trimmed, any case; '' matches nothing).
+-- name: receipts_mentioning
+-- Every receipt, of any user and any status, whose reference holds :pattern (a LIKE pattern of
+-- a payment's number, escaped): a superset of the receipts of that payment (the trigram index
+-- on lower(bmc_reference), where it exists, finds them).
 -- mode: read
--- params: reference, transaction_id
+-- params: pattern
 SELECT pr.id, pr.user_id, u.email, pr.amount_usd, pr.credits_purchased, pr.bmc_reference,
        pr.status, pr.created_at
-FROM (SELECT r.*, translate(lower(trim(r.bmc_reference)), ' -#_:./', '') AS squeezed
-      FROM payment_receipts r) pr
+FROM payment_receipts pr
 LEFT JOIN users u ON u.id = pr.user_id
-WHERE (CASE WHEN pr.squeezed LIKE 'bmc%' THEN substr(pr.squeezed, 4) ELSE pr.squeezed END)
-        = (SELECT NULLIF(CASE WHEN k LIKE 'bmc%' THEN substr(k, 4) ELSE k END, '')
-           FROM (SELECT translate(lower(trim(CAST(:reference AS text))), ' -#_:./', '') AS k) AS folded)
-   OR (CAST(:transaction_id AS text) <> ''
-       AND lower(trim(pr.bmc_reference)) = lower(trim(CAST(:transaction_id AS text))))
+WHERE lower(pr.bmc_reference) LIKE CAST(:pattern AS text) ESCAPE '\'
 ORDER BY pr.created_at, pr.id;
 
 -- name: bmc_receipts_since
--- Every receipt created since :since, oldest first, with the key of the payment its reference
--- names and its reference folded (lower(trim(...)), to compare with a transaction id).
+-- Every receipt created since :since, oldest first, for reconciling with BMC's payments.
 -- mode: read
 -- params: since
 SELECT pr.id, pr.user_id, u.email, pr.amount_usd, pr.credits_purchased, pr.bmc_reference,
-       pr.status, pr.created_at, pr.notes, pr.verified_by, pr.verified_at,
-       CASE WHEN pr.squeezed LIKE 'bmc%' THEN substr(pr.squeezed, 4) ELSE pr.squeezed END
-         AS payment_key,
-       lower(trim(pr.bmc_reference)) AS folded_reference
-FROM (SELECT r.*, translate(lower(trim(r.bmc_reference)), ' -#_:./', '') AS squeezed
-      FROM payment_receipts r) pr
+       pr.status, pr.created_at, pr.notes, pr.verified_by, pr.verified_at
+FROM payment_receipts pr
 LEFT JOIN users u ON u.id = pr.user_id
 WHERE pr.created_at >= CAST(:since AS timestamptz)
 ORDER BY pr.created_at, pr.id;
