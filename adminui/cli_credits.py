@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from adminui.audit import audit_path
 from adminui.connect import open_bmc, read_settings
-from adminui.errors import AdminError, InputError
+from adminui.errors import AdminError, InputError, UsageError
 from adminui.ops import bmc, credits, ledger_credits, users
 from adminui.output import FORMATS, render_record, render_rows
 
@@ -181,6 +181,11 @@ def cmd_grant(args: argparse.Namespace, open_session: Opener) -> int:
     # Input is checked before connecting, against the configured max_grant_credits: as a
     # receipt's when an AMOUNT (or a BMC payment) is given, else as a ledger row's (the product
     # then must agree).
+    if not args.ref and not getattr(args, "bmc", None):
+        raise UsageError(
+            "the following arguments are required: --ref (or --bmc SUPPORT_ID) "
+            "(see 'adminui grant --help')"
+        )
     limit = read_settings(config=args.config, url=args.url).max_grant_credits
     if getattr(args, "bmc", None):
         return _grant_bmc(args, open_session, limit)
