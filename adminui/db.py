@@ -37,7 +37,7 @@ from adminui.errors import (
     SetupError,
 )
 from adminui.exact_json import loads as exact_json_loads
-from adminui.packs import MAIN, Pack, load_pack, recognise
+from adminui.packs import MAIN, Pack, load_pack, packs, recognise
 from adminui.queries import Registry, Statement
 
 # Connection settings of the SQLite driver (PRAGMAs, not queries), applied on connect.
@@ -47,6 +47,8 @@ _SQLITE_QUERY_ONLY = "PRAGMA query_only = ON"
 # or a firewall may have closed it meanwhile. One used moments ago is not, so a burst of
 # transactions (paging a list, a scan) pays no extra round trip each (pool_pre_ping's cost).
 PING_AFTER_IDLE_SECONDS = 5.0
+# The mark of a pooled PostgreSQL connection whose starting search_path is not checked yet.
+UNCHECKED_PATH = "adminui_unchecked_path"
 # CURRENT_TIMESTAMP's form: the SQLite schema keeps every time as UTC text in it.
 SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
 # libpq's environment forms of the URL keys config.OUTSIDE_SETTINGS refuses, and why each is.
@@ -151,25 +153,8 @@ class Transaction:
         stream: bool = False,
     ) -> Any:
         statement = self._db.statement(name)
-        if statement.mode == "write" and not self.writable:
-            raise ReadOnlyError(f"'{name}' writes; it can only run inside db.write().")
         for one in params if isinstance(params, list) else [params]:
-            if set(one) != statement.params:
-                raise TypeError(
-                    f"{statement.source}: '{name}' takes {sorted(statement.params)}, "
-                    f"was given {sorted(one)}"
-                )
-            naive = [
-                k
-                for k, v in one.items()
-                for item in (v if isinstance(v, list | tuple) else [v])
-                if isinstance(item, datetime) and item.tzinfo is None
-            ]
-            if naive:
-                raise TypeError(f"'{name}': {naive[0]} is a naive datetime; pass UTC-aware times")
-            nul = [k for k, v in one.items() if isinstance(v, str) and "\x00" in v]
-            if nul:  # PostgreSQL text can't hold NUL: refuse it as input, not as a driver error
-                raise InputError(nul[0], "contains a NUL character, which the database can't store")
+            _check_values(statement, one, writable=self.writable)
         if self._db.dialect == "sqlite":
             params = (
                 [_sqlite_values(p) for p in params]
@@ -180,6 +165,30 @@ class Transaction:
         raw = self._conn.connection.driver_connection
         with self._db.translate_errors(statement, raw, reading=not self.writable):
             return conn.execute(statement.clause, params)
+
+
+def _check_values(statement: Statement, values: Mapping[str, Any], *, writable: bool) -> None:
+    """Refuse a statement the transaction may not run, or values it would misread: every
+    declared parameter and no other, no naive time, no NUL (PostgreSQL text can't hold one)."""
+    name = statement.name
+    if statement.mode == "write" and not writable:
+        raise ReadOnlyError(f"'{name}' writes; it can only run inside db.write().")
+    if set(values) != statement.params:
+        raise TypeError(
+            f"{statement.source}: '{name}' takes {sorted(statement.params)}, "
+            f"was given {sorted(values)}"
+        )
+    naive = [
+        k
+        for k, v in values.items()
+        for item in (v if isinstance(v, list | tuple) else [v])
+        if isinstance(item, datetime) and item.tzinfo is None
+    ]
+    if naive:
+        raise TypeError(f"'{name}': {naive[0]} is a naive datetime; pass UTC-aware times")
+    nul = [k for k, v in values.items() if isinstance(v, str) and "\x00" in v]
+    if nul:  # refused as input, not as a driver error
+        raise InputError(nul[0], "contains a NUL character, which the database can't store")
 
 
 def _sqlite_values(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -219,8 +228,11 @@ class Database:
         self._enforce_foreign_keys = enforce_foreign_keys
         self.dialect = profile.dialect
         self._refuse_other_dialect(self.pack)
-        self.read_only = profile.read_only
+        self._read_only = profile.read_only
         self.read_only_why = "read_only = true"
+        # What check() leaves for the next read to carry (whether the role may write): asked
+        # with it, in its round trip, rather than in one of its own.
+        self._unasked: list[tuple[str, dict[str, Any]]] = []
         url = profile.url.set(password=password) if password is not None else profile.url
         self._password = password
         # Driver connections inside a transaction, for cancel_running(); and those asked to stop.
@@ -257,7 +269,8 @@ class Database:
             # first connects, before any transaction pins the path; a temporary view of that
             # name (a transaction pooler can leave one behind from another client) would answer.
             engine = create_engine(url, connect_args=connect_args, use_native_hstore=False)
-            self._refuse_a_steered_path(engine)
+            _answer_from_the_connection(engine, profile.schema)
+            _mark_new_connections(engine)
             _ping_when_idle(engine)
             self._write_engine = engine
             self._read_engine = engine.execution_options(postgresql_readonly=True)
@@ -284,32 +297,21 @@ class Database:
 
         return engine
 
-    def _refuse_a_steered_path(self, engine: Engine) -> None:
-        """Check each new PostgreSQL connection's search_path before anything else runs on it.
-
-        SQLAlchemy's first statements on a connection (`select current_schema()`) are not
-        schema-qualified and run before any transaction pins the path, so a path that a role or
-        database setting made to list a schema before pg_catalog would let that schema's
-        functions run there as the app's role. One round trip per new connection, in
-        autocommit so no transaction is left open."""
-        sql = self.statement("connection_search_path").sql
-
-        @event.listens_for(engine, "connect", insert=True)  # before SQLAlchemy's own
-        def _check_search_path(dbapi_conn: Any, _record: Any) -> None:
-            autocommit, dbapi_conn.autocommit = dbapi_conn.autocommit, True
-            try:
-                path, source = dbapi_conn.execute(sql).fetchone()
-            finally:
-                dbapi_conn.autocommit = autocommit
-            before = _schemas_before_catalog(path or "")
-            if before:
-                origin = _PATH_SOURCES.get(source, "the server's settings")
-                raise SetupError(
-                    f"{self.profile.where} starts sessions with a search_path (from {origin}) "
-                    f"that lists {before[0]!r} before pg_catalog, so functions there could stand "
-                    "in for PostgreSQL's own before adminui pins the path: reset it and connect "
-                    "again."
-                )
+    def _checked_path(self, found: Any) -> None:
+        """Refuse a connection whose sessions start with a search_path (a role's or database's
+        setting) that lists a schema before pg_catalog: functions there could answer for
+        PostgreSQL's own wherever a path is not pinned. Read in the connection's first
+        transaction, before its settings pin the path (nothing unqualified ran before it)."""
+        path, source = found["search_path"], found["source"]
+        before = _schemas_before_catalog(path or "")
+        if before:
+            origin = _PATH_SOURCES.get(source, "the server's settings")
+            raise SetupError(
+                f"{self.profile.where} starts sessions with a search_path (from {origin}) "
+                f"that lists {before[0]!r} before pg_catalog, so functions there could stand "
+                "in for PostgreSQL's own before adminui pins the path: reset it and connect "
+                "again."
+            )
 
     def statement(self, name: str) -> Statement:
         """The vetted statement called `name`, in this database's dialect."""
@@ -360,7 +362,7 @@ class Database:
                 )
                 self._data.role = database
                 self._data._main = self
-                self._data.read_only = self.read_only
+                self._data._read_only = self.read_only
                 self._data.read_only_why = self.read_only_why
             return self._data
 
@@ -369,23 +371,45 @@ class Database:
         path resolves them: what recognising the product looks at."""
         return {row["table_name"] for row in self.rows("live_tables")}
 
+    @property
+    def read_only(self) -> bool:
+        """Whether writes are refused here: the profile says so, or its role may only read
+        (learned with the first read after connecting, or now if nothing has been read)."""
+        if self._unasked:
+            self.read_many([])
+        return self._read_only
+
     def check(self, *, recognise_pack: bool = False) -> None:
-        """Connect once, so a wrong host, port or password is told before any screen opens;
-        with `recognise_pack`, learn which product this is from its tables; and learn whether
-        the role may write at all (a SELECT-only role behaves as read-only)."""
+        """Connect, so a wrong host, port or password is told before any screen opens; with
+        `recognise_pack`, learn which product this is from its tables; and learn whether the
+        role may write at all (a SELECT-only role behaves as read-only): asked with the first
+        read, which carries it (when recognising, about every product's tables at once)."""
+        # Connecting costs what libpq's connect costs: SQLAlchemy asks nothing more (see
+        # _answer_from_the_connection), and the connection waits in the pool for the first read.
         with self.translate_errors(None), self._read_engine.connect():
             pass
-        if recognise_pack:
-            self.use_pack(recognise(self.tables(), self.profile.where))
-        if not self.read_only:
-            writes = self.pack.writes
-            row = self.one("write_privileges", **writes)
-            if row is not None and not row["can_write"]:
-                self.read_only = True
-                self.read_only_why = (
-                    f"its role {self.profile.url.username or ''} may only read: no INSERT on "
-                    f"{writes['inserts']} or UPDATE on {writes['updates']}"
-                )
+        if not recognise_pack:
+            self._unasked = (
+                [] if self._read_only else [("write_privileges", dict(self.pack.writes))]
+            )
+            return
+        candidates = [] if self._read_only else list(packs())
+        asked = [("live_tables", {})] + [("write_privileges", dict(p.writes)) for p in candidates]
+        found = self.read_many(asked)
+        self.use_pack(recognise({r["table_name"] for r in found[0]}, self.profile.where))
+        for pack, rows in zip(candidates, found[1:], strict=True):
+            if pack is self.pack:
+                self._learn_privileges(rows)
+
+    def _learn_privileges(self, rows: list[Any]) -> None:
+        """A SELECT-only role's profile is read-only from the start, saying why."""
+        if rows and rows[0]["can_write"] is False:
+            mine = self.pack.writes
+            self._read_only = True
+            self.read_only_why = (
+                f"its role {self.profile.url.username or ''} may only read: no INSERT on "
+                f"{mine['inserts']} or UPDATE on {mine['updates']}"
+            )
 
     def read_only_refusal(self, what: str) -> ReadOnlyError:
         """The one sentence that refuses `what` on a read-only profile, saying why."""
@@ -398,6 +422,8 @@ class Database:
         """A read-only transaction (consistent for the statements run inside it). With
         `exact_json`, json/jsonb values keep their numbers exact (Decimal, see exact_json.py),
         as a backup needs them; otherwise they come as the driver parses them."""
+        if self._unasked:  # a read of several statements carries nothing: asked on its own
+            self.read_many([])
         with self._transaction(self._read_engine, writable=False) as tx:
             if exact_json and self.dialect == "postgresql":
                 from psycopg.types.json import set_json_loads  # psycopg only where it is used
@@ -419,15 +445,128 @@ class Database:
         with self._transaction(self._write_engine, writable=True) as tx:
             yield tx
 
-    def rows(self, name: str, /, **params: Any) -> list[RowMapping]:
-        """Shortcut: one read statement in its own read-only transaction."""
-        with self.read() as tx:
-            return tx.rows(name, **params)
+    def rows(self, name: str, /, **params: Any) -> list[Any]:
+        """Shortcut: one read statement in its own read-only transaction (one round trip)."""
+        return self.read_many([(name, params)])[0]
 
-    def one(self, name: str, /, **params: Any) -> RowMapping | None:
+    def one(self, name: str, /, **params: Any) -> Any:
         """Shortcut: the first row of one read statement."""
-        with self.read() as tx:
-            return tx.one(name, **params)
+        found = self.rows(name, **params)
+        return found[0] if found else None
+
+    def read_many(self, calls: Sequence[tuple[str, Mapping[str, Any]]]) -> list[list[Any]]:
+        """Several read statements in one read-only transaction, the rows of each in order (as
+        mappings). On PostgreSQL the transaction's BEGIN READ ONLY, its settings, every
+        statement and its COMMIT go to the server together, in psycopg's pipeline: one round
+        trip, however many statements, for a database far away. So the statements can't depend
+        on each other's rows: a read that needs one answer to ask the next uses read()."""
+        unasked, self._unasked = self._unasked, []
+        try:
+            found = self._read_many([*unasked, *calls])
+        except BaseException:
+            self._unasked = unasked  # still to be asked
+            raise
+        for _, rows in zip(unasked, found, strict=False):
+            self._learn_privileges(rows)
+        return found[len(unasked) :]
+
+    def _read_many(self, calls: Sequence[tuple[str, Mapping[str, Any]]]) -> list[list[Any]]:
+        if self.dialect != "postgresql":
+            with self._transaction(self._read_engine, writable=False) as tx:
+                return [tx.rows(name, **params) for name, params in calls]
+        asked = [(self.statement(name), dict(values)) for name, values in calls]
+        for statement, values in asked:
+            _check_values(statement, values, writable=False)
+        with self.translate_errors(None, reading=True), self._read_engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            with self._lock:
+                self._running.add(raw)
+            try:
+                return self._in_pipeline(conn, raw, asked)
+            finally:
+                with self._lock:
+                    self._running.discard(raw)
+                    self._cancelled.discard(raw)
+
+    def _in_pipeline(
+        self,
+        conn: Connection,
+        raw: Any,
+        asked: list[tuple[Statement, dict[str, Any]]] | None,
+        *,
+        writable: bool = False,
+    ) -> list[list[Any]]:
+        """Send BEGIN, a new connection's search_path read, the transaction's settings, and (a
+        whole read: `asked`) every statement and COMMIT, in one pipeline: one round trip. The
+        connection is put in psycopg's autocommit mode meanwhile, so that BEGIN and COMMIT are
+        ours, sent with the rest (psycopg's would each wait for its reply). With `asked` None
+        the transaction stays open, for SQLAlchemy to run its statements in and end
+        (psycopg's commit and rollback end a transaction the server has open, autocommit or
+        not); the connection leaves autocommit when it goes back to the pool idle."""
+        import psycopg  # only PostgreSQL gets here
+        from psycopg.rows import dict_row
+
+        cursors: list[Any] = []
+        begin = "begin_read_write" if writable else "begin_read_only"
+        raw.autocommit = True
+        try:
+            with raw.pipeline():
+                raw.cursor().execute(self.statement(begin).pyformat)
+                path = None
+                if conn.connection.info.get(UNCHECKED_PATH):
+                    path = raw.cursor(row_factory=dict_row)
+                    path.execute(self.statement("connection_search_path").pyformat)
+                settings = self.statement("transaction_settings")
+                raw.cursor().execute(settings.pyformat, self._settings(writable=writable))
+                for statement, values in asked or ():
+                    # Binary results: a time or interval is read the same whatever DateStyle
+                    # the session has when the pipeline's results are read (its COMMIT has put
+                    # the session's own back by then; the settings pinned ISO for the reads).
+                    cursor = raw.cursor(row_factory=dict_row, binary=True)
+                    cursor.execute(statement.pyformat, values)
+                    cursors.append(cursor)
+                if asked is not None:
+                    raw.cursor().execute(self.statement("commit").pyformat)
+            if path is not None:
+                self._path_seen(conn, path)
+            return [cursor.fetchall() for cursor in cursors]
+        except psycopg.Error as error:
+            if raw.broken or raw.closed:
+                conn.invalidate()
+            elif raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                raw.rollback()  # the failed transaction ends here; the connection is clean
+            failed = next(
+                (s for (s, _), c in zip(asked or (), cursors, strict=False) if c.pgresult is None),
+                None,
+            )
+            wrapped = sa_exc.DBAPIError.instance(
+                None, None, error, psycopg.Error, connection_invalidated=raw.broken
+            )
+            with self.translate_errors(failed, raw, reading=not writable):
+                raise wrapped from None
+            raise  # translate_errors raises; this line is for the type checker
+        finally:
+            if asked is not None:
+                _leave_autocommit(raw)
+
+    def _path_seen(self, conn: Connection, path: Any) -> None:
+        """A new connection's starting search_path, checked once (refused: it is not kept)."""
+        try:
+            self._checked_path(path.fetchone())
+        except SetupError:
+            conn.invalidate()
+            raise
+        conn.connection.info.pop(UNCHECKED_PATH, None)
+
+    def _settings(self, *, writable: bool) -> dict[str, Any]:
+        """The values of transaction_settings: the profile's schema and timeout (none: the
+        server's or the role's own applies), plans made for each read's values."""
+        timeout = self.profile.statement_timeout_ms
+        return {
+            "schema": self.profile.schema,
+            "ms": str(timeout) if timeout else None,
+            "plans": None if writable else "force_custom_plan",
+        }
 
     @contextmanager
     def _transaction(self, engine: Engine, *, writable: bool) -> Iterator[Transaction]:
@@ -439,15 +578,8 @@ class Database:
             try:
                 with conn.begin():
                     tx = Transaction(self, conn, writable=writable)
-                    if self.dialect == "postgresql":
-                        # No timeout in the profile (or 0): the server's or role's own applies.
-                        timeout = self.profile.statement_timeout_ms
-                        tx.one(
-                            "transaction_settings",
-                            schema=self.profile.schema,
-                            ms=str(timeout) if timeout else None,
-                            plans=None if writable else "force_custom_plan",
-                        )
+                    if self.dialect == "postgresql":  # BEGIN and settings: one round trip
+                        self._in_pipeline(conn, raw, None, writable=writable)
                     yield tx
                     committing = True  # all that is left of the block is its COMMIT
             except sa_exc.DBAPIError as error:
@@ -467,6 +599,8 @@ class Database:
                 with self._lock:
                     self._running.discard(raw)
                     self._cancelled.discard(raw)
+                if self.dialect == "postgresql":
+                    _leave_autocommit(raw)
 
     def _commit_failure(self, error: sa_exc.DBAPIError, *, writable: bool) -> Exception:
         """What a failed COMMIT means. A refusal from the server (a deferred constraint, a
@@ -593,6 +727,51 @@ class Database:
                 f"The database stopped the query: it ran past {limit} or was cancelled.{named}"
             )
         return DatabaseError(f"The database refused it: {detail}.{named}")
+
+
+def _leave_autocommit(raw: Any) -> None:
+    """A pooled connection goes back as psycopg opened it (not in autocommit), once idle."""
+    from psycopg.pq import TransactionStatus
+
+    if raw.broken or raw.closed:
+        return
+    if raw.info.transaction_status == TransactionStatus.IDLE:
+        raw.autocommit = False
+
+
+def _answer_from_the_connection(engine: Engine, schema: str) -> None:
+    """SQLAlchemy's first connect asks the server its version, current schema, default
+    isolation level and standard_conforming_strings: four round trips (with a BEGIN and a
+    ROLLBACK), unqualified, before any transaction pins the path. The connection already knows
+    them (libpq's server version and parameter status); the schema is the one adminui pins; the
+    isolation level is the one adminui never changes, so SQLAlchemy never resets it."""
+    dialect: Any = engine.dialect
+
+    def version(connection: Connection) -> tuple[int, ...]:
+        number = connection.connection.driver_connection.info.server_version
+        return (
+            (number // 10000, number % 10000)
+            if number >= 100000
+            else (number // 10000, number // 100 % 100)
+        )
+
+    def backslash_escapes(connection: Connection) -> None:
+        status = connection.connection.driver_connection.info.parameter_status
+        dialect._backslash_escapes = status("standard_conforming_strings") == "off"
+
+    dialect._get_server_version_info = version
+    dialect._get_default_schema_name = lambda _connection: schema
+    dialect.get_default_isolation_level = lambda _dbapi_connection: "READ COMMITTED"
+    dialect._set_backslash_escapes = backslash_escapes
+
+
+def _mark_new_connections(engine: Engine) -> None:
+    """A new connection's starting search_path is read in its first transaction (Database.
+    _checked_path), with that transaction's settings: no round trip of its own."""
+
+    @event.listens_for(engine, "connect")
+    def _new(_dbapi_conn: Any, record: Any) -> None:
+        record.info[UNCHECKED_PATH] = True
 
 
 def _ping_when_idle(engine: Engine) -> None:

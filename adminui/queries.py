@@ -64,6 +64,13 @@ class Statement:
         """The compiled SQLAlchemy clause (built once, on first use)."""
         return text(self.sql)
 
+    @cached_property
+    def pyformat(self) -> str:
+        """The SQL in psycopg's own placeholders (`%(name)s`, a literal % doubled), for the
+        statements the database layer sends in one pipeline. The loader refuses a `:word` in a
+        literal or comment, so every match here is a parameter."""
+        return _BIND.sub(r"%(\1)s", self.sql.replace("%", "%%"))
+
 
 def used_params(sql: str) -> set[str]:
     """The bound `:name` parameters a statement really uses (not inside literals or comments)."""

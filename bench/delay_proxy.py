@@ -23,6 +23,9 @@ class DelayProxy:
         self.upstream = (host, port)
         self.delay = delay_ms / 1000
         self.port = 0
+        # Round trips counted, not implied: each time the client speaks after the server did
+        # (or first), over every connection.
+        self.trips = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -60,12 +63,16 @@ class DelayProxy:
         except OSError:
             client_out.close()
             return
+        last = ["server"]  # who spoke last on this connection
         with suppress(asyncio.CancelledError):  # the proxy closing with the connection open
             await asyncio.gather(
-                self._pump(client_in, server_out), self._pump(server_in, client_out)
+                self._pump(client_in, server_out, last, "client"),
+                self._pump(server_in, client_out, last, "server"),
             )
 
-    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    async def _pump(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, last: list, side: str
+    ) -> None:
         """One direction: read as bytes come, deliver each chunk `delay` after it came."""
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
 
@@ -84,6 +91,9 @@ class DelayProxy:
         delivering = asyncio.ensure_future(deliver())
         with suppress(ConnectionError, OSError):
             while chunk := await source.read(65536):
+                if side == "client" and last[0] == "server":
+                    self.trips += 1
+                last[0] = side
                 queue.put_nowait((time.monotonic() + self.delay, chunk))
         queue.put_nowait((time.monotonic() + self.delay, b""))
         with suppress(ConnectionError, OSError):

@@ -90,8 +90,32 @@ SELECT pg_catalog.pg_xact_status(CAST(:xid AS xid8)) AS status,
 -- Whether the connected role may make the writes adminui makes (a grant inserts a ledger row,
 -- :inserts, and updates a balance, :updates; the tables are the pack manifest's [writes], never
 -- typed text): a SELECT-only role on a profile without read_only = true is then treated as
--- read-only from the start, instead of failing each write with "permission denied".
+-- read-only from the start, instead of failing each write with "permission denied". NULL when
+-- a table is not there (asked before the product is recognised, for every product's tables).
 -- mode: read
 -- params: inserts, updates
-SELECT pg_catalog.has_table_privilege(CAST(:inserts AS text), 'insert')
-       AND pg_catalog.has_table_privilege(CAST(:updates AS text), 'update') AS can_write;
+SELECT pg_catalog.has_table_privilege(pg_catalog.to_regclass(CAST(:inserts AS text)), 'insert')
+       AND pg_catalog.has_table_privilege(pg_catalog.to_regclass(CAST(:updates AS text)),
+                                          'update') AS can_write;
+
+-- Transaction control for the statements the database layer sends in one pipeline (psycopg's):
+-- psycopg's own BEGIN and COMMIT would each wait for their reply; these go with the rest, so a
+-- read of any number of statements is one round trip to a database far away.
+
+-- name: begin_read_only
+-- Starts a read-only transaction: the server refuses any write in it.
+-- mode: read
+-- params: none
+BEGIN READ ONLY;
+
+-- name: begin_read_write
+-- Starts a transaction that may write.
+-- mode: write
+-- params: none
+BEGIN;
+
+-- name: commit
+-- Ends the transaction, keeping what it did.
+-- mode: read
+-- params: none
+COMMIT;

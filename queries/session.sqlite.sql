@@ -30,3 +30,22 @@ SELECT CASE WHEN :xid IS NULL THEN NULL END AS status, NULL AS server_started;
 -- mode: read
 -- params: inserts, updates
 SELECT 1 AS can_write, :inserts AS inserts, :updates AS updates;
+
+-- name: begin_read_only
+-- Starts a transaction (SQLite reads are made read-only by PRAGMA query_only; the database
+-- layer pipelines only PostgreSQL's).
+-- mode: read
+-- params: none
+BEGIN;
+
+-- name: begin_read_write
+-- Starts a transaction that may write.
+-- mode: write
+-- params: none
+BEGIN;
+
+-- name: commit
+-- Ends the transaction, keeping what it did.
+-- mode: read
+-- params: none
+COMMIT;

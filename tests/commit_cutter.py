@@ -1,8 +1,9 @@
 """A loopback TCP proxy in front of the test PostgreSQL server that can lose a write's COMMIT.
 
-It relays the wire protocol untouched, reading the client's messages only to find the COMMIT of
-a write transaction (one that asked for its transaction id: `pg_current_xact_id`, which adminui
-runs in write transactions only). Armed, it does one of:
+It relays the wire protocol untouched, reading the client's messages only to find the COMMIT
+(a simple query, or, in a pipeline, a Parse run at the next Sync) of a write transaction (one
+that asked for its transaction id: `pg_current_xact_id`, which adminui runs in write
+transactions only). Armed, it does one of:
 
 - "cut":  forward that COMMIT, wait until the server has answered, then close both sides without
           passing the answer on: the write is committed, the client only sees a dead connection;
@@ -64,6 +65,8 @@ class _Link:
                 body = _recv_exact(self.client, length - 4)
                 message = kind + struct.pack("!i", length) + body
                 if self._is_write_commit(kind, body) and self.cutter.take_arm():
+                    if kind == b"P":  # a pipeline's COMMIT (extended protocol) runs at Sync
+                        message += self._until_sync()
                     self._lose(message)
                     return
                 self.server.sendall(message)
@@ -94,6 +97,10 @@ class _Link:
         elif kind == b"P":  # Parse: remember which (named or unnamed) statement is the mark
             name, rest = _cstring(body, 0)
             query, _ = _cstring(body, rest)
+            ending = query.strip().rstrip(b";").upper()
+            if ending in (b"COMMIT", b"ROLLBACK"):  # a pipelined transaction's end
+                wrote, self.wrote = self.wrote, False
+                return wrote and ending == b"COMMIT"
             if self.cutter.mark in query:
                 self.marked_statements.add(name)
             else:
@@ -103,6 +110,16 @@ class _Link:
             statement, _ = _cstring(body, rest)
             self.wrote = self.wrote or statement in self.marked_statements
         return False
+
+    def _until_sync(self) -> bytes:
+        """The client's messages up to and with the next Sync."""
+        sent = b""
+        while True:
+            kind = _recv_exact(self.client, 1)
+            (length,) = struct.unpack("!i", _recv_exact(self.client, 4))
+            sent += kind + struct.pack("!i", length) + _recv_exact(self.client, length - 4)
+            if kind == b"S":
+                return sent
 
     def _lose(self, commit: bytes) -> None:
         mode = self.cutter.mode

@@ -325,7 +325,32 @@ def test_every_vetted_statement_has_an_example() -> None:
     assert set(EXAMPLES) == set(Registry.load().names())
 
 
-@pytest.mark.parametrize("name", sorted(EXAMPLES))
+# The transaction control the database layer sends in a pipeline: each is run where it means
+# something, on a connection of its own in autocommit (no transaction around it).
+TRANSACTION_CONTROL = ("begin_read_only", "begin_read_write", "commit")
+EXAMPLES.update({name: lambda db: {} for name in TRANSACTION_CONTROL})
+
+
+@pytest.mark.parametrize("begin", ["begin_read_only", "begin_read_write"])
+def test_a_pipeline_s_transaction_control_begins_and_commits(db: Database, begin: str) -> None:
+    engine = raw_engine(db)
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            if db.dialect == "postgresql":
+                raw.autocommit = True
+            else:
+                raw.isolation_level = None
+            raw.execute(db.statement(begin).sql)
+            if db.dialect == "postgresql":
+                read_only = raw.execute("SHOW transaction_read_only").fetchone()[0]
+                assert read_only == ("on" if begin == "begin_read_only" else "off")
+            raw.execute(db.statement("commit").sql)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("name", sorted(set(EXAMPLES) - set(TRANSACTION_CONTROL)))
 def test_the_statement_runs(db: Database, name: str) -> None:
     params = EXAMPLES[name](db)
     if db.dialect == "sqlite" and name in NO_ROWS_ON_SQLITE:

@@ -103,8 +103,8 @@ def resolve_user(db: Database, key: str) -> str:
         return key.lower()
     if not uuids and db.one("get_user", user_id=key) is not None:
         return key
-    with db.read() as tx:
-        rows = tx.rows("user_ids_by_email", email=key) or tx.rows("user_ids_by_email_ci", email=key)
+    # The exact form (the email index) first; the folded one, a scan, only when it misses.
+    rows = db.rows("user_ids_by_email", email=key) or db.rows("user_ids_by_email_ci", email=key)
     if not rows:
         if uuids and re.fullmatch(r"[0-9a-fA-F-]{1,35}", key):
             raise NotFoundError(
@@ -134,17 +134,22 @@ def get_user_detail(db: Database, user_id: str, now: datetime | None = None) -> 
         except SetupError as error:
             unreachable.append(str(error))
             continue
-        with target.read() as tx:
-            for read in mine:
-                values = {"user_id": user_id, "limit": read.limit, "now": now}
-                params = _bound(target, read.statement, values)
-                if read.list:
-                    found[read.list] = records(pack, tx.rows(read.statement, **params))
-                    continue
-                row = tx.one(read.statement, **params)
-                if row is None:
-                    raise NotFoundError(f"No user has the id {user_id}.")
-                found.update(record(pack, row))
+        asked = [
+            (
+                read.statement,
+                _bound(
+                    target, read.statement, {"user_id": user_id, "limit": read.limit, "now": now}
+                ),
+            )
+            for read in mine
+        ]
+        for read, rows in zip(mine, target.read_many(asked), strict=True):  # one round trip
+            if read.list:
+                found[read.list] = records(pack, rows)
+            elif not rows:
+                raise NotFoundError(f"No user has the id {user_id}.")
+            else:
+                found.update(record(pack, rows[0]))
     if unreachable:
         found["unreachable"] = " ".join(unreachable)
     return Record(found)
