@@ -767,11 +767,22 @@ def _answer_from_the_connection(engine: Engine, schema: str) -> None:
 
 def _mark_new_connections(engine: Engine) -> None:
     """A new connection's starting search_path is read in its first transaction (Database.
-    _checked_path), with that transaction's settings: no round trip of its own."""
+    _checked_path), with that transaction's settings: no round trip of its own. And a type the
+    driver has no loader for (an enum or citext the product declared where the reference has
+    text) reads as text from binary results too, as it does from text ones: the driver's own
+    fallback gives bytes, and b'pending' is not 'pending'. (That holds for types whose binary
+    form is their text, as an enum's and citext's are; a column of another unknown type, say
+    money, would not read right: `adminui schema check` reports a column of another type.)"""
+    from psycopg.adapt import PyFormat  # only PostgreSQL gets here
+    from psycopg.postgres import types
+
+    text_oid = types.get("text").oid
 
     @event.listens_for(engine, "connect")
-    def _new(_dbapi_conn: Any, record: Any) -> None:
+    def _new(dbapi_conn: Any, record: Any) -> None:
         record.info[UNCHECKED_PATH] = True
+        adapters = dbapi_conn.adapters
+        adapters.register_loader(0, adapters.get_loader(text_oid, PyFormat.as_pq(PyFormat.BINARY)))
 
 
 def _ping_when_idle(engine: Engine) -> None:

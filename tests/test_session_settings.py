@@ -46,3 +46,26 @@ def test_the_sessions_own_settings_are_overridden(
         "client_encoding": "UTF8",
     }
     db.dispose()
+
+
+def test_a_column_the_deployed_schema_made_an_enum_reads_as_text(
+    pg_server, pg_db: Database
+) -> None:
+    """A product may declare a status as an enum type where the reference has text: psycopg
+    has no loader for the type, and must give its label as text (read in binary, a bare
+    fallback gives bytes, and b'pending' != 'pending' hid every pending receipt)."""
+    database = pg_db.profile.url.database
+    pg_server.psql(
+        "CREATE TYPE receipt_status AS ENUM ('pending', 'verified', 'refunded');"
+        "ALTER TABLE payment_receipts DROP CONSTRAINT payment_receipts_status_check,"
+        " ALTER COLUMN status DROP DEFAULT;"
+        "ALTER TABLE payment_receipts ALTER COLUMN status TYPE receipt_status"
+        " USING status::receipt_status;"
+        "ALTER TABLE payment_receipts ALTER COLUMN status SET DEFAULT 'verified';",
+        database=database,
+    )
+    expected = scalar(pg_db, "SELECT count(*) FROM payment_receipts WHERE status = 'pending'")
+    pending = credits.pending_receipts(pg_db)
+    assert expected and len(pending) == expected
+    assert {r.status for r in pending} == {"pending"}
+    assert all(type(r.status) is str for r in pending)
