@@ -63,7 +63,7 @@ def cmd_adjust(args: argparse.Namespace, open_session: Opener) -> int:
     if receipt is not None and not receipt.parent.is_dir():
         raise InputError("--receipt", f"{receipt.parent} is not a folder; nothing was written")
     session = open_session(args)
-    require_writable(session)
+    require_writable(session, ask=False)
     db = session.db
     if db.pack.balance.model != adjustments.MODEL:
         raise InputError(
@@ -73,6 +73,7 @@ def cmd_adjust(args: argparse.Namespace, open_session: Opener) -> int:
         )
     say = say_for(args)
     preview = adjustments.preview_adjustment(db, users.resolve_user(db, args.user), change)
+    require_writable(session)
     before = preview.before
     say(f"User: {preview.name or preview.email} ({preview.user_id})")
     say(f"Credits of {before.label}: {before.credits:,} → {preview.after:,}")

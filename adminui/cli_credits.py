@@ -166,10 +166,14 @@ def confirm(question: str, yes: bool) -> None:
         raise AdminError("Cancelled; nothing was written.")
 
 
-def require_writable(session: Session) -> None:
-    """Refuse a write on a read-only profile before anything is asked or written."""
-    if session.db.read_only:
-        raise session.db.read_only_refusal("nothing was written")
+def require_writable(session: Session, *, ask: bool = True) -> None:
+    """Refuse a write on a read-only profile before anything is asked or written. A command
+    calls it first with `ask` False (no round trip: the profile's flag, or what is known), and
+    again once its preview has been read, before any question: whether the role may write at
+    all came with that read."""
+    db = session.db
+    if db.read_only if ask else db.known_read_only:
+        raise db.read_only_refusal("nothing was written")
 
 
 def say_for(args: argparse.Namespace) -> Callable[[str], None]:
@@ -202,7 +206,7 @@ def cmd_grant(args: argparse.Namespace, open_session: Opener) -> int:
 def _receipt_session(args: argparse.Namespace, open_session: Opener) -> Session:
     """The session of a grant that writes a receipt: writable, and a product with receipts."""
     session = open_session(args)
-    require_writable(session)
+    require_writable(session, ask=False)
     if session.db.pack.balance.model == LEDGER:
         raise InputError(
             "AMOUNT",
@@ -268,6 +272,7 @@ def _grant_receipt(
     )
     say("Step 1: Looking up user...")
     preview = credits.preview_grant(db, users.resolve_user(db, args.user), grant)
+    require_writable(session)
     say(f"✅ User found: {preview.name or preview.email}\n")
     if warning := bmc.payer_warning(payment, preview.email):
         say(f"⚠️  {warning}\n")
@@ -349,8 +354,9 @@ def _list_duplicates(
 
 def cmd_verify(args: argparse.Namespace, open_session: Opener) -> int:
     session = open_session(args)
-    require_writable(session)
+    require_writable(session, ask=False)
     preview = credits.preview_verify(session.db, args.receipt_id)
+    require_writable(session)
     receipt, say = preview.receipt, say_for(args)
     say(_describe(receipt))
     say(
@@ -379,8 +385,9 @@ def cmd_verify(args: argparse.Namespace, open_session: Opener) -> int:
 
 def cmd_refund(args: argparse.Namespace, open_session: Opener) -> int:
     session = open_session(args)
-    require_writable(session)
+    require_writable(session, ask=False)
     preview = credits.preview_refund(session.db, args.receipt_id)
+    require_writable(session)
     say = say_for(args)
     say(_describe(preview.receipt))
     say(

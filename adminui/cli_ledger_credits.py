@@ -47,7 +47,7 @@ def add_refund(
 
 def _ledger_session(args: argparse.Namespace, open_session: Opener) -> Session:
     session = open_session(args)
-    require_writable(session)
+    require_writable(session, ask=False)
     pack = session.db.pack
     if pack.balance.model == adjustments.MODEL:
         raise InputError(
@@ -85,6 +85,7 @@ def cmd_grant(args: argparse.Namespace, open_session: Opener, limit: int) -> int
         f"reference {grant.reference}"
     )
     preview = ledger_credits.preview_grant(db, users.resolve_user(db, args.user), grant)
+    require_writable(session)
     before = preview.before
     missing = "" if before.exists else " [no balance row yet: the grant creates it]"
     say(f"User: {preview.name or preview.email} ({preview.user_id})")
@@ -150,6 +151,7 @@ def _refund(args: argparse.Namespace, session: Session, entry_id: Any, reason: s
     say, db = say_for(args), session.db
     units = ledger_credits.units(db.pack)
     plan = ledger_credits.preview_refund(db, entry_id)
+    require_writable(session)
     entry, account = plan.entry, plan.account
     say(
         f"Ledger row {entry.id}: {entry.type} of {signed(entry.amount)} {units.word} for "

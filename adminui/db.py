@@ -88,25 +88,49 @@ class TransactionMark:
     server_started: str
 
 
+@dataclass(frozen=True)
+class Reply:
+    """What one statement gave: its rows (as mappings; none for a bare write) and how many rows
+    it returned or touched."""
+
+    rows: list[Any]
+    count: int
+
+
 class Transaction:
-    """One open transaction: runs vetted statements by name with bound parameters."""
+    """One open transaction: runs vetted statements by name with bound parameters.
+
+    On PostgreSQL, nothing goes to the server until the first statements: the transaction's
+    BEGIN, its settings (and a write's id) go with them, in one round trip; `many` sends
+    several statements in one too."""
 
     def __init__(self, db: Database, conn: Connection, *, writable: bool) -> None:
         self._db = db
         self._conn = conn
         self.writable = writable
+        self._begun = False  # on SQLite, by SQLAlchemy's begin event (the first _send knows)
+        self._ended = False
+        self._mark: TransactionMark | None = None
 
-    def rows(self, name: str, /, **params: Any) -> list[RowMapping]:
+    def rows(self, name: str, /, **params: Any) -> list[Any]:
         """All rows of a statement, as mappings keyed by column name."""
-        return self._execute(name, params).mappings().all()
+        return self._send([(name, params)])[0].rows
 
-    def one(self, name: str, /, **params: Any) -> RowMapping | None:
+    def one(self, name: str, /, **params: Any) -> Any:
         """The first row of a statement, or None."""
-        return self._execute(name, params).mappings().first()
+        found = self.rows(name, **params)
+        return found[0] if found else None
 
     def run(self, name: str, /, **params: Any) -> int:
         """Run a statement for its effect; the number of rows it touched."""
-        return self._execute(name, params).rowcount
+        return self._send([(name, params)])[0].count
+
+    def many(self, calls: Sequence[tuple[str, Mapping[str, Any]]]) -> list[list[Any]]:
+        """Several statements, run in order, the rows of each: on PostgreSQL sent together in
+        one round trip (psycopg's pipeline), so none can take its values from another's rows;
+        the server still runs them one after the other (a lock taken by one holds for the
+        next). An error in one stops the rest and ends the transaction."""
+        return [reply.rows for reply in self._send(calls)]
 
     def run_many(self, name: str, params: Sequence[Mapping[str, Any]]) -> None:
         """Run one statement for many parameter sets (executemany)."""
@@ -126,16 +150,24 @@ class Transaction:
 
     @property
     def driver_connection(self) -> Any:
-        """The DBAPI connection under this transaction (for cancelling and driver settings)."""
+        """The DBAPI connection under this transaction (for cancelling and driver settings),
+        inside the transaction begun."""
+        self._begin()
+        return self._conn.connection.driver_connection
+
+    @property
+    def unbegun_connection(self) -> Any:
+        """The DBAPI connection, left as it is (for a driver setting that sends nothing)."""
         return self._conn.connection.driver_connection
 
     def transaction_id(self) -> TransactionMark | None:
-        """This write transaction's id (PostgreSQL; None on SQLite), for the audit log's intent
-        line: if the reply to COMMIT is lost, Database.transaction_status asks about it."""
-        row = self.one("transaction_id")
-        if row is None or row["xid"] is None:
-            return None
-        return TransactionMark(str(row["xid"]), str(row["server_started"]))
+        """This write transaction's id (PostgreSQL: asked with its BEGIN; None on SQLite), for
+        the audit log's intent line: if the reply to COMMIT is lost, Database.
+        transaction_status asks about it."""
+        if self._db.dialect == "sqlite":
+            return _mark(self.rows("transaction_id"))
+        self._begin()
+        return self._mark
 
     def stream(self, name: str, /, **params: Any) -> Iterator[RowMapping]:
         """The rows of a statement as they arrive (a server-side cursor on PostgreSQL), for
@@ -145,6 +177,59 @@ class Transaction:
         with self._db.translate_errors(self._db.statement(name), raw, reading=not self.writable):
             yield from result.mappings()
 
+    def end(self, calls: Sequence[tuple[str, Mapping[str, Any]]]) -> list[list[Any]]:
+        """The last statements, with COMMIT in the same round trip (a read that has nothing to
+        decide before committing)."""
+        if self._db.dialect == "sqlite":
+            return self.many(calls)
+        found = [reply.rows for reply in self._send(calls, commit=True)]
+        self._ended = True
+        return found
+
+    def _begin(self) -> None:
+        """Send PostgreSQL's BEGIN and settings now: the driver connection is about to be used."""
+        if not self._begun and self._db.dialect == "postgresql":
+            self._send([])
+
+    def _send(
+        self, calls: Sequence[tuple[str, Mapping[str, Any]]], *, commit: bool = False
+    ) -> list[Reply]:
+        if self._ended:
+            raise RuntimeError("this transaction has committed already")
+        opening, privileges, carried = not self._begun, [], []
+        if opening:  # what the first statements carry: the role's privileges, a write's id
+            privileges, self._db._unasked = self._db._unasked, []
+            sqlite = self._db.dialect == "sqlite"
+            mark = [("transaction_id", {})] if self.writable and not sqlite else []
+            carried = privileges + mark
+            self._begun = sqlite  # SQLAlchemy's begin event began it
+        sent = [*carried, *calls]
+        try:
+            if self._db.dialect == "sqlite":
+                replies = [self._reply(self._execute(name, values)) for name, values in sent]
+            else:
+                asked = [(self._db.statement(name), dict(values)) for name, values in sent]
+                for statement, values in asked:
+                    _check_values(statement, values, writable=self.writable)
+                replies = self._db._in_pipeline(
+                    self._conn, asked, begin=opening, commit=commit, writable=self.writable
+                )
+        except BaseException:
+            self._db._unasked = privileges + self._db._unasked  # still to be asked
+            raise
+        self._begun = True
+        for (name, _), reply in zip(carried, replies, strict=False):
+            if name == "transaction_id":
+                self._mark = _mark(reply.rows)
+            else:
+                self._db._learn_privileges(reply.rows)
+        return replies[len(carried) :]
+
+    @staticmethod
+    def _reply(result: Any) -> Reply:
+        rows = result.mappings().all() if result.returns_rows else []
+        return Reply(rows, len(rows) if result.returns_rows else result.rowcount)
+
     def _execute(
         self,
         name: str,
@@ -152,6 +237,9 @@ class Transaction:
         *,
         stream: bool = False,
     ) -> Any:
+        """One statement through SQLAlchemy: SQLite's every statement; on PostgreSQL, a stream
+        and an executemany, inside the transaction begun."""
+        self._begin()
         statement = self._db.statement(name)
         for one in params if isinstance(params, list) else [params]:
             _check_values(statement, one, writable=self.writable)
@@ -165,6 +253,13 @@ class Transaction:
         raw = self._conn.connection.driver_connection
         with self._db.translate_errors(statement, raw, reading=not self.writable):
             return conn.execute(statement.clause, params)
+
+
+def _mark(rows: list[Any]) -> TransactionMark | None:
+    """A transaction_id row as the audit log's mark (None: SQLite has no transaction ids)."""
+    if not rows or rows[0]["xid"] is None:
+        return None
+    return TransactionMark(str(rows[0]["xid"]), str(rows[0]["server_started"]))
 
 
 def _check_values(statement: Statement, values: Mapping[str, Any], *, writable: bool) -> None:
@@ -379,6 +474,12 @@ class Database:
             self.read_many([])
         return self._read_only
 
+    @property
+    def known_read_only(self) -> bool:
+        """Whether writes are refused as far as is known without asking the server: the profile
+        says so, or a read since connecting carried the role's privileges."""
+        return self._read_only
+
     def check(self, *, recognise_pack: bool = False) -> None:
         """Connect, so a wrong host, port or password is told before any screen opens; with
         `recognise_pack`, learn which product this is from its tables; and learn whether the
@@ -422,13 +523,11 @@ class Database:
         """A read-only transaction (consistent for the statements run inside it). With
         `exact_json`, json/jsonb values keep their numbers exact (Decimal, see exact_json.py),
         as a backup needs them; otherwise they come as the driver parses them."""
-        if self._unasked:  # a read of several statements carries nothing: asked on its own
-            self.read_many([])
         with self._transaction(self._read_engine, writable=False) as tx:
             if exact_json and self.dialect == "postgresql":
                 from psycopg.types.json import set_json_loads  # psycopg only where it is used
 
-                raw = tx.driver_connection
+                raw = tx.unbegun_connection
                 set_json_loads(exact_json_loads, raw)
                 try:
                     yield tx
@@ -460,83 +559,67 @@ class Database:
         statement and its COMMIT go to the server together, in psycopg's pipeline: one round
         trip, however many statements, for a database far away. So the statements can't depend
         on each other's rows: a read that needs one answer to ask the next uses read()."""
-        unasked, self._unasked = self._unasked, []
-        try:
-            found = self._read_many([*unasked, *calls])
-        except BaseException:
-            self._unasked = unasked  # still to be asked
-            raise
-        for _, rows in zip(unasked, found, strict=False):
-            self._learn_privileges(rows)
-        return found[len(unasked) :]
-
-    def _read_many(self, calls: Sequence[tuple[str, Mapping[str, Any]]]) -> list[list[Any]]:
-        if self.dialect != "postgresql":
-            with self._transaction(self._read_engine, writable=False) as tx:
-                return [tx.rows(name, **params) for name, params in calls]
-        asked = [(self.statement(name), dict(values)) for name, values in calls]
-        for statement, values in asked:
-            _check_values(statement, values, writable=False)
-        with self.translate_errors(None, reading=True), self._read_engine.connect() as conn:
-            raw = conn.connection.driver_connection
-            with self._lock:
-                self._running.add(raw)
-            try:
-                return self._in_pipeline(conn, raw, asked)
-            finally:
-                with self._lock:
-                    self._running.discard(raw)
-                    self._cancelled.discard(raw)
+        with self._transaction(self._read_engine, writable=False) as tx:
+            return tx.end(calls)
 
     def _in_pipeline(
         self,
         conn: Connection,
-        raw: Any,
-        asked: list[tuple[Statement, dict[str, Any]]] | None,
+        asked: list[tuple[Statement, dict[str, Any]]],
         *,
-        writable: bool = False,
-    ) -> list[list[Any]]:
-        """Send BEGIN, a new connection's search_path read, the transaction's settings, and (a
-        whole read: `asked`) every statement and COMMIT, in one pipeline: one round trip. The
-        connection is put in psycopg's autocommit mode meanwhile, so that BEGIN and COMMIT are
-        ours, sent with the rest (psycopg's would each wait for its reply). With `asked` None
-        the transaction stays open, for SQLAlchemy to run its statements in and end
-        (psycopg's commit and rollback end a transaction the server has open, autocommit or
-        not); the connection leaves autocommit when it goes back to the pool idle."""
+        begin: bool,
+        commit: bool,
+        writable: bool,
+    ) -> list[Reply]:
+        """Send, in one pipeline (one round trip): when `begin`, BEGIN, a new connection's
+        search_path read and the transaction's settings; the statements `asked`; when
+        `commit`, COMMIT. The connection is in psycopg's autocommit mode meanwhile, so that
+        BEGIN and COMMIT are ours, sent with the rest (psycopg's would each wait for its
+        reply); psycopg's commit and rollback still end a transaction the server has open, and
+        the connection leaves autocommit when it goes back to the pool idle."""
         import psycopg  # only PostgreSQL gets here
         from psycopg.rows import dict_row
 
+        raw = conn.connection.driver_connection
         cursors: list[Any] = []
-        begin = "begin_read_write" if writable else "begin_read_only"
-        raw.autocommit = True
+        if begin:
+            raw.autocommit = True
         try:
             with raw.pipeline():
-                raw.cursor().execute(self.statement(begin).pyformat)
                 path = None
-                if conn.connection.info.get(UNCHECKED_PATH):
-                    path = raw.cursor(row_factory=dict_row)
-                    path.execute(self.statement("connection_search_path").pyformat)
-                settings = self.statement("transaction_settings")
-                raw.cursor().execute(settings.pyformat, self._settings(writable=writable))
-                for statement, values in asked or ():
+                if begin:
+                    raw.cursor().execute(
+                        self.statement(
+                            "begin_read_write" if writable else "begin_read_only"
+                        ).pyformat
+                    )
+                    if conn.connection.info.get(UNCHECKED_PATH):
+                        path = raw.cursor(row_factory=dict_row)
+                        path.execute(self.statement("connection_search_path").pyformat)
+                    settings = self.statement("transaction_settings")
+                    raw.cursor().execute(settings.pyformat, self._settings(writable=writable))
+                for statement, values in asked:
                     # Binary results: a time or interval is read the same whatever DateStyle
-                    # the session has when the pipeline's results are read (its COMMIT has put
-                    # the session's own back by then; the settings pinned ISO for the reads).
+                    # the session has when the pipeline's results are read (a COMMIT with them
+                    # has put the session's own back by then; the settings pinned ISO for the
+                    # statements).
                     cursor = raw.cursor(row_factory=dict_row, binary=True)
+                    cursors.append(cursor)  # before it is sent: a failure can name it
                     cursor.execute(statement.pyformat, values)
-                    cursors.append(cursor)
-                if asked is not None:
+                if commit:
                     raw.cursor().execute(self.statement("commit").pyformat)
             if path is not None:
                 self._path_seen(conn, path)
-            return [cursor.fetchall() for cursor in cursors]
+            return [
+                Reply(c.fetchall() if c.description else [], max(c.rowcount, 0)) for c in cursors
+            ]
         except psycopg.Error as error:
             if raw.broken or raw.closed:
                 conn.invalidate()
             elif raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 raw.rollback()  # the failed transaction ends here; the connection is clean
             failed = next(
-                (s for (s, _), c in zip(asked or (), cursors, strict=False) if c.pgresult is None),
+                (s for (s, _), c in zip(asked, cursors, strict=False) if c.pgresult is None),
                 None,
             )
             wrapped = sa_exc.DBAPIError.instance(
@@ -546,7 +629,7 @@ class Database:
                 raise wrapped from None
             raise  # translate_errors raises; this line is for the type checker
         finally:
-            if asked is not None:
+            if commit:
                 _leave_autocommit(raw)
 
     def _path_seen(self, conn: Connection, path: Any) -> None:
@@ -577,10 +660,8 @@ class Database:
             committing = False
             try:
                 with conn.begin():
-                    tx = Transaction(self, conn, writable=writable)
-                    if self.dialect == "postgresql":  # BEGIN and settings: one round trip
-                        self._in_pipeline(conn, raw, None, writable=writable)
-                    yield tx
+                    # On PostgreSQL, BEGIN and the settings go with the first statements.
+                    yield Transaction(self, conn, writable=writable)
                     committing = True  # all that is left of the block is its COMMIT
             except sa_exc.DBAPIError as error:
                 if not committing:

@@ -206,7 +206,9 @@ def test_two_operators_granting_one_payment_grant_it_once(pg_db: Database) -> No
 
     def operator(name: str) -> None:
         try:
-            credits.grant_credits(pg_db, user_id, grant, name, after_insert=lambda: time.sleep(0.5))
+            credits.grant_credits(
+                pg_db, user_id, grant, name, before_writes=lambda: time.sleep(0.5)
+            )
             outcomes.append("granted")
         except InputError as error:
             outcomes.append(str(error))

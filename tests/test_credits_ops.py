@@ -321,7 +321,7 @@ def test_a_connection_killed_mid_grant_writes_nothing(pg_db: Database) -> None:
 
     with pytest.raises(ConnectionLostError, match="nothing was changed"):
         credits.grant_credits(
-            pg_db, user_id, parse(ref="BMC-KILL"), OPERATOR, after_insert=kill_the_grant
+            pg_db, user_id, parse(ref="BMC-KILL"), OPERATOR, before_writes=kill_the_grant
         )
     killer.dispose()
     assert counts(pg_db) == before

@@ -237,28 +237,63 @@ def lock_key(reference: str) -> str:
     return reference if key is None else f"BMC-{key}"
 
 
+Call = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ReferenceLookup:
+    """How every receipt of a reference is found: the statements to ask (sent with others in
+    one round trip) and what their rows mean. The receipts, of any user and status, holding
+    the reference (folded, as the database folds it) or naming the same Buy Me a Coffee
+    payment under another form of it (or holding its transaction id)."""
+
+    reference: str | None
+    transaction_id: str = ""
+
+    @property
+    def calls(self) -> list[Call]:
+        if not self.reference:
+            return []
+        asked = [self.reference, *([self.transaction_id] if self.transaction_id else [])]
+        calls: list[Call] = [("receipts_by_reference", {"reference": r}) for r in asked]
+        key = payment_key(self.reference)
+        if key is not None:
+            number = key.lstrip("abcdefghijklmnopqrstuvwxyz")
+            calls.append(("receipts_mentioning", {"pattern": like_pattern(number)}))
+        return calls
+
+    def receipts(self, found: list[list[Any]]) -> list[Any]:
+        """The receipts in the rows of `calls`, oldest first."""
+        key = payment_key(self.reference)
+        receipts = {
+            as_id(row["id"]): row
+            for (name, _), rows in zip(self.calls, found, strict=True)
+            for row in rows
+            if name == "receipts_by_reference" or payment_key(row["bmc_reference"]) == key
+        }
+        return sorted(
+            receipts.values(),
+            key=lambda r: (as_datetime(r["created_at"]) or MIN_TIME, as_id(r["id"])),
+        )
+
+
 def reference_receipts(
     tx: Transaction, reference: str | None, transaction_id: str = ""
 ) -> list[Any]:
-    """Every receipt, of any user and status, holding the reference (folded, as the database
-    folds it) or naming the same Buy Me a Coffee payment under another form of it (or holding
-    its transaction id), oldest first."""
-    if not reference:
-        return []
-    found = {as_id(r["id"]): r for r in tx.rows("receipts_by_reference", reference=reference)}
-    if transaction_id:
-        found |= {
-            as_id(r["id"]): r for r in tx.rows("receipts_by_reference", reference=transaction_id)
-        }
-    key = payment_key(reference)
-    if key is not None:
-        number = key.lstrip("abcdefghijklmnopqrstuvwxyz")
-        for row in tx.rows("receipts_mentioning", pattern=like_pattern(number)):
-            if payment_key(row["bmc_reference"]) == key:
-                found[as_id(row["id"])] = row
-    return sorted(
-        found.values(), key=lambda r: (as_datetime(r["created_at"]) or MIN_TIME, as_id(r["id"]))
-    )
+    """Every receipt of a reference (see ReferenceLookup), in one round trip."""
+    lookup = ReferenceLookup(reference, transaction_id)
+    return lookup.receipts(tx.many(lookup.calls))
+
+
+def split(found: list[list[Any]], *sizes: int) -> list[list[list[Any]]]:
+    """The replies of several statements sent together, in groups of `sizes`, in order."""
+    groups, start = [], 0
+    for size in sizes:
+        groups.append(found[start : start + size])
+        start += size
+    if start != len(found):
+        raise ValueError(f"{len(found)} replies for groups of {sizes}")
+    return groups
 
 
 def parse_grant(
@@ -311,18 +346,25 @@ def _balance(row: Any) -> Balance:
 
 
 def _user(tx: Transaction, user_id: str) -> Any:
-    user = tx.one("get_user", user_id=user_id)
-    if user is None:
+    return _found_user(tx.rows("get_user", user_id=user_id), user_id)
+
+
+def _found_user(rows: list[Any], user_id: str) -> Any:
+    """The user get_user found, or the refusal naming the id."""
+    if not rows:
         raise NotFoundError(f"No user has the id {user_id}.")
-    return user
+    return rows[0]
 
 
 def preview_grant(db: Database, user_id: str, grant: GrantInput) -> GrantPreview:
     """The user, their credits now and after, and every receipt already using the reference."""
-    with db.read() as tx:
-        user = _user(tx, user_id)
-        balance = _balance(user if user["has_usage_tracking"] else None)
-        duplicates = reference_receipts(tx, grant.reference)
+    mine = ReferenceLookup(grant.reference)
+    (user_rows,), found = split(
+        db.read_many([("get_user", {"user_id": user_id}), *mine.calls]), 1, len(mine.calls)
+    )
+    user = _found_user(user_rows, user_id)
+    balance = _balance(user if user["has_usage_tracking"] else None)
+    duplicates = mine.receipts(found)
     return GrantPreview(
         user_id=as_id(user["id"]),
         email=user["email"],
@@ -351,30 +393,47 @@ def grant_credits(
     operator: str,
     *,
     seen_duplicates: frozenset[str] = frozenset(),
-    after_insert: Callable[[], None] | None = None,
+    before_writes: Callable[[], None] | None = None,
 ) -> GrantResult:
     """Create a verified receipt and add its paid credits, in one audited transaction.
 
     Locks the reference (PostgreSQL advisory lock) and the user's credits row before checking,
     so two operators can't both pass the duplicate check or lose each other's update. An
     override covers exactly the duplicates the operator saw (`seen_duplicates`, the preview's
-    receipt ids): one that appeared since is refused. `after_insert` runs between the receipt
-    insert and the credit update (tests use it to cut the connection there).
+    receipt ids): one that appeared since is refused. Three round trips on PostgreSQL: the
+    locks and every check's reads (with BEGIN); the writes and their read-back; COMMIT (after
+    the audit intent). `before_writes` runs with the locks held and the checks passed, before
+    the writes go (tests use it to cut the connection there, or to widen a race).
     """
     now = datetime.now(UTC).replace(microsecond=0)
+    paid = ReferenceLookup(*grant.payment) if grant.payment is not None else ReferenceLookup(None)
+    mine = ReferenceLookup(grant.reference)
 
     def body(tx: Transaction) -> Written[GrantResult]:
-        user = _user(tx, user_id)
-        tx.rows("lock_reference", reference=lock_key(grant.reference))
-        if grant.payment is not None:  # a BMC payment grants once: no override
-            reference, transaction = grant.payment
-            if reference_receipts(tx, reference, transaction):
-                raise InputError(
-                    "--bmc",
-                    f"a receipt of this payment ({grant.reference}) was written since the "
-                    "preview; one payment grants once",
-                )
-        duplicates = reference_receipts(tx, grant.reference)
+        (user_rows, _lock), payment_found, found, (_created, usage) = split(
+            tx.many(
+                [
+                    ("get_user", {"user_id": user_id}),
+                    ("lock_reference", {"reference": lock_key(grant.reference)}),
+                    *paid.calls,
+                    *mine.calls,
+                    ("create_usage", {"user_id": user_id}),
+                    ("lock_usage", {"user_id": user_id}),
+                ]
+            ),
+            2,
+            len(paid.calls),
+            len(mine.calls),
+            2,
+        )
+        user = _found_user(user_rows, user_id)
+        if paid.receipts(payment_found):  # a BMC payment grants once: no override
+            raise InputError(
+                "--bmc",
+                f"a receipt of this payment ({grant.reference}) was written since the "
+                "preview; one payment grants once",
+            )
+        duplicates = mine.receipts(found)
         if duplicates and not grant.override_reason:
             raise _duplicate_refusal(duplicates, grant.reference)
         if duplicates and {as_id(d["id"]) for d in duplicates} != seen_duplicates:
@@ -383,28 +442,33 @@ def grant_credits(
                 "receipts with this reference changed since the preview; "
                 "preview again and check them before overriding",
             )
-        tx.run("create_usage", user_id=user_id)
-        before = _balance(tx.one("lock_usage", user_id=user_id))
+        before = _balance(usage[0] if usage else None)
+        if before_writes is not None:
+            before_writes()
         notes = grant.notes
         if duplicates:
             override = f"Duplicate reference overridden by {operator}: {grant.override_reason}"
             notes = f"{notes}\n{override}" if notes else override
-        inserted = tx.one(
-            "insert_verified_receipt",
-            user_id=user_id,
-            amount_usd=grant.amount_usd,
-            credits=grant.credits,
-            reference=grant.reference,
-            notes=notes,
-            verified_by=operator,
-            now=now,
+        inserted, _added, usage = tx.many(
+            [
+                (
+                    "insert_verified_receipt",
+                    {
+                        "user_id": user_id,
+                        "amount_usd": grant.amount_usd,
+                        "credits": grant.credits,
+                        "reference": grant.reference,
+                        "notes": notes,
+                        "verified_by": operator,
+                        "now": now,
+                    },
+                ),
+                ("add_paid_credits", {"user_id": user_id, "credits": grant.credits}),
+                ("lock_usage", {"user_id": user_id}),
+            ]
         )
-        assert inserted is not None  # INSERT ... RETURNING gives the row
-        if after_insert is not None:
-            after_insert()
-        tx.run("add_paid_credits", user_id=user_id, credits=grant.credits)
-        after = _balance(tx.one("lock_usage", user_id=user_id))
-        receipt = receipt_from_row(tx.one("get_receipt", receipt_id=str(inserted["id"])))
+        after = _balance(usage[0] if usage else None)
+        receipt = receipt_from_row({**inserted[0], "email": user["email"]})
         result = _grant_result(receipt, user["email"], before.total, after.total, fallback=now)
         inputs = {
             "user_id": user_id,
@@ -544,9 +608,9 @@ def _check_receipt_credits(credits_purchased: int, action: str) -> None:
         )
 
 
-def _other_receipts(tx: Transaction, reference: str | None, receipt_id: str) -> list[Any]:
+def _others(lookup: ReferenceLookup, found: list[list[Any]], receipt_id: str) -> list[Any]:
     """The other receipts of a receipt's reference, or of the payment it names."""
-    return [r for r in reference_receipts(tx, reference) if as_id(r["id"]) != receipt_id]
+    return [r for r in lookup.receipts(found) if as_id(r["id"]) != receipt_id]
 
 
 def preview_verify(db: Database, receipt_id: str) -> VerifyPreview:
@@ -555,9 +619,14 @@ def preview_verify(db: Database, receipt_id: str) -> VerifyPreview:
     if receipt.status != "pending":
         raise InputError("receipt", f"is {receipt.status}, not pending; nothing to verify")
     _check_receipt_credits(receipt.credits_purchased, "verified")
-    with db.read() as tx:
-        user = _user(tx, receipt.user_id)
-        others = _other_receipts(tx, receipt.bmc_reference, receipt.id)
+    lookup = ReferenceLookup(receipt.bmc_reference)
+    (user_rows,), found = split(
+        db.read_many([("get_user", {"user_id": receipt.user_id}), *lookup.calls]),
+        1,
+        len(lookup.calls),
+    )
+    user = _found_user(user_rows, receipt.user_id)
+    others = _others(lookup, found, receipt.id)
     balance = _balance(user if user["has_usage_tracking"] else None)
     return VerifyPreview(receipt, balance, tuple(receipt_from_row(r) for r in others))
 
@@ -584,9 +653,23 @@ def verify_receipt(
         if locked["status"] != "pending":
             raise InputError("receipt", f"is {locked['status']}, not pending; nothing to verify")
         _check_receipt_credits(locked["credits_purchased"], "verified")
-        if locked["bmc_reference"]:
-            tx.rows("lock_reference", reference=lock_key(locked["bmc_reference"]))
-        others = _other_receipts(tx, locked["bmc_reference"], receipt_id)
+        reference, user_id = locked["bmc_reference"], as_id(locked["user_id"])
+        lookup = ReferenceLookup(reference)
+        lock = [("lock_reference", {"reference": lock_key(reference)})] if reference else []
+        _, found, (_created, usage) = split(
+            tx.many(
+                [
+                    *lock,
+                    *lookup.calls,
+                    ("create_usage", {"user_id": user_id}),
+                    ("lock_usage", {"user_id": user_id}),
+                ]
+            ),
+            len(lock),
+            len(lookup.calls),
+            2,
+        )
+        others = _others(lookup, found, receipt_id)
         if others and not reason:
             raise _duplicate_refusal(others, locked["bmc_reference"])
         if others and {as_id(o["id"]) for o in others} != seen_duplicates:
@@ -599,23 +682,22 @@ def verify_receipt(
         if others:
             line = f"Duplicate reference overridden by {operator}: {reason}"
             notes = f"{notes}\n{line}" if notes else line
-        user_id = as_id(locked["user_id"])
-        tx.run("create_usage", user_id=user_id)
-        before = _balance(tx.one("lock_usage", user_id=user_id))
-        if (
-            tx.run(
-                "mark_receipt_verified",
-                receipt_id=receipt_id,
-                verified_by=operator,
-                now=now,
-                notes=notes,
-            )
-            != 1
-        ):
+        before = _balance(usage[0] if usage else None)
+        _marked, _added, usage, read_back = tx.many(
+            [
+                (
+                    "mark_receipt_verified",
+                    {"receipt_id": receipt_id, "verified_by": operator, "now": now, "notes": notes},
+                ),
+                ("add_paid_credits", {"user_id": user_id, "credits": locked["credits_purchased"]}),
+                ("lock_usage", {"user_id": user_id}),
+                ("get_receipt", {"receipt_id": receipt_id}),
+            ]
+        )
+        if read_back[0]["status"] != "verified":  # not marked (still pending): roll all back
             raise InputError("receipt", "changed meanwhile; nothing was verified")
-        tx.run("add_paid_credits", user_id=user_id, credits=locked["credits_purchased"])
-        after = _balance(tx.one("lock_usage", user_id=user_id))
-        receipt = receipt_from_row(tx.one("get_receipt", receipt_id=receipt_id))
+        after = _balance(usage[0] if usage else None)
+        receipt = receipt_from_row(read_back[0])
         change = ReceiptChange(receipt, before.total, after.total, after.paid - before.paid)
         inputs = {
             "receipt_id": receipt_id,

@@ -83,10 +83,15 @@ class AdminApp(App[None]):
         self.unvetted = unvetted  # query files that differ from queries/vetted.lock
         self._read_only_said: set[tuple[type, str]] = set()
         self.title = f"adminui · {db.pack.name}"  # which product: the header says it everywhere
-        profile = db.profile
-        mode = " · read-only" if db.read_only else ""
-        warning = "UNVETTED QUERIES · " if unvetted else ""  # first: a narrow header cuts the end
-        self.sub_title = f"{warning}{profile.name} · {profile.shown_url}{mode}"
+        self.sub_title = self._where()
+
+    def _where(self) -> str:
+        """The header's second part: the profile, where it points, and read-only once known (a
+        role that may only read is learned with the first read, off this thread)."""
+        profile = self.db.profile
+        mode = " · read-only" if self.db.known_read_only else ""
+        warning = "UNVETTED QUERIES · " if self.unvetted else ""  # first: a narrow header cuts
+        return f"{warning}{profile.name} · {profile.shown_url}{mode}"
 
     def on_mount(self) -> None:
         """Started with --allow-unvetted and a query file differs: say so, and keep saying it."""
@@ -134,7 +139,7 @@ class AdminApp(App[None]):
         """A write key pressed on a read-only profile (shown dimmed, it does nothing): say why,
         once per key and screen, where the person looks."""
         active = self.screen.active_bindings.get(event.key)
-        if not self.db.read_only or active is None or active.enabled:
+        if not self.db.known_read_only or active is None or active.enabled:
             return
         said = (type(self.screen), event.key)
         if said not in self._read_only_said:
@@ -147,8 +152,10 @@ class AdminApp(App[None]):
             )
 
     def on_worker_state_changed(self) -> None:
-        """A worker (database work) started or ended: the footer's Esc may have changed hands."""
+        """A worker (database work) started or ended: the footer's Esc may have changed hands,
+        and a read may have learned the profile is read-only."""
         self.refresh_bindings()
+        self.sub_title = self._where()
 
     def _keys_shown(self) -> bool:
         return bool(self.screen.query("HelpPanel"))

@@ -118,7 +118,7 @@ class GrantScreen(Screen[None]):
     def on_mount(self) -> None:
         relabel(self, "ctrl+g", f"{self.form.verb}…")
         self.sub_title = f"operator: {self.admin.config.operator}"
-        if self.admin.db.read_only:
+        if self.admin.db.known_read_only:
             self.query_one("#banner", Static).update(Text(self._read_only(), style="bold"))
             self.query_one("#preview", Button).disabled = True
             for field in self.query(Input):  # nothing to type into: no grant can be made
@@ -295,7 +295,7 @@ class GrantScreen(Screen[None]):
 
     def action_preview(self) -> None:
         """Check the input and show what the grant would do."""
-        if self.admin.db.read_only:
+        if self.admin.db.known_read_only:
             self.notify(self._read_only(), severity="warning", markup=False)
             return
         if self._writing:
@@ -345,7 +345,7 @@ class GrantScreen(Screen[None]):
     def action_grant(self) -> None:
         """Ask, then write exactly the previewed grant."""
         preview = self._preview
-        if self.admin.db.read_only:
+        if self.admin.db.known_read_only:
             self.notify(self._read_only(), severity="warning", markup=False)
             return
         if self._writing:

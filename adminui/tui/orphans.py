@@ -378,7 +378,7 @@ class OrphanCheckScreen(AdminScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Cleaning shows as unavailable on a read-only profile."""
-        if action == "clean" and self.admin.db.read_only:
+        if action == "clean" and self.admin.db.known_read_only:
             return None
         return True
 
@@ -411,7 +411,7 @@ class OrphanCheckScreen(AdminScreen):
         db = self.admin.db
         cleans = (
             f"read-only profile ({db.read_only_why}): no clean here"
-            if db.read_only
+            if db.known_read_only
             else "c cleans them"
         )
         rows = f"{counted(message.count, 'row')}; {cleans}." if message.count else "No rows left."

@@ -51,7 +51,7 @@ class ReceiptActions(Screen[None]):
         job = JOB_OF.get(action)
         if job is not None and job not in self.admin.db.pack.jobs:
             return False
-        if action in WRITES and self.admin.db.read_only:
+        if action in WRITES and self.admin.db.known_read_only:
             return None
         return True
 

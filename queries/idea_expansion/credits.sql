@@ -37,21 +37,26 @@ WHERE ut.user_id = :user_id
 FOR UPDATE;
 
 -- name: create_usage
--- Creates a missing usage_tracking row with the schema's defaults (as the sign-up trigger would).
+-- Creates a missing usage_tracking row with the schema's defaults (as the sign-up trigger would),
+-- for a user that exists (none for a missing one: sent with the reads that find the user, it
+-- leaves the refusal to them rather than fail on the foreign key).
 -- mode: write
 -- params: user_id
-INSERT INTO usage_tracking (user_id) VALUES (:user_id)
+INSERT INTO usage_tracking (user_id)
+SELECT u.id FROM users u WHERE u.id = :user_id
 ON CONFLICT (user_id) DO NOTHING;
 
 -- name: insert_verified_receipt
--- Records a verified payment; returns its id.
+-- Records a verified payment; returns the receipt as stored (get_receipt's columns but the
+-- email), its read-back.
 -- mode: write
 -- params: user_id, amount_usd, credits, reference, notes, verified_by, now
 INSERT INTO payment_receipts (user_id, amount_usd, credits_purchased, bmc_reference, notes,
                               verified_by, status, created_at, verified_at)
 VALUES (:user_id, CAST(:amount_usd AS numeric), :credits, :reference, :notes, :verified_by,
         'verified', :now, :now)
-RETURNING id;
+RETURNING id, user_id, amount_usd, credits_purchased, bmc_reference, notes, verified_by, status,
+          created_at, verified_at;
 
 -- name: add_paid_credits
 -- Adds paid credits to one user.
