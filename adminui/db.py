@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -43,10 +43,16 @@ from adminui.queries import Registry, Statement
 # Connection settings of the SQLite driver (PRAGMAs, not queries), applied on connect.
 _SQLITE_SETUP = ("PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000")
 _SQLITE_QUERY_ONLY = "PRAGMA query_only = ON"
-# A pooled PostgreSQL connection idle longer than this is pinged before use: the server, a pooler
-# or a firewall may have closed it meanwhile. One used moments ago is not, so a burst of
-# transactions (paging a list, a scan) pays no extra round trip each (pool_pre_ping's cost).
-PING_AFTER_IDLE_SECONDS = 5.0
+# TCP keepalive on every PostgreSQL connection (libpq's keepalives_* options, in seconds): an
+# idle pooled connection keeps its place in NATs and firewalls, and one whose server went away
+# is found dead by the kernel, not by the next statement waiting. No ping before use: that is a
+# round trip per transaction; a read that finds its connection dropped is retried once instead.
+KEEPALIVE = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
 # The mark of a pooled PostgreSQL connection whose starting search_path is not checked yet.
 UNCHECKED_PATH = "adminui_unchecked_path"
 # CURRENT_TIMESTAMP's form: the SQLite schema keeps every time as UTC text in it.
@@ -77,6 +83,11 @@ class CancelledError(DatabaseError):
 
 class ConnectionLostError(DatabaseError):
     """The connection broke during a statement; nothing of an open transaction was kept."""
+
+
+class DroppedConnectionError(ConnectionLostError):
+    """The connection was found broken before the server answered anything of the transaction
+    (dropped while it waited in the pool): whatever was sent did not run."""
 
 
 @dataclass(frozen=True)
@@ -357,6 +368,7 @@ class Database:
                 "application_name": "adminui",
                 # Whatever PGCLIENTENCODING or the database says: the driver speaks UTF-8.
                 "client_encoding": "utf8",
+                **KEEPALIVE,
             }
             if profile.sslmode:
                 connect_args["sslmode"] = profile.sslmode
@@ -366,7 +378,7 @@ class Database:
             engine = create_engine(url, connect_args=connect_args, use_native_hstore=False)
             _answer_from_the_connection(engine, profile.schema)
             _mark_new_connections(engine)
-            _ping_when_idle(engine)
+            _refuse_closed_on_checkout(engine)
             self._write_engine = engine
             self._read_engine = engine.execution_options(postgresql_readonly=True)
 
@@ -558,9 +570,21 @@ class Database:
         mappings). On PostgreSQL the transaction's BEGIN READ ONLY, its settings, every
         statement and its COMMIT go to the server together, in psycopg's pipeline: one round
         trip, however many statements, for a database far away. So the statements can't depend
-        on each other's rows: a read that needs one answer to ask the next uses read()."""
-        with self._transaction(self._read_engine, writable=False) as tx:
-            return tx.end(calls)
+        on each other's rows: a read that needs one answer to ask the next uses read().
+
+        A read whose connection turns out dropped before the server answered any of it (closed
+        while it waited in the pool, unseen on checkout) is sent once more, on a new connection.
+        A read cut off while it runs (a statement killed, the server going down) is not: the
+        operator sees why. A write never is."""
+        try:
+            with self._transaction(self._read_engine, writable=False) as tx:
+                return tx.end(calls)
+        except DroppedConnectionError:
+            # Whatever dropped it (a restart, a pooler) dropped the pool's other idle ones too:
+            # the pool starts again; connections in use elsewhere end when given back.
+            self._write_engine.dispose(close=False)
+            with self._transaction(self._read_engine, writable=False) as tx:
+                return tx.end(calls)
 
     def _in_pipeline(
         self,
@@ -586,13 +610,11 @@ class Database:
             raw.autocommit = True
         try:
             with raw.pipeline():
-                path = None
+                path = opened = None
                 if begin:
-                    raw.cursor().execute(
-                        self.statement(
-                            "begin_read_write" if writable else "begin_read_only"
-                        ).pyformat
-                    )
+                    opened = raw.cursor()
+                    begun = "begin_read_write" if writable else "begin_read_only"
+                    opened.execute(self.statement(begun).pyformat)
                     if conn.connection.info.get(UNCHECKED_PATH):
                         path = raw.cursor(row_factory=dict_row)
                         path.execute(self.statement("connection_search_path").pyformat)
@@ -618,15 +640,24 @@ class Database:
                 conn.invalidate()
             elif raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 raw.rollback()  # the failed transaction ends here; the connection is clean
+            # The statement that got no result names the failure (BEGIN's own, when none did):
+            # one that had connected and lost it, not a failure to connect.
+            answered = [c.pgresult is not None for c in cursors]
+            answered += [False] * (len(asked) - len(answered))
             failed = next(
-                (s for (s, _), c in zip(asked, cursors, strict=False) if c.pgresult is None),
-                None,
+                (s for (s, _), done in zip(asked, answered, strict=True) if not done),
+                self.statement("transaction_settings") if begin else None,
             )
             wrapped = sa_exc.DBAPIError.instance(
                 None, None, error, psycopg.Error, connection_invalidated=raw.broken
             )
-            with self.translate_errors(failed, raw, reading=not writable):
-                raise wrapped from None
+            try:
+                with self.translate_errors(failed, raw, reading=not writable):
+                    raise wrapped from None
+            except ConnectionLostError as lost:
+                if opened is not None and opened.pgresult is None:  # not even BEGIN answered
+                    raise DroppedConnectionError(str(lost)) from None
+                raise
             raise  # translate_errors raises; this line is for the type checker
         finally:
             if commit:
@@ -866,25 +897,17 @@ def _mark_new_connections(engine: Engine) -> None:
         adapters.register_loader(0, adapters.get_loader(text_oid, PyFormat.as_pq(PyFormat.BINARY)))
 
 
-def _ping_when_idle(engine: Engine) -> None:
-    """Ping a connection on checkout when it has been idle in the pool for a while; a dead one is
-    replaced (the pool retries with a fresh connection) instead of failing the transaction."""
-
-    @event.listens_for(engine, "checkin")
-    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
-        record.info["idle_since"] = time.monotonic()
+def _refuse_closed_on_checkout(engine: Engine) -> None:
+    """A pooled connection the server closed while it waited (a restart, a pooler's or the
+    server's idle timeout) has its socket readable: the server's last words, or its end. Seen
+    on checkout, with no round trip, and replaced by a new connection before anything is sent
+    (the pool tries again); an idle connection is sent nothing else, so nothing else makes it
+    readable."""
 
     @event.listens_for(engine, "checkout")
-    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
-        idle_since = record.info.get("idle_since")
-        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
-            return
-        try:
-            engine.dialect.do_ping(dbapi_conn)
-        except engine.dialect.loaded_dbapi.Error as error:
-            if engine.dialect.is_disconnect(error, dbapi_conn, None):
-                raise sa_exc.DisconnectionError() from error
-            raise
+    def _checked_out(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_conn.closed or select.select([dbapi_conn.fileno()], [], [], 0)[0]:
+            raise sa_exc.DisconnectionError("closed by the server while idle in the pool")
 
 
 def _schemas_before_catalog(path: str) -> list[str]:

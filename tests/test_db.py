@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
-from adminui import db as db_module
 from adminui.config import Profile, normalize_url, url_profile
-from adminui.db import Database
+from adminui.db import ConnectionLostError, Database
 from adminui.errors import DatabaseError, ReadOnlyError, SetupError
+from adminui.ops import credits
 from adminui.queries import Registry, default_query_dir
+from bench.delay_proxy import DelayProxy
 from tests.conftest import PG_PASSWORD, PgServer, raw_engine, scalar, with_registry
 
 SNEAKY = """\
@@ -191,14 +197,76 @@ def test_naive_times_are_refused_before_they_reach_either_database(db: Database)
         )
 
 
-def test_an_idle_connection_closed_by_the_server_is_replaced_not_failed(
-    pg_db: Database, monkeypatch: pytest.MonkeyPatch
+def _kill_idle(db: Database) -> object:
+    """Terminate the app's connections waiting in its pool (a restart, a pooler's idle timeout)."""
+    return scalar(
+        db,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE application_name = 'adminui' AND state = 'idle'",
+    )
+
+
+@contextmanager
+def dropped_after_checkout(db: Database) -> Iterator[list[int]]:
+    """Kill the next connection the pool hands out, after adminui's own checkout look and
+    before anything is sent on it (dropped unseen: the server's FIN still on its way); the
+    backend pids killed."""
+    killed: list[int] = []
+
+    def kill(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        if not killed:
+            pid = dbapi_conn.info.backend_pid
+            killed.append(pid)
+            scalar(db, "SELECT pg_terminate_backend(:pid)", pid=pid)
+            while scalar(db, "SELECT count(*) FROM pg_stat_activity WHERE pid = :pid", pid=pid):
+                time.sleep(0.01)
+
+    event.listen(db._write_engine, "checkout", kill)
+    try:
+        yield killed
+    finally:
+        event.remove(db._write_engine, "checkout", kill)
+
+
+def test_a_read_on_a_pooled_connection_is_one_round_trip_and_a_dropped_one_is_replaced(
+    pg_db: Database,
 ) -> None:
-    """A pooled connection idle past PING_AFTER_IDLE_SECONDS is pinged on checkout; one the server
-    closed meanwhile is swapped for a new one and the read succeeds. Within the idle window
-    nothing is pinged (that round trip was most of the app's overhead on fast statements)."""
-    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)
-    assert pg_db.rows("recent_users", limit=1)  # a connection now waits in the pool
+    """Nothing is pinged before use (that round trip was most of a fast read's cost far away):
+    a read on a pooled connection is one round trip, counted on the wire. One the server closed
+    while it waited is seen on checkout (its socket is readable) and replaced; one dropped
+    unseen fails the read before the server answered any of it, which is sent once more."""
+    url = pg_db.profile.url
+    with DelayProxy(url.host or "127.0.0.1", url.port or 5432, 0) as proxy:
+        near = Database(Profile("near", url.set(port=proxy.port)), PG_PASSWORD)
+        try:
+            assert near.rows("recent_users", limit=1)  # connects; the connection waits in the pool
+            trips = proxy.trips
+            assert near.rows("recent_users", limit=1)
+            assert near.read_many([("recent_users", {"limit": 1}), ("live_tables", {})])
+            assert proxy.trips - trips == 2
+            assert _kill_idle(pg_db) == 1
+            assert near.rows("recent_users", limit=1)
+            with dropped_after_checkout(near) as killed:
+                assert near.rows("recent_users", limit=1)
+            assert len(killed) == 1
+        finally:
+            near.dispose()
+
+
+def test_a_write_on_a_dropped_connection_is_not_retried(pg_db: Database) -> None:
+    """A write is never sent twice: dropped unseen, it fails saying nothing was changed (it
+    was not: no COMMIT went), and the next one works."""
+    user_id = str(scalar(pg_db, "SELECT user_id FROM usage_tracking ORDER BY user_id LIMIT 1"))
+    grant = credits.parse_grant(1, "1.00", "REL-DROPPED", max_credits=10)
+    count = "SELECT count(*) FROM payment_receipts WHERE bmc_reference = 'REL-DROPPED'"
+    assert pg_db.rows("recent_users", limit=1)
+    with dropped_after_checkout(pg_db), pytest.raises(ConnectionLostError) as lost:
+        credits.grant_credits(pg_db, user_id, grant, "jordan")
+    assert "nothing was changed" in str(lost.value)
+    assert scalar(pg_db, count) == 0
+    credits.grant_credits(pg_db, user_id, grant, "jordan")
+    assert scalar(pg_db, count) == 1
+    # a connection now waits in the pool
     killed = scalar(
         pg_db,
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "

@@ -93,7 +93,11 @@ class Overview:
 
 def by_status(db: Database, since: datetime | None = None) -> tuple[StatusTotal, ...]:
     """Count, USD and credits per status (every status listed, zero when none)."""
-    rows = {r["status"]: r for r in db.rows("payments_by_status", since=since)}
+    return _status_totals(db.rows("payments_by_status", since=since))
+
+
+def _status_totals(found: list[Any]) -> tuple[StatusTotal, ...]:
+    rows = {r["status"]: r for r in found}
     return tuple(
         StatusTotal(
             status=status,
@@ -108,11 +112,20 @@ def by_status(db: Database, since: datetime | None = None) -> tuple[StatusTotal,
 
 def by_month(db: Database, months: int = 12, now: datetime | None = None) -> tuple[MonthTotal, ...]:
     """The last `months` calendar months, oldest first, months without receipts included."""
+    starts = _month_starts(months, now)
+    return _month_totals(db.rows("payments_by_month", months=starts), starts)
+
+
+def _month_starts(months: int, now: datetime | None) -> list[datetime]:
+    """The first instants of the last `months` calendar months (UTC), oldest first."""
     if not 1 <= months <= 120:
         raise InputError("months", "must be between 1 and 120")
     now = now or datetime.now(UTC)
-    starts = [months_before(now, offset) for offset in range(months - 1, -1, -1)]
-    rows = {r["month"]: r for r in db.rows("payments_by_month", months=starts)}
+    return [months_before(now, offset) for offset in range(months - 1, -1, -1)]
+
+
+def _month_totals(found: list[Any], starts: list[datetime]) -> tuple[MonthTotal, ...]:
+    rows = {r["month"]: r for r in found}
     result = []
     for start in starts:
         month = f"{start:%Y-%m}"
@@ -132,8 +145,16 @@ def by_month(db: Database, months: int = 12, now: datetime | None = None) -> tup
 
 def by_user(db: Database, limit: int = 100, since: datetime | None = None) -> tuple[UserTotal, ...]:
     """Top payers, most spent first (the seed's query, ties by email)."""
+    _check_limit(limit)
+    return _user_totals(db.rows("payments_by_user", since=since, limit=limit))
+
+
+def _check_limit(limit: int) -> None:
     if not 1 <= limit <= 100_000:
         raise InputError("limit", "must be between 1 and 100,000")
+
+
+def _user_totals(found: list[Any]) -> tuple[UserTotal, ...]:
     return tuple(
         UserTotal(
             email=r["email"],
@@ -142,15 +163,51 @@ def by_user(db: Database, limit: int = 100, since: datetime | None = None) -> tu
             total_spent=dollars(r["total_cents"]),
             last_payment=as_datetime(r["last_payment"]),
         )
-        for r in db.rows("payments_by_user", since=since, limit=limit)
+        for r in found
     )
 
 
 def overview(db: Database, now: datetime | None = None) -> Overview:
     """Totals by status, this month against last month, average receipt, the pending queue."""
+    return summaries(db, 2, now, payers=0).overview
+
+
+@dataclass(frozen=True)
+class Summaries:
+    """The payments screen's first look: the overview, the months, the top payers."""
+
+    overview: Overview
+    months: tuple[MonthTotal, ...]
+    payers: tuple[UserTotal, ...]
+
+
+def summaries(
+    db: Database, months: int = 12, now: datetime | None = None, *, payers: int = 100
+) -> Summaries:
+    """The overview, the last `months` months (at least the two it compares) and the top
+    `payers` (0: none), read in one transaction: one round trip."""
     now = now or datetime.now(UTC)
-    statuses = by_status(db)
-    last, this = by_month(db, 2, now)
+    starts = _month_starts(max(months, 2), now)
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("payments_by_status", {"since": None}),
+        ("payments_by_month", {"months": starts}),
+    ]
+    if payers:
+        _check_limit(payers)
+        calls.append(("payments_by_user", {"since": None, "limit": payers}))
+    statuses, month_rows, *payer_rows = db.read_many(calls)
+    all_months = _month_totals(month_rows, starts)
+    return Summaries(
+        _overview(_status_totals(statuses), all_months[-2:], now),
+        all_months[-months:],
+        _user_totals(payer_rows[0]) if payers else (),
+    )
+
+
+def _overview(
+    statuses: tuple[StatusTotal, ...], last_two: tuple[MonthTotal, ...], now: datetime
+) -> Overview:
+    last, this = last_two
     verified = next(s for s in statuses if s.status == "verified")
     pending = next(s for s in statuses if s.status == "pending")
     average = (verified.total_usd / verified.receipts).quantize(CENT) if verified.receipts else None

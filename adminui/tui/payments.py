@@ -302,11 +302,8 @@ class PaymentsScreen(ReceiptActions):
         """Read the summaries off the UI thread."""
         db = self.admin.db
         try:
-            message = self.Summaries(
-                payments.overview(db, self.admin.now()),
-                payments.by_month(db, months, self.admin.now()),
-                payments.by_user(db, 100),
-            )
+            read = payments.summaries(db, months, self.admin.now())
+            message = self.Summaries(read.overview, read.months, read.payers)
         except Exception as error:  # shown on screen; a worker must never die silently
             message = self.Summaries(None, error=failure(error))
         if not get_current_worker().is_cancelled:
