@@ -35,6 +35,7 @@ _PROFILE_KEYS = {
     "schema",
     "product",
     "data_url",
+    "read_url",
     "bmc_api",
 }
 _TOP_KEYS = {
@@ -103,6 +104,9 @@ class Profile:
     product: str | None = None
     # A product with a second database (fltr's `fltr`): its URL, same user and password as url.
     data_url: URL | None = None
+    # A read replica of url (PostgreSQL; same user and password): the summaries, scans and
+    # lists read there; lookups that precede a write, and every write, use url.
+    read_url: URL | None = None
     # Buy Me a Coffee's API base URL, where not BMC's own (a proxy; $ADMINUI_BMC_API wins).
     bmc_api: str | None = None
 
@@ -353,11 +357,11 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
     product = _typed(table, "product", str, where, None)
     if product is not None and not _PRODUCT.match(product):
         raise SetupError(f'{where}: product must be a product\'s name, like "fltr".')
-    data_url = table.get("data_url")
-    if data_url is not None:
-        data_url = normalize_url(_typed(table, "data_url", str, where, ""), f"{where} data_url")
-        if data_url.password is not None:
-            raise SetupError(f"{where} data_url holds a password; remove it (url's is used).")
+    data_url, read_url = (_other_url(table, key, where) for key in ("data_url", "read_url"))
+    if read_url is not None and (
+        read_url.get_backend_name() != "postgresql" or url.get_backend_name() != "postgresql"
+    ):
+        raise SetupError(f"{where}: read_url is a PostgreSQL read replica of a PostgreSQL url.")
     schema = _typed(table, "schema", str, where, DEFAULT_SCHEMA)
     if "schema" in table and url.get_backend_name() != "postgresql":
         raise SetupError(f"{where}: schema is for PostgreSQL profiles; remove it here.")
@@ -382,8 +386,19 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
         schema=schema,
         product=product,
         data_url=data_url,
+        read_url=read_url,
         bmc_api=_typed(table, "bmc_api", str, where, None),
     )
+
+
+def _other_url(table: dict[str, Any], key: str, where: object) -> URL | None:
+    """A profile's second URL (data_url, read_url): no password of its own (url's is used)."""
+    if table.get(key) is None:
+        return None
+    other = normalize_url(_typed(table, key, str, where, ""), f"{where} {key}")
+    if other.password is not None:
+        raise SetupError(f"{where} {key} holds a password; remove it (url's is used).")
+    return other
 
 
 def _whole(

@@ -331,6 +331,7 @@ class Database:
         self.role = MAIN  # which of the pack's databases this is
         self._data: Database | None = None  # the pack's second database, opened when first used
         self._main: Database | None = None  # the second database's way back to the first
+        self._replica: Database | None = None  # the profile's read_url, opened when first used
         self._enforce_foreign_keys = enforce_foreign_keys
         self.dialect = profile.dialect
         self._refuse_other_dialect(self.pack)
@@ -459,7 +460,9 @@ class Database:
                         f"'{self.profile.name}' doesn't name: give it a data_url (or pass "
                         "--data-url)."
                     )
-                data = replace(self.profile, url=self.profile.data_url, data_url=None)
+                data = replace(
+                    self.profile, url=self.profile.data_url, data_url=None, read_url=None
+                )
                 self._data = Database(
                     data,
                     self._password,
@@ -472,6 +475,29 @@ class Database:
                 self._data._read_only = self.read_only
                 self._data.read_only_why = self.read_only_why
             return self._data
+
+    @property
+    def replica(self) -> Database:
+        """Where the heavy reads go (summaries, scans, lists): the profile's read_url, a read
+        replica, connected when first asked for; this database when the profile has none.
+        Read-only whatever the profile says: nothing is ever written there."""
+        if self.profile.read_url is None:
+            return self
+        with self._lock:
+            if self._replica is None:
+                profile = replace(
+                    self.profile, url=self.profile.read_url, read_url=None, read_only=True
+                )
+                self._replica = Database(
+                    profile,
+                    self._password,
+                    self.registry,
+                    pack=self.pack,
+                    enforce_foreign_keys=self._enforce_foreign_keys,
+                )
+                self._replica.role = self.role
+                self._replica.read_only_why = "a read replica"
+            return self._replica
 
     def tables(self) -> set[str]:
         """The tables (and views) the product's statements name unqualified, as the search
@@ -742,14 +768,21 @@ class Database:
 
     @property
     def running(self) -> int:
-        """How many transactions are open right now (from any thread)."""
+        """How many transactions are open right now (from any thread), the second database's
+        and the replica's included."""
         with self._lock:
-            return len(self._running)
+            mine = len(self._running)
+        return mine + sum(other.running for other in self._others())
+
+    def _others(self) -> list[Database]:
+        """The pools this one opened: the second database's, the replica's."""
+        return [other for other in (self._data, self._replica) if other is not None]
 
     def cancel_running(self) -> int:
         """Stop every statement this Database is running, from any thread: PostgreSQL gets a
         cancel request (psycopg's cancel_safe, on a connection of its own), SQLite an interrupt.
-        Their transactions roll back. Returns how many transactions were open."""
+        Their transactions roll back (the second database's and the replica's too). Returns how
+        many transactions were open."""
         with self._lock:
             running = list(self._running)
             self._cancelled.update(running)
@@ -758,7 +791,7 @@ class Database:
                 raw.cancel_safe(timeout=5)
             else:
                 raw.interrupt()
-        return len(running)
+        return len(running) + sum(other.cancel_running() for other in self._others())
 
     def _was_cancelled(self, raw: Any) -> bool:
         with self._lock:
@@ -777,11 +810,11 @@ class Database:
                     raw.execute(script)  # type: ignore[union-attr]
 
     def dispose(self) -> None:
-        """Close every pooled connection (the second database's too)."""
+        """Close every pooled connection (the second database's and the replica's too)."""
         self._read_engine.dispose()
         self._write_engine.dispose()
-        if self._data is not None:
-            self._data.dispose()
+        for other in self._others():
+            other.dispose()
 
     @contextmanager
     def translate_errors(

@@ -84,6 +84,14 @@ def test_lookup_order_is_flag_then_environment_then_platform_dir(
         ('[profiles.x]\nurl = "postgresql://u@h/db"\nschema = 1', r"schema must be a str"),
         ('[profiles.x]\nurl = "sqlite:///a"\nschema = "app"', r"schema is for PostgreSQL"),
         (
+            '[profiles.x]\nurl = "postgresql://u@h/db"\nread_url = "postgresql://u:s3cret@r/db"',
+            r"read_url holds a password; remove it",
+        ),
+        (
+            '[profiles.x]\nurl = "sqlite:///a"\nread_url = "sqlite:///b"',
+            r"read_url is a PostgreSQL",
+        ),
+        (
             '[profiles.x]\nurl = "postgresql://u@h/db?options=-csearch_path%3Devil"',
             r"\[profiles.x\] url sets options, which change the session's settings",
         ),

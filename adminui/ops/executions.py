@@ -152,7 +152,7 @@ def list_executions(
     filters = _filters(status, step, email, since, until)
     if filters is None:
         return ExecutionPage((), None)
-    rows = db.rows(
+    rows = db.replica.rows(
         "list_executions",
         **filters,
         after_started=after[0] if after else None,
@@ -202,7 +202,7 @@ def count_newer_executions(
     filters = _filters(status, step, email, since, until)
     if filters is None:
         return 0
-    row = db.one(
+    row = db.replica.one(
         "count_newer_executions",
         **filters,
         top_started=top[0] if top else None,
@@ -220,7 +220,7 @@ def failure_summary(
         StepFailures(
             r["error_step"], r["count"], r["users"], as_datetime(r["latest"]), r["partial"]
         )
-        for r in db.rows("failure_summary", since=since, until=until)
+        for r in db.replica.rows("failure_summary", since=since, until=until)
     )
 
 
@@ -231,7 +231,8 @@ def failures_by_bucket(db: Database, window: Window, now: datetime | None = None
     now = now or datetime.now(UTC)
     unit = window.bucket(now)
     counts: dict[datetime, tuple[int, int]] = {}
-    for r in db.rows("failures_by_bucket", unit=unit, since=window.since, until=window.until):
+    found = db.replica.rows("failures_by_bucket", unit=unit, since=window.since, until=window.until)
+    for r in found:
         if (start := as_datetime(r["bucket"])) is not None:  # a run with no start has no bucket
             counts[start] = (int(r["failed"]), int(r["partial"]))
     if not counts:
@@ -261,7 +262,7 @@ def stuck_executions(
 ) -> tuple[ExecutionRow, ...]:
     """Runs still 'running' that started more than `stuck_after_minutes` ago, oldest first."""
     before = (now or datetime.now(UTC)) - timedelta(minutes=stuck_after_minutes)
-    return tuple(_row(r) for r in db.rows("stuck_executions", before=before))
+    return tuple(_row(r) for r in db.replica.rows("stuck_executions", before=before))
 
 
 def get_execution(db: Database, execution_id: str) -> ExecutionDetail:

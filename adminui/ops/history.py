@@ -30,7 +30,7 @@ def _database(db: Database) -> Database:
     history = db.pack.processing
     if not history.lists:
         raise SetupError(f"{db.pack.title} has no processing history.")
-    return db.on(history.database, "The processing history")
+    return db.on(history.database, "The processing history").replica  # lists: the replica
 
 
 def get_list(db: Database, name: str) -> HistoryList:

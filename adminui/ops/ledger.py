@@ -77,23 +77,23 @@ def page(
         "after_at": after[0] if after else None,
         "after_id": after[1] if after else None,
     }
-    rows = records(db.pack, db.rows("ledger_page", **filters, limit=_limit(limit)))
+    rows = records(db.pack, db.replica.rows("ledger_page", **filters, limit=_limit(limit)))
     last = rows[-1] if len(rows) == limit else None
     return LedgerPage(rows, (last.created_at, last.id) if last else None)
 
 
 def balance_check(db: Database, limit: int = PAGE) -> BalanceCheck:
     """The balance check, its count and its rows read in one transaction."""
-    with db.read() as tx:
-        counted = tx.one("ledger_unbalanced_count")
-        rows = records(db.pack, tx.rows("ledger_unbalanced", limit=_limit(limit)))
-    assert counted is not None  # an aggregate always returns one row
+    (counted,), found = db.replica.read_many(
+        [("ledger_unbalanced_count", {}), ("ledger_unbalanced", {"limit": _limit(limit)})]
+    )  # an aggregate always returns its one row
+    rows = records(db.pack, found)
     return BalanceCheck(rows, int(counted["unbalanced"]), int(counted["balances"]))
 
 
 def usage(db: Database, since: datetime | None = None) -> Usage:
     """Usage by operation and the ledger by month, in one transaction."""
-    with db.read() as tx:
-        by_operation = records(db.pack, tx.rows("ledger_usage_by_operation", since=since))
-        by_month = records(db.pack, tx.rows("ledger_by_month", since=since))
-    return Usage(by_operation, by_month)
+    by_operation, by_month = db.replica.read_many(
+        [("ledger_usage_by_operation", {"since": since}), ("ledger_by_month", {"since": since})]
+    )
+    return Usage(records(db.pack, by_operation), records(db.pack, by_month))

@@ -93,7 +93,7 @@ class Overview:
 
 def by_status(db: Database, since: datetime | None = None) -> tuple[StatusTotal, ...]:
     """Count, USD and credits per status (every status listed, zero when none)."""
-    return _status_totals(db.rows("payments_by_status", since=since))
+    return _status_totals(db.replica.rows("payments_by_status", since=since))
 
 
 def _status_totals(found: list[Any]) -> tuple[StatusTotal, ...]:
@@ -113,7 +113,7 @@ def _status_totals(found: list[Any]) -> tuple[StatusTotal, ...]:
 def by_month(db: Database, months: int = 12, now: datetime | None = None) -> tuple[MonthTotal, ...]:
     """The last `months` calendar months, oldest first, months without receipts included."""
     starts = _month_starts(months, now)
-    return _month_totals(db.rows("payments_by_month", months=starts), starts)
+    return _month_totals(db.replica.rows("payments_by_month", months=starts), starts)
 
 
 def _month_starts(months: int, now: datetime | None) -> list[datetime]:
@@ -146,7 +146,7 @@ def _month_totals(found: list[Any], starts: list[datetime]) -> tuple[MonthTotal,
 def by_user(db: Database, limit: int = 100, since: datetime | None = None) -> tuple[UserTotal, ...]:
     """Top payers, most spent first (the seed's query, ties by email)."""
     _check_limit(limit)
-    return _user_totals(db.rows("payments_by_user", since=since, limit=limit))
+    return _user_totals(db.replica.rows("payments_by_user", since=since, limit=limit))
 
 
 def _check_limit(limit: int) -> None:
@@ -195,7 +195,7 @@ def summaries(
     if payers:
         _check_limit(payers)
         calls.append(("payments_by_user", {"since": None, "limit": payers}))
-    statuses, month_rows, *payer_rows = db.read_many(calls)
+    statuses, month_rows, *payer_rows = db.replica.read_many(calls)
     all_months = _month_totals(month_rows, starts)
     return Summaries(
         _overview(_status_totals(statuses), all_months[-2:], now),
@@ -247,7 +247,7 @@ def list_payments(
     if search is not None and "\x00" in search:
         return PaymentPage((), None)  # PostgreSQL text can't hold NUL: nothing matches
     pattern = like_pattern(search) if search and search.strip() else None
-    rows = db.rows(
+    rows = db.replica.rows(
         "list_payments",
         status=status,
         since=since,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from adminui.db import Database, Transaction
+from adminui.db import Database
 from adminui.errors import InputError
 from adminui.ops.records import Record, records
 from adminui.ops.users import resolve_user
@@ -89,13 +89,20 @@ def _limit(limit: int) -> int:
     return limit
 
 
-def _read(tx: Transaction, report: Report, values: dict[str, Any]) -> Found:
-    """The report's rows up to the limit, one more read to know whether any were left out."""
+def _call(db: Database, report: Report, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The report's statement with the values it declares, asking for one row more than the
+    limit: whether any were left out."""
+    asked = values | {"limit": values["limit"] + 1}
+    return report.statement, {key: asked[key] for key in db.statement(report.statement).params}
+
+
+def _found(db: Database, report: Report, values: dict[str, Any], found: list[Any]) -> Found:
+    """The report's rows up to the limit, and whether (and after which) more were left out."""
     limit = values["limit"]
-    bound = tx.declared(report.statement, **values | {"limit": limit + 1})
-    rows = records(tx.pack, tx.rows(report.statement, **bound))
+    rows = records(db.pack, found)
     more, rows = len(rows) > limit, rows[:limit]
-    after = (rows[-1]["at"], rows[-1]["row"]) if more and "after_at" in bound else None
+    paging = "after_at" in db.statement(report.statement).params
+    after = (rows[-1]["at"], rows[-1]["row"]) if more and paging else None
     found = int(rows[0]["found"]) if rows and "found" in rows[0] else len(rows)
     return Found(report, rows, found, more, after)
 
@@ -129,8 +136,8 @@ def read(
     }
     if paged(db, report):
         values |= dict(zip(PAGING, after or (None, None), strict=True))
-    with db.read() as tx:
-        return _read(tx, report, values)
+    name, bound = _call(db, report, values)
+    return _found(db, report, values, db.replica.rows(name, **bound))
 
 
 def read_all(
@@ -145,9 +152,8 @@ def read_all(
     now) is given the app's clock, else the time now."""
     values = {"limit": _limit(limit), "now": now or datetime.now(UTC)}
     values |= dict.fromkeys(FILTERS) | dict.fromkeys(PAGING)
-    with db.read() as tx:
-        return tuple(
-            _read(tx, report, values)
-            for report in db.pack.reports_of(job)
-            if only is None or report.name == only
-        )
+    reports = [r for r in db.pack.reports_of(job) if only is None or r.name == only]
+    found = db.replica.read_many([_call(db, report, values) for report in reports])
+    return tuple(
+        _found(db, report, values, rows) for report, rows in zip(reports, found, strict=True)
+    )
