@@ -97,6 +97,7 @@ def timed(argv: list[str], env: dict[str, str], proxy: DelayProxy) -> tuple[floa
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"bench: {argv[:4]}... failed: {done.stderr[-300:]}")
+    time.sleep(0.05)  # the proxy reads the process's last message (its Terminate) meanwhile
     return elapsed, proxy.trips - trips
 
 
