@@ -460,16 +460,7 @@ class Database:
                         f"'{self.profile.name}' doesn't name: give it a data_url (or pass "
                         "--data-url)."
                     )
-                data = replace(
-                    self.profile, url=self.profile.data_url, data_url=None, read_url=None
-                )
-                self._data = Database(
-                    data,
-                    self._password,
-                    self.registry,
-                    pack=self.pack,
-                    enforce_foreign_keys=self._enforce_foreign_keys,
-                )
+                self._data = self._sibling(url=self.profile.data_url, data_url=None, read_url=None)
                 self._data.role = database
                 self._data._main = self
                 self._data._read_only = self.read_only
@@ -485,19 +476,23 @@ class Database:
             return self
         with self._lock:
             if self._replica is None:
-                profile = replace(
-                    self.profile, url=self.profile.read_url, read_url=None, read_only=True
-                )
-                self._replica = Database(
-                    profile,
-                    self._password,
-                    self.registry,
-                    pack=self.pack,
-                    enforce_foreign_keys=self._enforce_foreign_keys,
+                self._replica = self._sibling(
+                    url=self.profile.read_url, read_url=None, read_only=True
                 )
                 self._replica.role = self.role
                 self._replica.read_only_why = "a read replica"
             return self._replica
+
+    def _sibling(self, **profile: Any) -> Database:
+        """A pool for another database of this profile (its second database, its replica):
+        the profile with `profile` changed, the same password, statements and pack."""
+        return Database(
+            replace(self.profile, **profile),
+            self._password,
+            self.registry,
+            pack=self.pack,
+            enforce_foreign_keys=self._enforce_foreign_keys,
+        )
 
     def tables(self) -> set[str]:
         """The tables (and views) the product's statements name unqualified, as the search
