@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
+import selectors
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -45,13 +45,16 @@ _SQLITE_SETUP = ("PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000")
 _SQLITE_QUERY_ONLY = "PRAGMA query_only = ON"
 # TCP keepalive on every PostgreSQL connection (libpq's keepalives_* options, in seconds): an
 # idle pooled connection keeps its place in NATs and firewalls, and one whose server went away
-# is found dead by the kernel, not by the next statement waiting. No ping before use: that is a
-# round trip per transaction; a read that finds its connection dropped is retried once instead.
+# is found dead by the kernel, not by the next statement waiting; one whose sent bytes go
+# unacknowledged for 30 s (a network gone mid-statement) is closed, not waited on for ever. No
+# ping before use: that is a round trip per transaction; a read that finds its connection
+# dropped is retried once instead.
 KEEPALIVE = {
     "keepalives": 1,
     "keepalives_idle": 30,
     "keepalives_interval": 10,
     "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,  # milliseconds
 }
 # The mark of a pooled PostgreSQL connection whose starting search_path is not checked yet.
 UNCHECKED_PATH = "adminui_unchecked_path"
@@ -121,6 +124,9 @@ class Transaction:
         self.writable = writable
         self._begun = False  # on SQLite, by SQLAlchemy's begin event (the first _send knows)
         self._ended = False
+        # Why it can't go on: a statement failed (PostgreSQL has rolled it back, and its
+        # connection is out of the transaction: whatever ran next would commit on its own).
+        self.failed: str | None = None
         self._mark: TransactionMark | None = None
 
     def rows(self, name: str, /, **params: Any) -> list[Any]:
@@ -178,6 +184,7 @@ class Transaction:
         if self._db.dialect == "sqlite":
             return _mark(self.rows("transaction_id"))
         self._begin()
+        self._refuse_if_over()
         return self._mark
 
     def stream(self, name: str, /, **params: Any) -> Iterator[RowMapping]:
@@ -185,7 +192,10 @@ class Transaction:
         results too large to hold: memory stays at one buffer of rows."""
         result = self._execute(name, params, stream=True)
         raw = self._conn.connection.driver_connection
-        with self._db.translate_errors(self._db.statement(name), raw, reading=not self.writable):
+        with (
+            self._failing(f"'{name}'"),
+            self._db.translate_errors(self._db.statement(name), raw, reading=not self.writable),
+        ):
             yield from result.mappings()
 
     def end(self, calls: Sequence[tuple[str, Mapping[str, Any]]]) -> list[list[Any]]:
@@ -202,11 +212,26 @@ class Transaction:
         if not self._begun and self._db.dialect == "postgresql":
             self._send([])
 
+    def _refuse_if_over(self) -> None:
+        """Nothing more runs in a transaction that committed or failed."""
+        if self._ended:
+            raise RuntimeError("this transaction has committed already")
+        if self.failed:
+            raise RuntimeError(f"this transaction was rolled back when {self.failed} failed")
+
+    @contextmanager
+    def _failing(self, what: str) -> Iterator[None]:
+        """Mark the transaction failed if sending `what` raises."""
+        try:
+            yield
+        except BaseException:
+            self.failed = what
+            raise
+
     def _send(
         self, calls: Sequence[tuple[str, Mapping[str, Any]]], *, commit: bool = False
     ) -> list[Reply]:
-        if self._ended:
-            raise RuntimeError("this transaction has committed already")
+        self._refuse_if_over()
         opening, privileges, carried = not self._begun, [], []
         if opening:  # what the first statements carry: the role's privileges, a write's id
             privileges, self._db._unasked = self._db._unasked, []
@@ -222,9 +247,10 @@ class Transaction:
                 asked = [(self._db.statement(name), dict(values)) for name, values in sent]
                 for statement, values in asked:
                     _check_values(statement, values, writable=self.writable)
-                replies = self._db._in_pipeline(
-                    self._conn, asked, begin=opening, commit=commit, writable=self.writable
-                )
+                with self._failing(", ".join(f"'{name}'" for name, _ in sent) or "BEGIN"):
+                    replies = self._db._in_pipeline(
+                        self._conn, asked, begin=opening, commit=commit, writable=self.writable
+                    )
         except BaseException:
             self._db._unasked = privileges + self._db._unasked  # still to be asked
             raise
@@ -251,6 +277,7 @@ class Transaction:
         """One statement through SQLAlchemy: SQLite's every statement; on PostgreSQL, a stream
         and an executemany, inside the transaction begun."""
         self._begin()
+        self._refuse_if_over()
         statement = self._db.statement(name)
         for one in params if isinstance(params, list) else [params]:
             _check_values(statement, one, writable=self.writable)
@@ -262,7 +289,10 @@ class Transaction:
             )
         conn = self._conn.execution_options(stream_results=True) if stream else self._conn
         raw = self._conn.connection.driver_connection
-        with self._db.translate_errors(statement, raw, reading=not self.writable):
+        with (
+            self._failing(f"'{name}'"),
+            self._db.translate_errors(statement, raw, reading=not self.writable),
+        ):
             return conn.execute(statement.clause, params)
 
 
@@ -451,6 +481,8 @@ class Database:
             return self
         if self._main is not None:
             return self._main
+        # Known before the lock: learning it may read, and a read takes the lock.
+        read_only = self.read_only
         with self._lock:
             if self._data is None:
                 name = self.pack.databases.get(database, database)
@@ -463,7 +495,7 @@ class Database:
                 self._data = self._sibling(url=self.profile.data_url, data_url=None, read_url=None)
                 self._data.role = database
                 self._data._main = self
-                self._data._read_only = self.read_only
+                self._data._read_only = read_only
                 self._data.read_only_why = self.read_only_why
             return self._data
 
@@ -593,16 +625,19 @@ class Database:
         trip, however many statements, for a database far away. So the statements can't depend
         on each other's rows: a read that needs one answer to ask the next uses read().
 
-        A read whose connection turns out dropped before the server answered any of it (closed
-        while it waited in the pool, unseen on checkout) is sent once more, on a new connection.
-        A read cut off while it runs (a statement killed, the server going down) is not: the
-        operator sees why. A write never is."""
+        A read whose connection turns out dropped before the server read any of it (closed
+        while it waited in the pool, unseen on checkout: the server answers BEGIN as soon as it
+        reads it, so an unanswered BEGIN means it never did) is sent once more, on a new
+        connection. A read cut off once the server had it (a statement killed, the server or
+        the network going down) is not: the server may still be running it, and the operator
+        sees why. A write never is."""
         try:
             with self._transaction(self._read_engine, writable=False) as tx:
                 return tx.end(calls)
         except DroppedConnectionError:
             # Whatever dropped it (a restart, a pooler) dropped the pool's other idle ones too:
-            # the pool starts again; connections in use elsewhere end when given back.
+            # the pool starts again; connections in use elsewhere end when given back. If it
+            # can't connect again, that is what the operator is told.
             self._write_engine.dispose(close=False)
             with self._transaction(self._read_engine, writable=False) as tx:
                 return tx.end(calls)
@@ -627,6 +662,7 @@ class Database:
 
         raw = conn.connection.driver_connection
         cursors: list[Any] = []
+        sent: list[tuple[Statement, Any]] = []  # each statement sent and its cursor, in order
         if begin:
             raw.autocommit = True
         try:
@@ -634,20 +670,27 @@ class Database:
                 path = opened = None
                 if begin:
                     opened = raw.cursor()
-                    begun = "begin_read_write" if writable else "begin_read_only"
-                    opened.execute(self.statement(begun).pyformat)
+                    begun = self.statement("begin_read_write" if writable else "begin_read_only")
+                    opened.execute(begun.pyformat)
+                    sent.append((begun, opened))
+                    # The server answers BEGIN as soon as it reads it, not at the pipeline's
+                    # end: a connection lost with BEGIN unanswered never reached the server.
+                    raw.pgconn.send_flush_request()
                     if conn.connection.info.get(UNCHECKED_PATH):
                         path = raw.cursor(row_factory=dict_row)
                         path.execute(self.statement("connection_search_path").pyformat)
+                        sent.append((self.statement("connection_search_path"), path))
                     settings = self.statement("transaction_settings")
-                    raw.cursor().execute(settings.pyformat, self._settings(writable=writable))
+                    sent.append((settings, raw.cursor()))
+                    sent[-1][1].execute(settings.pyformat, self._settings(writable=writable))
                 for statement, values in asked:
                     # Binary results: a time or interval is read the same whatever DateStyle
                     # the session has when the pipeline's results are read (a COMMIT with them
                     # has put the session's own back by then; the settings pinned ISO for the
                     # statements).
                     cursor = raw.cursor(row_factory=dict_row, binary=True)
-                    cursors.append(cursor)  # before it is sent: a failure can name it
+                    cursors.append(cursor)
+                    sent.append((statement, cursor))  # before it is sent: a failure can name it
                     cursor.execute(statement.pyformat, values)
                 if commit:
                     raw.cursor().execute(self.statement("commit").pyformat)
@@ -661,13 +704,11 @@ class Database:
                 conn.invalidate()
             elif raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 raw.rollback()  # the failed transaction ends here; the connection is clean
-            # The statement that got no result names the failure (BEGIN's own, when none did):
-            # one that had connected and lost it, not a failure to connect.
-            answered = [c.pgresult is not None for c in cursors]
-            answered += [False] * (len(asked) - len(answered))
+            # The first statement with an error or no result names the failure (the statements
+            # after it get none): one that had connected and lost it, not a failure to connect.
+            unsent = [(statement, None) for statement, _ in asked[len(cursors) :]]
             failed = next(
-                (s for (s, _), done in zip(asked, answered, strict=True) if not done),
-                self.statement("transaction_settings") if begin else None,
+                (s for s, c in sent + unsent if c is None or _failed_result(c.pgresult)), None
             )
             wrapped = sa_exc.DBAPIError.instance(
                 None, None, error, psycopg.Error, connection_invalidated=raw.broken
@@ -713,7 +754,13 @@ class Database:
             try:
                 with conn.begin():
                     # On PostgreSQL, BEGIN and the settings go with the first statements.
-                    yield Transaction(self, conn, writable=writable)
+                    tx = Transaction(self, conn, writable=writable)
+                    yield tx
+                    if tx.failed:  # its error was caught inside the block: nothing to commit
+                        raise DatabaseError(
+                            f"{tx.failed} failed, so its transaction was rolled back: nothing "
+                            "of it was committed."
+                        )
                     committing = True  # all that is left of the block is its COMMIT
             except sa_exc.DBAPIError as error:
                 if not committing:
@@ -869,6 +916,13 @@ class Database:
         return DatabaseError(f"The database refused it: {detail}.{named}")
 
 
+def _failed_result(result: Any) -> bool:
+    """Whether a cursor in a pipeline has no result, or the server's refusal."""
+    from psycopg.pq import ExecStatus
+
+    return result is None or result.status == ExecStatus.FATAL_ERROR
+
+
 def _leave_autocommit(raw: Any) -> None:
     """A pooled connection goes back as psycopg opened it (not in autocommit), once idle."""
     from psycopg.pq import TransactionStatus
@@ -934,8 +988,16 @@ def _refuse_closed_on_checkout(engine: Engine) -> None:
 
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
-        if dbapi_conn.closed or select.select([dbapi_conn.fileno()], [], [], 0)[0]:
+        if dbapi_conn.closed or _readable(dbapi_conn.fileno()):
             raise sa_exc.DisconnectionError("closed by the server while idle in the pool")
+
+
+def _readable(fd: int) -> bool:
+    """Whether a socket has something to read now (selectors: any descriptor number, unlike
+    select.select's limit of 1024)."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        return bool(selector.select(0))
 
 
 def _schemas_before_catalog(path: str) -> list[str]:

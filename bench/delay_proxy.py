@@ -26,6 +26,7 @@ class DelayProxy:
         # Round trips counted, not implied: each time the client speaks after the server did
         # (or first), over every connection.
         self.trips = 0
+        self._clients: set[asyncio.StreamWriter] = set()  # the relayed connections' client ends
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -43,6 +44,19 @@ class DelayProxy:
     ) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+    def cut(self) -> None:
+        """Drop every relayed connection at once, on the client's side (a network that went
+        away: the server is told nothing and goes on with whatever it was running)."""
+        done = threading.Event()
+
+        def abort() -> None:
+            for writer in self._clients:
+                writer.transport.abort()
+            done.set()
+
+        self._loop.call_soon_threadsafe(abort)
+        done.wait(10)
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -64,11 +78,13 @@ class DelayProxy:
             client_out.close()
             return
         last = ["server"]  # who spoke last on this connection
+        self._clients.add(client_out)
         with suppress(asyncio.CancelledError):  # the proxy closing with the connection open
             await asyncio.gather(
                 self._pump(client_in, server_out, last, "client"),
                 self._pump(server_in, client_out, last, "server"),
             )
+        self._clients.discard(client_out)
 
     async def _pump(
         self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, last: list, side: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,9 +12,16 @@ from sqlalchemy import text
 
 from adminui import audit
 from adminui.db import ConnectionLostError, Database
-from adminui.errors import InputError, NotFoundError, ReadOnlyError
+from adminui.errors import DatabaseError, InputError, NotFoundError, ReadOnlyError
 from adminui.ops import credits
-from tests.conftest import PG_PASSWORD, raw_engine, scalar, with_registry
+from tests.conftest import (
+    PG_PASSWORD,
+    execute,
+    lone_pending_receipt,
+    raw_engine,
+    scalar,
+    with_registry,
+)
 
 OPERATOR = "jordan"
 
@@ -193,6 +201,61 @@ def test_verify_grants_a_pending_receipt_once(db: Database) -> None:
     assert counts(db)[1] == paid_before + receipt.credits_purchased
     with pytest.raises(InputError, match="is verified, not pending"):
         credits.verify_receipt(db, receipt.id, OPERATOR)
+
+
+def test_a_pending_receipt_whose_user_is_gone_grants_nothing(db: Database) -> None:
+    """A product database missing the receipt's foreign key (the orphans job exists for such
+    rows) may hold a pending receipt of a user deleted since: verifying it would add its
+    credits to no one and mark it verified. It is refused, and nothing changes."""
+    if db.dialect == "postgresql":
+        execute(db, "ALTER TABLE payment_receipts DROP CONSTRAINT payment_receipts_user_id_fkey")
+    ghost, receipt_id = str(uuid.uuid4()), str(uuid.uuid4())
+    execute(  # SQLite: a plain connection does not enforce foreign keys
+        db,
+        "INSERT INTO payment_receipts (id, user_id, amount_usd, credits_purchased, "
+        "bmc_reference, status) VALUES (:r, :u, 5.00, 50, 'BMC-GONE-1', 'pending')",
+        r=receipt_id,
+        u=ghost,
+    )
+    before = counts(db)
+    with pytest.raises(NotFoundError, match=f"No user has the id {ghost}"):
+        credits.verify_receipt(db, receipt_id, OPERATOR)
+    assert counts(db) == before
+    assert scalar(db, "SELECT status FROM payment_receipts WHERE id = :r", r=receipt_id) == (
+        "pending"
+    )
+    assert scalar(db, "SELECT COUNT(*) FROM usage_tracking WHERE user_id = :u", u=ghost) == 0
+
+
+SKIP_UPDATES = {  # a trigger that silently skips every update of the credits row
+    "postgresql": (
+        "CREATE FUNCTION skip_update() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$BEGIN RETURN NULL; END$$",
+        "CREATE TRIGGER skip BEFORE UPDATE ON usage_tracking "
+        "FOR EACH ROW EXECUTE FUNCTION skip_update()",
+    ),
+    "sqlite": (
+        "CREATE TRIGGER skip BEFORE UPDATE ON usage_tracking BEGIN SELECT RAISE(IGNORE); END",
+    ),
+}
+
+
+def test_credits_that_do_not_land_roll_the_receipt_back(db: Database) -> None:
+    """A write checks its credits on the balance it reads back: a product trigger (or anything
+    else) that keeps them off the row makes the grant or verify fail whole, not write a
+    verified receipt whose credits no one got."""
+    for statement in SKIP_UPDATES[db.dialect]:
+        execute(db, statement)
+    receipt_id = lone_pending_receipt(db)
+    before = counts(db)
+    with pytest.raises(DatabaseError, match=r"did not take the 5 credits.*nothing was changed"):
+        credits.grant_credits(db, a_user(db), parse(), OPERATOR)
+    with pytest.raises(DatabaseError, match=r"did not take the .* credits"):
+        credits.verify_receipt(db, receipt_id, OPERATOR)
+    assert counts(db) == before
+    assert scalar(db, "SELECT status FROM payment_receipts WHERE id = :r", r=receipt_id) == (
+        "pending"
+    )
 
 
 def test_refund_takes_back_the_credits_and_records_why(db: Database) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import pytest
 from sqlalchemy import event
 
 from adminui.config import Profile, normalize_url, url_profile
-from adminui.db import ConnectionLostError, Database
+from adminui.db import KEEPALIVE, ConnectionLostError, Database
 from adminui.errors import DatabaseError, ReadOnlyError, SetupError
 from adminui.ops import credits
 from adminui.queries import Registry, default_query_dir
@@ -89,6 +91,70 @@ def test_a_failed_write_transaction_rolls_back_everything(db: Database) -> None:
         assert tx.run("delete_usage", user_id=user_id) == 1
         raise RuntimeError("operator pulled the plug")
     assert scalar(db, "SELECT COUNT(*) FROM usage_tracking WHERE user_id = :u", u=user_id) == 1
+
+
+def test_a_caught_statement_error_ends_the_transaction(db: Database) -> None:
+    """A statement that fails rolls its transaction back (PostgreSQL's connection is then
+    outside any transaction: whatever ran next would commit by itself). So a caller that
+    catches the error and goes on is stopped at its next statement, and one that catches it
+    and ends the block commits nothing: the write before the failure is not kept on either."""
+    user_id = str(scalar(db, "SELECT user_id FROM usage_tracking ORDER BY user_id LIMIT 1"))
+    paid = "SELECT paid_credits_remaining FROM usage_tracking WHERE user_id = :u"
+    before = scalar(db, paid, u=user_id)
+    receipt_of_nobody = {  # its user does not exist: the foreign key refuses it on both
+        "user_id": str(uuid.uuid4()),
+        **{"amount_usd": "1.00", "credits": 1, "reference": "BMC-NOBODY", "notes": None},
+        **{"verified_by": "op", "now": datetime.now(UTC)},
+    }
+    went_on = pytest.raises(RuntimeError, match="rolled back when 'insert_verified_receipt'")
+    with went_on, db.write() as tx:
+        tx.run("add_paid_credits", user_id=user_id, credits=7)
+        with pytest.raises(DatabaseError):
+            tx.rows("insert_verified_receipt", **receipt_of_nobody)
+        tx.run("add_paid_credits", user_id=user_id, credits=1000)
+    with pytest.raises(DatabaseError, match="nothing of it was committed"), db.write() as tx:
+        tx.run("add_paid_credits", user_id=user_id, credits=7)
+        with pytest.raises(DatabaseError):
+            tx.rows("insert_verified_receipt", **receipt_of_nobody)
+    assert scalar(db, paid, u=user_id) == before
+
+
+def test_nothing_runs_after_a_read_has_committed(pg_db: Database) -> None:
+    """end() sends COMMIT with the last statements: a stream or an executemany after it would
+    run outside the transaction, its settings and read-only mode gone."""
+    with pg_db.read() as tx:
+        assert tx.end([("recent_users", {"limit": 1})])[0]
+        for after in (
+            lambda: list(tx.stream("connection_search_path")),
+            lambda: tx.run_many("recent_users", [{"limit": 1}]),
+            lambda: tx.rows("recent_users", limit=1),
+        ):
+            with pytest.raises(RuntimeError, match="committed already"):
+                after()
+
+
+def test_a_failure_of_the_transaction_settings_names_them(pg_db: Database, tmp_path: Path) -> None:
+    """The settings go with BEGIN and the first statements, in one round trip; when they are
+    what the server refuses (an older server without one of them), the error names them, not
+    the statement after them that never ran."""
+    queries = tmp_path / "queries"
+    shutil.copytree(default_query_dir(), queries)
+    session = queries / "session.sql"
+    sql = session.read_text()
+    first = "SELECT pg_catalog.set_config(\n         'search_path'"
+    assert first in sql
+    session.write_text(
+        sql.replace(first, "SELECT 1 / (length(:schema) - length(:schema)), " + first[7:])
+    )
+    broken = with_registry(pg_db, Registry.load(queries))
+    try:
+        named = r"division by zero\. \[transaction_settings, "
+        with pytest.raises(DatabaseError, match=named):
+            broken.rows("recent_users", limit=1)
+        with pytest.raises(DatabaseError, match=named), broken.write() as tx:
+            tx.rows("recent_users", limit=1)
+    finally:
+        broken.dispose()
 
 
 def test_wrong_params_are_a_programming_error(db: Database) -> None:
@@ -236,7 +302,9 @@ def test_a_read_on_a_pooled_connection_is_one_round_trip_and_a_dropped_one_is_re
     while it waited is seen on checkout (its socket is readable) and replaced; one dropped
     unseen fails the read before the server answered any of it, which is sent once more."""
     url = pg_db.profile.url
-    with DelayProxy(url.host or "127.0.0.1", url.port or 5432, 0) as proxy:
+    # 25 ms away: the server answers BEGIN as soon as it reads it, and on loopback that answer
+    # can come back while the client is still sending the rest (no wait, but a "trip" counted).
+    with DelayProxy(url.host or "127.0.0.1", url.port or 5432, 25) as proxy:
         near = Database(Profile("near", url.set(port=proxy.port)), PG_PASSWORD)
         try:
             assert near.rows("recent_users", limit=1)  # connects; the connection waits in the pool
@@ -251,6 +319,17 @@ def test_a_read_on_a_pooled_connection_is_one_round_trip_and_a_dropped_one_is_re
             assert len(killed) == 1
         finally:
             near.dispose()
+
+
+def test_connections_keep_alive_and_give_up_on_a_network_gone_silent(pg_db: Database) -> None:
+    """What libpq was asked for on every connection: TCP keepalive probes on an idle one, and
+    a limit on how long sent bytes may go unacknowledged (a statement sent into a network that
+    went away fails after it, instead of waiting for ever)."""
+    with pg_db.read() as tx:
+        asked = tx.unbegun_connection.info.get_parameters()
+    assert {key: asked.get(key) for key in KEEPALIVE} == {
+        key: str(value) for key, value in KEEPALIVE.items()
+    }
 
 
 def test_a_write_on_a_dropped_connection_is_not_retried(pg_db: Database) -> None:

@@ -21,7 +21,15 @@ from adminui.errors import SetupError
 from adminui.ops import backups, credits, orphans
 from adminui.queries import DEFAULT_PACK, Registry, default_query_dir
 from adminui.tui.app import AdminApp
-from tests.conftest import lone_pending_receipt, needle, raw_engine, scalar, with_registry
+from bench.delay_proxy import DelayProxy
+from tests.conftest import (
+    PG_PASSWORD,
+    lone_pending_receipt,
+    needle,
+    raw_engine,
+    scalar,
+    with_registry,
+)
 from tests.orphan_rows import plant, table_rows
 from tests.test_tui import shown, wait_until
 
@@ -43,10 +51,14 @@ def kill_app_connections(db: Database) -> int:
 
 
 def kill_once(
-    db: Database, call: Callable[[], object], started: Callable[[], object], what: str
+    db: Database,
+    call: Callable[[], object],
+    started: Callable[[], object],
+    what: str,
+    kill: Callable[[], object] | None = None,
 ) -> BaseException | None:
     """Run `call` in a thread; once `started()` says it is `what` (waiting, sleeping), kill the
-    app's connections. What it raised."""
+    app's connections (or `kill` them another way). What it raised."""
     raised: list[BaseException] = []
 
     def target() -> None:
@@ -62,7 +74,7 @@ def kill_once(
         assert thread.is_alive(), f"it ended before it was {what}: {raised}"
         assert time.monotonic() < deadline, f"it was never {what}"
         time.sleep(0.02)
-    kill_app_connections(db)
+    (kill or (lambda: kill_app_connections(db)))()
     thread.join(10)
     assert not thread.is_alive(), "it hung after its connection was killed"
     return raised[0] if raised else None
@@ -168,6 +180,34 @@ def test_a_read_cut_off_says_the_connection_was_lost_and_nothing_changed(
         f"Retry when the database is back.{named}"
     )
     assert pg_db.rows("recent_users", limit=1)
+
+
+def test_a_read_cut_off_mid_statement_is_not_sent_again(pg_db: Database, tmp_path: Path) -> None:
+    """A read whose connection drops while the server runs it is told, not sent once more (only
+    one dropped before the server read anything is): the server may still be running the first,
+    and a read heavy enough to bring a connection down should not go twice. The network goes
+    away without a word (the proxy drops the client's end); the server's backend sleeps on."""
+    slow = with_registry(pg_db, slow_registry(tmp_path))
+    url = pg_db.profile.url
+    with DelayProxy(url.host or "127.0.0.1", url.port or 5432, 0) as proxy:
+        far = Database(
+            dataclasses.replace(slow.profile, url=url.set(port=proxy.port)),
+            PG_PASSWORD,
+            slow.registry,
+        )
+        try:
+            read = lambda: far.rows("recent_users", limit=5)  # noqa: E731
+            error = kill_once(pg_db, read, lambda: sleeping(pg_db), "sleeping", proxy.cut)
+            assert isinstance(error, ConnectionLostError), repr(error)
+            assert sleeping(pg_db) == 1, "the read was sent a second time"
+        finally:
+            scalar(
+                pg_db,
+                "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity "
+                "WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()",
+            )
+            far.dispose()
+            slow.dispose()
 
 
 def test_a_read_that_cannot_connect_keeps_the_connect_advice(pg_db: Database) -> None:

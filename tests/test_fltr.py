@@ -6,6 +6,7 @@ its foreign-key health; with only the first database named, the views of the sec
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,24 @@ def rows_sql(db: Database, sql: str) -> list[tuple]:
 
 
 ACROSS = orphans.get_check("datasets.user_id", FLTR)
+
+
+def test_the_second_database_opens_while_privileges_are_still_to_be_asked(fltr: Database) -> None:
+    """Right after check() the role's privileges wait to be asked with the first read; opening
+    the second database learns them first (a read, which takes the pool's lock) and must not do
+    it while holding that lock: it would wait on itself for ever."""
+    db = Database(fltr.profile, _password(fltr), pack=FLTR)
+    try:
+        db.check()
+        assert db._unasked, "check() left the privileges for the first read"
+        opened: list[Database] = []
+        thread = threading.Thread(target=lambda: opened.append(db.on(DATA, "test")), daemon=True)
+        thread.start()
+        thread.join(30)
+        assert opened, "on() waited on its own lock"
+        assert opened[0].tables() >= {"datasets"} and not opened[0].known_read_only
+    finally:
+        db.dispose()
 
 
 def test_the_check_across_databases_agrees_with_both_sides_compared_here(

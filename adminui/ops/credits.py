@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from adminui.db import Database, Transaction
-from adminui.errors import InputError, NotFoundError
+from adminui.errors import DatabaseError, InputError, NotFoundError
 from adminui.ops.values import as_datetime, as_id, as_money, like_pattern
 from adminui.ops.writes import Written, audited_write
 
@@ -356,6 +356,18 @@ def _found_user(rows: list[Any], user_id: str) -> Any:
     return rows[0]
 
 
+def _credited(before: Balance, after: Balance, credits: int) -> None:
+    """Refuse (rolling the write back) a write whose credits did not land on the balance: the
+    credits row, locked and read back in the same transaction, must hold exactly `credits`
+    more. Nothing else can have moved it meanwhile."""
+    if not after.exists or after.paid - before.paid != credits:
+        raise DatabaseError(
+            f"the user's credits row did not take the {credits} credits (paid "
+            f"{before.paid} before, {after.paid if after.exists else 'no row'} after); "
+            "nothing was changed"
+        )
+
+
 def preview_grant(db: Database, user_id: str, grant: GrantInput) -> GrantPreview:
     """The user, their credits now and after, and every receipt already using the reference."""
     mine = ReferenceLookup(grant.reference)
@@ -468,6 +480,7 @@ def grant_credits(
             ]
         )
         after = _balance(usage[0] if usage else None)
+        _credited(before, after, grant.credits)
         receipt = receipt_from_row({**inserted[0], "email": user["email"]})
         result = _grant_result(receipt, user["email"], before.total, after.total, fallback=now)
         inputs = {
@@ -656,19 +669,21 @@ def verify_receipt(
         reference, user_id = locked["bmc_reference"], as_id(locked["user_id"])
         lookup = ReferenceLookup(reference)
         lock = [("lock_reference", {"reference": lock_key(reference)})] if reference else []
-        _, found, (_created, usage) = split(
+        (user_rows, *_), found, (_created, usage) = split(
             tx.many(
                 [
+                    ("get_user", {"user_id": user_id}),
                     *lock,
                     *lookup.calls,
                     ("create_usage", {"user_id": user_id}),
                     ("lock_usage", {"user_id": user_id}),
                 ]
             ),
-            len(lock),
+            1 + len(lock),
             len(lookup.calls),
             2,
         )
+        _found_user(user_rows, user_id)  # a receipt whose user is gone grants nothing
         others = _others(lookup, found, receipt_id)
         if others and not reason:
             raise _duplicate_refusal(others, locked["bmc_reference"])
@@ -697,6 +712,7 @@ def verify_receipt(
         if read_back[0]["status"] != "verified":  # not marked (still pending): roll all back
             raise InputError("receipt", "changed meanwhile; nothing was verified")
         after = _balance(usage[0] if usage else None)
+        _credited(before, after, locked["credits_purchased"])
         receipt = receipt_from_row(read_back[0])
         change = ReceiptChange(receipt, before.total, after.total, after.paid - before.paid)
         inputs = {
