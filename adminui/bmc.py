@@ -18,8 +18,6 @@ following a reply's own absolute URLs: the token goes only to the base URL confi
 
 from __future__ import annotations
 
-import ipaddress
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -31,7 +29,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from adminui.errors import AdminError, SetupError
+from adminui import remote
+from adminui.errors import AdminError
 
 DEFAULT_API = "https://developers.buymeacoffee.com/api/v1"
 API_ENV = "ADMINUI_BMC_API"
@@ -217,27 +216,8 @@ PARSERS: dict[str, Callable[[dict[str, Any]], Payment]] = {
 
 
 def api_base(configured: str | None) -> str:
-    """The API's base URL: $ADMINUI_BMC_API, else the profile's bmc_api, else BMC's own. The
-    token goes to it, so it must be https, or http to this machine (a test's stand-in)."""
-    base = (os.environ.get(API_ENV) or configured or DEFAULT_API).rstrip("/")
-    parts = urlsplit(base)
-    if parts.scheme == "https" and parts.hostname:
-        return base
-    if parts.scheme == "http" and parts.hostname and _loopback(parts.hostname):
-        return base
-    raise SetupError(
-        f"The Buy Me a Coffee API URL must be https:// (or http:// to this machine): the token "
-        f"is sent to it; {base[:80]!r} is not."
-    )
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    """The API's base URL: $ADMINUI_BMC_API, else the profile's bmc_api, else BMC's own."""
+    return remote.api_base(API_ENV, configured, DEFAULT_API, "Buy Me a Coffee")
 
 
 class BmcClient:

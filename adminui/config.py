@@ -37,6 +37,7 @@ _PROFILE_KEYS = {
     "data_url",
     "read_url",
     "bmc_api",
+    "d1_api",
 }
 _TOP_KEYS = {
     "operator",
@@ -74,6 +75,9 @@ MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647
 # Longer than any real database URL (or SQLite path: PATH_MAX is 4096 on Linux); a longer one is
 # refused before a message can quote a megabyte of it.
 MAX_URL_LENGTH = 4096
+# A Cloudflare account id (32 hex digits) and a D1 database id (a UUID), as d1:// names them.
+_D1_ACCOUNT = re.compile(r"^[0-9a-f]{32}$")
+_D1_DATABASE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def default_config_path() -> Path:
@@ -109,11 +113,18 @@ class Profile:
     read_url: URL | None = None
     # Buy Me a Coffee's API base URL, where not BMC's own (a proxy; $ADMINUI_BMC_API wins).
     bmc_api: str | None = None
+    # Cloudflare's API base URL for a d1:// url, where not Cloudflare's ($ADMINUI_D1_API wins).
+    d1_api: str | None = None
+
+    @property
+    def d1(self) -> bool:
+        """Whether this is a Cloudflare D1 database, reached over its HTTP API (d1://)."""
+        return self.url.get_backend_name() == "d1"
 
     @property
     def dialect(self) -> str:
-        """'postgresql' or 'sqlite'."""
-        return self.url.get_backend_name()
+        """'postgresql' or 'sqlite' (D1 speaks SQLite's)."""
+        return "sqlite" if self.d1 else self.url.get_backend_name()
 
     @property
     def shown_url(self) -> str:
@@ -123,6 +134,8 @@ class Profile:
     @property
     def where(self) -> str:
         """host:port/database (or the file), for messages; never the password."""
+        if self.d1:
+            return f"the D1 database {self.url.database}"
         if self.dialect == "sqlite":
             return f"the SQLite file {self.url.database}"
         return f"{self.url.host or 'localhost'}:{self.url.port or 5432}/{self.url.database or ''}"
@@ -170,7 +183,8 @@ def normalize_url(raw: str, where: str) -> URL:
     takes, options the driver can't read) fails here, in one sentence."""
     # The text may hold a password: no message here echoes it.
     not_a_url = SetupError(
-        f"{where} is not a database URL; expected postgresql://USER@HOST:PORT/DB or sqlite:///PATH."
+        f"{where} is not a database URL; expected postgresql://USER@HOST:PORT/DB, "
+        "sqlite:///PATH or d1://ACCOUNT_ID/DATABASE_ID."
     )
     if len(raw) > MAX_URL_LENGTH:
         raise SetupError(f"{where} is {len(raw):,} characters long; no database URL is.")
@@ -181,6 +195,8 @@ def normalize_url(raw: str, where: str) -> URL:
         url.port  # noqa: B018 - a port that is not a number fails here, not at connect time
     except (ArgumentError, ValueError):
         raise not_a_url from None
+    if url.get_backend_name() == "d1":
+        return _d1_url(url, where)
     if url.get_backend_name() == "postgresql":  # always psycopg 3, whatever driver was named
         url = _password_from_query(url.set(drivername="postgresql+psycopg"), where)
     elif url.get_backend_name() == "sqlite":
@@ -194,8 +210,8 @@ def normalize_url(raw: str, where: str) -> URL:
         url = url.set(database=str(Path(url.database).expanduser().resolve()))
     if url.get_backend_name() not in ("postgresql", "sqlite"):
         raise SetupError(
-            f"{where} names a {url.get_backend_name()} database; only PostgreSQL "
-            "and SQLite are supported."
+            f"{where} names a {url.get_backend_name()} database; only PostgreSQL, SQLite "
+            "and Cloudflare D1 are supported."
         )
     if url.port is not None and not 1 <= url.port <= 65535:
         raise SetupError(f"{where}: the port must be from 1 to 65535, not {url.port}.")
@@ -207,6 +223,23 @@ def normalize_url(raw: str, where: str) -> URL:
             f"{where} can't be used: check the port and the options after '?'."
         ) from None
     return url
+
+
+def _d1_url(url: URL, where: str) -> URL:
+    """d1://ACCOUNT_ID/DATABASE_ID, and nothing else: the API token is a secret, looked up as a
+    password is (never in the URL), and the API's address is d1_api's or $ADMINUI_D1_API's."""
+    account, database = (url.host or "").lower(), (url.database or "").lower()
+    if url.username or url.password or url.port or url.query:
+        raise SetupError(
+            f"{where}: a d1:// URL is d1://ACCOUNT_ID/DATABASE_ID alone; the API token is set "
+            "like a password ('adminui password set PROFILE' or ADMINUI_PASSWORD)."
+        )
+    if not _D1_ACCOUNT.match(account) or not _D1_DATABASE.match(database):
+        raise SetupError(
+            f"{where}: expected d1://ACCOUNT_ID/DATABASE_ID, the account id's 32 hex digits and "
+            "the database's UUID (wrangler d1 list shows it)."
+        )
+    return URL.create("d1", host=account, database=database)
 
 
 def _check_host_names(url: URL, where: str) -> None:
@@ -388,6 +421,7 @@ def _parse_profile(name: str, table: Any, path: Path) -> Profile:
         data_url=data_url,
         read_url=read_url,
         bmc_api=_typed(table, "bmc_api", str, where, None),
+        d1_api=_typed(table, "d1_api", str, where, None),
     )
 
 

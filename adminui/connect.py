@@ -59,7 +59,12 @@ def open_session(
         chosen = replace(chosen, data_url=normalize_url(data_url, "--data-url"))
     pack = chosen_pack(product, chosen)
     password = find_password(chosen, interactive=interactive)
-    db = Database(chosen, password, pack=pack, enforce_foreign_keys=enforce_foreign_keys)
+    if chosen.d1:
+        from adminui.d1_db import D1Database  # httpx only where D1 is reached
+
+        db: Database = D1Database(chosen, password, pack=pack)
+    else:
+        db = Database(chosen, password, pack=pack, enforce_foreign_keys=enforce_foreign_keys)
     try:
         db.check(recognise_pack=pack is None)
     except BaseException:

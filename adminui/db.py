@@ -246,7 +246,7 @@ class Transaction:
             else:
                 asked = [(self._db.statement(name), dict(values)) for name, values in sent]
                 for statement, values in asked:
-                    _check_values(statement, values, writable=self.writable)
+                    check_values(statement, values, writable=self.writable)
                 with self._failing(", ".join(f"'{name}'" for name, _ in sent) or "BEGIN"):
                     replies = self._db._in_pipeline(
                         self._conn, asked, begin=opening, commit=commit, writable=self.writable
@@ -280,12 +280,12 @@ class Transaction:
         self._refuse_if_over()
         statement = self._db.statement(name)
         for one in params if isinstance(params, list) else [params]:
-            _check_values(statement, one, writable=self.writable)
+            check_values(statement, one, writable=self.writable)
         if self._db.dialect == "sqlite":
             params = (
-                [_sqlite_values(p) for p in params]
+                [sqlite_values(p) for p in params]
                 if isinstance(params, list)
-                else (_sqlite_values(params))
+                else (sqlite_values(params))
             )
         conn = self._conn.execution_options(stream_results=True) if stream else self._conn
         raw = self._conn.connection.driver_connection
@@ -303,7 +303,7 @@ def _mark(rows: list[Any]) -> TransactionMark | None:
     return TransactionMark(str(rows[0]["xid"]), str(rows[0]["server_started"]))
 
 
-def _check_values(statement: Statement, values: Mapping[str, Any], *, writable: bool) -> None:
+def check_values(statement: Statement, values: Mapping[str, Any], *, writable: bool) -> None:
     """Refuse a statement the transaction may not run, or values it would misread: every
     declared parameter and no other, no naive time, no NUL (PostgreSQL text can't hold one)."""
     name = statement.name
@@ -327,7 +327,7 @@ def _check_values(statement: Statement, values: Mapping[str, Any], *, writable: 
         raise InputError(nul[0], "contains a NUL character, which the database can't store")
 
 
-def _sqlite_values(params: Mapping[str, Any]) -> dict[str, Any]:
+def sqlite_values(params: Mapping[str, Any]) -> dict[str, Any]:
     """Bind values the way the SQLite schema stores them (see each pack's schema/sqlite.sql)."""
     return {key: _sqlite_value(value) for key, value in params.items()}
 
@@ -344,6 +344,10 @@ def _sqlite_value(value: Any) -> Any:
 
 class Database:
     """A connection pool for one profile, handing out read-only and write transactions."""
+
+    # Whether independent reads should go in one request even where that costs a screen its
+    # step-by-step progress: where each request is an HTTP call far away (D1's API), not here.
+    batches_reads = False
 
     def __init__(
         self,
@@ -376,6 +380,12 @@ class Database:
         self._running: set[Any] = set()
         self._cancelled: set[Any] = set()
         self._lock = threading.Lock()
+        self._open(url, create=create)
+
+    def _open(self, url: Any, *, create: bool) -> None:
+        """The pools: SQLite's two engines (reads made read-only by the connection), or
+        PostgreSQL's one (reads made read-only by their BEGIN)."""
+        profile, enforce_foreign_keys = self.profile, self._enforce_foreign_keys
         if self.dialect == "sqlite":
             path = profile.url.database
             if path and path != ":memory:" and not create and not Path(path).is_file():

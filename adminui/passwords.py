@@ -27,8 +27,9 @@ def _say(message: str) -> None:
 def find_password(
     profile: Profile, *, interactive: bool, notify: Callable[[str], None] = _say
 ) -> str | None:
-    """The password to connect with, or None to connect without one (trust, .pgpass, SQLite)."""
-    if profile.dialect == "sqlite":
+    """The password to connect with, or None to connect without one (trust, .pgpass, SQLite);
+    for a D1 database, its API token."""
+    if profile.dialect == "sqlite" and not profile.d1:
         return None
     if os.environ.get(PASSWORD_ENV):
         password = os.environ[PASSWORD_ENV]
@@ -59,6 +60,8 @@ def find_password(
         else:
             if stored is not None:
                 return stored
+    if interactive and profile.d1:
+        return getpass.getpass(f"Cloudflare API token for {profile.where}: ").strip()
     if interactive:
         return getpass.getpass(f"Password for {profile.url.username or 'user'}@{profile.where}: ")
     return None

@@ -71,6 +71,19 @@ class Statement:
         literal or comment, so every match here is a parameter."""
         return _BIND.sub(r"%(\1)s", self.sql.replace("%", "%%"))
 
+    @cached_property
+    def numbered(self) -> tuple[str, tuple[str, ...]]:
+        """The SQL with each `:name` as `?N` (the same N for the same name), and the names in
+        N's order: D1's API binds positional values only."""
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match[1] not in names:
+                names.append(match[1])
+            return f"?{names.index(match[1]) + 1}"
+
+        return _BIND.sub(number, self.sql), tuple(names)
+
 
 def used_params(sql: str) -> set[str]:
     """The bound `:name` parameters a statement really uses (not inside literals or comments)."""

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import make_url
 
 from adminui.config import Profile
-from adminui.db import Database, _sqlite_values
+from adminui.db import Database, sqlite_values
 from adminui.ops import orphans, reports, users
 from adminui.ops.values import like_pattern
 from adminui.pack_demo import create_schema, fill
@@ -89,7 +89,7 @@ def build(path: Path, users_wanted: int, padded: dict[str, int]) -> None:
 def raw(conn: sqlite3.Connection, db: Database, name: str, **values: Any) -> Callable[[], object]:
     """A statement as bare sqlite3 runs it: its SQL, the values the app binds."""
     statement = db.statement(name)
-    bound = _sqlite_values({k: values[k] for k in statement.params})
+    bound = sqlite_values({k: values[k] for k in statement.params})
     sql = statement.sql.replace("\\:", ":")
     return lambda: conn.execute(sql, bound).fetchall()
 

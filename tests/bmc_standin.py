@@ -21,13 +21,15 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.http_reply import send_json
 
 TOKEN = "bmc-test-token"
 # Each list's id and time fields (it is ordered newest first by them).
@@ -233,14 +235,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, body = self.server.standin.reply(
             self.path, self.headers.get("Authorization")
         )
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        with suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
-            self.wfile.write(body)
+        send_json(self, status, headers, body)
 
     def log_message(self, *_: Any) -> None:  # quiet
         pass

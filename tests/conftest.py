@@ -29,17 +29,22 @@ from sqlalchemy import Engine, create_engine, text
 from adminui import connect
 from adminui.cli import main
 from adminui.config import Profile, normalize_url
+from adminui.d1_db import D1Database
 from adminui.db import Database
 from adminui.demo import build_demo
 from adminui.pack_demo import create_schema, fill
 from adminui.packs import DATA, MAIN, Pack, pack_named
 from adminui.queries import Registry
 from adminui.schema import reference_tables
+from tests.d1_standin import ACCOUNT, D1StandIn
+from tests.d1_standin import TOKEN as D1_TOKEN
 from tests.pg_cluster import PG_PASSWORD, ClusterError, PgServer, start_cluster
 
 FIXTURE_USERS = 60
 FIXTURE_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 DIALECTS = ("postgresql", "sqlite")
+D1_REACHED = ("file", "api")  # a D1 pack's database as a local file, and over the D1 API
+D1_FILES: dict[str, Path] = {}  # a stand-in's database id -> the SQLite file it serves
 
 
 @pytest.fixture(scope="session")
@@ -121,9 +126,15 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     keyring.set_keyring(PlaintextKeyring())
 
 
+def sqlite_file(db: Database) -> Path:
+    """The SQLite file of a SQLite database, or the one a D1 stand-in serves it from."""
+    name = db.profile.url.database or ""
+    return D1_FILES[name] if db.profile.d1 else Path(name)
+
+
 def raw_engine(db: Database) -> Engine:
     """A plain SQLAlchemy engine on the same database, for tests to look behind the app."""
-    url = db.profile.url
+    url = connect.sqlite_url(sqlite_file(db)) if db.dialect == "sqlite" else db.profile.url
     if db.dialect == "postgresql":
         url = url.set(password=PG_PASSWORD)
     return create_engine(url)
@@ -340,13 +351,41 @@ def dump_tables(db: Database, pack: Pack) -> dict[str, list[tuple]]:
         engine.dispose()
 
 
-def d1_copy(template: Path, pack: Pack, folder: Path) -> Iterator[Database]:
-    """A fresh copy of a D1 pack's fixture file."""
-    path = folder / template.name
+def d1_copy(request: pytest.FixtureRequest, template: Path, pack: Pack) -> Iterator[Database]:
+    """A fresh copy of a D1 pack's fixture file, opened as a file or (the request's param "api")
+    through the session's D1 API stand-in serving it, as the CLI reaches it too: the token in
+    ADMINUI_PASSWORD, the stand-in in ADMINUI_D1_API (raw_engine looks behind it, at the file)."""
+    path = request.getfixturevalue("tmp_path") / template.name
     shutil.copy(template, path)
-    db = Database(sqlite_profile(path), pack=pack)
+    if getattr(request, "param", "file") == "file":
+        db = Database(sqlite_profile(path), pack=pack)
+        yield db
+        db.dispose()
+        return
+    standin: D1StandIn = request.getfixturevalue("d1_api")
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("ADMINUI_D1_API", standin.base)
+    monkeypatch.setenv("ADMINUI_PASSWORD", D1_TOKEN)
+    database = standin.serve(path, str(uuid.uuid4()))
+    D1_FILES[database] = path
+    db = d1_database(standin, database, pack)
     yield db
     db.dispose()
+    standin.forget(database)
+    del D1_FILES[database]
+
+
+def d1_database(standin: D1StandIn, database: str, pack: Pack, **options: Any) -> D1Database:
+    """adminui's D1 database for one that `standin` serves, as a profile's d1:// url opens it."""
+    url = normalize_url(f"d1://{ACCOUNT}/{database}", "test")
+    return D1Database(Profile("d1", url, d1_api=standin.base, **options), D1_TOKEN, pack=pack)
+
+
+@pytest.fixture(scope="session")
+def d1_api() -> Iterator[D1StandIn]:
+    """The D1 API's stand-in, serving every test's D1 databases (each by an id of its own)."""
+    with D1StandIn() as standin:
+        yield standin
 
 
 @pytest.fixture(scope="session")
@@ -354,9 +393,16 @@ def omnichat_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d1_template(OMNICHAT, tmp_path_factory.mktemp("omnichat"))
 
 
+@pytest.fixture(params=D1_REACHED)
+def omnichat(request: pytest.FixtureRequest, omnichat_template: Path) -> Iterator[Database]:
+    """OmniChat's fixture, as a file and through the D1 API's stand-in."""
+    yield from d1_copy(request, omnichat_template, OMNICHAT)
+
+
 @pytest.fixture
-def omnichat(omnichat_template: Path, tmp_path: Path) -> Iterator[Database]:
-    yield from d1_copy(omnichat_template, OMNICHAT, tmp_path)
+def omnichat_file(request: pytest.FixtureRequest, omnichat_template: Path) -> Iterator[Database]:
+    """OmniChat's fixture as a file only: the writes (not built over the D1 API yet)."""
+    yield from d1_copy(request, omnichat_template, OMNICHAT)
 
 
 @pytest.fixture(scope="session")
@@ -364,9 +410,16 @@ def filepath_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d1_template(FILEPATH, tmp_path_factory.mktemp("filepath"))
 
 
+@pytest.fixture(params=D1_REACHED)
+def filepath(request: pytest.FixtureRequest, filepath_template: Path) -> Iterator[Database]:
+    """filepath's fixture, as a file and through the D1 API's stand-in."""
+    yield from d1_copy(request, filepath_template, FILEPATH)
+
+
 @pytest.fixture
-def filepath(filepath_template: Path, tmp_path: Path) -> Iterator[Database]:
-    yield from d1_copy(filepath_template, FILEPATH, tmp_path)
+def filepath_file(request: pytest.FixtureRequest, filepath_template: Path) -> Iterator[Database]:
+    """filepath's fixture as a file only: the writes (not built over the D1 API yet)."""
+    yield from d1_copy(request, filepath_template, FILEPATH)
 
 
 @pytest.fixture(params=("postgresql", "sqlite"))

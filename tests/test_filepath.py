@@ -105,18 +105,18 @@ def test_every_check_counts_what_the_demo_planted(filepath: Database) -> None:
 
 @pytest.mark.parametrize("name", sorted(PLANTED))
 def test_a_clean_and_its_restore_give_back_what_can_be_restored(
-    filepath: Database, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    filepath_file: Database, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Clean each check, then restore: the table as before where adminui reads its rows whole;
     where it never reads some columns (a session's token, a key's hash and secrets), the clean
     is done and the restore refused."""
     monkeypatch.setenv("ADMINUI_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
     check = orphans.get_check(name, FILEPATH)
-    before = dump_tables(filepath, FILEPATH)
-    saved = backups.backup(filepath, check, tmp_path / "b.jsonl", include_dependents=True)
-    result = orphans.clean(filepath, saved, "tester")
+    before = dump_tables(filepath_file, FILEPATH)
+    saved = backups.backup(filepath_file, check, tmp_path / "b.jsonl", include_dependents=True)
+    result = orphans.clean(filepath_file, saved, "tester")
     assert (result.acted_on, result.remaining) == (PLANTED[name], 0)
-    restoring = Database(filepath.profile, pack=FILEPATH, enforce_foreign_keys=False)
+    restoring = Database(filepath_file.profile, pack=FILEPATH, enforce_foreign_keys=False)
     try:
         if not check.restorable:
             with pytest.raises(Exception, match="can't be restored"):
@@ -126,7 +126,7 @@ def test_a_clean_and_its_restore_give_back_what_can_be_restored(
     finally:
         restoring.dispose()
     assert restored.refused == ()
-    assert dump_tables(filepath, FILEPATH) == before
+    assert dump_tables(filepath_file, FILEPATH) == before
 
 
 def test_filepath_s_times_are_read_whatever_wrote_them(filepath: Database) -> None:

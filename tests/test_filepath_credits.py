@@ -27,6 +27,12 @@ TWIN = "fp_usr_Jordan"  # its case twin, 0 credits
 CAPPED = "fp_usr_21"  # key_21_0 holds 900 with a cap of 500
 
 
+@pytest.fixture
+def filepath(filepath_file: Database) -> Database:
+    """The writes run on the file only: over the D1 API they are not built yet (issue 20)."""
+    return filepath_file
+
+
 @pytest.fixture(autouse=True)
 def _audit_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ADMINUI_AUDIT_LOG", str(tmp_path / "audit.jsonl"))

@@ -275,24 +275,24 @@ def test_every_check_counts_what_the_demo_planted(omnichat: Database) -> None:
 
 @pytest.mark.parametrize("name", sorted(n for n, planted in PLANTED.items() if planted))
 def test_a_clean_and_its_restore_give_back_every_row_whole(
-    omnichat: Database, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    omnichat_file: Database, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Clean each check (its dependents included), then restore: every table as before, value
     for value, the mixed times and text booleans included."""
     monkeypatch.setenv("ADMINUI_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
     check = orphans.get_check(name, OMNICHAT)
-    before = dump_tables(omnichat, OMNICHAT)
-    saved = backups.backup(omnichat, check, tmp_path / "b.jsonl", include_dependents=True)
-    result = orphans.clean(omnichat, saved, "tester")
+    before = dump_tables(omnichat_file, OMNICHAT)
+    saved = backups.backup(omnichat_file, check, tmp_path / "b.jsonl", include_dependents=True)
+    result = orphans.clean(omnichat_file, saved, "tester")
     assert (result.acted_on, result.remaining) == (PLANTED[name], 0)
-    assert dump_tables(omnichat, OMNICHAT) != before
-    restoring = Database(omnichat.profile, pack=OMNICHAT, enforce_foreign_keys=False)
+    assert dump_tables(omnichat_file, OMNICHAT) != before
+    restoring = Database(omnichat_file.profile, pack=OMNICHAT, enforce_foreign_keys=False)
     try:
         restored = backups.restore(restoring, backups.read_backup(saved.path), "tester")
     finally:
         restoring.dispose()
     assert restored.refused == ()
-    assert dump_tables(omnichat, OMNICHAT) == before
+    assert dump_tables(omnichat_file, OMNICHAT) == before
 
 
 INSTANT = (

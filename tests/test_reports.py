@@ -273,7 +273,7 @@ async def test_the_usage_screen_shows_each_report_and_its_filters_narrow_it(
 async def test_the_money_screen_and_the_health_screens_are_in_the_palette(
     product: str, job: str, title: str, request: pytest.FixtureRequest
 ) -> None:
-    db = request.getfixturevalue(product)
+    db = request.getfixturevalue(f"{product}_file")  # (other screens' tests cover the API)
     app = AdminApp(db, clock=lambda: FIXTURE_NOW)
     async with app.run_test(size=(200, 60)) as pilot:
         await wait_until(pilot, lambda: app.screen.query("#results"))

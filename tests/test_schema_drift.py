@@ -28,7 +28,7 @@ from adminui.schema.catalog import checks, dumps, loads, normal
 from adminui.schema.drift import KINDS
 from adminui.schema.migrations import drizzle_hash, files
 from adminui.schema.reference import catalog_path, split
-from tests.conftest import execute, rows, run
+from tests.conftest import execute, rows, run, sqlite_file
 from tests.expected_catalogs import expected_catalogs, reference_database
 from tests.pg_cluster import PG_PASSWORD, PgServer
 
@@ -405,7 +405,7 @@ def run_fix(db: Database, fix: str) -> None:
         )
         assert done.returncode == 0, done.stderr
         return
-    conn = sqlite3.connect(db.profile.url.database, isolation_level=None)
+    conn = sqlite3.connect(sqlite_file(db), isolation_level=None)
     try:
         if "defer_foreign_keys" in fix:
             conn.execute("PRAGMA foreign_keys = ON")

@@ -157,6 +157,6 @@ D1_SCREENS = {
 def test_d1_products_screens_at_both_sizes(
     snap_compare, request, pack: str, screen: str, size: str
 ):
-    app = AdminApp(request.getfixturevalue(pack), clock=lambda: FIXTURE_NOW)
+    app = AdminApp(request.getfixturevalue(f"{pack}_file"), clock=lambda: FIXTURE_NOW)
     before = opened(app, D1_SCREENS[pack, screen])
     assert snap_compare(app, terminal_size=SIZES[size], run_before=before)
