@@ -109,7 +109,12 @@ def cmd_grant(args: argparse.Namespace, open_session: Opener, limit: int) -> int
         say(f"   Overriding: {grant.override_reason}")
     confirm(f"Grant {grant.credits:,} {units.word} to {before.kind} {before.name}?", args.yes)
     change = ledger_credits.grant(
-        db, preview.user_id, grant, session.config.operator, seen_duplicates=preview.duplicate_ids
+        db,
+        preview.user_id,
+        grant,
+        session.config.operator,
+        seen_duplicates=preview.duplicate_ids,
+        preview=preview,
     )
     _report(args, change, grant.credits, f"{units.label} granted")
     return 0

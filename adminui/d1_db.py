@@ -9,9 +9,10 @@ What differs, and why:
   side: the statement's vetted mode is checked before sending (a write is refused inside a
   read), and a D1 Read API token is the server's guard.
 - There is no interactive transaction, so the ops' write transactions (read, decide, write,
-  read back, all under one lock) can't run here: the profile is read-only, saying why (the
-  screens offer no write, and one asked for is refused before anything is sent). Writes as
-  self-guarding batches are what comes next (issue 20).
+  read back, all under one lock) can't run here: a write is one `batch` of statements that
+  guard themselves (a write whose preview no longer holds changes nothing), sent as one
+  request. `write()` is refused before anything is sent, saying so: the writes not built as
+  batches yet (issue 20).
 - Nothing streams: a result comes whole, so large results are read a keyset page at a time.
 - Esc can't stop a request on D1's side: its answer is dropped when it comes, and D1 ends any
   query at 30 s.
@@ -32,12 +33,12 @@ from adminui.db import (
     check_values,
     sqlite_values,
 )
-from adminui.errors import DatabaseError, ReadOnlyError, SetupError
+from adminui.errors import DatabaseError, SetupError
 from adminui.packs import recognise
 
 WRITES_LATER = (
-    "writes over D1's HTTP API are not built yet: D1 has no transaction to hold a preview's "
-    "lock, so each write must become one batch that guards itself"
+    "this change is not built for D1's HTTP API yet: D1 has no transaction to hold open, so "
+    "each write must become one batch that guards itself (OmniChat's grant is)"
 )
 
 
@@ -61,8 +62,6 @@ class D1Transaction(Transaction):
             sql, names = statement.numbered
             bound = sqlite_values(values)
             sent.append((statement, sql, [bound[n] for n in names]))
-        if self.writable:  # (write() refuses first: the profile is read-only)
-            raise ReadOnlyError(f"Not sent: {WRITES_LATER}.")
         db: D1Database = self._db  # type: ignore[assignment]
         with self._failing(", ".join(f"'{name}'" for name, _ in calls)):
             results = db.request([(sql, values) for _, sql, values in sent], self)
@@ -88,6 +87,13 @@ class D1Database(Database):
     """One D1 database over the API, for one profile; the API token is its password."""
 
     batches_reads = True
+    holds_transactions = False
+
+    def write(self) -> Any:
+        """Refused: a transaction held open is what D1's API has not (see batch)."""
+        if self.read_only:
+            raise self.read_only_refusal("this change was not made")
+        raise SetupError(f"Not sent to {self.profile.where}: {WRITES_LATER}.")
 
     def _open(self, url: Any, *, create: bool) -> None:
         if not self._password:
@@ -102,8 +108,6 @@ class D1Database(Database):
                 "only): copy it again from the Cloudflare dashboard."
             )
         self.api = D1Client(url.host, url.database, token, api_base(self.profile.d1_api))
-        if not self._read_only:
-            self._read_only, self.read_only_why = True, WRITES_LATER
         self._read_engine = self._write_engine = None  # type: ignore[assignment]
 
     def check(self, *, recognise_pack: bool = False) -> None:

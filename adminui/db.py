@@ -348,6 +348,9 @@ class Database:
     # Whether independent reads should go in one request even where that costs a screen its
     # step-by-step progress: where each request is an HTTP call far away (D1's API), not here.
     batches_reads = False
+    # Whether a write transaction can be held open (read, decide, write under one lock): not
+    # over D1's API, where a write is one `batch` of statements that guard themselves.
+    holds_transactions = True
 
     def __init__(
         self,
@@ -618,6 +621,15 @@ class Database:
             raise self.read_only_refusal("this change was not made")
         with self._transaction(self._write_engine, writable=True) as tx:
             yield tx
+
+    def batch(self, calls: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Reply]:
+        """Write statements that guard themselves, as one atomic unit, all of them or none: one
+        write transaction here (one round trip and its COMMIT), one request on D1, which has
+        nothing else. Each one's rows and count, for the caller to see which guards held."""
+        if self.read_only:
+            raise self.read_only_refusal("this change was not made")
+        with self._transaction(self._write_engine, writable=True) as tx:
+            return tx._send(calls)
 
     def rows(self, name: str, /, **params: Any) -> list[Any]:
         """Shortcut: one read statement in its own read-only transaction (one round trip)."""

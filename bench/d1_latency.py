@@ -7,8 +7,7 @@ connection (one round trip, the least any request costs).
     python -m bench.d1_latency [--users 2000] [--delays 0,50] [--repeat 5]
 
 Targets (issue 20, at 50 ms each way): a lookup or any screen's refresh <= 2 requests; a grant
-<= 3 (preview, write batch): the writes are not built over the API yet, so only the preview
-is measured.
+<= 3 (preview, write batch).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ import os
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -39,9 +39,17 @@ OMNICHAT = pack_named("omnichat")
 URL = f"d1://{ACCOUNT}/{DATABASE}"
 
 
+def granted(db: D1Database, user: str) -> object:
+    """A grant as the screen makes one (a new payment each): its preview, then the write
+    guarded by it."""
+    grant = ledger_credits.parse_ledger_grant(5, f"BMC-{uuid.uuid4()}", max_credits=1000)
+    preview = ledger_credits.preview_grant(db, user, grant)
+    return ledger_credits.grant(db, user, grant, "bench", preview=preview)
+
+
 def actions(db: D1Database, user: str, email: str) -> dict[str, Callable[[], object]]:
     """What an operator does, each as the screen or command does it."""
-    grant = ledger_credits.parse_ledger_grant(5, "BMC-BENCH-1", max_credits=1000)
+    grant = ledger_credits.parse_ledger_grant(5, "BMC-BENCH-0", max_credits=1000)
     money = OMNICHAT.reports_of("money")[0]
     return {
         "a lookup (search keystroke)": lambda: users.find_users(db, email[:6]),
@@ -50,6 +58,7 @@ def actions(db: D1Database, user: str, email: str) -> dict[str, Callable[[], obj
             db, users.resolve_user(db, email)
         ),
         "grant preview": lambda: ledger_credits.preview_grant(db, user, grant),
+        "grant (preview + write batch)": partial(granted, db, user),
         "orphan scan (every check counted)": lambda: orphans.scan(db),
         f"money: {money.title} (refresh)": lambda: reports.read(db, money),
     }
@@ -84,6 +93,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="adminui-d1-bench-"))
     path = folder / "omnichat.sqlite"
     build(path, args.users, {})
+    os.environ.setdefault("ADMINUI_AUDIT_LOG", str(folder / "audit.jsonl"))
     table: dict[str, dict[float, tuple[float, int]]] = {}
     with D1StandIn() as standin:
         standin.serve(path)

@@ -18,18 +18,19 @@ from pathlib import Path
 
 import pytest
 
-from adminui import d1_api
+from adminui import audit, d1_api
 from adminui.config import Profile, normalize_url, parse_config
 from adminui.d1_db import D1Database
 from adminui.db import CancelledError
-from adminui.errors import ReadOnlyError, SetupError
+from adminui.errors import InputError, ReadOnlyError, SetupError
 from adminui.ops import ledger_credits, users
 from adminui.packs import pack_named
-from tests.conftest import D1_FILES, d1_database, run, scalar
+from tests.conftest import D1_FILES, d1_database, execute, rows, run, scalar
 from tests.d1_standin import ACCOUNT, READ_TOKEN, TOKEN, D1StandIn
 
 OMNICHAT = pack_named("omnichat")
 DATABASE = "1f0e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+NEW = "user_2N000003"  # a user of the fixture
 
 
 @pytest.fixture
@@ -175,16 +176,17 @@ def test_d1_s_own_error_text_is_said(d1: D1Database, standin: D1StandIn) -> None
 
 
 def test_writes_are_refused_before_anything_is_sent(d1: D1Database, standin: D1StandIn) -> None:
-    """A read-only profile refuses as everywhere; any other is read-only too until writes are
-    guarded batches, saying why: either way the API is sent nothing."""
+    """A read-only profile refuses a grant as everywhere; a write not built as a batch yet (a
+    refund) is refused on any profile, saying so: either way the API is sent no write."""
     grant = ledger_credits.parse_ledger_grant(5, "BMC-D1-1", max_credits=1000)
+    preview = ledger_credits.preview_grant(d1, NEW, grant)
     read_only = d1_database(standin, DATABASE, OMNICHAT, read_only=True)
     try:
         sent = standin.requests
         with pytest.raises(ReadOnlyError, match=r"is read-only \(read_only = true\)"):
-            ledger_credits.grant(read_only, "user_2N000003", grant, "op")
-        with pytest.raises(ReadOnlyError, match=r"read-only \(writes over D1's HTTP API are not"):
-            ledger_credits.grant(d1, "user_2N000003", grant, "op")
+            ledger_credits.grant(read_only, NEW, grant, "op", preview=preview)
+        with pytest.raises(SetupError, match="not built for D1's HTTP API yet"):
+            ledger_credits.refund(d1, "BTX_USER_2N000003_1", "spent", "op")
         assert standin.requests == sent
     finally:
         read_only.dispose()
@@ -244,3 +246,173 @@ def test_esc_drops_the_answer_of_a_request_under_way(d1: D1Database, standin, mo
     thread.join(10)
     assert [type(e) for e in outcome] == [CancelledError] and d1.running == 0
     assert users.get_user_detail(d1, "user_2N000003")["id"] == "user_2N000003"
+
+
+# Writes: one batch each, guarded (OmniChat's grant).
+
+
+def _grant(reference: str, credits: int = 5) -> ledger_credits.LedgerGrantInput:
+    return ledger_credits.parse_ledger_grant(credits, reference, max_credits=1000)
+
+
+def _ledger(db: D1Database) -> list[dict]:
+    return rows(db, "SELECT * FROM battery_transactions ORDER BY id")
+
+
+def _balances(db: D1Database) -> list[dict]:
+    return rows(db, "SELECT * FROM user_battery ORDER BY user_id")
+
+
+@pytest.fixture
+def audit_log(tmp_path: Path, monkeypatch) -> Path:
+    path = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("ADMINUI_AUDIT_LOG", str(path))
+    return path
+
+
+def test_the_cli_grants_in_three_requests_and_says_what_the_database_holds(
+    standin: D1StandIn, audit_log: Path, capsys
+) -> None:
+    """Resolve, preview (one request each), then the write: one batch, its guards, the
+    writes and their read-back; its audit intent on disk before it was sent."""
+    sent = standin.requests
+    code, out, err = cli(capsys, "grant", NEW, "25", "--ref", "BMC-D1-CLI", "--yes")
+    assert code == 0, err
+    assert standin.requests - sent == 3
+    [batch] = [b for b in standin.bodies[-1:] if "batch" in b]
+    assert [item["sql"].split()[0] for item in batch["batch"]] == [
+        "INSERT",
+        "INSERT",
+        "UPDATE",
+        "SELECT",
+        "SELECT",
+    ]
+    [line] = audit.writes(audit_log)
+    [row] = [r for r in rows_of_reference(standin, "BMC-D1-CLI")]
+    assert line["outcome"] == "committed" and line["ids"]["transaction_id"] == row["id"]
+    assert f"Transaction ID:    {row['id']}" in out and row["amount"] == 25
+
+
+def rows_of_reference(standin: D1StandIn, reference: str) -> list[dict]:
+    with sqlite3.connect(standin.databases[DATABASE]) as conn:
+        conn.row_factory = sqlite3.Row
+        found = conn.execute(
+            "SELECT * FROM battery_transactions WHERE metadata LIKE ?", (f"%{reference}%",)
+        )
+        return [dict(r) for r in found]
+
+
+@pytest.mark.parametrize("failing", [1, 2, 3, 4, 5])
+def test_a_batch_failing_at_any_statement_lands_nothing(
+    d1: D1Database, standin: D1StandIn, audit_log: Path, monkeypatch, failing: int
+) -> None:
+    """The stand-in fails the Nth statement of the batch after the ones before it ran (D1
+    rolls the whole batch back): not a row, not a unit moved; the audit line says rolled back."""
+    preview = ledger_credits.preview_grant(d1, NEW, _grant("BMC-D1-FAIL"))
+    ledger, balances = _ledger(d1), _balances(d1)
+    monkeypatch.setattr(standin, "fail_statement", failing)
+    with pytest.raises(SetupError, match="D1 refused it: injected failure"):
+        ledger_credits.grant(d1, NEW, preview.grant, "op", preview=preview)
+    assert (_ledger(d1), _balances(d1)) == (ledger, balances)
+    [line] = audit.writes(audit_log)
+    assert line["outcome"] == "rolled back"
+
+
+def test_a_balance_moved_since_the_preview_changes_nothing(d1: D1Database, audit_log: Path):
+    """The user spent battery between the preview and the write: the guard holds the batch
+    back whole, and says what moved."""
+    preview = ledger_credits.preview_grant(d1, NEW, _grant("BMC-D1-MOVED"))
+    execute(
+        d1,
+        "UPDATE user_battery SET total_balance = total_balance - 7 WHERE user_id = :u",
+        u=NEW,
+    )
+    ledger, balances = _ledger(d1), _balances(d1)
+    said = rf"nothing was changed: the balance moved since the preview \({preview.before.credits:,} then, {preview.before.credits - 7} now\)"  # noqa: E501
+    with pytest.raises(InputError, match=said):
+        ledger_credits.grant(d1, NEW, preview.grant, "op", preview=preview)
+    assert (_ledger(d1), _balances(d1)) == (ledger, balances)
+    assert audit.writes(audit_log)[0]["outcome"] == "rolled back"
+
+
+@pytest.mark.parametrize("written_as", ["metadata", "payment intent"])
+def test_a_grant_of_the_reference_written_since_the_preview_changes_nothing(
+    d1: D1Database, written_as: str
+) -> None:
+    """Another operator's grant (its metadata), or the app's own row of the payment (its
+    Stripe payment intent), written between the preview and the write: nothing is written."""
+    preview = ledger_credits.preview_grant(d1, NEW, _grant("pi_D1_RACE"))
+    column = "metadata" if written_as == "metadata" else "stripe_payment_intent_id"
+    value = '{"reference": "PI_d1_race "}' if written_as == "metadata" else " pi_D1_race"
+    execute(
+        d1,
+        f"INSERT INTO battery_transactions (id, user_id, type, amount, {column}) "
+        "VALUES ('other', 'user_2N000020', 'purchase', 5, :v)",
+        v=value,
+    )
+    ledger, balances = _ledger(d1), _balances(d1)
+    with pytest.raises(InputError, match="a grant of 'pi_D1_RACE' was written since the preview"):
+        ledger_credits.grant(d1, NEW, preview.grant, "op", preview=preview)
+    assert (_ledger(d1), _balances(d1)) == (ledger, balances)
+
+
+def test_an_override_covers_the_rows_seen_and_no_other(d1: D1Database) -> None:
+    """Overriding a duplicate the operator saw writes; one more appearing since is refused."""
+    first = ledger_credits.grant(d1, NEW, _grant("BMC-D1-DUP"), "op")
+    again = ledger_credits.parse_ledger_grant(
+        5, "BMC-D1-DUP", override_reason="second coffee", max_credits=1000
+    )
+    preview = ledger_credits.preview_grant(d1, NEW, again)
+    assert preview.duplicate_ids == {first.entry.id}
+    ledger_credits.grant(
+        d1, NEW, again, "op", seen_duplicates=preview.duplicate_ids, preview=preview
+    )
+    stale = ledger_credits.preview_grant(d1, NEW, again)
+    ledger_credits.grant(d1, NEW, again, "op", seen_duplicates=stale.duplicate_ids, preview=stale)
+    ledger = _ledger(d1)
+    with pytest.raises(InputError):  # the preview saw two; three are there now
+        ledger_credits.grant(
+            d1, NEW, again, "op", seen_duplicates=stale.duplicate_ids, preview=stale
+        )
+    assert _ledger(d1) == ledger
+
+
+def test_a_reply_lost_after_the_batch_ran_is_read_back(
+    d1: D1Database, standin: D1StandIn, audit_log: Path, monkeypatch
+) -> None:
+    """The batch ran and its connection closed with no reply: the outcome is not guessed; the
+    ledger row is looked up by the id the batch wrote, found, and shown, once."""
+    preview = ledger_credits.preview_grant(d1, NEW, _grant("BMC-D1-LOST"))
+    monkeypatch.setattr(standin, "drop_reply", True)
+    change = ledger_credits.grant(d1, NEW, preview.grant, "op", preview=preview)
+    assert change.warning and "Read back since, the grant is there" in change.warning
+    [row] = rows_of_reference(standin, "BMC-D1-LOST")
+    assert row["id"] == change.entry.id and change.new_credits == preview.before.credits + 5
+    [line] = audit.writes(audit_log)
+    assert line["outcome"] == "committed" and "reply lost" in line["outcome_detail"]
+
+
+def test_a_write_with_a_read_only_token_is_refused_by_the_api(
+    standin, audit_log, monkeypatch, capsys
+):
+    """A D1 Read token: the preview reads, the API refuses the batch, nothing is written."""
+    monkeypatch.setenv("ADMINUI_PASSWORD", READ_TOKEN)
+    before = rows_of_reference(standin, "BMC-D1-RO")
+    code, _, err = cli(capsys, "grant", NEW, "5", "--ref", "BMC-D1-RO", "--yes")
+    assert code == 2 and "did not allow it" in err and "read-only (D1 Read)" in err
+    assert rows_of_reference(standin, "BMC-D1-RO") == before == []
+    assert audit.writes(audit_log)[0]["outcome"] == "rolled back"
+
+
+def test_only_vetted_statements_carry_a_hostile_reference(d1: D1Database, standin) -> None:
+    """A reference made to break out of a string travels as a bound value; what reached the
+    API is the registry's text, statement for statement."""
+    hostile = "x'); DELETE FROM users; --"
+    first = len(standin.bodies)
+    change = ledger_credits.grant(d1, NEW, _grant(hostile), "op")
+    assert change.entry.reference == hostile
+    vetted = {d1.statement(name).numbered[0] for name in d1.registry.names()}
+    items = [item for body in standin.bodies[first:] for item in body.get("batch", [body])]
+    assert len(items) == 3 + 5  # the preview's three reads, the batch's five
+    assert all(item["sql"] in vetted for item in items)
+    assert scalar(d1, "SELECT count(*) FROM users") > 0

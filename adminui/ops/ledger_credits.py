@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from adminui.db import Database, Transaction
-from adminui.errors import InputError, NotFoundError
+from adminui.db import Database, Reply, Transaction
+from adminui.errors import DatabaseError, InputError, NotFoundError, SetupError
 from adminui.ops.credits import (
     MAX_NOTES,
     MAX_REASON,
@@ -36,7 +36,7 @@ from adminui.ops.credits import (
 )
 from adminui.ops.records import Record, record, records
 from adminui.ops.values import signed
-from adminui.ops.writes import Written, audited_write
+from adminui.ops.writes import Batch, Written, audited_batch, audited_write
 from adminui.packs import Pack
 from adminui.schema import reference_tables
 
@@ -243,7 +243,13 @@ def _account(tx: Transaction, user: Any, team: Any | None, *, locked: bool) -> A
     if team is not None:
         credits = tx.one("lock_team", team_id=team["id"])["credits"] if locked else team["credits"]
         return Account(team["name"], credits, True, team["id"])
-    row = tx.one("lock_balance" if locked else "get_balance", user_id=str(user["id"]))
+    return _user_account(
+        user, tx.one("lock_balance" if locked else "get_balance", user_id=str(user["id"]))
+    )
+
+
+def _user_account(user: Any, row: Any) -> Account:
+    """A user's own balance from its row (None: no row yet), refused when not a whole number."""
     if row is None:
         return Account(user["email"], 0, False)
     if type(row["credits"]) is not int:
@@ -270,10 +276,22 @@ def preview_grant(db: Database, user_id: str, grant: LedgerGrantInput) -> Ledger
     """The user, the balance now, and every ledger row already holding the reference."""
     _comparable(db, grant.reference)
     with db.read() as tx:
-        user = _user(tx, user_id)
-        team = _team(tx, grant.team, user_id) if grant.team else None
-        before = _account(tx, user, team, locked=False)
-        duplicates = _holding(tx, grant.reference)
+        if grant.team:
+            user = _user(tx, user_id)
+            before = _account(tx, user, _team(tx, grant.team, user_id), locked=False)
+            duplicates = _holding(tx, grant.reference)
+        else:  # what it reads goes together (one round trip, one request on D1)
+            found = tx.many(
+                [
+                    ("get_user", {"user_id": user_id}),
+                    ("get_balance", {"user_id": user_id}),
+                    ("ledger_by_reference", _by_reference(tx, grant.reference)),
+                ]
+            )
+            if not found[0]:
+                raise NotFoundError(f"No user has the id {user_id}.")
+            user, before = found[0][0], _user_account(found[0][0], _first(found[1]))
+            duplicates = records(tx.pack, found[2])
     return LedgerGrantPreview(
         str(user["id"]), user["email"], user["name"], grant, before, duplicates
     )
@@ -281,10 +299,16 @@ def preview_grant(db: Database, user_id: str, grant: LedgerGrantInput) -> Ledger
 
 def _holding(tx: Transaction, reference: str) -> tuple[Record, ...]:
     """Every ledger row, of any user, already holding the reference (the database compares)."""
-    values = {"reference": reference, "blanks": BLANKS}
-    return records(
-        tx.pack, tx.rows("ledger_by_reference", **tx.declared("ledger_by_reference", **values))
-    )
+    return records(tx.pack, tx.rows("ledger_by_reference", **_by_reference(tx, reference)))
+
+
+def _by_reference(tx: Transaction, reference: str) -> dict[str, Any]:
+    """ledger_by_reference's values: the reference, and the blanks where the pack trims them."""
+    return tx.declared("ledger_by_reference", reference=reference, blanks=BLANKS)
+
+
+def _first(rows: list[Any]) -> Any:
+    return rows[0] if rows else None
 
 
 def _refuse_duplicates(duplicates: tuple[Record, ...], grant: LedgerGrantInput, seen) -> None:
@@ -353,12 +377,17 @@ def grant(
     *,
     seen_duplicates: frozenset[int] = frozenset(),
     after_insert: Callable[[], None] | None = None,
+    preview: LedgerGrantPreview | None = None,
 ) -> LedgerChange:
     """Write the grant's ledger row and add its credits to the balance, in one audited
     transaction, locked before it checks; `after_insert` runs between the two writes (tests
-    cut the connection there)."""
+    cut the connection there). Where no transaction can be held open (D1's API), one batch
+    guarded by `preview` (the one the operator was shown; read now if not given)."""
     _comparable(db, grant.reference)
     now = datetime.now(UTC).replace(microsecond=0)
+    if not db.holds_transactions:
+        shown = preview or preview_grant(db, user_id, grant)
+        return _grant_in_one_batch(db, shown, operator, seen_duplicates, now)
 
     def body(tx: Transaction) -> Written[LedgerChange]:
         user = _user(tx, user_id)
@@ -407,6 +436,97 @@ def grant(
         return Written(change, inputs, ids, {"credits": before.credits}, {"credits": after.credits})
 
     change, warning = audited_write(db, operator, "grant", body, _reread)
+    return change if warning is None else replace(change, warning=warning)
+
+
+def _grant_in_one_batch(
+    db: Database,
+    preview: LedgerGrantPreview,
+    operator: str,
+    seen_duplicates: frozenset[Any],
+    now: datetime,
+) -> LedgerChange:
+    """The grant as one batch of statements that guard themselves (queries/omnichat/
+    credits.sql): the ledger row only if the balance is still the one previewed and no grant
+    of the reference was written since, the balance moved only if that row is there, both
+    read back. A guard that held it back changed nothing, and says which."""
+    grant, user_id, before = preview.grant, preview.user_id, preview.before
+    if db.pack.balance.model != "one balance" or grant.team:
+        raise SetupError(f"Not sent to {db.profile.where}: this grant is not built as a batch.")
+    _refuse_duplicates(preview.duplicates, grant, seen_duplicates)
+    notes = grant.notes
+    if preview.duplicates:
+        override = f"Duplicate reference overridden by {operator}: {grant.override_reason}"
+        notes = f"{notes}\n{override}" if notes else override
+    entry_id = str(uuid.uuid4())
+    written = {
+        "id": entry_id,
+        "user_id": user_id,
+        "amount": grant.credits,
+        "type": grant.kind,
+        "metadata": _metadata(reference=grant.reference, operator=operator, notes=notes),
+        "now": now,
+        "before": before.credits if before.exists else None,
+        "seen": json.dumps(sorted(str(d) for d in preview.duplicate_ids)),
+        "reference": grant.reference,
+    }
+    calls = [
+        ("grant_if_unchanged", written),
+        ("create_balance_if_granted", {"user_id": user_id, "id": entry_id}),
+        ("add_credits_if_granted", {"user_id": user_id, "credits": grant.credits, "id": entry_id}),
+        ("get_ledger_row", {"transaction_id": entry_id}),
+        ("get_balance", {"user_id": user_id}),
+    ]
+
+    def result(replies: list[Reply]) -> LedgerChange:
+        inserted, _created, moved, row, balance = replies
+        now_credits = _first(balance.rows)["credits"] if balance.rows else None
+        if inserted.count != 1 and now_credits != (before.credits if before.exists else None):
+            raise InputError(
+                "balance",
+                f"nothing was changed: the balance moved since the preview ({before.credits:,} "
+                f"then, {now_credits if now_credits is not None else 'none'} now); preview again",
+            )
+        if inserted.count != 1:
+            raise InputError(
+                "reference",
+                f"nothing was changed: a grant of {grant.reference!r} was written since the "
+                "preview; preview again and check it",
+            )
+        if moved.count != 1:  # can't be: the row is there, so the balance moved (one batch)
+            raise DatabaseError(
+                f"The ledger row {entry_id} was written but the balance did not move by "
+                f"{grant.credits}; correct it by hand."
+            )
+        after = Account(before.name, now_credits, True)
+        return LedgerChange(
+            record(db.pack, row.rows[0]), before, before.credits, after.credits, units(db.pack)
+        )
+
+    def look_up(again: Database) -> LedgerChange | None:
+        row = again.one("get_ledger_row", transaction_id=entry_id)
+        if row is None:
+            return None
+        entry = record(db.pack, row)
+        return LedgerChange(entry, before, before.credits, entry.balance_after, units(db.pack))
+
+    inputs = {
+        "user_id": user_id,
+        "credits": grant.credits,
+        "type": grant.kind,
+        "reference": grant.reference,
+        "notes": grant.notes,
+        "override_reason": grant.override_reason,
+    }
+    batch = Batch(
+        calls,
+        inputs,
+        {"transaction_id": entry_id},
+        {"credits": before.credits},
+        {"credits": before.credits + grant.credits},
+        result,
+    )
+    change, warning = audited_batch(db, operator, "grant", batch, look_up)
     return change if warning is None else replace(change, warning=warning)
 
 

@@ -7,6 +7,9 @@ Every write of the ops layer goes through `audited_write`, which keeps the safet
   wrote; then the transaction's id is read and the audit **intent** line is fsynced, *before*
   COMMIT (a log that can't be written rolls the write back);
 - after COMMIT the **outcome** line: committed, or rolled back (with why);
+- where no transaction can be held open (D1's API), `audited_batch`: the intent line first,
+  then the write as one batch of statements that guard themselves, then the outcome, read
+  off the batch's own replies; a reply lost is looked up by the write's ids;
 - if the connection is lost while committing (or Ctrl-C stops the wait), the outcome is not
   guessed: the transaction's status is asked on a new connection (PostgreSQL's pg_xact_status,
   retried while the database is away, for up to SETTLE_SECONDS) and the write is looked up by
@@ -24,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from adminui import audit
-from adminui.db import Database, Transaction, TransactionMark
-from adminui.errors import DatabaseError, OutcomeUnknownError, SetupError
+from adminui.db import Database, Reply, Transaction, TransactionMark
+from adminui.errors import AdminError, DatabaseError, OutcomeUnknownError, SetupError
 
 Result = TypeVar("Result")
 # How long a lost COMMIT is asked about before its outcome is reported as unknown.
@@ -45,6 +48,81 @@ class Written(Generic[Result]):
     ids: dict[str, Any]
     before: dict[str, Any]
     after: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Batch(Generic[Result]):
+    """A write as one batch of statements that guard themselves: its calls, what its audit
+    intent records (the operator's inputs, the ids it will write, the totals the preview
+    showed and those it should leave), and how its replies become the result read back (an
+    AdminError when a guard held it back: then nothing was changed)."""
+
+    calls: list[tuple[str, dict[str, Any]]]
+    inputs: dict[str, Any]
+    ids: dict[str, Any]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    result: Callable[[list[Reply]], Result]
+
+
+def audited_batch(
+    db: Database,
+    operator: str,
+    operation: str,
+    batch: Batch[Result],
+    look_up: Callable[[Database], Result | None],
+) -> tuple[Result, str | None]:
+    """Run `batch` with its audit lines: the intent (fsynced) before it is sent, since the
+    batch commits as it runs; then the outcome its replies tell. A reply that never came is
+    `look_up`'s to tell (the write read back by its ids: None, not there)."""
+    started = audit.intent(
+        db.profile,
+        operator,
+        operation,
+        inputs=batch.inputs,
+        ids=batch.ids,
+        before=batch.before,
+        after=batch.after,
+        xid=None,
+    )
+    try:
+        replies = db.batch(batch.calls)
+    except OutcomeUnknownError as lost:
+        return _look_up_batch(db, started, batch, look_up, lost)
+    except BaseException as error:  # refused before it ran, or rolled back whole
+        audit.outcome(started, "rolled back", str(error) or type(error).__name__)
+        raise
+    try:
+        result = batch.result(replies)
+    except AdminError as held_back:
+        audit.outcome(started, "rolled back", str(held_back))
+        raise
+    return result, audit.outcome(started, "committed")
+
+
+def _look_up_batch(
+    db: Database,
+    started: audit.Intent,
+    batch: Batch[Result],
+    look_up: Callable[[Database], Result | None],
+    lost: OutcomeUnknownError,
+) -> tuple[Result, str | None]:
+    """After a batch's reply was lost: the write read back by its ids. Found, it committed;
+    not found, it is still unknown (the database may yet be running it)."""
+    try:
+        found, seen = look_up(db), "not in the database yet"
+    except AdminError as error:
+        found, seen = None, f"could not read it back ({error})"
+    if found is not None:
+        warning = audit.outcome(started, "committed", "reply lost; read back")
+        told = f"{lost} Read back since, the {started.operation} is there (shown here)."
+        return found, told if warning is None else f"{told} {warning}"
+    audit.outcome(started, "unknown", f"reply lost; {seen}")
+    ids = ", ".join(f"{key} {value}" for key, value in batch.ids.items() if value)
+    raise OutcomeUnknownError(
+        f"{lost} Read back since, it is {seen} ({ids}); the database may still be running it: "
+        "look it up before trying again. The audit log has its intent line."
+    ) from None
 
 
 def audited_write(

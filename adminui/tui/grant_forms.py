@@ -295,7 +295,12 @@ class LedgerForm:
         self, db: Database, preview: ledger_credits.LedgerGrantPreview, operator: str
     ) -> Written:
         change = ledger_credits.grant(
-            db, preview.user_id, preview.grant, operator, seen_duplicates=preview.duplicate_ids
+            db,
+            preview.user_id,
+            preview.grant,
+            operator,
+            seen_duplicates=preview.duplicate_ids,
+            preview=preview,
         )
         return Written(
             f"✨ {self.units.label} granted!",

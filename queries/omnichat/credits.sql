@@ -165,3 +165,47 @@ WHERE t.type = 'refund'
           AND lower(trim(t.stripe_payment_intent_id, :blanks))
               IN (lower(trim(:payment_intent, :blanks)), lower(trim(:reference, :blanks))))
 ORDER BY t.id;
+
+-- A grant over D1's HTTP API: D1 has no transaction to hold open between the preview and the
+-- write, so the write is one batch (atomic: all of it or none) of statements that guard
+-- themselves: the ledger row first, written only if the preview still holds; the balance row
+-- and its move after it, each only if that row is there. A guard that fails changes nothing;
+-- the batch's last statements read back the row and the balance (adminui.ops.ledger_credits).
+
+-- name: grant_if_unchanged
+-- The ledger row of a grant, written only if the user's balance is still :before, the one the
+-- operator was shown (NULL: the user had no balance row, and still has none), and no row holds
+-- the reference, as adminui or the app writes one (the metadata's reference, the Stripe payment
+-- intent), but those the operator saw (:seen, a JSON array of their ids). The preview compared
+-- every form of the reference; this is what a grant made meanwhile would have written.
+-- mode: write
+-- params: id, user_id, amount, type, metadata, now, before, seen, reference
+INSERT INTO battery_transactions (id, user_id, type, amount, balance_after, metadata, created_at)
+SELECT :id, :user_id, :type, :amount, COALESCE(:before, 0) + :amount, :metadata,
+       strftime('%Y-%m-%dT%H:%M:%fZ', :now)
+WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = :user_id)
+  AND (SELECT CASE WHEN typeof(b.total_balance) IN ('integer', 'null')
+                   THEN COALESCE(b.total_balance, 0) END
+       FROM user_battery b WHERE b.user_id = :user_id) IS :before
+  AND NOT EXISTS (
+    SELECT 1 FROM battery_transactions t
+    WHERE t.id NOT IN (SELECT j.value FROM json_each(:seen) j)
+      AND (lower(trim(t.stripe_payment_intent_id)) = lower(:reference)
+           OR lower(trim(json_extract(CASE WHEN json_valid(t.metadata) THEN t.metadata END,
+                                      '$.reference'))) = lower(:reference)));
+
+-- name: create_balance_if_granted
+-- The user's balance row, made empty where there is none, only if the batch's ledger row is there.
+-- mode: write
+-- params: user_id, id
+INSERT INTO user_battery (user_id)
+SELECT :user_id WHERE EXISTS (SELECT 1 FROM battery_transactions t WHERE t.id = :id)
+ON CONFLICT (user_id) DO NOTHING;
+
+-- name: add_credits_if_granted
+-- The balance moved by the grant, only if the batch's ledger row is there.
+-- mode: write
+-- params: user_id, credits, id
+UPDATE user_battery
+SET total_balance = COALESCE(total_balance, 0) + :credits
+WHERE user_id = :user_id AND EXISTS (SELECT 1 FROM battery_transactions t WHERE t.id = :id);
