@@ -75,16 +75,7 @@ def audited_batch(
     """Run `batch` with its audit lines: the intent (fsynced) before it is sent, since the
     batch commits as it runs; then the outcome its replies tell. A reply that never came is
     `look_up`'s to tell (the write read back by its ids: None, not there)."""
-    started = audit.intent(
-        db.profile,
-        operator,
-        operation,
-        inputs=batch.inputs,
-        ids=batch.ids,
-        before=batch.before,
-        after=batch.after,
-        xid=None,
-    )
+    started = _intent(db, operator, operation, batch, None)
     try:
         replies = db.batch(batch.calls)
     except OutcomeUnknownError as lost:
@@ -98,6 +89,27 @@ def audited_batch(
         audit.outcome(started, "rolled back", str(held_back))
         raise
     return result, audit.outcome(started, "committed")
+
+
+def _intent(
+    db: Database,
+    operator: str,
+    operation: str,
+    what: Written[Any] | Batch[Any],
+    mark: TransactionMark | None,
+) -> audit.Intent:
+    """The write's intent line, fsynced: what it records, and its transaction where known."""
+    return audit.intent(
+        db.profile,
+        operator,
+        operation,
+        inputs=what.inputs,
+        ids=what.ids,
+        before=what.before,
+        after=what.after,
+        xid=mark.xid if mark else None,
+        server_started=mark.server_started if mark else None,
+    )
 
 
 def _look_up_batch(
@@ -141,17 +153,7 @@ def audited_write(
         with db.write() as tx:
             written = body(tx)
             mark = tx.transaction_id()
-            started = audit.intent(
-                db.profile,
-                operator,
-                operation,
-                inputs=written.inputs,
-                ids=written.ids,
-                before=written.before,
-                after=written.after,
-                xid=mark.xid if mark else None,
-                server_started=mark.server_started if mark else None,
-            )
+            started = _intent(db, operator, operation, written, mark)
     except OutcomeUnknownError:
         assert started is not None  # only COMMIT raises it, after the intent line
         return _settle(db, started, written, mark, look_up)
