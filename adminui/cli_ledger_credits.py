@@ -175,7 +175,7 @@ def _refund(args: argparse.Namespace, session: Session, entry_id: Any, reason: s
         below_zero = True
     confirm(f"Refund ledger row {entry.id}?", args.yes)
     change = ledger_credits.refund(
-        db, entry.id, reason, session.config.operator, below_zero=below_zero
+        db, entry.id, reason, session.config.operator, below_zero=below_zero, plan=plan
     )
     _report(args, change, -entry.amount, "Refunded")
     return 0

@@ -13,7 +13,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -176,8 +176,9 @@ def test_d1_s_own_error_text_is_said(d1: D1Database, standin: D1StandIn) -> None
 
 
 def test_writes_are_refused_before_anything_is_sent(d1: D1Database, standin: D1StandIn) -> None:
-    """A read-only profile refuses a grant as everywhere; a write not built as a batch yet (a
-    refund) is refused on any profile, saying so: either way the API is sent no write."""
+    """A read-only profile refuses a grant as everywhere; a write not built as a batch yet (an
+    orphan clean, filepath's adjustment) is refused on any profile, saying so: either way the
+    API is sent no write."""
     grant = ledger_credits.parse_ledger_grant(5, "BMC-D1-1", max_credits=1000)
     preview = ledger_credits.preview_grant(d1, NEW, grant)
     read_only = d1_database(standin, DATABASE, OMNICHAT, read_only=True)
@@ -186,7 +187,7 @@ def test_writes_are_refused_before_anything_is_sent(d1: D1Database, standin: D1S
         with pytest.raises(ReadOnlyError, match=r"is read-only \(read_only = true\)"):
             ledger_credits.grant(read_only, NEW, grant, "op", preview=preview)
         with pytest.raises(SetupError, match="not built for D1's HTTP API yet"):
-            ledger_credits.refund(d1, "BTX_USER_2N000003_1", "spent", "op")
+            d1.write()  # what a write not built as a batch (an orphan clean) opens
         assert standin.requests == sent
     finally:
         read_only.dispose()
@@ -302,37 +303,63 @@ def rows_of_reference(standin: D1StandIn, reference: str) -> list[dict]:
         return [dict(r) for r in found]
 
 
-@pytest.mark.parametrize("failing", [1, 2, 3, 4, 5])
+def _prepared(d1: D1Database, operation: str) -> Callable[[], object]:
+    """A grant or a refund, previewed; the write left to call."""
+    if operation == "grant":
+        preview = ledger_credits.preview_grant(d1, NEW, _grant("BMC-D1-WRITE"))
+        return lambda: ledger_credits.grant(d1, NEW, preview.grant, "op", preview=preview)
+    granted = ledger_credits.grant(d1, NEW, _grant("BMC-D1-REFUND"), "op").entry.id
+    plan = ledger_credits.preview_refund(d1, granted)
+    return lambda: ledger_credits.refund(d1, granted, "charged back", "op", plan=plan)
+
+
+@pytest.mark.parametrize(
+    ("operation", "failing"),
+    [("grant", n) for n in range(1, 6)] + [("refund", n) for n in range(1, 5)],
+)
 def test_a_batch_failing_at_any_statement_lands_nothing(
-    d1: D1Database, standin: D1StandIn, audit_log: Path, monkeypatch, failing: int
+    d1: D1Database, standin: D1StandIn, audit_log: Path, monkeypatch, operation: str, failing: int
 ) -> None:
     """The stand-in fails the Nth statement of the batch after the ones before it ran (D1
     rolls the whole batch back): not a row, not a unit moved; the audit line says rolled back."""
-    preview = ledger_credits.preview_grant(d1, NEW, _grant("BMC-D1-FAIL"))
+    write = _prepared(d1, operation)
     ledger, balances = _ledger(d1), _balances(d1)
     monkeypatch.setattr(standin, "fail_statement", failing)
     with pytest.raises(SetupError, match="D1 refused it: injected failure"):
-        ledger_credits.grant(d1, NEW, preview.grant, "op", preview=preview)
+        write()
     assert (_ledger(d1), _balances(d1)) == (ledger, balances)
-    [line] = audit.writes(audit_log)
-    assert line["outcome"] == "rolled back"
+    assert audit.writes(audit_log)[-1]["outcome"] == "rolled back"
 
 
-def test_a_balance_moved_since_the_preview_changes_nothing(d1: D1Database, audit_log: Path):
+@pytest.mark.parametrize("operation", ["grant", "refund"])
+def test_a_balance_moved_since_the_preview_changes_nothing(
+    d1: D1Database, audit_log: Path, operation: str
+) -> None:
     """The user spent battery between the preview and the write: the guard holds the batch
     back whole, and says what moved."""
-    preview = ledger_credits.preview_grant(d1, NEW, _grant("BMC-D1-MOVED"))
+    write = _prepared(d1, operation)
+    [before] = [b["total_balance"] for b in _balances(d1) if b["user_id"] == NEW]
     execute(
-        d1,
-        "UPDATE user_battery SET total_balance = total_balance - 7 WHERE user_id = :u",
-        u=NEW,
+        d1, "UPDATE user_battery SET total_balance = total_balance - 7 WHERE user_id = :u", u=NEW
     )
     ledger, balances = _ledger(d1), _balances(d1)
-    said = rf"nothing was changed: the balance moved since the preview \({preview.before.credits:,} then, {preview.before.credits - 7} now\)"  # noqa: E501
+    said = rf"the balance moved since the preview \({before:,} then, {before - 7:,} now\)"
     with pytest.raises(InputError, match=said):
-        ledger_credits.grant(d1, NEW, preview.grant, "op", preview=preview)
+        write()
     assert (_ledger(d1), _balances(d1)) == (ledger, balances)
-    assert audit.writes(audit_log)[0]["outcome"] == "rolled back"
+    assert audit.writes(audit_log)[-1]["outcome"] == "rolled back"
+
+
+def test_a_refund_written_since_the_preview_is_not_written_twice(d1: D1Database) -> None:
+    """Two refunds of one grant, both previewed first: the second's batch finds the balance
+    moved (its guard), and changes nothing."""
+    granted = ledger_credits.grant(d1, NEW, _grant("BMC-D1-TWICE"), "op").entry.id
+    plans = [ledger_credits.preview_refund(d1, granted) for _ in range(2)]
+    ledger_credits.refund(d1, granted, "charged back", "op", plan=plans[0])
+    ledger = _ledger(d1)
+    with pytest.raises(InputError, match="nothing was changed"):
+        ledger_credits.refund(d1, granted, "again", "op", plan=plans[1])
+    assert _ledger(d1) == ledger
 
 
 @pytest.mark.parametrize("written_as", ["metadata", "payment intent"])

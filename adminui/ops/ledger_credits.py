@@ -447,9 +447,8 @@ def _grant_in_one_batch(
     now: datetime,
 ) -> LedgerChange:
     """The grant as one batch of statements that guard themselves (queries/omnichat/
-    credits.sql): the ledger row only if the balance is still the one previewed and no grant
-    of the reference was written since, the balance moved only if that row is there, both
-    read back. A guard that held it back changed nothing, and says which."""
+    credits.sql): its ledger row only if the balance is still the one previewed and no grant
+    of the reference was written since."""
     grant, user_id, before = preview.grant, preview.user_id, preview.before
     if db.pack.balance.model != "one balance" or grant.team:
         raise SetupError(f"Not sent to {db.profile.where}: this grant is not built as a batch.")
@@ -459,7 +458,7 @@ def _grant_in_one_batch(
         override = f"Duplicate reference overridden by {operator}: {grant.override_reason}"
         notes = f"{notes}\n{override}" if notes else override
     entry_id = str(uuid.uuid4())
-    written = {
+    first = {
         "id": entry_id,
         "user_id": user_id,
         "amount": grant.credits,
@@ -470,46 +469,6 @@ def _grant_in_one_batch(
         "seen": json.dumps(sorted(str(d) for d in preview.duplicate_ids)),
         "reference": grant.reference,
     }
-    calls = [
-        ("grant_if_unchanged", written),
-        ("create_balance_if_granted", {"user_id": user_id, "id": entry_id}),
-        ("add_credits_if_granted", {"user_id": user_id, "credits": grant.credits, "id": entry_id}),
-        ("get_ledger_row", {"transaction_id": entry_id}),
-        ("get_balance", {"user_id": user_id}),
-    ]
-
-    def result(replies: list[Reply]) -> LedgerChange:
-        inserted, _created, moved, row, balance = replies
-        now_credits = _first(balance.rows)["credits"] if balance.rows else None
-        if inserted.count != 1 and now_credits != (before.credits if before.exists else None):
-            raise InputError(
-                "balance",
-                f"nothing was changed: the balance moved since the preview ({before.credits:,} "
-                f"then, {now_credits if now_credits is not None else 'none'} now); preview again",
-            )
-        if inserted.count != 1:
-            raise InputError(
-                "reference",
-                f"nothing was changed: a grant of {grant.reference!r} was written since the "
-                "preview; preview again and check it",
-            )
-        if moved.count != 1:  # can't be: the row is there, so the balance moved (one batch)
-            raise DatabaseError(
-                f"The ledger row {entry_id} was written but the balance did not move by "
-                f"{grant.credits}; correct it by hand."
-            )
-        after = Account(before.name, now_credits, True)
-        return LedgerChange(
-            record(db.pack, row.rows[0]), before, before.credits, after.credits, units(db.pack)
-        )
-
-    def look_up(again: Database) -> LedgerChange | None:
-        row = again.one("get_ledger_row", transaction_id=entry_id)
-        if row is None:
-            return None
-        entry = record(db.pack, row)
-        return LedgerChange(entry, before, before.credits, entry.balance_after, units(db.pack))
-
     inputs = {
         "user_id": user_id,
         "credits": grant.credits,
@@ -518,15 +477,121 @@ def _grant_in_one_batch(
         "notes": grant.notes,
         "override_reason": grant.override_reason,
     }
-    batch = Batch(
-        calls,
+    return _in_one_batch(
+        db,
+        operator,
+        "grant",
+        ("grant_if_unchanged", first),
+        before,
+        grant.credits,
         inputs,
-        {"transaction_id": entry_id},
-        {"credits": before.credits},
-        {"credits": before.credits + grant.credits},
-        result,
+        InputError(
+            "reference",
+            f"nothing was changed: a grant of {grant.reference!r} was written since the "
+            "preview; preview again and check it",
+        ),
     )
-    change, warning = audited_batch(db, operator, "grant", batch, look_up)
+
+
+def _refund_in_one_batch(
+    db: Database, plan: LedgerRefundPlan, why: str, operator: str, below_zero: bool, now: datetime
+) -> LedgerChange:
+    """The refund as one batch (queries/omnichat/credits.sql): its ledger row only if the
+    balance is still the one previewed and no refund of the grant was written since."""
+    entry, before = plan.entry, plan.account
+    if db.pack.balance.model != "one balance" or before.team_id:
+        raise SetupError(f"Not sent to {db.profile.where}: this refund is not built as a batch.")
+    if plan.below_zero and not below_zero:
+        raise InputError(
+            "refund",
+            f"the balance is {before.credits:,}: taking back {entry.amount:,} would leave "
+            f"{plan.after:,}. Confirm going below zero to refund anyway",
+        )
+    first = {
+        "id": str(uuid.uuid4()),
+        "user_id": str(entry.user_id),
+        "amount": -entry.amount,
+        "metadata": _metadata(
+            reference=entry.reference, operator=operator, notes=why, refund_of=entry.id
+        ),
+        "now": now,
+        "before": before.credits,
+        "refund_of": entry.id,
+    }
+    inputs = {"transaction_id": entry.id, "reason": why, "below_zero": below_zero}
+    return _in_one_batch(
+        db,
+        operator,
+        "refund",
+        ("refund_if_unchanged", first),
+        before,
+        -entry.amount,
+        inputs,
+        InputError(
+            "transaction id",
+            f"nothing was changed: {entry.id} was refunded since the preview",
+        ),
+    )
+
+
+def _in_one_batch(
+    db: Database,
+    operator: str,
+    operation: str,
+    first: tuple[str, dict[str, Any]],
+    before: Account,
+    credits: int,
+    inputs: dict[str, Any],
+    held_back: InputError,
+) -> LedgerChange:
+    """A grant's or refund's batch: `first` writes the ledger row if its guards hold; the
+    balance row (a grant's, where there is none) and its move by `credits` follow only if that
+    row is there; the row and the balance are read back. A guard that held it back changed
+    nothing: the balance moved since the preview, else `held_back` says why."""
+    values = first[1]
+    entry_id, user_id = values["id"], values["user_id"]
+    where = {"user_id": user_id, "id": entry_id}
+    calls = [
+        first,
+        *([("create_balance_if_granted", where)] if credits > 0 else []),
+        ("move_balance_if_written", {**where, "credits": credits}),
+        ("get_ledger_row", {"transaction_id": entry_id}),
+        ("get_balance", {"user_id": user_id}),
+    ]
+    shown = before.credits if before.exists else None
+
+    def result(replies: list[Reply]) -> LedgerChange:
+        inserted, *_, moved, row, balance = replies
+        now = _first(balance.rows)["credits"] if balance.rows else None
+        if inserted.count != 1 and now != shown:
+            raise InputError(
+                "balance",
+                f"nothing was changed: the balance moved since the preview ({before.credits:,} "
+                f"then, {'none' if now is None else f'{now:,}'} now); preview again",
+            )
+        if inserted.count != 1:
+            raise held_back
+        if moved.count != 1:  # can't be: the row is there, so the balance moved (one batch)
+            raise DatabaseError(
+                f"The ledger row {entry_id} was written but the balance did not move by "
+                f"{credits:+,}; correct it by hand."
+            )
+        return LedgerChange(
+            record(db.pack, row.rows[0]), before, before.credits, now, units(db.pack)
+        )
+
+    def look_up(again: Database) -> LedgerChange | None:
+        row = again.one("get_ledger_row", transaction_id=entry_id)
+        if row is None:
+            return None
+        found = record(db.pack, row)
+        return LedgerChange(found, before, before.credits, found.balance_after, units(db.pack))
+
+    after = {"credits": before.credits + credits}
+    batch = Batch(
+        calls, inputs, {"transaction_id": entry_id}, {"credits": before.credits}, after, result
+    )
+    change, warning = audited_batch(db, operator, operation, batch, look_up)
     return change if warning is None else replace(change, warning=warning)
 
 
@@ -669,15 +734,21 @@ def refund(
     operator: str,
     *,
     below_zero: bool = False,
+    plan: LedgerRefundPlan | None = None,
 ) -> LedgerChange:
     """Write a 'refund' ledger row taking back what one grant gave, and take it off the balance
     it went to, in one audited transaction; refused when the grant is refunded already, and
-    when the balance would go below zero unless `below_zero` (a second confirmation)."""
+    when the balance would go below zero unless `below_zero` (a second confirmation). Where no
+    transaction can be held open (D1's API), one batch guarded by `plan` (the preview the
+    operator was shown; read now if not given)."""
     entry_id = parse_entry_id(db.pack, entry_id)
     why = checked_text("reason", reason, MAX_REASON)
     if why is None:
         raise InputError("reason", "required: say why the grant is refunded")
     now = datetime.now(UTC).replace(microsecond=0)
+    if not db.holds_transactions:
+        shown = plan or preview_refund(db, entry_id)
+        return _refund_in_one_batch(db, shown, why, operator, below_zero, now)
 
     def body(tx: Transaction) -> Written[LedgerChange]:
         row = _refundable(tx, entry_id, locked=True)

@@ -202,10 +202,29 @@ INSERT INTO user_battery (user_id)
 SELECT :user_id WHERE EXISTS (SELECT 1 FROM battery_transactions t WHERE t.id = :id)
 ON CONFLICT (user_id) DO NOTHING;
 
--- name: add_credits_if_granted
--- The balance moved by the grant, only if the batch's ledger row is there.
+-- name: move_balance_if_written
+-- The balance moved by the batch's grant or refund (negative), only if its ledger row is there.
 -- mode: write
 -- params: user_id, credits, id
 UPDATE user_battery
 SET total_balance = COALESCE(total_balance, 0) + :credits
 WHERE user_id = :user_id AND EXISTS (SELECT 1 FROM battery_transactions t WHERE t.id = :id);
+
+-- name: refund_if_unchanged
+-- The ledger row of a refund over D1's API (first of its batch, as a grant's is): written only
+-- if the user's balance is still :before, the one the operator was shown, and no refund of the
+-- grant (:refund_of) was written since by adminui (metadata refund_of). The preview looked for
+-- the app's own refunds of the payment too.
+-- mode: write
+-- params: id, user_id, amount, metadata, now, before, refund_of
+INSERT INTO battery_transactions (id, user_id, type, amount, balance_after, metadata, created_at)
+SELECT :id, :user_id, 'refund', :amount, :before + :amount, :metadata,
+       strftime('%Y-%m-%dT%H:%M:%fZ', :now)
+WHERE (SELECT CASE WHEN typeof(b.total_balance) IN ('integer', 'null')
+                   THEN COALESCE(b.total_balance, 0) END
+       FROM user_battery b WHERE b.user_id = :user_id) = :before
+  AND NOT EXISTS (
+    SELECT 1 FROM battery_transactions t
+    WHERE t.type = 'refund' AND t.user_id = :user_id
+      AND json_extract(CASE WHEN json_valid(t.metadata) THEN t.metadata END, '$.refund_of')
+          = :refund_of);
