@@ -108,6 +108,7 @@ def cmd_adjust(args: argparse.Namespace, open_session: Opener) -> int:
         session.config.operator,
         below_zero=below_zero,
         seen_earlier=preview.earlier_ids,
+        preview=preview,
     )
     if args.format != "table":
         print(render_record(done.record(), args.format))

@@ -13,6 +13,7 @@ import re
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,8 +23,8 @@ from adminui import audit, d1_api
 from adminui.config import Profile, normalize_url, parse_config
 from adminui.d1_db import D1Database
 from adminui.db import CancelledError
-from adminui.errors import InputError, ReadOnlyError, SetupError
-from adminui.ops import ledger_credits, users
+from adminui.errors import InputError, OutcomeUnknownError, ReadOnlyError, SetupError
+from adminui.ops import adjustments, ledger_credits, users
 from adminui.packs import pack_named
 from tests.conftest import D1_FILES, d1_database, execute, rows, run, scalar
 from tests.d1_standin import ACCOUNT, READ_TOKEN, TOKEN, D1StandIn
@@ -443,3 +444,73 @@ def test_only_vetted_statements_carry_a_hostile_reference(d1: D1Database, standi
     assert len(items) == 3 + 5  # the preview's three reads, the batch's five
     assert all(item["sql"] in vetted for item in items)
     assert scalar(d1, "SELECT count(*) FROM users") > 0
+
+
+# filepath's adjustment: one batch, the move guarded by the balance previewed.
+
+FILEPATH = pack_named("filepath")
+JORDAN = "fp_usr_jordan"  # seed 000's test user, 1,000 credits
+
+
+@pytest.fixture
+def filepath_d1(filepath_file, d1_api: D1StandIn) -> Iterator[D1Database]:
+    database = d1_api.serve(Path(filepath_file.profile.url.database), str(uuid.uuid4()))
+    D1_FILES[database] = d1_api.databases[database]
+    db = d1_database(d1_api, database, FILEPATH)
+    yield db
+    db.dispose()
+    d1_api.forget(database)
+    del D1_FILES[database]
+
+
+def _jordan(db: D1Database) -> int:
+    return int(scalar(db, "SELECT credit_balance FROM user WHERE id = :u", u=JORDAN))
+
+
+def _adjusting(db: D1Database, credits: str = "+250") -> Callable[[], object]:
+    change = adjustments.parse_adjustment(credits, "BMC coffee", max_credits=10_000)
+    preview = adjustments.preview_adjustment(db, JORDAN, change)
+    return lambda: adjustments.adjust(db, JORDAN, change, "op", preview=preview)
+
+
+@pytest.mark.parametrize("failing", [1, 2])
+def test_an_adjustment_failing_at_either_statement_moves_nothing(
+    filepath_d1: D1Database, d1_api: D1StandIn, audit_log: Path, monkeypatch, failing: int
+) -> None:
+    adjust = _adjusting(filepath_d1)
+    monkeypatch.setattr(d1_api, "fail_statement", failing)
+    with pytest.raises(SetupError, match="injected failure"):
+        adjust()
+    assert _jordan(filepath_d1) == 1000
+    assert audit.writes(audit_log)[-1]["outcome"] == "rolled back"
+
+
+def test_an_adjustment_whose_balance_moved_since_the_preview_moves_nothing(
+    filepath_d1: D1Database, audit_log: Path
+) -> None:
+    adjust = _adjusting(filepath_d1)
+    execute(filepath_d1, "UPDATE user SET credit_balance = 990 WHERE id = :u", u=JORDAN)
+    with pytest.raises(
+        InputError, match=r"balance moved since the preview \(1,000 then, 990 now\)"
+    ):
+        adjust()
+    assert _jordan(filepath_d1) == 990
+    done = adjustments.adjust(
+        filepath_d1, JORDAN, adjustments.parse_adjustment("+10", "again", max_credits=100), "op"
+    )
+    assert (done.previous, done.new) == (990, 1000) == (990, _jordan(filepath_d1))
+    assert [w["outcome"] for w in audit.writes(audit_log)] == ["rolled back", "committed"]
+
+
+def test_an_adjustment_whose_reply_is_lost_is_not_guessed(
+    filepath_d1: D1Database, d1_api: D1StandIn, audit_log: Path, monkeypatch
+) -> None:
+    """No ledger row to look up: the balance alone can't tell whose move it was. The outcome
+    is unknown (exit 3), the audit line says so, and the move did land exactly once."""
+    adjust = _adjusting(filepath_d1)
+    monkeypatch.setattr(d1_api, "drop_reply", True)
+    with pytest.raises(OutcomeUnknownError, match="look it up before trying again") as lost:
+        adjust()
+    assert lost.value.exit_code == 3
+    assert _jordan(filepath_d1) == 1250
+    assert audit.writes(audit_log)[-1]["outcome"] == "unknown"

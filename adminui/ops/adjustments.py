@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adminui import audit
-from adminui.db import Database, Transaction
+from adminui.db import Database, Reply, Transaction
 from adminui.errors import InputError, NotFoundError
 from adminui.ops.credits import (
     MAX_REASON,
@@ -30,7 +30,7 @@ from adminui.ops.credits import (
     parse_credits,
     plain_reference,
 )
-from adminui.ops.writes import Written, audited_write
+from adminui.ops.writes import Batch, Written, audited_batch, audited_write
 
 MODEL = "balance column"  # the pack manifest's balance model these adjustments are for
 OPERATION = "adjust"
@@ -292,52 +292,129 @@ def adjust(
     below_zero: bool = False,
     seen_earlier: frozenset[str] = frozenset(),
     after_move: Callable[[], None] | None = None,
+    preview: AdjustPreview | None = None,
 ) -> Adjusted:
     """Move the balance in one audited transaction, checked again inside it: the reference
     against the audit log, the balance against zero (unless `below_zero`, the operator's
     second yes), and the balance read back as exactly what it was plus the change;
-    `after_move` runs just after the UPDATE (tests kill the process there)."""
+    `after_move` runs just after the UPDATE (tests kill the process there). Where no
+    transaction can be held open (D1's API), one batch: the move only if the balance is still
+    `preview`'s (the one the operator was shown; read now if not given), and its read-back."""
     at = datetime.now(UTC).replace(microsecond=0)
+    if not db.holds_transactions:
+        shown = preview or preview_adjustment(db, user_id, adjustment)
+        return _adjust_in_one_batch(
+            db, _rechecked(db, shown), operator, below_zero, seen_earlier, at
+        )
 
     def body(tx: Transaction) -> Written[Adjusted]:
         preview = _preview(db, tx, user_id, adjustment)
-        before = preview.before
-        _refuse_earlier(preview, seen_earlier)
-        if preview.below_zero and not below_zero:
-            raise InputError(
-                "credits",
-                f"the balance is {before.credits:,}: {adjustment.credits:+,} would leave "
-                f"{preview.after:,}. Confirm going below zero to adjust anyway",
-            )
-        if before.key is None:
-            moved = tx.run("add_user_credits", user_id=user_id, credits=adjustment.credits)
-        else:
-            moved = tx.run(
-                "add_apikey_credits",
-                user_id=user_id,
-                apikey_id=before.key["id"],
-                credits=adjustment.credits,
-            )
+        _allowed(preview, seen_earlier, below_zero)
+        name, values = _move(preview)
+        moved = tx.run(name, **values)
         if after_move is not None:
             after_move()
         after = _holder(tx, _user(tx, user_id), adjustment.apikey).credits
         if moved != 1 or after != preview.after:
             raise InputError("credits", "the balance changed meanwhile; nothing was written")
-        done = Adjusted(preview, before.credits, after, operator, at)
-        inputs = {
-            "user_id": user_id,
-            "apikey_id": adjustment.apikey,
-            "credits": adjustment.credits,
-            "reason": adjustment.reason,
-            "reference": adjustment.reference,
-            "override_reason": adjustment.override_reason,
-            "below_zero": below_zero,
-            "record": RECORD,
-        }
-        ids = {"user_id": user_id, "apikey_id": adjustment.apikey}
-        return Written(
-            done, inputs, ids, {"credit_balance": before.credits}, {"credit_balance": after}
-        )
+        return _written(preview, operator, at, after, below_zero)
 
     done, warning = audited_write(db, operator, OPERATION, body, None)
+    return done if warning is None else replace(done, warning=warning)
+
+
+def _rechecked(db: Database, preview: AdjustPreview) -> AdjustPreview:
+    """The preview with the audit log's adjustments of the reference read again, just before
+    the batch goes (one logged since, on this machine, is refused as a repeat)."""
+    return replace(preview, earlier=_earlier(db, preview.adjustment.reference))
+
+
+def _allowed(preview: AdjustPreview, seen_earlier: frozenset[str], below_zero: bool) -> None:
+    """Refuse a repeated reference not overridden, and going below zero without the yes."""
+    _refuse_earlier(preview, seen_earlier)
+    if preview.below_zero and not below_zero:
+        raise InputError(
+            "credits",
+            f"the balance is {preview.before.credits:,}: {preview.adjustment.credits:+,} would "
+            f"leave {preview.after:,}. Confirm going below zero to adjust anyway",
+        )
+
+
+def _move(preview: AdjustPreview) -> tuple[str, dict[str, Any]]:
+    """The UPDATE that moves the balance, only if it is still the one `preview` read."""
+    values = {
+        "user_id": preview.user_id,
+        "credits": preview.adjustment.credits,
+        "before": preview.before.credits,
+    }
+    if preview.before.key is None:
+        return "add_user_credits", values
+    return "add_apikey_credits", {**values, "apikey_id": preview.before.key["id"]}
+
+
+def _written(
+    preview: AdjustPreview, operator: str, at: datetime, after: int, below_zero: bool
+) -> Written[Adjusted]:
+    """The adjustment as read back, and what its audit line records."""
+    adjustment = preview.adjustment
+    inputs = {
+        "user_id": preview.user_id,
+        "apikey_id": adjustment.apikey,
+        "credits": adjustment.credits,
+        "reason": adjustment.reason,
+        "reference": adjustment.reference,
+        "override_reason": adjustment.override_reason,
+        "below_zero": below_zero,
+        "record": RECORD,
+    }
+    return Written(
+        Adjusted(preview, preview.before.credits, after, operator, at),
+        inputs,
+        {"user_id": preview.user_id, "apikey_id": adjustment.apikey},
+        {"credit_balance": preview.before.credits},
+        {"credit_balance": after},
+    )
+
+
+def _adjust_in_one_batch(
+    db: Database,
+    preview: AdjustPreview,
+    operator: str,
+    below_zero: bool,
+    seen_earlier: frozenset[str],
+    at: datetime,
+) -> Adjusted:
+    """The move as one batch with its read-back: the UPDATE only if the balance is still the
+    one the operator was shown; nothing changed, and said so, when it moved since."""
+    _allowed(preview, seen_earlier, below_zero)
+    name, values = _move(preview)
+    key = preview.before.key
+    read_back = (
+        ("user_balance", {"user_id": preview.user_id})
+        if key is None
+        else ("apikey_balance", {"user_id": preview.user_id, "apikey_id": key["id"]})
+    )
+    planned = _written(preview, operator, at, preview.after, below_zero)
+
+    def result(replies: list[Reply]) -> Adjusted:
+        moved, balance = replies
+        now = balance.rows[0]["credits"] if balance.rows else None
+        if moved.count != 1:
+            raise InputError(
+                "credits",
+                f"nothing was changed: the balance moved since the preview "
+                f"({preview.before.credits:,} then, {'none' if now is None else f'{now:,}'} "
+                "now); preview again",
+            )
+        return replace(planned.result, new=now)
+
+    batch = Batch(
+        [(name, values), read_back],
+        planned.inputs,
+        planned.ids,
+        planned.before,
+        planned.after,
+        result,
+    )
+    done, warning = audited_batch(db, operator, OPERATION, batch, lambda _again: None)
     return done if warning is None else replace(done, warning=warning)

@@ -389,6 +389,7 @@ class AdjustForm:
             operator,
             below_zero=preview.below_zero,  # the question said so, and was answered yes
             seen_earlier=preview.earlier_ids,
+            preview=preview,
         )
         stamp = f"{done.at:%Y%m%d-%H%M%S}"
         return Written(

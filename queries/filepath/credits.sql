@@ -29,18 +29,21 @@ FROM apikey k
 WHERE k.id = :apikey_id AND k.user_id = :user_id;
 
 -- name: add_user_credits
--- Adds (or, negative, takes) credits on one user's balance; 0 rows unless it is a whole number.
+-- Adds (or, negative, takes) credits on one user's balance, only if it is still :before, the
+-- balance the operator was shown (0 rows otherwise, or unless it is a whole number): over D1's
+-- API, where no transaction holds a lock between the preview and the write, this is the guard.
 -- mode: write
--- params: user_id, credits
+-- params: user_id, credits, before
 UPDATE user
 SET credit_balance = credit_balance + :credits
-WHERE id = :user_id AND typeof(credit_balance) = 'integer';
+WHERE id = :user_id AND typeof(credit_balance) = 'integer' AND credit_balance = :before;
 
 -- name: add_apikey_credits
--- Adds (or, negative, takes) credits on one of the user's API keys; 0 rows unless it is a whole
--- number.
+-- Adds (or, negative, takes) credits on one of the user's API keys, only if its balance is still
+-- :before (as add_user_credits): 0 rows otherwise, or unless it is a whole number.
 -- mode: write
--- params: user_id, apikey_id, credits
+-- params: user_id, apikey_id, credits, before
 UPDATE apikey
 SET credit_balance = credit_balance + :credits
-WHERE id = :apikey_id AND user_id = :user_id AND typeof(credit_balance) = 'integer';
+WHERE id = :apikey_id AND user_id = :user_id AND typeof(credit_balance) = 'integer'
+  AND credit_balance = :before;
