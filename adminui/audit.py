@@ -25,6 +25,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +54,21 @@ def audit_path() -> Path:
     if os.environ.get(AUDIT_ENV):
         return Path(os.environ[AUDIT_ENV]).expanduser()
     return platformdirs.user_state_path(APP_NAME) / "audit.jsonl"
+
+
+@contextmanager
+def checked_alone() -> Iterator[None]:
+    """While held, no other adminui process or thread of this machine holds it: for a check
+    of the log that must not be overtaken before its intent line is written (a write with no
+    transaction to serialize it, whose record is the log: filepath's adjustment over D1)."""
+    path = audit_path().with_name(audit_path().name + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def line_hash(line: bytes) -> str:

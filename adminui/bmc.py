@@ -243,6 +243,7 @@ class BmcClient:
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             timeout=timeout,
             follow_redirects=False,  # a redirect could carry the token elsewhere
+            trust_env=remote.proxies_allowed(self.base),
             limits=httpx.Limits(max_connections=concurrency),
         )
         self._lock = threading.Lock()

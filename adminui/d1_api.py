@@ -72,6 +72,7 @@ class D1Client:
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
             timeout=httpx.Timeout(TIMEOUT, connect=CONNECT_TIMEOUT),
             follow_redirects=False,  # a redirect could carry the token elsewhere
+            trust_env=remote.proxies_allowed(base),
         )
         self._lock = threading.Lock()
         self.requests = 0  # how many were sent (tests and the bench count them)
@@ -119,7 +120,10 @@ class D1Client:
         )
 
     def _results(self, reply: Any, count: int, writing: bool) -> list[Result]:
-        """The reply's results, or its failure as one sentence."""
+        """The reply's results, or its failure as one sentence. A write is said refused only
+        by a refusal D1 or Cloudflare documents (a 4xx with its code, a 429): anything else (a
+        gateway's 5xx, a page of HTML) may have come after D1 ran it, so its outcome is not
+        known."""
         try:
             data = reply.json()
         except ValueError:
@@ -138,6 +142,11 @@ class D1Client:
             raise ApiError(
                 f"The D1 API at {self.base} replied with {count} statements sent but "
                 "not their results in the documented form; nothing was changed."
+            )
+        if writing and not _documented_refusal(reply.status_code, data):
+            raise OutcomeUnknownError(
+                f"The D1 API at {self.base} answered HTTP {reply.status_code} with no refusal it "
+                "documents; whether the change was applied is not known."
             )
         raise ApiError(self._refusal(reply, data))
 
@@ -171,6 +180,14 @@ class D1Client:
                 "this account, or be read-only (D1 Read) for a write. Nothing was changed."
             )
         return f"D1 refused it: {message}. Nothing was changed."
+
+
+def _documented_refusal(status: int, data: dict[str, Any]) -> bool:
+    """A reply that says the request was refused whole: 429, or a 4xx with Cloudflare's error
+    envelope (a statement's error rolls D1's batch back; the others never ran it)."""
+    errors = data.get("errors")
+    coded = isinstance(errors, list) and errors and isinstance(errors[0], dict)
+    return status == 429 or (400 <= status < 500 and bool(coded) and data.get("success") is False)
 
 
 def _check_limits(sql: str, values: Sequence[Any]) -> None:

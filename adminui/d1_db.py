@@ -137,14 +137,16 @@ class D1Database(Database):
                 self._cancelled.discard(mark)
 
     def request(self, statements: list[tuple[str, list[Any]]], tx: D1Transaction) -> list[Any]:
-        """One request of `tx`: its results, or CancelledError when Esc was pressed meanwhile."""
+        """One request of `tx`: its results, or, for a read, CancelledError when Esc was
+        pressed meanwhile. A write's answer is never dropped: it may have committed."""
         results = self.api.query(statements, writing=tx.writable)
-        if self._was_cancelled(tx.running_as):
+        if not tx.writable and self._was_cancelled(tx.running_as):
             raise CancelledError("Stopped at your request; its answer was dropped.")
         return results
 
     def cancel_running(self) -> int:
-        """Mark every request under way as stopped: its answer is dropped when it comes."""
+        """Mark every request under way as stopped: a read's answer is dropped when it comes;
+        a write's is not (it may have committed: the write goes on to say what it did)."""
         with self._lock:
             self._cancelled.update(self._running)
             return len(self._running)

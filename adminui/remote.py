@@ -26,6 +26,13 @@ def api_base(env: str, configured: str | None, default: str, service: str) -> st
     )
 
 
+def proxies_allowed(base: str) -> bool:
+    """Whether the environment's proxies (HTTP_PROXY, ...) may carry requests to `base`: for
+    https, yes (a proxy tunnels TLS, the token stays encrypted); for http to this machine, no
+    (a proxy would read the token in clear)."""
+    return urlsplit(base).scheme == "https"
+
+
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True

@@ -22,7 +22,8 @@ tables); an unknown database 404, 7404; another account 403, 7403; a token it do
 Switches for what goes wrong: `latency` before every reply, `fail_statement` (the Nth statement
 of the next request fails after the ones before it ran: nothing of the request may land),
 `rate_limit` (requests per window, then 429 with Retry-After, code 971), `overloaded` (429, code
-7429), `drop_reply` (the next request runs, then its connection closes with no reply).
+7429), `drop_reply` (the next request runs, then its connection closes with no reply),
+`bad_gateway` (the next request runs, then a gateway's 502 page of HTML is the reply).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class D1StandIn:
     rate_limit: int | None = None
     overloaded: bool = False
     drop_reply: bool = False
+    bad_gateway: bool = False
     requests: int = 0
     bodies: list[Any] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -129,6 +131,11 @@ class D1StandIn:
                 handler.connection.close()
                 return
         time.sleep(self.latency)
+        if self.bad_gateway:
+            self.bad_gateway = False
+            page = b"<html><body><h1>502 Bad gateway</h1></body></html>"
+            send_json(handler, 502, {}, page, "text/html")
+            return
         send_json(handler, status, headers, json.dumps(reply).encode())
 
     def _answer(self, handler: BaseHTTPRequestHandler, raw: bytes) -> dict[str, Any]:

@@ -9,7 +9,9 @@ on the SQLite file and through the stand-in: the `omnichat` and `filepath` fixtu
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import sqlite3
 import threading
 import time
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from adminui import audit, d1_api
+from adminui import audit, d1_api, remote
 from adminui.config import Profile, normalize_url, parse_config
 from adminui.d1_db import D1Database
 from adminui.db import CancelledError
@@ -509,8 +511,136 @@ def test_an_adjustment_whose_reply_is_lost_is_not_guessed(
     is unknown (exit 3), the audit line says so, and the move did land exactly once."""
     adjust = _adjusting(filepath_d1)
     monkeypatch.setattr(d1_api, "drop_reply", True)
-    with pytest.raises(OutcomeUnknownError, match="look it up before trying again") as lost:
+    with pytest.raises(
+        OutcomeUnknownError, match=r"nothing to read it back by .*look before trying again"
+    ) as lost:
         adjust()
     assert lost.value.exit_code == 3
     assert _jordan(filepath_d1) == 1250
     assert audit.writes(audit_log)[-1]["outcome"] == "unknown"
+
+
+# What a review's attacks found (each failed before its fix).
+
+
+def test_esc_during_a_write_does_not_drop_what_it_did(
+    d1: D1Database, standin: D1StandIn, audit_log: Path, monkeypatch
+) -> None:
+    """Esc stops reads; a write's batch may have committed by the time its answer comes, so
+    its answer is kept and the grant is reported (and logged) as done."""
+    preview = ledger_credits.preview_grant(d1, NEW, _grant("BMC-D1-ESC"))
+    monkeypatch.setattr(standin, "latency", 0.5)
+    done: list[object] = []
+    thread = threading.Thread(
+        target=lambda: done.append(
+            ledger_credits.grant(d1, NEW, preview.grant, "op", preview=preview)
+        )
+    )
+    thread.start()
+    deadline = time.monotonic() + 5
+    while d1.running == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    d1.cancel_running()
+    thread.join(10)
+    [row] = rows_of_reference(standin, "BMC-D1-ESC")
+    assert [c.entry.id for c in done] == [row["id"]]  # type: ignore[attr-defined]
+    assert audit.writes(audit_log)[-1]["outcome"] == "committed"
+
+
+@pytest.mark.parametrize("operation", ["grant", "adjust"])
+def test_a_gateway_error_after_the_batch_ran_is_not_called_nothing_changed(
+    d1: D1Database, filepath_d1: D1Database, standin: D1StandIn, audit_log: Path, operation: str
+) -> None:
+    """A 502 page (Cloudflare's edge, after D1 ran the batch) is no refusal D1 documents: the
+    grant is looked up by its row and found; the adjustment, which has no row, is unknown, and
+    its reference is then refused as a repeat (the audit log is its only record)."""
+    if operation == "grant":
+        preview = ledger_credits.preview_grant(d1, NEW, _grant("BMC-D1-502"))
+        standin.bad_gateway = True
+        change = ledger_credits.grant(d1, NEW, preview.grant, "op", preview=preview)
+        assert change.warning and "HTTP 502" in change.warning
+        assert [r["id"] for r in rows_of_reference(standin, "BMC-D1-502")] == [change.entry.id]
+        assert audit.writes(audit_log)[-1]["outcome"] == "committed"
+        return
+    change = adjustments.parse_adjustment("+250", "coffee", "BMC-D1-502", max_credits=1000)
+    preview = adjustments.preview_adjustment(filepath_d1, JORDAN, change)
+    standin.bad_gateway = True
+    with pytest.raises(OutcomeUnknownError, match=r"HTTP 502 .* nothing to read it back by"):
+        adjustments.adjust(filepath_d1, JORDAN, change, "op", preview=preview)
+    assert _jordan(filepath_d1) == 1250 and audit.writes(audit_log)[-1]["outcome"] == "unknown"
+    again = adjustments.preview_adjustment(filepath_d1, JORDAN, change)
+    with pytest.raises(InputError, match="is on 1 adjustment"):
+        adjustments.adjust(filepath_d1, JORDAN, change, "op", preview=again)
+    assert _jordan(filepath_d1) == 1250
+
+
+def test_ctrl_c_while_a_batch_is_awaited_is_not_a_rollback(
+    filepath_d1: D1Database, d1_api: D1StandIn, audit_log: Path, monkeypatch
+) -> None:
+    """Ctrl-C after the batch was sent: it may have run (here it did); not "rolled back"."""
+    change = adjustments.parse_adjustment("+250", "coffee", "BMC-D1-INT", max_credits=1000)
+    preview = adjustments.preview_adjustment(filepath_d1, JORDAN, change)
+    monkeypatch.setattr(d1_api, "latency", 0.8)
+    sent = d1_api.requests
+
+    def interrupt_once_sent() -> None:  # not before: a Ctrl-C then is the operator's to have
+        deadline = time.monotonic() + 5
+        while d1_api.requests == sent and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_once_sent, daemon=True).start()
+    with pytest.raises(OutcomeUnknownError, match="Interrupted while"):
+        adjustments.adjust(filepath_d1, JORDAN, change, "op", preview=preview)
+    monkeypatch.setattr(d1_api, "latency", 0.0)
+    time.sleep(1)  # the stand-in finishes the request the client stopped waiting for
+    assert _jordan(filepath_d1) == 1250 and audit.writes(audit_log)[-1]["outcome"] == "unknown"
+
+
+@pytest.mark.parametrize("stored", ["0", "7.5", "'abc'"])
+def test_a_balance_row_made_since_a_preview_that_saw_none_holds_the_grant_back(
+    d1: D1Database, audit_log: Path, stored: str
+) -> None:
+    """The preview saw no balance row; one made since (by the app: 0; or by hand: 7.5, 'abc')
+    is not "no row": nothing is granted onto it, and the refusal says what is there."""
+    user = str(
+        scalar(
+            d1,
+            "SELECT id FROM users u WHERE NOT EXISTS "
+            "(SELECT 1 FROM user_battery b WHERE b.user_id = u.id) ORDER BY id LIMIT 1",
+        )
+    )
+    preview = ledger_credits.preview_grant(d1, user, _grant(f"BMC-D1-ROW-{len(stored)}"))
+    assert not preview.before.exists
+    execute(d1, f"INSERT INTO user_battery (user_id, total_balance) VALUES (:u, {stored})", u=user)
+    ledger = _ledger(d1)
+    said = (
+        "balance moved since the preview \\(no balance row then, 0 now\\)"
+        if stored == "0"
+        else "not a whole number"
+    )
+    with pytest.raises(InputError, match=said):
+        ledger_credits.grant(d1, user, preview.grant, "op", preview=preview)
+    assert _ledger(d1) == ledger
+    assert audit.writes(audit_log)[-1]["outcome"] == "rolled back"
+
+
+def test_a_user_gone_since_the_preview_is_said_so(d1: D1Database) -> None:
+    preview = ledger_credits.preview_grant(d1, NEW, _grant("BMC-D1-GONE"))
+    execute(d1, "DELETE FROM users WHERE id = :u", u=NEW)  # a plain connection: no cascade
+    with pytest.raises(InputError, match=f"nothing was changed: No user has the id {NEW}"):
+        ledger_credits.grant(d1, NEW, preview.grant, "op", preview=preview)
+
+
+def test_the_token_never_goes_through_a_proxy_in_clear(d1: D1Database, monkeypatch) -> None:
+    """HTTP_PROXY set, the API on http://127.0.0.1: the request goes straight to it (a proxy
+    would read the Bearer token in clear); over https a proxy may tunnel it."""
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    fresh = D1Database(d1.profile, TOKEN, pack=OMNICHAT)
+    try:
+        assert fresh.rows("get_user", user_id=NEW)
+    finally:
+        fresh.dispose()
+    assert not remote.proxies_allowed("http://127.0.0.1:9/client/v4")
+    assert remote.proxies_allowed("https://api.cloudflare.com/client/v4")

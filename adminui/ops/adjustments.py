@@ -303,9 +303,7 @@ def adjust(
     at = datetime.now(UTC).replace(microsecond=0)
     if not db.holds_transactions:
         shown = preview or preview_adjustment(db, user_id, adjustment)
-        return _adjust_in_one_batch(
-            db, _rechecked(db, shown), operator, below_zero, seen_earlier, at
-        )
+        return _adjust_in_one_batch(db, shown, operator, below_zero, seen_earlier, at)
 
     def body(tx: Transaction) -> Written[Adjusted]:
         preview = _preview(db, tx, user_id, adjustment)
@@ -321,12 +319,6 @@ def adjust(
 
     done, warning = audited_write(db, operator, OPERATION, body, None)
     return done if warning is None else replace(done, warning=warning)
-
-
-def _rechecked(db: Database, preview: AdjustPreview) -> AdjustPreview:
-    """The preview with the audit log's adjustments of the reference read again, just before
-    the batch goes (one logged since, on this machine, is refused as a repeat)."""
-    return replace(preview, earlier=_earlier(db, preview.adjustment.reference))
 
 
 def _allowed(preview: AdjustPreview, seen_earlier: frozenset[str], below_zero: bool) -> None:
@@ -385,8 +377,15 @@ def _adjust_in_one_batch(
     at: datetime,
 ) -> Adjusted:
     """The move as one batch with its read-back: the UPDATE only if the balance is still the
-    one the operator was shown; nothing changed, and said so, when it moved since."""
+    one the operator was shown; nothing changed, and said so, when it moved since. The audit
+    log's adjustments of the reference are read again with its intent line written, alone on
+    this machine (the log is the record: two operators here can't both pass the check)."""
     _allowed(preview, seen_earlier, below_zero)
+
+    def rechecked() -> None:
+        earlier = _earlier(db, preview.adjustment.reference)
+        _allowed(replace(preview, earlier=earlier), seen_earlier, below_zero)
+
     name, values = _move(preview)
     key = preview.before.key
     read_back = (
@@ -416,5 +415,5 @@ def _adjust_in_one_batch(
         planned.after,
         result,
     )
-    done, warning = audited_batch(db, operator, OPERATION, batch, lambda _again: None)
+    done, warning = audited_batch(db, operator, OPERATION, batch, None, rechecked)
     return done if warning is None else replace(done, warning=warning)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adminui.db import Database, Reply, Transaction
-from adminui.errors import DatabaseError, InputError, NotFoundError, SetupError
+from adminui.errors import AdminError, DatabaseError, InputError, NotFoundError, SetupError
 from adminui.ops.credits import (
     MAX_NOTES,
     MAX_REASON,
@@ -477,6 +477,22 @@ def _grant_in_one_batch(
         "notes": grant.notes,
         "override_reason": grant.override_reason,
     }
+
+    def held_back() -> AdminError:
+        """Why the guards held the grant back, read again: the user, the balance, the rows
+        holding the reference."""
+        try:
+            now = preview_grant(db, user_id, grant)
+        except AdminError as error:
+            return InputError("grant", f"nothing was changed: {error}")
+        if now.duplicate_ids != preview.duplicate_ids and _same(now.before, before):
+            return InputError(
+                "reference",
+                f"nothing was changed: a grant of {grant.reference!r} was written since the "
+                "preview; preview again and check it",
+            )
+        return _changed_since(before, now.before)
+
     return _in_one_batch(
         db,
         operator,
@@ -485,11 +501,7 @@ def _grant_in_one_batch(
         before,
         grant.credits,
         inputs,
-        InputError(
-            "reference",
-            f"nothing was changed: a grant of {grant.reference!r} was written since the "
-            "preview; preview again and check it",
-        ),
+        held_back,
     )
 
 
@@ -519,6 +531,15 @@ def _refund_in_one_batch(
         "refund_of": entry.id,
     }
     inputs = {"transaction_id": entry.id, "reason": why, "below_zero": below_zero}
+
+    def held_back() -> AdminError:
+        """Why the guards held the refund back, read again: refunded since, or the balance."""
+        try:
+            now = preview_refund(db, entry.id)
+        except AdminError as error:
+            return InputError("transaction id", f"nothing was changed: {error}")
+        return _changed_since(before, now.account)
+
     return _in_one_batch(
         db,
         operator,
@@ -527,10 +548,30 @@ def _refund_in_one_batch(
         before,
         -entry.amount,
         inputs,
-        InputError(
-            "transaction id",
-            f"nothing was changed: {entry.id} was refunded since the preview",
-        ),
+        held_back,
+    )
+
+
+def _same(one: Account, other: Account) -> bool:
+    return (one.exists, one.credits) == (other.exists, other.credits)
+
+
+def _changed_since(before: Account, now: Account) -> InputError:
+    """A guard's refusal, said by what moved: the balance, or (it did not) the database."""
+    if _same(before, now):
+        return InputError(
+            "balance",
+            "nothing was changed: the database changed since the preview in a way the write's "
+            "guards saw, then back; preview again",
+        )
+
+    def shown(account: Account) -> str:
+        return f"{account.credits:,}" if account.exists else "no balance row"
+
+    return InputError(
+        "balance",
+        f"nothing was changed: the balance moved since the preview ({shown(before)} then, "
+        f"{shown(now)} now); preview again",
     )
 
 
@@ -542,12 +583,12 @@ def _in_one_batch(
     before: Account,
     credits: int,
     inputs: dict[str, Any],
-    held_back: InputError,
+    held_back: Callable[[], AdminError],
 ) -> LedgerChange:
     """A grant's or refund's batch: `first` writes the ledger row if its guards hold; the
     balance row (a grant's, where there is none) and its move by `credits` follow only if that
     row is there; the row and the balance are read back. A guard that held it back changed
-    nothing: the balance moved since the preview, else `held_back` says why."""
+    nothing, and `held_back` says why (reading again: one more request, on a refusal only)."""
     values = first[1]
     entry_id, user_id = values["id"], values["user_id"]
     where = {"user_id": user_id, "id": entry_id}
@@ -558,19 +599,12 @@ def _in_one_batch(
         ("get_ledger_row", {"transaction_id": entry_id}),
         ("get_balance", {"user_id": user_id}),
     ]
-    shown = before.credits if before.exists else None
 
     def result(replies: list[Reply]) -> LedgerChange:
         inserted, *_, moved, row, balance = replies
         now = _first(balance.rows)["credits"] if balance.rows else None
-        if inserted.count != 1 and now != shown:
-            raise InputError(
-                "balance",
-                f"nothing was changed: the balance moved since the preview ({before.credits:,} "
-                f"then, {'none' if now is None else f'{now:,}'} now); preview again",
-            )
         if inserted.count != 1:
-            raise held_back
+            raise held_back()
         if moved.count != 1:  # can't be: the row is there, so the balance moved (one batch)
             raise DatabaseError(
                 f"The ledger row {entry_id} was written but the balance did not move by "

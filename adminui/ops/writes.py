@@ -28,7 +28,14 @@ from typing import Any, Generic, TypeVar
 
 from adminui import audit
 from adminui.db import Database, Reply, Transaction, TransactionMark
-from adminui.errors import AdminError, DatabaseError, OutcomeUnknownError, SetupError
+from adminui.errors import (
+    AdminError,
+    DatabaseError,
+    InputError,
+    NotFoundError,
+    OutcomeUnknownError,
+    SetupError,
+)
 
 Result = TypeVar("Result")
 # How long a lost COMMIT is asked about before its outcome is reported as unknown.
@@ -70,23 +77,35 @@ def audited_batch(
     operator: str,
     operation: str,
     batch: Batch[Result],
-    look_up: Callable[[Database], Result | None],
+    look_up: Callable[[Database], Result | None] | None,
+    check: Callable[[], None] | None = None,
 ) -> tuple[Result, str | None]:
     """Run `batch` with its audit lines: the intent (fsynced) before it is sent, since the
-    batch commits as it runs; then the outcome its replies tell. A reply that never came is
-    `look_up`'s to tell (the write read back by its ids: None, not there)."""
-    started = _intent(db, operator, operation, batch, None)
+    batch commits as it runs; then the outcome its replies tell. A reply that never came (lost,
+    or Ctrl-C while it was awaited) is `look_up`'s to tell: the write read back by its ids
+    (None: not there); no look_up, nothing to read it back by: unknown. `check` (of the audit
+    log) runs with the intent, alone on this machine: no other write can log in between."""
+    with audit.checked_alone():
+        if check is not None:
+            check()
+        started = _intent(db, operator, operation, batch, None)
     try:
         replies = db.batch(batch.calls)
     except OutcomeUnknownError as lost:
-        return _look_up_batch(db, started, batch, look_up, lost)
+        return _look_up_batch(db, started, batch, look_up, str(lost))
+    except KeyboardInterrupt:
+        stopped = f"Interrupted while {db.profile.where} had the {operation}'s batch."
+        return _look_up_batch(db, started, batch, look_up, stopped)
     except BaseException as error:  # refused before it ran, or rolled back whole
         audit.outcome(started, "rolled back", str(error) or type(error).__name__)
         raise
     try:
         result = batch.result(replies)
-    except AdminError as held_back:
+    except (InputError, NotFoundError) as held_back:  # a guard held the batch back: no change
         audit.outcome(started, "rolled back", str(held_back))
+        raise
+    except Exception as odd:  # after it committed: what it left is not what it should
+        audit.outcome(started, "unknown", f"committed, then read back as: {odd}")
         raise
     return result, audit.outcome(started, "committed")
 
@@ -116,15 +135,18 @@ def _look_up_batch(
     db: Database,
     started: audit.Intent,
     batch: Batch[Result],
-    look_up: Callable[[Database], Result | None],
-    lost: OutcomeUnknownError,
+    look_up: Callable[[Database], Result | None] | None,
+    lost: str,
 ) -> tuple[Result, str | None]:
     """After a batch's reply was lost: the write read back by its ids. Found, it committed;
-    not found, it is still unknown (the database may yet be running it)."""
-    try:
-        found, seen = look_up(db), "not in the database yet"
-    except AdminError as error:
-        found, seen = None, f"could not read it back ({error})"
+    not found, it is still unknown (the database may yet be running it), as it is when the
+    write has nothing to read it back by."""
+    found, seen = None, "There is nothing to read it back by (no row records it)"
+    if look_up is not None:
+        try:
+            found, seen = look_up(db), "Read back since, it is not in the database yet"
+        except AdminError as error:
+            seen = f"Reading it back failed ({error})"
     if found is not None:
         warning = audit.outcome(started, "committed", "reply lost; read back")
         told = f"{lost} Read back since, the {started.operation} is there (shown here)."
@@ -132,8 +154,8 @@ def _look_up_batch(
     audit.outcome(started, "unknown", f"reply lost; {seen}")
     ids = ", ".join(f"{key} {value}" for key, value in batch.ids.items() if value)
     raise OutcomeUnknownError(
-        f"{lost} Read back since, it is {seen} ({ids}); the database may still be running it: "
-        "look it up before trying again. The audit log has its intent line."
+        f"{lost} {seen} ({ids}); the database may have applied it: look before trying again. "
+        "The audit log has its intent line."
     ) from None
 
 

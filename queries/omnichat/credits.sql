@@ -174,7 +174,8 @@ ORDER BY t.id;
 
 -- name: grant_if_unchanged
 -- The ledger row of a grant, written only if the user's balance is still :before, the one the
--- operator was shown (NULL: the user had no balance row, and still has none), and no row holds
+-- operator was shown, a whole number (NULL: the user had no balance row, and still has none,
+-- not even one made since that holds no whole number), and no row holds
 -- the reference, as adminui or the app writes one (the metadata's reference, the Stripe payment
 -- intent), but those the operator saw (:seen, a JSON array of their ids). The preview compared
 -- every form of the reference; this is what a grant made meanwhile would have written.
@@ -184,9 +185,11 @@ INSERT INTO battery_transactions (id, user_id, type, amount, balance_after, meta
 SELECT :id, :user_id, :type, :amount, COALESCE(:before, 0) + :amount, :metadata,
        strftime('%Y-%m-%dT%H:%M:%fZ', :now)
 WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = :user_id)
-  AND (SELECT CASE WHEN typeof(b.total_balance) IN ('integer', 'null')
-                   THEN COALESCE(b.total_balance, 0) END
-       FROM user_battery b WHERE b.user_id = :user_id) IS :before
+  AND CASE WHEN :before IS NULL
+           THEN NOT EXISTS (SELECT 1 FROM user_battery b WHERE b.user_id = :user_id)
+           ELSE (SELECT CASE WHEN typeof(b.total_balance) IN ('integer', 'null')
+                             THEN COALESCE(b.total_balance, 0) END
+                 FROM user_battery b WHERE b.user_id = :user_id) = :before END
   AND NOT EXISTS (
     SELECT 1 FROM battery_transactions t
     WHERE t.id NOT IN (SELECT j.value FROM json_each(:seen) j)
@@ -203,12 +206,14 @@ SELECT :user_id WHERE EXISTS (SELECT 1 FROM battery_transactions t WHERE t.id = 
 ON CONFLICT (user_id) DO NOTHING;
 
 -- name: move_balance_if_written
--- The balance moved by the batch's grant or refund (negative), only if its ledger row is there.
+-- The balance moved by the batch's grant or refund (negative), only if its ledger row is there
+-- and the balance is a whole number (the row's guard made sure it was).
 -- mode: write
 -- params: user_id, credits, id
 UPDATE user_battery
 SET total_balance = COALESCE(total_balance, 0) + :credits
-WHERE user_id = :user_id AND EXISTS (SELECT 1 FROM battery_transactions t WHERE t.id = :id);
+WHERE user_id = :user_id AND typeof(total_balance) IN ('integer', 'null')
+  AND EXISTS (SELECT 1 FROM battery_transactions t WHERE t.id = :id);
 
 -- name: refund_if_unchanged
 -- The ledger row of a refund over D1's API (first of its batch, as a grant's is): written only
