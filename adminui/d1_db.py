@@ -14,8 +14,8 @@ What differs, and why:
   request (OmniChat's grant and refund, filepath's adjustment). `write()` is refused before
   anything is sent, saying so: the writes not built as batches yet (an orphan clean).
 - Nothing streams: a result comes whole, so large results are read a keyset page at a time.
-- Esc can't stop a request on D1's side: its answer is dropped when it comes, and D1 ends any
-  query at 30 s.
+- Esc can't stop a request on D1's side: a read's answer is dropped when it comes (D1 ends
+  any query at 30 s); a write's never is, since it may have committed.
 """
 
 from __future__ import annotations
