@@ -37,6 +37,7 @@ from tests.d1_standin import ACCOUNT, DATABASE, TOKEN, D1StandIn
 
 OMNICHAT = pack_named("omnichat")
 URL = f"d1://{ACCOUNT}/{DATABASE}"
+Table = dict[str, dict[float, tuple[float, int]]]  # action -> delay -> (median s, requests)
 
 
 def granted(db: D1Database, user: str) -> object:
@@ -83,18 +84,12 @@ def measure(call: Callable[[], object], standin: D1StandIn, repeat: int) -> tupl
     return statistics.median(times), requests
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=2000)
-    parser.add_argument("--delays", default="0,50")
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    delays = [float(d) for d in args.delays.split(",")]
-    folder = Path(tempfile.mkdtemp(prefix="adminui-d1-bench-"))
+def run(users_wanted: int, delays: list[float], repeat: int, folder: Path) -> Table:
+    """Every action at each delay, against the demo built in `folder`."""
     path = folder / "omnichat.sqlite"
-    build(path, args.users, {})
+    build(path, users_wanted, {})
     os.environ.setdefault("ADMINUI_AUDIT_LOG", str(folder / "audit.jsonl"))
-    table: dict[str, dict[float, tuple[float, int]]] = {}
+    table: Table = {}
     with D1StandIn() as standin:
         standin.serve(path)
         port = int(standin.base.split(":")[2].split("/")[0])
@@ -111,7 +106,7 @@ def main() -> None:
                     bare.post(query, json={"sql": "SELECT 1"})  # connected, as the app is
                     one = partial(bare.post, query, json={"sql": "SELECT 1"})
                     table.setdefault("bare httpx: one request", {})[delay] = measure(
-                        one, standin, args.repeat
+                        one, standin, repeat
                     )
                 calls = {
                     **actions(db, user, email),
@@ -120,8 +115,20 @@ def main() -> None:
                     ),
                 }
                 for label, call in calls.items():
-                    table.setdefault(label, {})[delay] = measure(call, standin, args.repeat)
+                    table.setdefault(label, {})[delay] = measure(call, standin, repeat)
                 db.dispose()
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--delays", default="0,50")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    delays = [float(d) for d in args.delays.split(",")]
+    with tempfile.TemporaryDirectory(prefix="adminui-d1-bench-") as folder:
+        table = run(args.users, delays, args.repeat, Path(folder))
     print(f"OmniChat, {args.users:,} users; medians of {args.repeat}; D: delay each way, ms")
     print(f"{'':44}" + "".join(f"{f'D={d:g}: s':>12}" for d in delays) + f"{'requests':>10}")
     for label, by_delay in table.items():

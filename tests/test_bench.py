@@ -1,11 +1,13 @@
 """The benchmark harness can't rot: every read statement has bench parameters, and
-`bench/run.py --quick` runs whole on the test database (CI runs this; the figures at scale come
-from bench/make_scale.py and a full run, never from a timed test)."""
+`bench/run.py --quick` runs whole on the test database, as `bench/d1_latency.py` does through the
+D1 stand-in (CI runs these; the figures at scale come from bench/make_scale.py and full runs,
+never from a timed test)."""
 
 from __future__ import annotations
 
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import psycopg
@@ -14,7 +16,7 @@ from adminui.db import Database
 from adminui.ops import health
 from adminui.queries import Registry
 from adminui.schema import recommended_indexes
-from bench import params, run
+from bench import d1_latency, params, run
 from tests.pg_cluster import PG_PASSWORD
 
 
@@ -64,3 +66,24 @@ def test_every_recommended_index_once_created_is_seen_by_the_health_view(pg_db: 
     assert len(created) == len(recommended_indexes())
     missing = [h.advice.ddl for h in health.indexes(pg_db) if not h.present]
     assert missing == []
+
+
+def test_the_d1_bench_counts_each_action_s_requests(monkeypatch, capsys, tmp_path: Path) -> None:
+    """bench/d1_latency.py runs whole (small, no delay) and counts what issue 20's targets
+    are about: a lookup and a screen in one request, `users show EMAIL` and a grant in two."""
+    for key in ("ADMINUI_D1_API", "ADMINUI_PASSWORD", "ADMINUI_AUDIT_LOG"):
+        monkeypatch.setenv(key, "")  # put back as it was once the bench has set them
+    monkeypatch.setenv("ADMINUI_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    monkeypatch.setattr(
+        sys, "argv", ["d1_latency", "--users", "60", "--delays", "0", "--repeat", "1"]
+    )
+    d1_latency.main()
+    requests = {
+        line[:44].strip(): int(line.split()[-1])
+        for line in capsys.readouterr().out.splitlines()
+        if line.split() and line.split()[-1].isdigit()
+    }
+    assert requests["a lookup (search keystroke)"] == requests["a user's screen (refresh)"] == 1
+    assert requests["users show EMAIL (resolve + screen)"] == 2
+    assert requests["grant (preview + write batch)"] == 2
+    assert requests["orphan scan (every check counted)"] == 1
