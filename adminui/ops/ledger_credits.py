@@ -674,9 +674,14 @@ def parse_entry_id(pack: Pack, text: str | int) -> int | str:
 
 
 def _refunds(tx: Transaction, row: Any) -> list[Any]:
-    """The refunds already on record for a grant: adminui's, which name it, and where the
-    product's app writes its own (OmniChat's, carrying the Stripe payment intent the grant holds
-    in its own column or as the reference adminui recorded), the app's."""
+    """The refunds already on record for a grant (see _refunds_of)."""
+    return tx.rows("refunds_of", **_refunds_of(tx, row))
+
+
+def _refunds_of(tx: Transaction, row: Any) -> dict[str, Any]:
+    """refunds_of's values: adminui's refunds name the grant; where the product's app writes its
+    own (OmniChat's), they carry the Stripe payment intent the grant holds in its own column or
+    as the reference adminui recorded."""
     values = {
         "transaction_id": row["id"],
         "user_id": str(row["user_id"]),
@@ -684,11 +689,18 @@ def _refunds(tx: Transaction, row: Any) -> list[Any]:
         "reference": row.get("reference"),
         "blanks": BLANKS,
     }
-    return tx.rows("refunds_of", **tx.declared("refunds_of", **values))
+    return tx.declared("refunds_of", **values)
 
 
 def _refundable(tx: Transaction, entry_id: int, *, locked: bool) -> Any:
     """The ledger row to refund, refused unless it is a grant not refunded yet."""
+    row = _grant_row(tx, entry_id, locked=locked)
+    _refuse_refunded(entry_id, _refunds(tx, row))
+    return row
+
+
+def _grant_row(tx: Transaction, entry_id: int, *, locked: bool) -> Any:
+    """The ledger row to refund, refused unless it is a grant."""
     row = tx.one("lock_ledger_row" if locked else "get_ledger_row", transaction_id=entry_id)
     if row is None:
         raise NotFoundError(f"No ledger row has the id {entry_id}.")
@@ -698,22 +710,32 @@ def _refundable(tx: Transaction, entry_id: int, *, locked: bool) -> Any:
             f"{entry_id} is a {row['type']} of {signed(row['amount'])}; only a grant (a purchase "
             "or bonus) is refunded",
         )
-    done = _refunds(tx, row)
-    if done:
-        rows = ", ".join(f"{r['id']} ({signed(r['amount'])})" for r in done)
-        raise InputError("transaction id", f"{entry_id} is already refunded (ledger row {rows})")
     return row
 
 
+def _refuse_refunded(entry_id: int, done: list[Any]) -> None:
+    if done:
+        rows = ", ".join(f"{r['id']} ({signed(r['amount'])})" for r in done)
+        raise InputError("transaction id", f"{entry_id} is already refunded (ledger row {rows})")
+
+
+def _on_team(row: Any) -> bool:
+    """Whether a grant went to a team's balance (adminui recorded metadata account 'team')."""
+    return row.get("account") == "team" and bool(row.get("team_id"))
+
+
 def _refund_account(tx: Transaction, row: Any, *, locked: bool) -> Account:
-    """The balance a grant moved: its team's when adminui recorded so (metadata account
-    'team'), else its user's."""
-    if row.get("account") == "team" and row.get("team_id"):
+    """The balance a grant moved: its team's when adminui recorded so, else its user's."""
+    if _on_team(row):
         team = tx.one("lock_team" if locked else "team_balance", team_id=row["team_id"])
         if team is None:
             raise NotFoundError(f"The team {row['team_id']} this grant went to is gone.")
         return Account(team["name"], team["credits"], True, row["team_id"])
-    account = _account(tx, _user(tx, str(row["user_id"])), None, locked=locked)
+    return _a_balance(tx, _account(tx, _user(tx, str(row["user_id"])), None, locked=locked))
+
+
+def _a_balance(tx: Transaction, account: Account) -> Account:
+    """A user's balance a refund takes from; refused where the user has no balance row."""
     if not account.exists:
         raise InputError(
             "balance",
@@ -756,8 +778,24 @@ def preview_refund(db: Database, entry_id: str | int) -> LedgerRefundPlan:
     """The grant, the balance it moved, and what a refund would leave."""
     entry_id = parse_entry_id(db.pack, entry_id)
     with db.read() as tx:
-        row = _refundable(tx, entry_id, locked=False)
-        account = _refund_account(tx, row, locked=False)
+        row = _grant_row(tx, entry_id, locked=False)
+        if _on_team(row):
+            _refuse_refunded(entry_id, _refunds(tx, row))
+            return LedgerRefundPlan(record(db.pack, row), _refund_account(tx, row, locked=False))
+        # The grant's refunds and its user's balance in one round trip (one request on D1):
+        # one snapshot, so a refund made meanwhile shows as refunded, not as a balance gone.
+        user_id = str(row["user_id"])
+        done, found, balance = tx.many(
+            [
+                ("refunds_of", _refunds_of(tx, row)),
+                ("get_user", {"user_id": user_id}),
+                ("get_balance", {"user_id": user_id}),
+            ]
+        )
+        _refuse_refunded(entry_id, done)
+        if not found:
+            raise NotFoundError(f"No user has the id {user_id}.")
+        account = _a_balance(tx, _user_account(found[0], _first(balance)))
         return LedgerRefundPlan(record(db.pack, row), account)
 
 
