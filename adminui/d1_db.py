@@ -11,8 +11,9 @@ What differs, and why:
 - There is no interactive transaction, so the ops' write transactions (read, decide, write,
   read back, all under one lock) can't run here: a write is one `batch` of statements that
   guard themselves (a write whose preview no longer holds changes nothing), sent as one
-  request (OmniChat's grant and refund, filepath's adjustment). `write()` is refused before
-  anything is sent, saying so: the writes not built as batches yet (an orphan clean).
+  request (OmniChat's grant and refund, filepath's adjustment, a chunk of an orphan clean, a
+  restore). `write()` is refused before anything is sent, saying so: a write not built as a
+  batch would need a transaction held open.
 - Nothing streams: a result comes whole, so large results are read a keyset page at a time.
 - Esc can't stop a request on D1's side: a read's answer is dropped when it comes (D1 ends
   any query at 30 s); a write's never is, since it may have committed.
@@ -38,7 +39,8 @@ from adminui.packs import recognise
 
 WRITES_LATER = (
     "this change is not built for D1's HTTP API yet: D1 has no transaction to hold open, so "
-    "each write must become one batch that guards itself (grants, refunds and adjustments are)"
+    "each write must become one batch that guards itself (grants, refunds, adjustments and "
+    "orphan cleans and restores are)"
 )
 
 

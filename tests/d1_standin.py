@@ -23,7 +23,8 @@ Switches for what goes wrong: `latency` before every reply, `fail_statement` (th
 of the next request fails after the ones before it ran: nothing of the request may land),
 `rate_limit` (requests per window, then 429 with Retry-After, code 971), `overloaded` (429, code
 7429), `drop_reply` (the next request runs, then its connection closes with no reply),
-`bad_gateway` (the next request runs, then a gateway's 502 page of HTML is the reply).
+`bad_gateway` (the next request runs, then a gateway's 502 page of HTML is the reply),
+`foreign_keys` (off: a database whose schema declares no keys, as where orphans come from).
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ class D1StandIn:
     overloaded: bool = False
     drop_reply: bool = False
     bad_gateway: bool = False
+    # D1 enforces every foreign key a schema declares; orphans live where a schema declares
+    # none. Off: the stand-in serves the files (whose schema declares them) as such a database.
+    foreign_keys: bool = True
     requests: int = 0
     bodies: list[Any] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -175,7 +179,7 @@ class D1StandIn:
         """Every statement in one transaction; the first error rolls all of them back."""
         conn = sqlite3.connect(path, isolation_level=None)
         try:
-            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA foreign_keys = {'ON' if self.foreign_keys else 'OFF'}")
             if read_only:
                 conn.execute("PRAGMA query_only = ON")
             conn.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -25,10 +25,10 @@ from adminui import audit, d1_api, remote
 from adminui.config import Profile, normalize_url, parse_config
 from adminui.d1_db import D1Database
 from adminui.db import CancelledError
-from adminui.errors import InputError, OutcomeUnknownError, ReadOnlyError, SetupError
-from adminui.ops import adjustments, ledger_credits, users
+from adminui.errors import AdminError, InputError, OutcomeUnknownError, ReadOnlyError, SetupError
+from adminui.ops import adjustments, backups, ledger_credits, orphans, users
 from adminui.packs import pack_named
-from tests.conftest import D1_FILES, d1_database, execute, rows, run, scalar
+from tests.conftest import D1_FILES, d1_database, dump_tables, execute, rows, run, scalar
 from tests.d1_standin import ACCOUNT, READ_TOKEN, TOKEN, D1StandIn
 
 OMNICHAT = pack_named("omnichat")
@@ -179,9 +179,9 @@ def test_d1_s_own_error_text_is_said(d1: D1Database, standin: D1StandIn) -> None
 
 
 def test_writes_are_refused_before_anything_is_sent(d1: D1Database, standin: D1StandIn) -> None:
-    """A read-only profile refuses a grant as everywhere; a write not built as a batch yet (an
-    orphan clean, filepath's adjustment) is refused on any profile, saying so: either way the
-    API is sent no write."""
+    """A read-only profile refuses a grant as everywhere; a write transaction held open (what
+    no op asks of D1, whose writes are batches) is refused on any profile, saying so: either
+    way the API is sent no write."""
     grant = ledger_credits.parse_ledger_grant(5, "BMC-D1-1", max_credits=1000)
     preview = ledger_credits.preview_grant(d1, NEW, grant)
     read_only = d1_database(standin, DATABASE, OMNICHAT, read_only=True)
@@ -190,7 +190,7 @@ def test_writes_are_refused_before_anything_is_sent(d1: D1Database, standin: D1S
         with pytest.raises(ReadOnlyError, match=r"is read-only \(read_only = true\)"):
             ledger_credits.grant(read_only, NEW, grant, "op", preview=preview)
         with pytest.raises(SetupError, match="not built for D1's HTTP API yet"):
-            d1.write()  # what a write not built as a batch (an orphan clean) opens
+            d1.write()
         assert standin.requests == sent
     finally:
         read_only.dispose()
@@ -644,3 +644,92 @@ def test_the_token_never_goes_through_a_proxy_in_clear(d1: D1Database, monkeypat
         fresh.dispose()
     assert not remote.proxies_allowed("http://127.0.0.1:9/client/v4")
     assert remote.proxies_allowed("https://api.cloudflare.com/client/v4")
+
+
+# The orphan clean over the API: chunks, each one guarded batch; the backup first; restore.
+
+ORPHANED = ("conversations.userId", "api_usage.user_id", "user_battery.user_id")
+
+
+def _backed_up(db: D1Database, name: str, folder: Path) -> orphans.Backup:
+    check = orphans.get_check(name, OMNICHAT)
+    return backups.backup(db, check, folder / f"{name}.jsonl", include_dependents=True)
+
+
+@pytest.mark.parametrize("name", ORPHANED)
+def test_a_clean_over_the_api_and_its_restore_give_back_every_row(
+    d1: D1Database, standin: D1StandIn, audit_log: Path, tmp_path: Path, monkeypatch, name: str
+) -> None:
+    """In chunks of two (each a batch), dependents included; restore puts back every row,
+    value for value (the stand-in serving the file as a database whose schema declares no
+    foreign keys, which is where D1's orphans come from)."""
+    monkeypatch.setattr(standin, "foreign_keys", False)
+    monkeypatch.setattr(orphans, "D1_CHUNK", 2)
+    before = dump_tables(d1, OMNICHAT)
+    saved = _backed_up(d1, name, tmp_path)
+    result = orphans.clean(d1, saved, "op")
+    assert (result.acted_on, result.remaining) == (len(saved.ids), 0)
+    assert dump_tables(d1, OMNICHAT) != before
+    parts = [w for w in audit.writes(audit_log) if w["operation"].startswith("orphans.clean")]
+    assert len(parts) == -(-len(saved.ids) // 2) and {w["outcome"] for w in parts} == {"committed"}
+    restored = backups.restore(d1, backups.read_backup(saved.path), "op")
+    assert restored.refused == () and dump_tables(d1, OMNICHAT) == before
+
+
+def test_a_clean_stopped_between_batches_is_restored_whole(
+    d1: D1Database, standin: D1StandIn, tmp_path: Path, monkeypatch
+) -> None:
+    """The second batch fails (D1 rolls it back): the first stays done, whole; the message
+    says so; restore puts back what was cleaned and lists the rest as still there."""
+    monkeypatch.setattr(standin, "foreign_keys", False)
+    monkeypatch.setattr(orphans, "D1_CHUNK", 1)
+    before = dump_tables(d1, OMNICHAT)
+    saved = _backed_up(d1, "conversations.userId", tmp_path)
+    assert len(saved.ids) == 2
+    fail_next = lambda done, _total: setattr(standin, "fail_statement", 1)  # noqa: E731
+    with pytest.raises(AdminError, match=r"Batch 2 of the clean was not applied: .*1 of the 2"):
+        orphans.clean(d1, saved, "op", progress=fail_next)
+    restored = backups.restore(d1, backups.read_backup(saved.path), "op")
+    assert restored.refused == (str(saved.ids[1]),)
+    assert dump_tables(d1, OMNICHAT) == before
+
+
+@pytest.mark.parametrize("since", ["a parent came back", "a new dependent"])
+def test_rows_changed_since_the_backup_are_not_cleaned(
+    d1: D1Database, standin: D1StandIn, tmp_path: Path, monkeypatch, since: str
+) -> None:
+    monkeypatch.setattr(standin, "foreign_keys", False)
+    saved = _backed_up(d1, "conversations.userId", tmp_path)
+    [row] = rows(d1, "SELECT userId FROM conversations WHERE id = :c", c=saved.ids[0])
+    if since == "a parent came back":
+        execute(
+            d1,
+            "INSERT INTO users (id, email, name) VALUES (:u, 'back@example.com', 'Back')",
+            u=row["userId"],
+        )
+        said = "Batch 1 of the clean was not applied: its rows changed since the backup"
+    else:
+        execute(
+            d1,
+            "INSERT INTO messages (id, conversationId, role, content) "
+            "VALUES ('late', :c, 'user', 'hello?')",
+            c=saved.ids[0],
+        )
+        said = "Batch 1 of the clean was not applied: rows pointing at these conversations rows"
+    state = dump_tables(d1, OMNICHAT)
+    with pytest.raises(AdminError, match=said):
+        orphans.clean(d1, saved, "op")
+    assert dump_tables(d1, OMNICHAT) == state
+
+
+def test_restoring_orphans_where_d1_enforces_their_key_is_refused_whole(
+    d1: D1Database, standin: D1StandIn, tmp_path: Path
+) -> None:
+    """A schema that declares the key (D1 enforces it): the clean works; putting orphans back
+    can't (their parent is gone), and nothing of the restore lands."""
+    saved = _backed_up(d1, "conversations.userId", tmp_path)
+    orphans.clean(d1, saved, "op")
+    after = dump_tables(d1, OMNICHAT)
+    with pytest.raises(SetupError, match="FOREIGN KEY constraint failed"):
+        backups.restore(d1, backups.read_backup(saved.path), "op")
+    assert dump_tables(d1, OMNICHAT) == after

@@ -44,7 +44,7 @@ from adminui.ops.orphans import (
     listed_ids,
     plain_row,
 )
-from adminui.ops.writes import Written, audited_write
+from adminui.ops.writes import Batch, Written, audited_batch, audited_write
 from adminui.packs import Pack, load_pack, pack_named
 
 FORMAT = 2
@@ -353,24 +353,21 @@ def restore(
     if saved.header.get("dialect") != db.dialect:
         raise InputError("backup", f"it was written from a {saved.header.get('dialect')} database")
     clean = recorded_clean(db, saved)
+    calls = [_restore_call(db, check, via, row) for via, row in saved.rows]
+    operation = f"orphans.restore {check.name}"
 
-    def body(tx: Transaction) -> Written[RestoreResult]:
+    def written(counts: list[int]) -> Written[RestoreResult]:
+        """What the restore did, from each row's count (0: refused, its row is there)."""
         refused: list[str] = []
         put_back: dict[str, list[dict[str, Any]]] = {}
         keys: dict[str, str] = {}  # table -> its key column
-        for done, (via, row) in enumerate(saved.rows, start=1):
-            table, name, key = _restoring(check, via)
+        for (via, row), acted in zip(saved.rows, counts, strict=True):
+            table, _, key = _restoring(check, via)
             keys[table] = key
-            columns = db.statement(name).params
-            if not columns <= set(row):
-                missing = ", ".join(sorted(columns - set(row)))
-                raise InputError("backup", f"row {row[key]} lacks {missing}; nothing restored")
-            if tx.run(name, **{column: _bindable(row[column]) for column in columns}):
+            if acted:
                 put_back.setdefault(table, []).append(row)
             else:
                 refused.append(str(row[key]))
-            if progress and (done % orphans.PAGE == 0 or done == len(saved.rows)):
-                progress(done, len(saved.rows))
         money = _money(db.pack, put_back)
         restored = sum(map(len, put_back.values()))
         return Written(
@@ -384,8 +381,39 @@ def restore(
             {"restored": restored, "refused": refused[:1000], "money": money},
         )
 
-    result, warning = audited_write(db, operator, f"orphans.restore {check.name}", body, None)
+    if not db.holds_transactions:  # D1: one request, each row's statement guarding itself
+        planned = written([1] * len(calls))
+        batch = Batch(
+            calls,
+            planned.inputs,
+            planned.ids,
+            planned.before,
+            planned.after,
+            lambda replies: written([reply.count for reply in replies]).result,
+        )
+        result, warning = audited_batch(db, operator, operation, batch, None)
+        return replace(result, warning=warning)
+
+    def body(tx: Transaction) -> Written[RestoreResult]:
+        counts = []
+        for done, (name, values) in enumerate(calls, start=1):
+            counts.append(tx.run(name, **values))
+            if progress and (done % orphans.PAGE == 0 or done == len(calls)):
+                progress(done, len(calls))
+        return written(counts)
+
+    result, warning = audited_write(db, operator, operation, body, None)
     return replace(result, warning=warning)
+
+
+def _restore_call(db: Database, check: Check, via: str, row: dict[str, Any]) -> tuple[str, dict]:
+    """The statement that puts one backed-up row back, with its values."""
+    _, name, key = _restoring(check, via)
+    columns = db.statement(name).params
+    if not columns <= set(row):
+        missing = ", ".join(sorted(columns - set(row)))
+        raise InputError("backup", f"row {row[key]} lacks {missing}; nothing restored")
+    return name, {column: _bindable(row[column]) for column in columns}
 
 
 def _restoring(check: Check, via: str) -> tuple[str, str, str]:

@@ -25,7 +25,7 @@ from adminui.db import Database, Transaction
 from adminui.errors import AdminError, InputError, SetupError
 from adminui.ops.health import enforcing_keys
 from adminui.ops.values import as_id, counted
-from adminui.ops.writes import Written, audited_write
+from adminui.ops.writes import Batch, Written, audited_batch, audited_write
 from adminui.packs import MAIN, Pack, load_pack
 from adminui.schema import reference_tables
 
@@ -41,6 +41,9 @@ CROSS_PAGE = 1_000  # keys per page of a check across databases, and per questio
 # up to here PostgreSQL probes the parent key's index per key (10 ms at 240k users); from ~2,000
 # it hashes the whole parent table instead (130 ms a question)
 PAGE = 1_000  # rows between progress reports (and cancel checks) of a backup or restore
+# A check's ids per batch of a clean over D1's API: each batch one request, atomic and guarded
+# (D1 ends a request at 30 s; a few hundred rows and their dependents take milliseconds).
+D1_CHUNK = 500
 # A key that sorts before every key of its type: where the first page starts.
 FIRST_KEY: dict[str, Any] = {
     "uuid": "00000000-0000-0000-0000-000000000000",
@@ -589,6 +592,8 @@ def clean(
     if not ids:
         raise InputError("check", f"{check.name} has no rows to clean")
     db = on(db, check)
+    if not db.holds_transactions:
+        return _clean_in_batches(db, saved, operator, progress, cancelled)
 
     def body(tx: Transaction) -> Written[CleanResult]:
         now = find_dependents(tx, check, ids)
@@ -651,6 +656,96 @@ def clean(
     except AdminError:
         remaining = None
     return replace(result, remaining=remaining, warning=warning)
+
+
+def _clean_in_batches(
+    db: Database,
+    saved: Backup,
+    operator: str,
+    progress: Progress | None,
+    cancelled: IsCancelled | None,
+) -> CleanResult:
+    """A clean over D1's API, which has no transaction to hold: the backed-up ids a chunk at a
+    time, each chunk one batch that guards itself and its own audited write. The batch's first
+    statements fail it whole (D1 then rolls it all back) unless every id of the chunk is still
+    an orphan and the rows pointing at them are exactly those found just before (which must be
+    backed up); then the dependents are acted on, children first, then the chunk.
+
+    Stopped between chunks (Esc, a refusal, a lost connection), the chunks before are done,
+    each whole, the rest untouched: the backup holds every row, and a restore puts back those
+    not in the database (the untouched ones it finds there and lists as refused)."""
+    check = saved.check
+    backed = {name: set(found) for name, found in saved.dependents.items()}
+    acted = dependents_acted = 0
+    warnings: list[str] = []
+    for part, chunk in enumerate(_batches(saved.ids, D1_CHUNK), start=1):
+        done = f"{acted} of the {len(saved.ids)} {check.table} rows were cleaned before it"
+        if cancelled and cancelled():
+            raise CancelledError(f"Clean stopped; {done}. The backup {saved.path} stays.")
+        try:
+            found = dependents(db, check, chunk).ids()
+            if any(not set(keys) <= backed.get(name, set()) for name, keys in found.items()):
+                raise AdminError(f"rows pointing at these {check.table} rows changed since it")
+            calls, moved = _guarded_clean(check, chunk, found)
+            batch = Batch(
+                calls,
+                {
+                    "check": check.name,
+                    "action": check.action,
+                    "backup": str(saved.path),
+                    "backup_sha256": saved.digest,
+                    "part": part,
+                },
+                {check.table: listed_ids(chunk)} | {n: listed_ids(k) for n, k in found.items()},
+                {"orphans": len(chunk), "dependents": sum(map(len, found.values()))},
+                {"acted_on": len(chunk), "dependents_acted_on": sum(map(len, found.values()))},
+                lambda replies, moved=moved: [replies[i].count for i in moved],
+            )
+            counts, warning = audited_batch(
+                db, operator, f"orphans.clean {check.name}", batch, None
+            )
+        except AdminError as error:
+            held = "integer overflow" in str(error)  # a guard of orphans_still/exactly failed
+            why = "its rows changed since the backup (a guard held it back)" if held else error
+            raise AdminError(
+                f"Batch {part} of the clean was not applied: {why}; {done}. The backup "
+                f"{saved.path} stays."
+            ) from error
+        acted += counts[-1]
+        dependents_acted += sum(counts[:-1])
+        warnings += [warning] if warning else []
+        if progress:
+            progress(acted, len(saved.ids))
+    try:
+        remaining: int | None = count(db, check)
+    except AdminError:
+        remaining = None
+    return CleanResult(
+        check, acted, remaining, saved.path, dependents_acted, " ".join(warnings) or None
+    )
+
+
+def _guarded_clean(
+    check: Check, chunk: tuple[Any, ...], found: dict[str, tuple[Any, ...]]
+) -> tuple[list[tuple[str, dict[str, Any]]], list[int]]:
+    """One chunk's batch: its guards (every relation into a table it deletes from, those with
+    no rows found too: none may point there now), then its acts (children first); and which of
+    its statements act (their counts are what was cleaned)."""
+    guards = [(check.statement("still"), {"ids": list(chunk)})]
+    acts = [(check.statement("clean"), {"ids": list(chunk)})]
+    frontier = [(check.table, list(chunk))] if check.action == "delete" else []
+    while frontier:
+        table, parents = frontier.pop(0)
+        for relation in relations(check.pack):
+            if relation.parent != table:
+                continue
+            values = {"ids": list(found.get(relation.name, ())), "parents": parents}
+            guards.append((relation.statement("exactly"), values))
+            if values["ids"]:
+                acts.insert(0, (relation.statement("cascade"), values))
+                if relation.deletes:
+                    frontier.append((relation.table, values["ids"]))
+    return guards + acts, list(range(len(guards), len(guards) + len(acts)))
 
 
 def _deleted_ids(table: str, saved: Backup) -> tuple[Any, ...]:

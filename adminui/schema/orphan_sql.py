@@ -143,8 +143,10 @@ def _statements(pack: Pack, ddl: dict[str, TableDDL], d: Dialect) -> Iterator[St
 
     within = [r for r in pack.relations if not pack.crosses(r)]
     across = [r for r in pack.relations if pack.crosses(r)]
+    # A product on D1 (SQLite alone) cleans over its API in batches that guard themselves.
+    guarded = "postgresql" not in pack.dialects
     for r in within:
-        yield from _check(r, ddl, d, shown(r.table, "c"), key)
+        yield from _check(r, ddl, d, shown(r.table, "c"), key, guarded)
     for r in across:
         yield from _cross_check(r, ddl, d, shown(r.table, "c"), key)
     for parent in dict.fromkeys(r.parent for r in across):
@@ -162,7 +164,7 @@ def _statements(pack: Pack, ddl: dict[str, TableDDL], d: Dialect) -> Iterator[St
             yield _relink(r, d, key)
     for r in within:
         if r.parent in deleted:
-            yield from _dependents(r, d, shown(r.table, "d"), key)
+            yield from _dependents(r, d, shown(r.table, "d"), key, guarded)
 
 
 def _select(columns: list[str], rest: str) -> str:
@@ -177,7 +179,15 @@ def _select(columns: list[str], rest: str) -> str:
     return f"{listed}\n{rest}"
 
 
-def _check(r: Relation, ddl: dict[str, TableDDL], d: Dialect, columns, key) -> Iterator[Statement]:
+def _unless(condition: str) -> str:
+    """A statement that fails (SQLite's integer overflow, which rolls D1's whole batch back)
+    unless `condition` holds: a batch's guard, where D1 has no transaction to roll back."""
+    return f"SELECT abs(CASE WHEN {condition}\n THEN 0 ELSE -9223372036854775808 END) AS guard"
+
+
+def _check(
+    r: Relation, ddl: dict[str, TableDDL], d: Dialect, columns, key, guarded: bool
+) -> Iterator[Statement]:
     name = f"{r.table}_{r.column}".lower()
     parent_key = ddl[r.parent].key
     own_key, own_cast = key(r.table)
@@ -212,6 +222,17 @@ def _check(r: Relation, ddl: dict[str, TableDDL], d: Dialect, columns, key) -> I
         )
         sql = f"UPDATE {r.table} AS c SET {r.column} = NULL\nWHERE {among}\n  AND {orphan}"
     yield Statement(f"orphans_clean_{name}", doc, "write", ("ids",), sql)
+    if guarded:
+        still = f"(SELECT COUNT(*) FROM {r.table} c\n WHERE {among}\n   AND {orphan})"
+        yield Statement(
+            f"orphans_still_{name}",
+            f"Fails unless every one of the given {r.table} rows is there and still an orphan: "
+            "first in a clean's batch over D1's API, so that a batch whose rows changed since "
+            "the backup changes nothing.",
+            "read",
+            ("ids",),
+            _unless(f"{still} = json_array_length(:ids)"),
+        )
 
 
 def _cross_check(
@@ -369,7 +390,7 @@ def _relink(r: Relation, d: Dialect, key) -> Statement:
     )
 
 
-def _dependents(r: Relation, d: Dialect, columns, key) -> Iterator[Statement]:
+def _dependents(r: Relation, d: Dialect, columns, key, guarded: bool) -> Iterator[Statement]:
     own_key, own_cast = key(r.table)
     parent_cast = key(r.parent)[1]
     name = f"{r.table}_{r.column}".lower()
@@ -410,3 +431,18 @@ def _dependents(r: Relation, d: Dialect, columns, key) -> Iterator[Statement]:
         )
         sql = f"UPDATE {r.table} AS d SET {r.column} = NULL\n{acted}"
     yield Statement(f"orphans_cascade_{name}", doc, "write", ("ids", "parents"), sql)
+    if guarded:
+        pointing = f"FROM {r.table} d WHERE {d.among(f'd.{r.column}', 'parents', parent_cast)}"
+        yield Statement(
+            f"orphans_exactly_{name}",
+            f"Fails unless the {r.table} rows whose {r.column} is one of the given {r.parent} "
+            "keys (:parents) are exactly the given ones (:ids, the backed-up rows): in a "
+            "clean's batch over D1's API, before it acts on them.",
+            "read",
+            ("ids", "parents"),
+            _unless(
+                f"(SELECT COUNT(*) {pointing}) = json_array_length(:ids)\n"
+                f" AND (SELECT COUNT(*) {pointing}\n"
+                f"   AND {d.among(f'd.{own_key}', 'ids', own_cast)}) = json_array_length(:ids)"
+            ),
+        )

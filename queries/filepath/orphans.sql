@@ -50,6 +50,16 @@ DELETE FROM session AS c
 WHERE c.id IN (SELECT value FROM json_each(:ids))
   AND NOT EXISTS (SELECT 1 FROM user p WHERE p.id = c.user_id);
 
+-- name: orphans_still_session_user_id
+-- Fails unless every one of the given session rows is there and still an orphan: first in a clean's
+-- batch over D1's API, so that a batch whose rows changed since the backup changes nothing.
+-- mode: read
+-- params: ids
+SELECT abs(CASE WHEN (SELECT COUNT(*) FROM session c
+ WHERE c.id IN (SELECT value FROM json_each(:ids))
+   AND NOT EXISTS (SELECT 1 FROM user p WHERE p.id = c.user_id)) = json_array_length(:ids)
+ THEN 0 ELSE -9223372036854775808 END) AS guard;
+
 -- name: orphans_count_account_user_id
 -- How many account rows point at a user row that does not exist (user_id).
 -- mode: read
@@ -78,6 +88,16 @@ DELETE FROM account AS c
 WHERE c.id IN (SELECT value FROM json_each(:ids))
   AND NOT EXISTS (SELECT 1 FROM user p WHERE p.id = c.user_id);
 
+-- name: orphans_still_account_user_id
+-- Fails unless every one of the given account rows is there and still an orphan: first in a clean's
+-- batch over D1's API, so that a batch whose rows changed since the backup changes nothing.
+-- mode: read
+-- params: ids
+SELECT abs(CASE WHEN (SELECT COUNT(*) FROM account c
+ WHERE c.id IN (SELECT value FROM json_each(:ids))
+   AND NOT EXISTS (SELECT 1 FROM user p WHERE p.id = c.user_id)) = json_array_length(:ids)
+ THEN 0 ELSE -9223372036854775808 END) AS guard;
+
 -- name: orphans_count_passkey_user_id
 -- How many passkey rows point at a user row that does not exist (user_id).
 -- mode: read
@@ -105,6 +125,16 @@ LIMIT :limit;
 DELETE FROM passkey AS c
 WHERE c.id IN (SELECT value FROM json_each(:ids))
   AND NOT EXISTS (SELECT 1 FROM user p WHERE p.id = c.user_id);
+
+-- name: orphans_still_passkey_user_id
+-- Fails unless every one of the given passkey rows is there and still an orphan: first in a clean's
+-- batch over D1's API, so that a batch whose rows changed since the backup changes nothing.
+-- mode: read
+-- params: ids
+SELECT abs(CASE WHEN (SELECT COUNT(*) FROM passkey c
+ WHERE c.id IN (SELECT value FROM json_each(:ids))
+   AND NOT EXISTS (SELECT 1 FROM user p WHERE p.id = c.user_id)) = json_array_length(:ids)
+ THEN 0 ELSE -9223372036854775808 END) AS guard;
 
 -- name: orphans_count_apikey_user_id
 -- How many apikey rows point at a user row that does not exist (user_id).
@@ -135,6 +165,16 @@ LIMIT :limit;
 DELETE FROM apikey AS c
 WHERE c.id IN (SELECT value FROM json_each(:ids))
   AND NOT EXISTS (SELECT 1 FROM user p WHERE p.id = c.user_id);
+
+-- name: orphans_still_apikey_user_id
+-- Fails unless every one of the given apikey rows is there and still an orphan: first in a clean's
+-- batch over D1's API, so that a batch whose rows changed since the backup changes nothing.
+-- mode: read
+-- params: ids
+SELECT abs(CASE WHEN (SELECT COUNT(*) FROM apikey c
+ WHERE c.id IN (SELECT value FROM json_each(:ids))
+   AND NOT EXISTS (SELECT 1 FROM user p WHERE p.id = c.user_id)) = json_array_length(:ids)
+ THEN 0 ELSE -9223372036854775808 END) AS guard;
 
 -- name: orphans_reinsert_passkey
 -- Put one backed-up passkey row back, unless a row with its id exists.

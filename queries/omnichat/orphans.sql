@@ -53,6 +53,17 @@ WHERE c.id IN (SELECT value FROM json_each(:ids))
   AND c.conversationId IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM conversations p WHERE p.id = c.conversationId);
 
+-- name: orphans_still_messages_conversationid
+-- Fails unless every one of the given messages rows is there and still an orphan: first in a
+-- clean's batch over D1's API, so that a batch whose rows changed since the backup changes nothing.
+-- mode: read
+-- params: ids
+SELECT abs(CASE WHEN (SELECT COUNT(*) FROM messages c
+ WHERE c.id IN (SELECT value FROM json_each(:ids))
+   AND c.conversationId IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM conversations p WHERE p.id = c.conversationId)) = json_array_length(:ids)
+ THEN 0 ELSE -9223372036854775808 END) AS guard;
+
 -- name: orphans_count_conversations_userid
 -- How many conversations rows point at a users row that does not exist (userId).
 -- mode: read
@@ -83,6 +94,17 @@ DELETE FROM conversations AS c
 WHERE c.id IN (SELECT value FROM json_each(:ids))
   AND c.userId IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM users p WHERE p.id = c.userId);
+
+-- name: orphans_still_conversations_userid
+-- Fails unless every one of the given conversations rows is there and still an orphan: first in a
+-- clean's batch over D1's API, so that a batch whose rows changed since the backup changes nothing.
+-- mode: read
+-- params: ids
+SELECT abs(CASE WHEN (SELECT COUNT(*) FROM conversations c
+ WHERE c.id IN (SELECT value FROM json_each(:ids))
+   AND c.userId IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM users p WHERE p.id = c.userId)) = json_array_length(:ids)
+ THEN 0 ELSE -9223372036854775808 END) AS guard;
 
 -- name: orphans_count_api_usage_user_id
 -- How many api_usage rows point at a users row that does not exist (user_id).
@@ -115,6 +137,17 @@ WHERE c.id IN (SELECT value FROM json_each(:ids))
   AND c.user_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM users p WHERE p.id = c.user_id);
 
+-- name: orphans_still_api_usage_user_id
+-- Fails unless every one of the given api_usage rows is there and still an orphan: first in a
+-- clean's batch over D1's API, so that a batch whose rows changed since the backup changes nothing.
+-- mode: read
+-- params: ids
+SELECT abs(CASE WHEN (SELECT COUNT(*) FROM api_usage c
+ WHERE c.id IN (SELECT value FROM json_each(:ids))
+   AND c.user_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM users p WHERE p.id = c.user_id)) = json_array_length(:ids)
+ THEN 0 ELSE -9223372036854775808 END) AS guard;
+
 -- name: orphans_count_battery_transactions_user_id
 -- How many battery_transactions rows point at a users row that does not exist (user_id).
 -- mode: read
@@ -146,6 +179,18 @@ WHERE c.id IN (SELECT value FROM json_each(:ids))
   AND c.user_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM users p WHERE p.id = c.user_id);
 
+-- name: orphans_still_battery_transactions_user_id
+-- Fails unless every one of the given battery_transactions rows is there and still an orphan: first
+-- in a clean's batch over D1's API, so that a batch whose rows changed since the backup changes
+-- nothing.
+-- mode: read
+-- params: ids
+SELECT abs(CASE WHEN (SELECT COUNT(*) FROM battery_transactions c
+ WHERE c.id IN (SELECT value FROM json_each(:ids))
+   AND c.user_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM users p WHERE p.id = c.user_id)) = json_array_length(:ids)
+ THEN 0 ELSE -9223372036854775808 END) AS guard;
+
 -- name: orphans_count_user_battery_user_id
 -- How many user_battery rows point at a users row that does not exist (user_id).
 -- mode: read
@@ -172,6 +217,16 @@ LIMIT :limit;
 DELETE FROM user_battery AS c
 WHERE c.user_id IN (SELECT value FROM json_each(:ids))
   AND NOT EXISTS (SELECT 1 FROM users p WHERE p.id = c.user_id);
+
+-- name: orphans_still_user_battery_user_id
+-- Fails unless every one of the given user_battery rows is there and still an orphan: first in a
+-- clean's batch over D1's API, so that a batch whose rows changed since the backup changes nothing.
+-- mode: read
+-- params: ids
+SELECT abs(CASE WHEN (SELECT COUNT(*) FROM user_battery c
+ WHERE c.user_id IN (SELECT value FROM json_each(:ids))
+   AND NOT EXISTS (SELECT 1 FROM users p WHERE p.id = c.user_id)) = json_array_length(:ids)
+ THEN 0 ELSE -9223372036854775808 END) AS guard;
 
 -- name: orphans_count_daily_usage_summary_user_id
 -- How many daily_usage_summary rows point at a users row that does not exist (user_id).
@@ -202,6 +257,18 @@ DELETE FROM daily_usage_summary AS c
 WHERE c.id IN (SELECT value FROM json_each(:ids))
   AND c.user_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM users p WHERE p.id = c.user_id);
+
+-- name: orphans_still_daily_usage_summary_user_id
+-- Fails unless every one of the given daily_usage_summary rows is there and still an orphan: first
+-- in a clean's batch over D1's API, so that a batch whose rows changed since the backup changes
+-- nothing.
+-- mode: read
+-- params: ids
+SELECT abs(CASE WHEN (SELECT COUNT(*) FROM daily_usage_summary c
+ WHERE c.id IN (SELECT value FROM json_each(:ids))
+   AND c.user_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM users p WHERE p.id = c.user_id)) = json_array_length(:ids)
+ THEN 0 ELSE -9223372036854775808 END) AS guard;
 
 -- name: orphans_count_user_subscriptions_plan_id
 -- How many user_subscriptions rows point at a subscription_plans row that does not exist (plan_id).
@@ -235,6 +302,18 @@ WHERE c.id IN (SELECT value FROM json_each(:ids))
   AND c.plan_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM subscription_plans p WHERE p.id = c.plan_id);
 
+-- name: orphans_still_user_subscriptions_plan_id
+-- Fails unless every one of the given user_subscriptions rows is there and still an orphan: first
+-- in a clean's batch over D1's API, so that a batch whose rows changed since the backup changes
+-- nothing.
+-- mode: read
+-- params: ids
+SELECT abs(CASE WHEN (SELECT COUNT(*) FROM user_subscriptions c
+ WHERE c.id IN (SELECT value FROM json_each(:ids))
+   AND c.plan_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM subscription_plans p WHERE p.id = c.plan_id)) = json_array_length(:ids)
+ THEN 0 ELSE -9223372036854775808 END) AS guard;
+
 -- name: orphans_count_user_subscriptions_user_id
 -- How many user_subscriptions rows point at a users row that does not exist (user_id).
 -- mode: read
@@ -265,6 +344,18 @@ DELETE FROM user_subscriptions AS c
 WHERE c.id IN (SELECT value FROM json_each(:ids))
   AND c.user_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM users p WHERE p.id = c.user_id);
+
+-- name: orphans_still_user_subscriptions_user_id
+-- Fails unless every one of the given user_subscriptions rows is there and still an orphan: first
+-- in a clean's batch over D1's API, so that a batch whose rows changed since the backup changes
+-- nothing.
+-- mode: read
+-- params: ids
+SELECT abs(CASE WHEN (SELECT COUNT(*) FROM user_subscriptions c
+ WHERE c.id IN (SELECT value FROM json_each(:ids))
+   AND c.user_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM users p WHERE p.id = c.user_id)) = json_array_length(:ids)
+ THEN 0 ELSE -9223372036854775808 END) AS guard;
 
 -- name: orphans_reinsert_conversations
 -- Put one backed-up conversations row back, unless a row with its id exists.
@@ -402,3 +493,14 @@ ORDER BY d.id;
 DELETE FROM messages AS d
 WHERE d.id IN (SELECT value FROM json_each(:ids))
   AND d.conversationId IN (SELECT value FROM json_each(:parents));
+
+-- name: orphans_exactly_messages_conversationid
+-- Fails unless the messages rows whose conversationId is one of the given conversations keys
+-- (:parents) are exactly the given ones (:ids, the backed-up rows): in a clean's batch over D1's
+-- API, before it acts on them.
+-- mode: read
+-- params: ids, parents
+SELECT abs(CASE WHEN (SELECT COUNT(*) FROM messages d WHERE d.conversationId IN (SELECT value FROM json_each(:parents))) = json_array_length(:ids)
+ AND (SELECT COUNT(*) FROM messages d WHERE d.conversationId IN (SELECT value FROM json_each(:parents))
+   AND d.id IN (SELECT value FROM json_each(:ids))) = json_array_length(:ids)
+ THEN 0 ELSE -9223372036854775808 END) AS guard;
