@@ -22,8 +22,9 @@ tables); an unknown database 404, 7404; another account 403, 7403; a token it do
 Switches for what goes wrong: `latency` before every reply, `fail_statement` (the Nth statement
 of the next request fails after the ones before it ran: nothing of the request may land),
 `rate_limit` (requests per window, then 429 with Retry-After, code 971), `overloaded` (429, code
-7429), `drop_reply` (the next request runs, then its connection closes with no reply),
-`bad_gateway` (the next request runs, then a gateway's 502 page of HTML is the reply),
+7429), `drop_reply` (the next request runs, then its connection closes with no reply;
+`drop_write_reply`: the next one that writes), `bad_gateway` (the next request that writes
+runs, then a gateway's 502 page of HTML is the reply),
 `foreign_keys` (off: a database whose schema declares no keys, as where orphans come from).
 """
 
@@ -72,6 +73,7 @@ class D1StandIn:
     rate_limit: int | None = None
     overloaded: bool = False
     drop_reply: bool = False
+    drop_write_reply: bool = False
     bad_gateway: bool = False
     # D1 enforces every foreign key a schema declares; orphans live where a schema declares
     # none. Off: the stand-in serves the files (whose schema declares them) as such a database.
@@ -129,13 +131,14 @@ class D1StandIn:
             except Refused as refused:
                 status, reply = refused.status, _failure(refused.code, refused.message)
                 headers = {"Retry-After": "7"} if refused.code == 971 else {}
-            if self.drop_reply:
-                self.drop_reply = False
+            writes = _writes(raw)
+            if self.drop_reply or (self.drop_write_reply and writes):
+                self.drop_reply = self.drop_write_reply = False
                 handler.close_connection = True
                 handler.connection.close()
                 return
         time.sleep(self.latency)
-        if self.bad_gateway:
+        if self.bad_gateway and writes:
             self.bad_gateway = False
             page = b"<html><body><h1>502 Bad gateway</h1></body></html>"
             send_json(handler, 502, {}, page, "text/html")
@@ -208,6 +211,21 @@ class D1StandIn:
         finally:
             conn.close()
         return results
+
+
+def _writes(raw: bytes) -> bool:
+    """Whether a request's statements write (what the reply-losing switches wait for)."""
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        return False
+    items = body.get("batch", [body]) if isinstance(body, dict) else []
+    verbs = ("INSERT", "UPDATE", "DELETE")
+    return any(
+        str(i.get("sql", "")).lstrip().upper().startswith(verbs)
+        for i in items
+        if isinstance(i, dict)
+    )
 
 
 def _statements(body: Any) -> list[tuple[str, list[Any]]]:

@@ -680,7 +680,7 @@ def test_a_clean_stopped_between_batches_is_restored_whole(
     d1: D1Database, standin: D1StandIn, tmp_path: Path, monkeypatch
 ) -> None:
     """The second batch fails (D1 rolls it back): the first stays done, whole; the message
-    says so; restore puts back what was cleaned and lists the rest as still there."""
+    says so; restore puts back what the committed batch removed, and only that."""
     monkeypatch.setattr(standin, "foreign_keys", False)
     monkeypatch.setattr(orphans, "D1_CHUNK", 1)
     before = dump_tables(d1, OMNICHAT)
@@ -690,7 +690,7 @@ def test_a_clean_stopped_between_batches_is_restored_whole(
     with pytest.raises(AdminError, match=r"Batch 2 of the clean was not applied: .*1 of the 2"):
         orphans.clean(d1, saved, "op", progress=fail_next)
     restored = backups.restore(d1, backups.read_backup(saved.path), "op")
-    assert restored.refused == (str(saved.ids[1]),)
+    assert restored.refused == ()  # the untouched row is not asked for
     assert dump_tables(d1, OMNICHAT) == before
 
 
@@ -733,3 +733,48 @@ def test_restoring_orphans_where_d1_enforces_their_key_is_refused_whole(
     with pytest.raises(SetupError, match="FOREIGN KEY constraint failed"):
         backups.restore(d1, backups.read_backup(saved.path), "op")
     assert dump_tables(d1, OMNICHAT) == after
+
+
+@pytest.mark.parametrize("switch", ["drop_write_reply", "bad_gateway"])
+def test_a_clean_batch_whose_reply_is_lost_is_settled_by_its_guard(
+    d1: D1Database, standin: D1StandIn, audit_log: Path, tmp_path: Path, monkeypatch, switch: str
+) -> None:
+    """The batch ran, its reply never came: its guard, asked again, fails (the rows are gone),
+    so it did apply, whole: said and logged as committed, and the backup restores it."""
+    monkeypatch.setattr(standin, "foreign_keys", False)
+    before = dump_tables(d1, OMNICHAT)
+    saved = _backed_up(d1, "conversations.userId", tmp_path)
+    monkeypatch.setattr(standin, switch, True)
+    result = orphans.clean(d1, saved, "op")
+    assert result.acted_on == len(saved.ids) and result.warning
+    assert "Read back since" in result.warning
+    assert [w["outcome"] for w in audit.writes(audit_log)] == ["committed"]
+    backups.restore(d1, backups.read_backup(saved.path), "op")
+    assert dump_tables(d1, OMNICHAT) == before
+    restore = audit.writes(audit_log)[-1]
+    assert restore["outcome"] == "committed" and "restored" in restore["outcome_detail"]
+
+
+def test_a_backed_up_row_deleted_elsewhere_before_the_clean_is_said(
+    d1: D1Database, standin: D1StandIn, tmp_path: Path, monkeypatch
+) -> None:
+    """A message of an orphan conversation deleted by the app between the backup and the
+    clean: the clean goes on (the rows it acts on are exactly those there), and says so."""
+    monkeypatch.setattr(standin, "foreign_keys", False)
+    orphan = scalar(
+        d1,
+        "SELECT id FROM conversations c WHERE NOT EXISTS "
+        "(SELECT 1 FROM users u WHERE u.id = c.userId) ORDER BY id LIMIT 1",
+    )
+    for message in ("m_one", "m_two"):
+        execute(
+            d1,
+            "INSERT INTO messages (id, conversationId, role, content) VALUES (:m, :c, 'user', 'x')",
+            m=message,
+            c=orphan,
+        )
+    saved = _backed_up(d1, "conversations.userId", tmp_path)
+    execute(d1, "DELETE FROM messages WHERE id = 'm_one'")
+    result = orphans.clean(d1, saved, "op")
+    assert result.acted_on == len(saved.ids)
+    assert result.warning and "1 backed-up rows that pointed at them were gone" in result.warning

@@ -295,7 +295,7 @@ def recorded_clean(db: Database, saved: BackupFile) -> dict[str, Any]:
             f"{saved.path} can't be restored: {why} ({where}). adminui puts back only rows a "
             "recorded clean removed",
         )
-    clean = committed[-1]
+    clean = {**committed[-1], "parts": [w for w in committed if "part" in (w.get("inputs") or {})]}
     if clean.get("host") != db.profile.where:
         raise InputError("backup", f"{saved.path} was cleaned from {clean.get('host')}, not here")
     restores = [
@@ -353,7 +353,8 @@ def restore(
     if saved.header.get("dialect") != db.dialect:
         raise InputError("backup", f"it was written from a {saved.header.get('dialect')} database")
     clean = recorded_clean(db, saved)
-    calls = [_restore_call(db, check, via, row) for via, row in saved.rows]
+    rows = _removed(saved, clean["parts"])
+    calls = [_restore_call(db, check, via, row) for via, row in rows]
     operation = f"orphans.restore {check.name}"
 
     def written(counts: list[int]) -> Written[RestoreResult]:
@@ -361,7 +362,7 @@ def restore(
         refused: list[str] = []
         put_back: dict[str, list[dict[str, Any]]] = {}
         keys: dict[str, str] = {}  # table -> its key column
-        for (via, row), acted in zip(saved.rows, counts, strict=True):
+        for (via, row), acted in zip(rows, counts, strict=True):
             table, _, key = _restoring(check, via)
             keys[table] = key
             if acted:
@@ -390,6 +391,9 @@ def restore(
             planned.before,
             planned.after,
             lambda replies: written([reply.count for reply in replies]).result,
+            lambda done: (
+                f"restored {done.restored}, refused {list(done.refused[:1000])}, money {done.money}"
+            ),
         )
         result, warning = audited_batch(db, operator, operation, batch, None)
         return replace(result, warning=warning)
@@ -404,6 +408,34 @@ def restore(
 
     result, warning = audited_write(db, operator, operation, body, None)
     return replace(result, warning=warning)
+
+
+def _removed(
+    saved: BackupFile, parts: list[dict[str, Any]]
+) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """The backup's rows its recorded clean removed: all of them, where the clean was one
+    transaction; where it went in batches (D1), those of its committed batches: the check's
+    rows its batches' audit lines name, and the rows that pointed at rows kept (the backup
+    lists a relation's parents before it). A batch not committed removed nothing."""
+    if not parts:
+        return saved.rows
+    check = saved.check
+    kept: dict[str, set[str]] = {
+        check.table: {str(key) for part in parts for key in part["ids"][check.table]}
+    }
+    removed = []
+    for via, row in saved.rows:
+        if via == check.name:
+            table, key, parent, column = check.table, check.key, None, None
+        else:
+            relation = get_relation(via, check.pack)
+            table, key = relation.table, relation.key
+            parent, column = relation.parent, relation.column
+        if parent is not None and str(row[column]) in kept.get(parent, set()):
+            kept.setdefault(table, set()).add(str(row[key]))
+        if str(row[key]) in kept.get(table, set()):
+            removed.append((via, row))
+    return tuple(removed)
 
 
 def _restore_call(db: Database, check: Check, via: str, row: dict[str, Any]) -> tuple[str, dict]:

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
-from adminui.db import Database, Transaction
-from adminui.errors import AdminError, InputError, SetupError
+from adminui.db import Database, Reply, Transaction
+from adminui.errors import AdminError, DatabaseError, InputError, OutcomeUnknownError, SetupError
 from adminui.ops.health import enforcing_keys
 from adminui.ops.values import as_id, counted
 from adminui.ops.writes import Batch, Written, audited_batch, audited_write
@@ -42,7 +42,8 @@ CROSS_PAGE = 1_000  # keys per page of a check across databases, and per questio
 # it hashes the whole parent table instead (130 ms a question)
 PAGE = 1_000  # rows between progress reports (and cancel checks) of a backup or restore
 # A check's ids per batch of a clean over D1's API: each batch one request, atomic and guarded
-# (D1 ends a request at 30 s; a few hundred rows and their dependents take milliseconds).
+# (D1 ends a request at 30 s; a few hundred rows and their dependents take milliseconds). At
+# most 1,000: each batch's audit line lists its ids whole (listed_ids), and restore reads them.
 D1_CHUNK = 500
 # A key that sorts before every key of its type: where the first page starts.
 FIRST_KEY: dict[str, Any] = {
@@ -666,19 +667,23 @@ def _clean_in_batches(
     cancelled: IsCancelled | None,
 ) -> CleanResult:
     """A clean over D1's API, which has no transaction to hold: the backed-up ids a chunk at a
-    time, each chunk one batch that guards itself and its own audited write. The batch's first
-    statements fail it whole (D1 then rolls it all back) unless every id of the chunk is still
-    an orphan and the rows pointing at them are exactly those found just before (which must be
-    backed up); then the dependents are acted on, children first, then the chunk.
+    time, each chunk one batch that guards itself and its own audited write (its audit line
+    names its slice of the backup's ids, so a restore puts back only what committed parts
+    removed). The batch's first statements fail it whole (D1 then rolls it all back) unless
+    every id of the chunk is still an orphan and the rows pointing at them are exactly those
+    found just before (which must be backed up); then the dependents are acted on, children
+    first, then the chunk.
 
     Stopped between chunks (Esc, a refusal, a lost connection), the chunks before are done,
     each whole, the rest untouched: the backup holds every row, and a restore puts back those
-    not in the database (the untouched ones it finds there and lists as refused)."""
+    the committed chunks removed."""
     check = saved.check
     backed = {name: set(found) for name, found in saved.dependents.items()}
+    seen: dict[str, set[Any]] = {name: set() for name in saved.dependents}
     acted = dependents_acted = 0
     warnings: list[str] = []
-    for part, chunk in enumerate(_batches(saved.ids, D1_CHUNK), start=1):
+    for part, start in enumerate(range(0, len(saved.ids), D1_CHUNK), start=1):
+        chunk = saved.ids[start : start + D1_CHUNK]
         done = f"{acted} of the {len(saved.ids)} {check.table} rows were cleaned before it"
         if cancelled and cancelled():
             raise CancelledError(f"Clean stopped; {done}. The backup {saved.path} stays.")
@@ -686,24 +691,14 @@ def _clean_in_batches(
             found = dependents(db, check, chunk).ids()
             if any(not set(keys) <= backed.get(name, set()) for name, keys in found.items()):
                 raise AdminError(f"rows pointing at these {check.table} rows changed since it")
-            calls, moved = _guarded_clean(check, chunk, found)
-            batch = Batch(
-                calls,
-                {
-                    "check": check.name,
-                    "action": check.action,
-                    "backup": str(saved.path),
-                    "backup_sha256": saved.digest,
-                    "part": part,
-                },
-                {check.table: listed_ids(chunk)} | {n: listed_ids(k) for n, k in found.items()},
-                {"orphans": len(chunk), "dependents": sum(map(len, found.values()))},
-                {"acted_on": len(chunk), "dependents_acted_on": sum(map(len, found.values()))},
-                lambda replies, moved=moved: [replies[i].count for i in moved],
-            )
+            batch, settled = _chunk_batch(check, saved, part, (start, start + len(chunk)), found)
             counts, warning = audited_batch(
-                db, operator, f"orphans.clean {check.name}", batch, None
+                db, operator, f"orphans.clean {check.name}", batch, settled
             )
+        except OutcomeUnknownError as error:
+            raise OutcomeUnknownError(
+                f"Batch {part} of the clean: {error} {done}. The backup {saved.path} stays."
+            ) from None
         except AdminError as error:
             held = "integer overflow" in str(error)  # a guard of orphans_still/exactly failed
             why = "its rows changed since the backup (a guard held it back)" if held else error
@@ -714,8 +709,16 @@ def _clean_in_batches(
         acted += counts[-1]
         dependents_acted += sum(counts[:-1])
         warnings += [warning] if warning else []
+        for name, keys in found.items():
+            seen[name].update(keys)
         if progress:
             progress(acted, len(saved.ids))
+    gone = sum(len(backed[name] - seen[name]) for name in backed)
+    if gone:  # deleted by someone else between the backup and the clean
+        warnings.append(
+            f"{gone} backed-up rows that pointed at them were gone before the clean reached "
+            "them (deleted elsewhere); a restore of this backup would put them back."
+        )
     try:
         remaining: int | None = count(db, check)
     except AdminError:
@@ -723,6 +726,58 @@ def _clean_in_batches(
     return CleanResult(
         check, acted, remaining, saved.path, dependents_acted, " ".join(warnings) or None
     )
+
+
+def _chunk_batch(
+    check: Check,
+    saved: Backup,
+    part: int,
+    ids: tuple[int, int],
+    found: dict[str, tuple[Any, ...]],
+) -> tuple[Batch[list[int]], Callable[[Database], list[int] | None]]:
+    """One chunk's guarded batch (`ids`: its slice of the backup's ids), its audit record, and
+    its acts' counts as its result: each exactly what it was to act on, or an anomaly. And how
+    to settle it if its reply is lost: its first guard asked again. Still holding (every id
+    still an orphan), it did not apply (or not yet: unknown); failing, it did, whole (it was
+    atomic, and only it acts on these rows), with the counts its guards held for."""
+    chunk = saved.ids[ids[0] : ids[1]]
+    calls, acting = _guarded_clean(check, chunk, found)
+    expected = [len(calls[i][1]["ids"]) for i in acting]
+
+    def counts(replies: list[Reply]) -> list[int]:
+        acted = [replies[i].count for i in acting]
+        if acted != expected:  # can't be: the guards held, in one batch
+            raise DatabaseError(
+                f"Batch {part} of the clean acted on {acted} rows where its guards held for "
+                f"{expected}; look at the database before going on."
+            )
+        return acted
+
+    def settled(again: Database) -> list[int] | None:
+        try:
+            again.rows(check.statement("still"), ids=list(chunk))
+        except AdminError as error:
+            if "integer overflow" in str(error):
+                return expected
+            raise
+        return None
+
+    return Batch(
+        calls,
+        {
+            "check": check.name,
+            "action": check.action,
+            "backup": str(saved.path),
+            "backup_sha256": saved.digest,
+            "part": part,
+            "ids_from": ids[0],
+            "ids_to": ids[1],
+        },
+        {check.table: listed_ids(chunk)} | {n: listed_ids(k) for n, k in found.items()},
+        {"orphans": len(chunk), "dependents": sum(map(len, found.values()))},
+        {"acted_on": len(chunk), "dependents_acted_on": sum(map(len, found.values()))},
+        counts,
+    ), settled
 
 
 def _guarded_clean(

@@ -70,6 +70,8 @@ class Batch(Generic[Result]):
     before: dict[str, Any]
     after: dict[str, Any]
     result: Callable[[list[Reply]], Result]
+    # What the outcome line adds, from the result, where the intent could only plan it.
+    detail: Callable[[Result], str] | None = None
 
 
 def audited_batch(
@@ -107,7 +109,7 @@ def audited_batch(
     except Exception as odd:  # after it committed: what it left is not what it should
         audit.outcome(started, "unknown", f"committed, then read back as: {odd}")
         raise
-    return result, audit.outcome(started, "committed")
+    return result, audit.outcome(started, "committed", batch.detail and batch.detail(result))
 
 
 def _intent(
