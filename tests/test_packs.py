@@ -105,6 +105,7 @@ def test_the_generator_takes_the_columns_and_key_from_the_ddl() -> None:
             orphan_sql.Dialect("postgresql"),
             ["c.handle"],
             lambda t: (ddl[t].key, ddl[t].column(ddl[t].key).cast),
+            guarded=False,
         )
     }
     preview = statements["orphans_preview_kids_parent_code"]
