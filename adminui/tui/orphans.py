@@ -38,6 +38,7 @@ from adminui.tui.paged_table import PagedTable
 from adminui.tui.steady_table import SteadyTable
 
 if TYPE_CHECKING:
+    from adminui.db import Database
     from adminui.tui.app import AdminApp
 
 PAGE = 200
@@ -307,7 +308,8 @@ class OrphansScreen(AdminScreen):
 
 class OrphanCheckScreen(AdminScreen):
     """One check's rows, page by page; `c` cleans them: back up, type the count, one
-    transaction. Esc stops a backup or clean in progress (the transaction rolls back)."""
+    transaction (over D1's API, guarded batches). Esc stops a backup or clean in progress (the
+    transaction rolls back; over D1, after the batch under way)."""
 
     CSS_PATH = "orphans.tcss"
     BINDINGS = [
@@ -546,7 +548,7 @@ class OrphanCheckScreen(AdminScreen):
             ConfirmScreen(
                 f"Deleting these {self.check.table} rows would change rows that are not "
                 f"orphans: {found.describe()}.\n\nInclude them? They are backed up in the same "
-                "file, changed in the same transaction and restored with it.",
+                f"file, changed {_together(self.admin.db)} and restored with it.",
                 "Include them",
                 quick_yes=False,
             ),
@@ -591,7 +593,11 @@ class OrphanCheckScreen(AdminScreen):
         """Stop a backup or clean in progress; otherwise leave."""
         if self.busy is not None and self.busy.is_running:
             self.busy.cancel()
-            self.say("Stopping… (a clean in progress rolls back)")
+            self.say(
+                "Stopping… (a clean in progress rolls back)"
+                if self.admin.db.holds_transactions
+                else "Stopping after the batch under way (each batch is done whole or not at all)"
+            )
             return
         self.app.pop_screen()
 
@@ -641,3 +647,9 @@ class TypeCountScreen(Dialog):
             self.notify(f"Type {self.count} exactly, or Esc to cancel.", severity="warning")
             return
         self.dismiss(True)
+
+
+def _together(db: Database) -> str:
+    """How a clean changes a row and the rows it takes with it: in one transaction, or (over
+    D1's API) in one batch."""
+    return "in the same transaction" if db.holds_transactions else "in the same batch"
