@@ -37,7 +37,7 @@ from adminui.db import (
 from adminui.errors import DatabaseError, SetupError
 from adminui.packs import recognise
 
-WRITES_LATER = (
+NOT_A_BATCH = (
     "this change is not built for D1's HTTP API yet: D1 has no transaction to hold open, so "
     "each write must become one batch that guards itself (grants, refunds, adjustments and "
     "orphan cleans and restores are)"
@@ -95,7 +95,7 @@ class D1Database(Database):
         """Refused: a transaction held open is what D1's API has not (see batch)."""
         if self.read_only:
             raise self.read_only_refusal("this change was not made")
-        raise SetupError(f"Not sent to {self.profile.where}: {WRITES_LATER}.")
+        raise SetupError(f"Not sent to {self.profile.where}: {NOT_A_BATCH}.")
 
     def _open(self, url: Any, *, create: bool) -> None:
         if not self._password:

@@ -5,10 +5,13 @@ and refunds a still-granted receipt from its row."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input
 
 from adminui.db import Database
@@ -26,6 +29,27 @@ from tests.test_tui_credits import open_detail
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
+@asynccontextmanager
+async def grant_screen(db: Database, user_id: str) -> AsyncIterator[tuple[AdminApp, Pilot, Any]]:
+    """The app, at 80 by 24, on the grant screen of one user (opened from their detail)."""
+    app = AdminApp(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(app, pilot, user_id)
+        await pilot.press("g")
+        yield app, pilot, app.screen
+
+
+@asynccontextmanager
+async def bmc_tab(db: Database) -> AsyncIterator[tuple[AdminApp, Pilot, DataTable]]:
+    """The app, at 200 by 60, on the payments screen's BMC tab."""
+    app = AdminApp(db)
+    async with app.run_test(size=(200, 60)) as pilot:
+        app.open_payments()
+        await wait_until(pilot, lambda: isinstance(app.screen, PaymentsScreen))
+        await pilot.press("b")
+        yield app, pilot, app.screen.query_one("#bmc-table", DataTable)
+
+
 @pytest.fixture
 def standin(monkeypatch) -> Iterator[Standin]:
     with serving(Standin(per_page=5)) as running:
@@ -39,11 +63,7 @@ async def test_a_typed_payment_fills_the_grant_and_its_record_goes_on_the_receip
 ) -> None:
     user = users.recent_users(db, 1).rows[0]
     standin.supporters.append(supporter(4321, user.email, NOW - timedelta(hours=1), coffees=2))
-    app = AdminApp(db)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_detail(app, pilot, user.id)
-        await pilot.press("g")
-        screen = app.screen
+    async with grant_screen(db, user.id) as (app, pilot, screen):
         assert isinstance(screen, GrantScreen)
         screen.query_one("#bmc", Input).focus()
         await pilot.press(*"4321", "enter")
@@ -85,11 +105,7 @@ async def test_a_refunded_payment_can_t_grant(db: Database, standin: Standin) ->
     user = users.recent_users(db, 1).rows[0]
     standin.supporters.append(supporter(99, user.email, NOW, refunded="1"))
     before = scalar(db, "SELECT COUNT(*) FROM payment_receipts")
-    app = AdminApp(db)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_detail(app, pilot, user.id)
-        await pilot.press("g")
-        screen = app.screen
+    async with grant_screen(db, user.id) as (_app, pilot, screen):
         screen.query_one("#bmc", Input).value = "99"
         screen.query_one("#credits", Input).focus()
         await pilot.press(*"5", "ctrl+r")  # reads the payment first, then previews
@@ -106,12 +122,7 @@ async def test_the_bmc_tab_refunds_a_receipt_bmc_refunded(db: Database, standin:
         supporter(701, "paid@example.com", NOW - timedelta(days=1)),
     ]
     receipt(db, str(user.id), "BMC-700", "verified", "5.00", 2)
-    app = AdminApp(db)
-    async with app.run_test(size=(200, 60)) as pilot:
-        app.open_payments()
-        await wait_until(pilot, lambda: isinstance(app.screen, PaymentsScreen))
-        await pilot.press("b")
-        table = app.screen.query_one("#bmc-table", DataTable)
+    async with bmc_tab(db) as (app, pilot, table):
         await wait_until(pilot, lambda: table.row_count >= 2)
         issues = [str(table.get_row_at(n)[0]) for n in range(table.row_count)]
         assert issues[:2] == ["paid not granted", "refunded at bmc"]
@@ -146,11 +157,7 @@ async def test_reading_the_payment_again_makes_the_preview_stale(
     """Refunded at BMC after a preview: read again, the old preview can't be granted."""
     user = users.recent_users(db, 1).rows[0]
     standin.supporters.append(supporter(88, user.email, NOW))
-    app = AdminApp(db)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_detail(app, pilot, user.id)
-        await pilot.press("g")
-        screen = app.screen
+    async with grant_screen(db, user.id) as (app, pilot, screen):
         screen.query_one("#bmc", Input).value = "88"
         screen.query_one("#credits", Input).focus()
         await pilot.press(*"5", "ctrl+r")
@@ -173,11 +180,7 @@ async def test_a_late_answer_for_an_id_no_longer_typed_is_dropped(
     user = users.recent_users(db, 1).rows[0]
     standin.supporters.append(supporter(11, user.email, NOW))
     standin.latency = 0.8
-    app = AdminApp(db)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_detail(app, pilot, user.id)
-        await pilot.press("g")
-        screen = app.screen
+    async with grant_screen(db, user.id) as (_app, pilot, screen):
         field = screen.query_one("#bmc", Input)
         field.focus()
         await pilot.press(*"11", "enter")
@@ -192,11 +195,7 @@ async def test_clearing_the_payment_clears_what_it_filled_in(
 ) -> None:
     user = users.recent_users(db, 1).rows[0]
     standin.supporters.append(supporter(12, user.email, NOW))
-    app = AdminApp(db)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_detail(app, pilot, user.id)
-        await pilot.press("g")
-        screen = app.screen
+    async with grant_screen(db, user.id) as (_app, pilot, screen):
         screen.query_one("#bmc", Input).focus()
         await pilot.press(*"12", "enter")
         amount = screen.query_one("#amount", Input)
@@ -212,12 +211,7 @@ async def test_v_verifies_only_a_pending_row_whose_payment_stands(
     user = users.recent_users(db, 1).rows[0]
     standin.supporters.append(supporter(710, user.email, NOW - timedelta(days=1), refunded="1"))
     receipt(db, str(user.id), "BMC-710", "pending", "5.00", 1)
-    app = AdminApp(db)
-    async with app.run_test(size=(200, 60)) as pilot:
-        app.open_payments()
-        await wait_until(pilot, lambda: isinstance(app.screen, PaymentsScreen))
-        await pilot.press("b")
-        table = app.screen.query_one("#bmc-table", DataTable)
+    async with bmc_tab(db) as (app, pilot, table):
         await wait_until(pilot, lambda: table.row_count >= 1)
         assert str(table.get_row_at(0)[0]) == "refunded at bmc"
         await pilot.press("v")

@@ -346,10 +346,10 @@ def _balance(row: Any) -> Balance:
 
 
 def _user(tx: Transaction, user_id: str) -> Any:
-    return _found_user(tx.rows("get_user", user_id=user_id), user_id)
+    return found_user(tx.rows("get_user", user_id=user_id), user_id)
 
 
-def _found_user(rows: list[Any], user_id: str) -> Any:
+def found_user(rows: list[Any], user_id: str) -> Any:
     """The user get_user found, or the refusal naming the id."""
     if not rows:
         raise NotFoundError(f"No user has the id {user_id}.")
@@ -374,7 +374,7 @@ def preview_grant(db: Database, user_id: str, grant: GrantInput) -> GrantPreview
     (user_rows,), found = split(
         db.read_many([("get_user", {"user_id": user_id}), *mine.calls]), 1, len(mine.calls)
     )
-    user = _found_user(user_rows, user_id)
+    user = found_user(user_rows, user_id)
     balance = _balance(user if user["has_usage_tracking"] else None)
     duplicates = mine.receipts(found)
     return GrantPreview(
@@ -438,7 +438,7 @@ def grant_credits(
             len(mine.calls),
             2,
         )
-        user = _found_user(user_rows, user_id)
+        user = found_user(user_rows, user_id)
         if paid.receipts(payment_found):  # a BMC payment grants once: no override
             raise InputError(
                 "--bmc",
@@ -638,7 +638,7 @@ def preview_verify(db: Database, receipt_id: str) -> VerifyPreview:
         1,
         len(lookup.calls),
     )
-    user = _found_user(user_rows, receipt.user_id)
+    user = found_user(user_rows, receipt.user_id)
     others = _others(lookup, found, receipt.id)
     balance = _balance(user if user["has_usage_tracking"] else None)
     return VerifyPreview(receipt, balance, tuple(receipt_from_row(r) for r in others))
@@ -683,7 +683,7 @@ def verify_receipt(
             len(lookup.calls),
             2,
         )
-        _found_user(user_rows, user_id)  # a receipt whose user is gone grants nothing
+        found_user(user_rows, user_id)  # a receipt whose user is gone grants nothing
         others = _others(lookup, found, receipt_id)
         if others and not reason:
             raise _duplicate_refusal(others, locked["bmc_reference"])

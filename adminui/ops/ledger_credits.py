@@ -31,6 +31,7 @@ from adminui.ops.credits import (
     MAX_REASON,
     MAX_REFERENCE,
     checked_text,
+    found_user,
     parse_credits,
     plain_reference,
 )
@@ -211,10 +212,7 @@ class LedgerChange:
 
 
 def _user(tx: Transaction, user_id: str) -> Any:
-    user = tx.one("get_user", user_id=user_id)
-    if user is None:
-        raise NotFoundError(f"No user has the id {user_id}.")
-    return user
+    return found_user(tx.rows("get_user", user_id=user_id), user_id)
 
 
 def _team(tx: Transaction, name: str, user_id: str) -> Any:
@@ -288,9 +286,8 @@ def preview_grant(db: Database, user_id: str, grant: LedgerGrantInput) -> Ledger
                     ("ledger_by_reference", _by_reference(tx, grant.reference)),
                 ]
             )
-            if not found[0]:
-                raise NotFoundError(f"No user has the id {user_id}.")
-            user, before = found[0][0], _user_account(found[0][0], _first(found[1]))
+            user = found_user(found[0], user_id)
+            before = _user_account(user, _first(found[1]))
             duplicates = records(tx.pack, found[2])
     return LedgerGrantPreview(
         str(user["id"]), user["email"], user["name"], grant, before, duplicates
@@ -793,9 +790,7 @@ def preview_refund(db: Database, entry_id: str | int) -> LedgerRefundPlan:
             ]
         )
         _refuse_refunded(entry_id, done)
-        if not found:
-            raise NotFoundError(f"No user has the id {user_id}.")
-        account = _a_balance(tx, _user_account(found[0], _first(balance)))
+        account = _a_balance(tx, _user_account(found_user(found, user_id), _first(balance)))
         return LedgerRefundPlan(record(db.pack, row), account)
 
 
